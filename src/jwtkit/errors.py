@@ -1,0 +1,201 @@
+"""Every error jwtkit raises, under one root, each with a stable machine-readable ``code``.
+
+The hierarchy::
+
+    JWTError                    code                    meaning
+    ├── UsageError              "usage_error"           the call itself is wrong
+    ├── MalformedToken          "malformed"             bad format, base64url, JSON or header
+    │   ├── TokenTooLarge       "token_too_large"
+    │   └── UnsupportedCritical "unsupported_critical"  ``crit`` names an unknown extension
+    ├── AlgorithmNotAllowed     "algorithm_not_allowed" not allowed, or unknown
+    ├── InvalidKey              "invalid_key"           unusable key, or key/algorithm mismatch
+    │   └── KeyNotFound         "key_not_found"         no trusted key fits the kid and alg
+    ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
+    └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
+        ├── ExpiredToken        "expired"
+        ├── NotYetValid         "not_yet_valid"         ``nbf`` or ``iat`` in the future
+        ├── InvalidIssuer       "invalid_issuer"
+        ├── InvalidAudience     "invalid_audience"
+        ├── InvalidSubject      "invalid_subject"
+        ├── MissingClaim        "missing_claim"
+        └── InvalidType         "invalid_type"          header ``typ`` is not the expected one
+
+Rules every error follows (see ``docs/errors.md``):
+
+* ``code`` is part of the public contract and never changes for a given class.
+* Messages say what was wrong and what was expected; they never contain key material, whole JWKs
+  or whole tokens.
+* Aliases named after PyJWT's exceptions (``InvalidTokenError``, ``ExpiredSignatureError``, ...)
+  exist so that ``except jwt.ExpiredSignatureError`` keeps working after ``import jwtkit as jwt``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AlgorithmNotAllowed",
+    "ClaimError",
+    "DecodeError",
+    "ExpiredSignatureError",
+    "ExpiredToken",
+    "ImmatureSignatureError",
+    "InvalidAlgorithmError",
+    "InvalidAudience",
+    "InvalidAudienceError",
+    "InvalidIssuer",
+    "InvalidIssuerError",
+    "InvalidKey",
+    "InvalidKeyError",
+    "InvalidSignature",
+    "InvalidSignatureError",
+    "InvalidSubject",
+    "InvalidTokenError",
+    "InvalidType",
+    "JWTError",
+    "KeyNotFound",
+    "MalformedToken",
+    "MissingClaim",
+    "MissingRequiredClaimError",
+    "NotYetValid",
+    "PyJWTError",
+    "TokenTooLarge",
+    "UnsupportedCritical",
+    "UsageError",
+]
+
+
+class JWTError(Exception):
+    """Root of every error jwtkit raises. ``code`` is a stable machine-readable string."""
+
+    code: ClassVar[str] = "jwt_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class UsageError(JWTError):
+    """The call itself is wrong: a missing allow-list, an option that cannot be honoured."""
+
+    code = "usage_error"
+
+
+class MalformedToken(JWTError):
+    """The input is not a well-formed token: format, base64url, JSON or header members."""
+
+    code = "malformed"
+
+
+class TokenTooLarge(MalformedToken):
+    """The token is longer than the configured maximum (security matrix D1)."""
+
+    code = "token_too_large"
+
+
+class UnsupportedCritical(MalformedToken):
+    """``crit`` lists an extension this library does not process (RFC 7515 §4.1.11)."""
+
+    code = "unsupported_critical"
+
+
+class AlgorithmNotAllowed(JWTError):
+    """The token's ``alg`` is unknown, disabled, or not in the caller's allow-list."""
+
+    code = "algorithm_not_allowed"
+
+
+class InvalidKey(JWTError):
+    """A key is unusable, unsafe, or does not fit the algorithm or operation (RFC 8725 §3.1)."""
+
+    code = "invalid_key"
+
+
+class KeyNotFound(InvalidKey):
+    """None of the trusted keys matches the token's ``kid`` and ``alg``."""
+
+    code = "key_not_found"
+
+
+class InvalidSignature(JWTError):
+    """The signature does not verify. Deliberately says nothing more."""
+
+    code = "invalid_signature"
+
+    def __init__(self, message: str = "signature verification failed") -> None:
+        super().__init__(message)
+
+
+class ClaimError(JWTError):
+    """A claim failed validation. ``claim`` names it, ``reason`` says why in a few words."""
+
+    code = "invalid_claim"
+
+    def __init__(self, claim: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message if message is not None else f"claim {claim!r}: {reason}")
+        self.claim = claim
+        self.reason = reason
+
+
+class ExpiredToken(ClaimError):
+    """``exp`` is in the past, beyond the leeway (RFC 7519 §4.1.4)."""
+
+    code = "expired"
+
+
+class NotYetValid(ClaimError):
+    """``nbf`` (or ``iat``) is in the future, beyond the leeway (RFC 7519 §4.1.5, §4.1.6)."""
+
+    code = "not_yet_valid"
+
+
+class InvalidIssuer(ClaimError):
+    """``iss`` is not one of the expected issuers (exact match, RFC 7519 §4.1.1)."""
+
+    code = "invalid_issuer"
+
+
+class InvalidAudience(ClaimError):
+    """``aud`` holds none of the accepted audiences, or is malformed (RFC 7519 §4.1.3)."""
+
+    code = "invalid_audience"
+
+
+class InvalidSubject(ClaimError):
+    """``sub`` is not the expected subject (RFC 7519 §4.1.2)."""
+
+    code = "invalid_subject"
+
+
+class MissingClaim(ClaimError):
+    """A required claim is absent."""
+
+    code = "missing_claim"
+
+    def __init__(self, claim: str) -> None:
+        super().__init__(claim, "missing", f"required claim {claim!r} is missing")
+
+
+class InvalidType(ClaimError):
+    """The header ``typ`` is not the expected type (RFC 8725 §3.11)."""
+
+    code = "invalid_type"
+
+
+# PyJWT-compatible names, so that code written against PyJWT keeps catching the right errors.
+PyJWTError = JWTError
+InvalidTokenError = JWTError
+# PyJWT's DecodeError also covers bad signatures, so it maps to the root: catching it keeps
+# catching every verification failure it used to.
+DecodeError = JWTError
+InvalidSignatureError = InvalidSignature
+InvalidAlgorithmError = AlgorithmNotAllowed
+InvalidKeyError = InvalidKey
+ExpiredSignatureError = ExpiredToken
+ImmatureSignatureError = NotYetValid
+InvalidAudienceError = InvalidAudience
+InvalidIssuerError = InvalidIssuer
+MissingRequiredClaimError = MissingClaim
