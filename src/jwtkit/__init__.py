@@ -1,0 +1,112 @@
+"""jwtkit: JSON Web Tokens for Python, complete, fast and safe by default.
+
+::
+
+    import jwtkit
+
+    key = jwtkit.Key.generate("ES256")
+    token = jwtkit.encode({"sub": "42"}, key, expires_in=900)
+    claims = jwtkit.decode(token, key.public_key(), algorithms=["ES256"])
+
+    verifier = jwtkit.Verifier(key.public_key(), algorithms=["ES256"], issuer="https://id.example")
+    claims = verifier.decode(token)
+
+Modules: :mod:`jwtkit.jwk` (keys), :mod:`jwtkit.jwa` (algorithms), :mod:`jwtkit.jws`
+(signatures), :mod:`jwtkit.jwt` (tokens), :mod:`jwtkit.errors` (every error, one root),
+:mod:`jwtkit.testing` (a frozen clock for tests).
+"""
+
+from __future__ import annotations
+
+from . import errors, jwa, jwk, jws, jwt, testing
+from ._jwt import (
+    DecodedJWT,
+    Verifier,
+    decode,
+    decode_complete,
+    decode_unverified,
+    encode,
+)
+from .errors import (
+    AlgorithmNotAllowed,
+    ClaimError,
+    DecodeError,
+    ExpiredSignatureError,
+    ExpiredToken,
+    ImmatureSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudience,
+    InvalidAudienceError,
+    InvalidIssuer,
+    InvalidIssuerError,
+    InvalidKey,
+    InvalidKeyError,
+    InvalidSignature,
+    InvalidSignatureError,
+    InvalidSubject,
+    InvalidTokenError,
+    InvalidType,
+    JWTError,
+    KeyNotFound,
+    MalformedToken,
+    MissingClaim,
+    MissingRequiredClaimError,
+    NotYetValid,
+    PyJWTError,
+    TokenTooLarge,
+    UnsupportedCritical,
+    UsageError,
+)
+from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AlgorithmNotAllowed",
+    "ClaimError",
+    "DecodeError",
+    "DecodedJWT",
+    "ECKey",
+    "ExpiredSignatureError",
+    "ExpiredToken",
+    "ImmatureSignatureError",
+    "InvalidAlgorithmError",
+    "InvalidAudience",
+    "InvalidAudienceError",
+    "InvalidIssuer",
+    "InvalidIssuerError",
+    "InvalidKey",
+    "InvalidKeyError",
+    "InvalidSignature",
+    "InvalidSignatureError",
+    "InvalidSubject",
+    "InvalidTokenError",
+    "InvalidType",
+    "JWTError",
+    "Key",
+    "KeyNotFound",
+    "KeySet",
+    "MalformedToken",
+    "MissingClaim",
+    "MissingRequiredClaimError",
+    "NotYetValid",
+    "OKPKey",
+    "OctKey",
+    "PyJWTError",
+    "RSAKey",
+    "TokenTooLarge",
+    "UnsupportedCritical",
+    "UsageError",
+    "Verifier",
+    "__version__",
+    "decode",
+    "decode_complete",
+    "decode_unverified",
+    "encode",
+    "errors",
+    "jwa",
+    "jwk",
+    "jws",
+    "jwt",
+    "testing",
+]

@@ -1,0 +1,488 @@
+"""JSON Web Tokens (RFC 7519): ``encode``, ``decode``, ``decode_complete``,
+``decode_unverified`` and the reusable :class:`Verifier`.
+
+Decoding always verifies the signature first (security matrix E4) and then validates the
+claims (:mod:`jwtkit._claims`). The :class:`Verifier` does the per-key and per-option work once
+and caches verified protected headers by their base64url segment, so the steady-state cost of a
+token is one HMAC (or one signature check), two base64url decodes and one JSON parse.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from ._claims import ClaimsPolicy, seconds, to_timestamp
+from ._codec import (
+    DEFAULT_MAX_TOKEN_SIZE,
+    b64url_decode,
+    b64url_encode,
+    json_dumps,
+    json_loads_object,
+)
+from ._header import check_header, short
+from ._jwa_signing import SignatureAlgorithm, Signer, VerifyFunction
+from ._jws_compact import (
+    allowed_algorithms,
+    build_header,
+    pick_sign_algorithm,
+    split_compact,
+    verify_segments,
+)
+from ._keysource import KeyArgument, KeySource, coerce_key
+from .errors import InvalidSignature, InvalidType, MalformedToken, UsageError
+from .jwa import DEFAULT_REGISTRY, Registry
+from .jwk import Key, OctKey
+
+__all__ = [
+    "DecodedJWT",
+    "Verifier",
+    "decode",
+    "decode_complete",
+    "decode_unverified",
+    "encode",
+    "normalize_typ",
+]
+
+_JWT_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_TIME_CLAIMS = ("exp", "nbf", "iat")
+
+Clock = Callable[[], float]
+Now = float | datetime | None
+
+
+@dataclass(frozen=True)
+class DecodedJWT:
+    """A decoded token: its protected header and claims, and how it was verified.
+
+    Subscripting with ``"header"``, ``"payload"`` and ``"signature"`` works as with PyJWT's
+    ``decode_complete``.
+    """
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    signature: bytes
+    #: The algorithm that verified the token (``None`` from ``decode_unverified``).
+    algorithm: str | None = None
+    #: The trusted key that verified the signature (``None`` from ``decode_unverified``).
+    key: Key | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "header":
+            return self.header
+        if name == "payload":
+            return self.claims
+        if name == "signature":
+            return self.signature
+        raise KeyError(name)
+
+
+def normalize_typ(value: str) -> str:
+    """RFC 7515 §4.1.9: media types compare case-insensitively and ``application/`` may be
+    omitted when no other ``/`` appears (``JWT`` == ``application/jwt``)."""
+    value = value.lower()
+    if value.startswith("application/") and "/" not in value[12:]:
+        return value[12:]
+    return value
+
+
+def _now(now: Now, clock: Clock) -> float:
+    if now is None:
+        return clock()
+    return to_timestamp(now, "now")
+
+
+# --------------------------------------------------------------------------------------------
+# encode
+
+
+def _claims_json(payload: Mapping[str, Any], json_encoder: type[Any] | None) -> bytes:
+    try:
+        if json_encoder is None:
+            return json_dumps(payload)
+        return json_encoder(separators=(",", ":"), allow_nan=False).encode(payload).encode()
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"payload is not JSON-serializable: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _prepared_signer(
+    key: Key | bytes | str, algorithm: str | None, registry: Registry
+) -> tuple[SignatureAlgorithm, Key, Signer]:
+    signing_key = coerce_key(key)
+    if algorithm is None and signing_key.alg is None and isinstance(signing_key, OctKey):
+        algorithm = "HS256"  # PyJWT's default for secrets
+    alg = pick_sign_algorithm(algorithm, signing_key, registry)
+    if alg.unsecured:
+        raise UsageError("'none' takes no key; pass key=None")
+    return alg, signing_key, alg.signer(signing_key)
+
+
+def encode(
+    payload: Mapping[str, Any],
+    key: Key | bytes | str | None,
+    algorithm: str | None = None,
+    headers: Mapping[str, Any] | None = None,
+    *,
+    expires_in: float | timedelta | None = None,
+    not_before: float | timedelta | datetime | None = None,
+    typ: str | None = "JWT",
+    json_encoder: type[Any] | None = None,
+    now: Now = None,
+    registry: Registry = DEFAULT_REGISTRY,
+) -> str:
+    """Sign ``payload`` as a JWT in compact form (RFC 7519 §7.1).
+
+    ``algorithm`` defaults to the key's own ``alg`` (and to ``HS256`` for a bare secret, as in
+    PyJWT). ``datetime`` values of ``exp``/``nbf``/``iat`` become NumericDates; ``expires_in``
+    sets ``iat`` (now) and ``exp``; ``not_before`` sets ``nbf`` (seconds from now, a timedelta,
+    or a datetime). The key's ``kid`` goes into the header. ``payload`` is never mutated.
+    """
+    if not isinstance(payload, Mapping):
+        raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
+    claims: Mapping[str, Any] = payload
+    if (
+        expires_in is not None
+        or not_before is not None
+        or any(isinstance(payload.get(name), datetime) for name in _TIME_CLAIMS)
+    ):
+        claims = _with_times(payload, expires_in, not_before, now)
+    if key is None:
+        alg = pick_sign_algorithm(algorithm, None, registry)
+        if not alg.unsecured:
+            raise UsageError(f"{alg.name} needs a key")
+        signing_key: Key | None = None
+        signer: Signer | None = None
+    else:
+        try:
+            alg, signing_key, signer = _prepared_signer(key, algorithm, registry)
+        except TypeError:  # an unhashable key argument: prepare without the cache
+            alg, signing_key, signer = _prepared_signer.__wrapped__(key, algorithm, registry)
+    header_extra: dict[str, Any] = {} if typ is None else {"typ": typ}
+    if headers:
+        header_extra.update(headers)
+    header = build_header(alg.name, signing_key, header_extra)
+    if header.get("b64") is False:
+        raise UsageError("a JWT payload is always base64url-encoded; 'b64': false is not allowed")
+    signing_input = (
+        b64url_encode(json_dumps(header)) + "." + b64url_encode(_claims_json(claims, json_encoder))
+    )
+    signature = b"" if signer is None else signer(signing_input.encode("ascii"))
+    return signing_input + "." + b64url_encode(signature)
+
+
+def _with_times(
+    payload: Mapping[str, Any],
+    expires_in: float | timedelta | None,
+    not_before: float | timedelta | datetime | None,
+    now: Now,
+) -> dict[str, Any]:
+    claims = dict(payload)
+    for name in _TIME_CLAIMS:
+        value = claims.get(name)
+        if isinstance(value, datetime):
+            claims[name] = int(to_timestamp(value, name))
+    if expires_in is not None or not_before is not None:
+        current = int(_now(now, time.time))
+        if expires_in is not None:
+            claims["iat"] = current
+            claims["exp"] = current + int(seconds(expires_in, "expires_in"))
+        if isinstance(not_before, datetime):
+            claims["nbf"] = int(to_timestamp(not_before, "not_before"))
+        elif not_before is not None:
+            claims["nbf"] = current + int(seconds(not_before, "not_before"))
+    return claims
+
+
+# --------------------------------------------------------------------------------------------
+# decode
+
+
+@dataclass(frozen=True)
+class _HeaderEntry:
+    header: dict[str, Any]
+    algorithm: str
+    checks: tuple[tuple[Key, VerifyFunction], ...]
+
+
+class Verifier:
+    """Verify and validate many JWTs with the same keys and expectations. Build once, reuse.
+
+    Takes the same arguments as :func:`decode` (``clock`` replaces ``now``: a callable that
+    returns the current Unix time, :func:`time.time` by default) and is safe to share between
+    threads. ``decode(token)`` returns the claims; ``decode_complete(token)`` also the header.
+    """
+
+    __slots__ = (
+        "_allowed",
+        "_cache",
+        "_cache_lock",
+        "_cache_size",
+        "_clock",
+        "_crit",
+        "_max_size",
+        "_policy",
+        "_registry",
+        "_source",
+        "_typ",
+    )
+
+    def __init__(
+        self,
+        key: KeyArgument,
+        *,
+        algorithms: Iterable[str] | None = None,
+        audience: str | Iterable[str] | None = None,
+        issuer: str | Iterable[str] | None = None,
+        subject: str | None = None,
+        leeway: float | timedelta = 0,
+        require: Iterable[str] = (),
+        max_age: float | timedelta | None = None,
+        typ: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        crit: Collection[str] = (),
+        registry: Registry = DEFAULT_REGISTRY,
+        max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        clock: Clock | None = None,
+        header_cache_size: int = 128,
+    ) -> None:
+        self._source = KeySource(key)
+        self._registry = registry
+        self._allowed = allowed_algorithms(algorithms, self._source, registry)
+        if any(registry.signature(name).unsecured for name in self._allowed):  # type: ignore[union-attr]
+            raise UsageError("'none' cannot be accepted by decode: a JWT must be signed")
+        self._policy = ClaimsPolicy.build(
+            audience=audience,
+            issuer=issuer,
+            subject=subject,
+            leeway=leeway,
+            require=require,
+            max_age=max_age,
+            options=options,
+        )
+        if typ is not None and not isinstance(typ, str):
+            raise UsageError("typ: expected a string such as 'at+jwt'")
+        self._typ = None if typ is None else normalize_typ(typ)
+        self._crit = frozenset(crit)
+        self._max_size = max_token_size
+        self._clock: Clock = time.time if clock is None else clock
+        self._cache: dict[str, _HeaderEntry] = {}
+        self._cache_size = header_cache_size if self._source.static_keys is not None else 0
+        self._cache_lock = threading.Lock()
+
+    def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
+        """Verify ``token`` and validate its claims; return the claims."""
+        if type(token) is str and len(token) <= self._max_size and _JWT_COMPACT.fullmatch(token):
+            signing_input, _, signature = token.rpartition(".")
+            header_segment, _, payload_segment = signing_input.partition(".")
+            entry = self._cache.get(header_segment)
+            if entry is not None:
+                data = signing_input.encode("ascii")
+                for _, check in entry.checks:
+                    if check(data, signature):
+                        break
+                else:
+                    raise InvalidSignature()
+                claims = json_loads_object(b64url_decode(payload_segment, "payload"), "claims")
+                self._policy.check(
+                    claims, self._clock() if now is None else to_timestamp(now, "now")
+                )
+                return claims
+        return self.decode_complete(token, now=now).claims
+
+    def decode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
+        """Verify ``token`` and validate its claims; return header, claims and the key used."""
+        header_segment, payload_segment, signature_segment = _split_jwt(token, self._max_size)
+        entry = self._cache.get(header_segment)
+        key: Key | None = None
+        if entry is not None:
+            data = f"{header_segment}.{payload_segment}".encode("ascii")
+            for candidate, check in entry.checks:
+                if check(data, signature_segment):
+                    key = candidate
+                    break
+            else:
+                raise InvalidSignature()
+            header, algorithm = entry.header, entry.algorithm
+            payload = b64url_decode(payload_segment, "payload")
+        else:
+            header = self._checked_header(header_segment)
+            verified = verify_segments(
+                header_segment,
+                payload_segment,
+                signature_segment,
+                header,
+                self._source,
+                self._allowed,
+                self._registry,
+            )
+            key, algorithm, payload = verified.key, verified.algorithm, verified.payload
+            self._remember(header_segment, header, algorithm, key)
+        claims = json_loads_object(payload, "claims")
+        self._policy.check(claims, _now(now, self._clock))
+        return DecodedJWT(
+            header, claims, b64url_decode(signature_segment, "signature"), algorithm, key
+        )
+
+    def _checked_header(self, segment: str) -> dict[str, Any]:
+        header = json_loads_object(b64url_decode(segment, "header"), "header")
+        check_header(header, self._crit)
+        if header.get("b64") is False:
+            raise MalformedToken("header: 'b64': false is not allowed in a JWT (RFC 7797 §7)")
+        cty = header.get("cty")
+        if cty is not None and normalize_typ(cty) == "jwt":
+            raise MalformedToken(
+                "header: cty 'JWT' marks a nested JWT, which decode does not unwrap"
+            )
+        if self._typ is not None:
+            typ = header.get("typ")
+            if typ is None or normalize_typ(typ) != self._typ:
+                raise InvalidType(
+                    "typ",
+                    "unexpected type",
+                    f"token type {short(typ)} is not the expected {self._typ!r} (RFC 8725 §3.11)",
+                )
+        return header
+
+    def _remember(
+        self, segment: str, header: dict[str, Any], algorithm: str, key: Key | None
+    ) -> None:
+        """Cache a header that just verified, with the winning key first (never before)."""
+        if not self._cache_size or key is None:
+            return
+        keys = self._source.static_keys
+        assert keys is not None  # noqa: S101 - the cache is enabled for static keys only
+        alg = self._registry.signature(algorithm)
+        assert alg is not None  # noqa: S101 - the algorithm just verified a signature
+        others = [k for k in keys.select(header.get("kid"), algorithm, "verify") if k is not key]
+        checks = tuple((k, alg.verifier(k)) for k in (key, *others))
+        with self._cache_lock:
+            if len(self._cache) >= self._cache_size:
+                del self._cache[next(iter(self._cache))]
+            self._cache[segment] = _HeaderEntry(header, algorithm, checks)
+
+
+def _split_jwt(token: object, max_size: int) -> tuple[str, str, str]:
+    """Split a JWT: strictly three non-empty base64url segments (security matrix A6, A7)."""
+    if isinstance(token, (str, bytes)) and (
+        token.count("." if isinstance(token, str) else b".") == 4
+    ):
+        raise MalformedToken(
+            "token: 5 segments is a JWE; decode accepts only signed JWTs (JWS compact)"
+        )
+    header, payload, signature = split_compact(token, max_size)
+    if not payload:
+        raise MalformedToken("token: a JWT carries its claims; the payload is empty")
+    if not _SEGMENT.fullmatch(payload):
+        raise MalformedToken("token: the payload must be base64url")
+    return header, payload, signature
+
+
+def decode_complete(
+    token: str | bytes,
+    key: KeyArgument,
+    *,
+    algorithms: Iterable[str] | None = None,
+    audience: str | Iterable[str] | None = None,
+    issuer: str | Iterable[str] | None = None,
+    subject: str | None = None,
+    leeway: float | timedelta = 0,
+    require: Iterable[str] = (),
+    max_age: float | timedelta | None = None,
+    typ: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    now: Now = None,
+    crit: Collection[str] = (),
+    registry: Registry = DEFAULT_REGISTRY,
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+) -> DecodedJWT:
+    """Like :func:`decode`, but return the header and the verifying key as well."""
+    verifier = Verifier(
+        key,
+        algorithms=algorithms,
+        audience=audience,
+        issuer=issuer,
+        subject=subject,
+        leeway=leeway,
+        require=require,
+        max_age=max_age,
+        typ=typ,
+        options=options,
+        crit=crit,
+        registry=registry,
+        max_token_size=max_token_size,
+        header_cache_size=0,
+    )
+    return verifier.decode_complete(token, now=now)
+
+
+def decode(
+    token: str | bytes,
+    key: KeyArgument,
+    *,
+    algorithms: Iterable[str] | None = None,
+    audience: str | Iterable[str] | None = None,
+    issuer: str | Iterable[str] | None = None,
+    subject: str | None = None,
+    leeway: float | timedelta = 0,
+    require: Iterable[str] = (),
+    max_age: float | timedelta | None = None,
+    typ: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    now: Now = None,
+    crit: Collection[str] = (),
+    registry: Registry = DEFAULT_REGISTRY,
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+) -> dict[str, Any]:
+    """Verify a JWT and validate its claims; return the claims (RFC 7519 §7.2).
+
+    ``algorithms`` is the allow-list, required unless every key carries its own ``alg``
+    (RFC 8725 §3.1). ``key`` is a :class:`~jwtkit.jwk.Key`, a :class:`~jwtkit.jwk.KeySet`,
+    secret bytes/str (HMAC), PEM text (asymmetric) or a callable ``(header) -> Key``.
+    Passing ``audience``, ``issuer`` or ``subject`` makes that claim required and exact;
+    ``require`` lists more required claims; ``max_age`` bounds the age of ``iat``; ``typ``
+    demands a header type (``"at+jwt"``); ``leeway`` allows for clock skew; ``now`` replaces
+    the clock. ``options`` accepts PyJWT's ``verify_exp``/``verify_nbf``/``verify_iat``/
+    ``verify_aud``/``require``; the signature cannot be skipped.
+
+    .. warning::
+       A token that names an audience is rejected unless you pass ``audience``.
+    """
+    return decode_complete(
+        token,
+        key,
+        algorithms=algorithms,
+        audience=audience,
+        issuer=issuer,
+        subject=subject,
+        leeway=leeway,
+        require=require,
+        max_age=max_age,
+        typ=typ,
+        options=options,
+        now=now,
+        crit=crit,
+        registry=registry,
+        max_token_size=max_token_size,
+    ).claims
+
+
+def decode_unverified(
+    token: str | bytes, *, max_token_size: int = DEFAULT_MAX_TOKEN_SIZE
+) -> DecodedJWT:
+    """Parse a JWT **without verifying anything**, for inspection and debugging only.
+
+    .. warning::
+       Nothing returned here can be trusted: anyone can forge it. Use :func:`decode`.
+    """
+    header_segment, payload_segment, signature_segment = _split_jwt(token, max_token_size)
+    header = json_loads_object(b64url_decode(header_segment, "header"), "header")
+    claims = json_loads_object(b64url_decode(payload_segment, "payload"), "claims")
+    return DecodedJWT(header, claims, b64url_decode(signature_segment, "signature"))

@@ -1,0 +1,89 @@
+"""The public API, pinned: adding or removing a public name is a deliberate change here."""
+
+from __future__ import annotations
+
+import jwtkit
+from jwtkit import errors, jwa, jwk, jws, jwt, testing
+
+TOP_LEVEL = {
+    "AlgorithmNotAllowed", "ClaimError", "DecodeError", "DecodedJWT", "ECKey",
+    "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
+    "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
+    "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
+    "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
+    "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
+    "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
+    "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
+    "encode", "errors", "jwa", "jwk", "jws", "jwt", "testing",
+}  # fmt: skip
+
+MODULES = {
+    "jwk": (jwk, {"ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
+    "jwa": (
+        jwa,
+        {"DEFAULT_REGISTRY", "NONE", "SIGNATURE_ALGORITHMS", "InsecureAlgorithmWarning",
+         "Registry", "SignatureAlgorithm"},
+    ),  # fmt: skip
+    "jws": (jws, {"VerifiedJWS", "sign", "verify"}),
+    "jwt": (
+        jwt,
+        {"DecodedJWT", "Verifier", "decode", "decode_complete", "decode_unverified", "encode",
+         "normalize_typ"},
+    ),  # fmt: skip
+    "testing": (testing, {"FrozenClock"}),
+}
+
+ERROR_CODES = {
+    "JWTError": "jwt_error",
+    "UsageError": "usage_error",
+    "MalformedToken": "malformed",
+    "TokenTooLarge": "token_too_large",
+    "UnsupportedCritical": "unsupported_critical",
+    "AlgorithmNotAllowed": "algorithm_not_allowed",
+    "InvalidKey": "invalid_key",
+    "KeyNotFound": "key_not_found",
+    "InvalidSignature": "invalid_signature",
+    "ClaimError": "invalid_claim",
+    "ExpiredToken": "expired",
+    "NotYetValid": "not_yet_valid",
+    "InvalidIssuer": "invalid_issuer",
+    "InvalidAudience": "invalid_audience",
+    "InvalidSubject": "invalid_subject",
+    "MissingClaim": "missing_claim",
+    "InvalidType": "invalid_type",
+}
+
+
+def test_top_level_exports_are_pinned() -> None:
+    assert set(jwtkit.__all__) == TOP_LEVEL
+    for name in jwtkit.__all__:
+        assert hasattr(jwtkit, name), name
+
+
+def test_module_exports_are_pinned() -> None:
+    for label, (module, names) in MODULES.items():
+        assert set(module.__all__) == names, label
+        for name in names:
+            assert hasattr(module, name), f"{label}.{name}"
+
+
+def test_error_codes_are_stable_and_rooted() -> None:
+    for name, code in ERROR_CODES.items():
+        cls = getattr(errors, name)
+        assert cls.code == code
+        assert issubclass(cls, jwtkit.JWTError)
+    codes = [getattr(errors, n).code for n in ERROR_CODES]
+    assert len(codes) == len(set(codes))
+
+
+def test_claim_errors_are_claim_errors() -> None:
+    for name in ("ExpiredToken", "NotYetValid", "InvalidIssuer", "InvalidAudience",
+                 "InvalidSubject", "MissingClaim", "InvalidType"):  # fmt: skip
+        assert issubclass(getattr(errors, name), errors.ClaimError)
+
+
+def test_pyjwt_aliases_catch_the_same_failures() -> None:
+    assert jwtkit.InvalidTokenError is jwtkit.JWTError
+    assert jwtkit.ExpiredSignatureError is jwtkit.ExpiredToken
+    assert issubclass(jwtkit.InvalidSignatureError, jwtkit.DecodeError)
+    assert jwtkit.ImmatureSignatureError is jwtkit.NotYetValid
