@@ -21,15 +21,28 @@ MODULES = {
     "jwk": (jwk, {"ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
     "jwa": (
         jwa,
-        {"DEFAULT_REGISTRY", "NONE", "SIGNATURE_ALGORITHMS", "InsecureAlgorithmWarning",
-         "Registry", "SignatureAlgorithm"},
-    ),  # fmt: skip
+        {
+            "DEFAULT_REGISTRY",
+            "NONE",
+            "SIGNATURE_ALGORITHMS",
+            "InsecureAlgorithmWarning",
+            "Registry",
+            "SignatureAlgorithm",
+        },
+    ),
     "jws": (jws, {"VerifiedJWS", "sign", "verify"}),
     "jwt": (
         jwt,
-        {"DecodedJWT", "Verifier", "decode", "decode_complete", "decode_unverified", "encode",
-         "normalize_typ"},
-    ),  # fmt: skip
+        {
+            "DecodedJWT",
+            "Verifier",
+            "decode",
+            "decode_complete",
+            "decode_unverified",
+            "encode",
+            "normalize_typ",
+        },
+    ),
     "testing": (testing, {"FrozenClock"}),
 }
 

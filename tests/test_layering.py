@@ -74,7 +74,7 @@ def test_core_modules_exist() -> None:
 def test_core_imports_only_stdlib_and_cryptography(path: Path) -> None:
     for name, _ in _imports(path):
         top = name.split(".")[0]
-        if top == "jwtkit" or top == "__future__":
+        if top in {"jwtkit", "__future__"}:
             continue
         assert top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY, (
             f"{path.relative_to(SRC)} imports {name!r}: the core may import only the standard "

@@ -16,11 +16,11 @@ Standard library only.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_TOKEN_SIZE",
     "b64url_decode",
+    "b64url_decode_fast",
     "b64url_encode",
     "check_compact",
     "json_dumps",
@@ -50,9 +51,36 @@ _B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 _JWS_COMPACT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+# Decoding table: base64url's '-' and '_' become '+' and '/', while the standard alphabet's own
+# '+', '/' and '=' become '!', which strict decoding refuses (one alphabet, no padding, B7).
+_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
+_b2a = binascii.b2a_base64
+_a2b = binascii.a2b_base64
+
+
 def b64url_encode(data: bytes) -> str:
     """Encode ``data`` as unpadded base64url (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return _b2a(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode_fast(segment: str) -> bytes:
+    """Strictly decode a base64url segment; raise ``ValueError`` (no message) on any flaw.
+
+    For hot paths that fall back to :func:`b64url_decode` to report the precise error.
+    """
+    rest = len(segment) & 3
+    padding = b""
+    if rest:
+        if rest == 1 or segment[-1] not in (_CANONICAL_LAST_2 if rest == 2 else _CANONICAL_LAST_3):
+            raise ValueError("non-canonical base64url")
+        padding = b"==" if rest == 2 else b"="
+    data = segment.encode("ascii").translate(_FROM_URLSAFE) + padding
+    if sys.version_info >= (3, 11):
+        return _a2b(data, strict_mode=True)
+    if not _B64URL_RE.fullmatch(segment):  # pragma: no cover - Python 3.10
+        raise ValueError("not base64url")
+    return _a2b(data)  # pragma: no cover - Python 3.10
 
 
 def _check_b64url_tail(segment: str, what: str) -> None:
@@ -89,8 +117,8 @@ def _decode_checked_alphabet(segment: str, what: str) -> bytes:
     """Decode a segment already known to hold only base64url characters."""
     _check_b64url_tail(segment, what)
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) & 3))
-    except (binascii.Error, ValueError):  # pragma: no cover - alphabet and length checked above
+        return b64url_decode_fast(segment)
+    except ValueError:  # pragma: no cover - alphabet and length checked above
         raise MalformedToken(f"{what}: not base64url") from None
 
 
@@ -122,6 +150,8 @@ _DECODER = json.JSONDecoder(
     parse_constant=_reject_constant,
 )
 _decode_raw = _DECODER.decode
+# The decoder's C scanner, typed by hand (the stubs do not declare it).
+_scan_once: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _depth(value: Any) -> int:
@@ -153,24 +183,27 @@ def json_loads_object(
     except UnicodeDecodeError:
         raise MalformedToken(f"{what}: not valid UTF-8 (RFC 8725 §3.7)") from None
     # Cheap bound first: the depth cannot exceed the number of opening brackets.
-    if text.count("{") + text.count("[") > max_depth:
+    shallow = text.count("{") + text.count("[") <= max_depth
+    if shallow:
+        # Fast path: the C scanner alone, for input with no surrounding whitespace. Anything
+        # unusual falls through to the full decoder, which reports the precise error.
         try:
-            value = _decode_raw(text)
-        except RecursionError:
-            raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels") from None
-        except MalformedToken as exc:
-            raise MalformedToken(f"{what}: {exc.message}") from None
-        except ValueError as exc:
-            raise MalformedToken(f"{what}: invalid JSON ({_json_reason(exc)})") from None
-        if _depth(value) > max_depth:
-            raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels")
-    else:
-        try:
-            value = _decode_raw(text)
-        except MalformedToken as exc:
-            raise MalformedToken(f"{what}: {exc.message}") from None
-        except ValueError as exc:
-            raise MalformedToken(f"{what}: invalid JSON ({_json_reason(exc)})") from None
+            value, end = _scan_once(text, 0)
+        except (StopIteration, ValueError, MalformedToken, RecursionError):
+            pass
+        else:
+            if end == len(text) and type(value) is dict:
+                return value
+    try:
+        value = _decode_raw(text)
+    except RecursionError:
+        raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels") from None
+    except MalformedToken as exc:
+        raise MalformedToken(f"{what}: {exc.message}") from None
+    except ValueError as exc:
+        raise MalformedToken(f"{what}: invalid JSON ({_json_reason(exc)})") from None
+    if not shallow and _depth(value) > max_depth:
+        raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels")
     if type(value) is not dict:
         raise MalformedToken(f"{what}: expected a JSON object, got {_json_type(value)}")
     return value

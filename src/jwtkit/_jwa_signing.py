@@ -14,7 +14,6 @@ Every primitive comes from ``cryptography`` (or ``hmac``/``hashlib`` of the stan
 
 from __future__ import annotations
 
-import base64
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from ._codec import b64url_decode
+from ._codec import b64url_decode, b64url_encode
 from .errors import InvalidKey, MalformedToken
 from .jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
@@ -63,7 +62,8 @@ _CURVE_ORDERS: dict[str, int] = {
         16,
     ),
     "P-521": int(
-        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
         16,
     ),
     "secp256k1": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
@@ -124,28 +124,28 @@ class HMAC(SignatureAlgorithm):
         return key.secret
 
     def signer(self, key: Key) -> Signer:
-        secret = self._secret(key, "sign")
-        digest = hmac.digest
-        hash_name = self.hash_name
+        copy = hmac.new(self._secret(key, "sign"), digestmod=self.hash_name).copy
 
         def sign(signing_input: bytes) -> bytes:
-            return digest(secret, signing_input, hash_name)
+            mac = copy()
+            mac.update(signing_input)
+            return mac.digest()
 
         return sign
 
     def verifier(self, key: Key) -> VerifyFunction:
         secret = self._secret(key, "verify")
-        digest = hmac.digest
-        hash_name = self.hash_name
-        encode = base64.urlsafe_b64encode
+        # Keyed once; each token pays only for copy + update + digest.
+        copy = hmac.new(secret, digestmod=self.hash_name).copy
         compare = hmac.compare_digest
 
         def verify(signing_input: bytes, signature: str) -> bool:
+            mac = copy()
+            mac.update(signing_input)
             # Comparing encodings accepts exactly one (canonical, unpadded) encoding of the tag.
-            expected = encode(digest(secret, signing_input, hash_name)).rstrip(b"=")
             try:
-                return compare(expected, signature.encode("ascii"))
-            except UnicodeEncodeError:
+                return compare(b64url_encode(mac.digest()), signature)
+            except TypeError:  # a non-ASCII signature segment
                 return False
 
         return verify

@@ -32,7 +32,7 @@ from .errors import (
 from .jwa import DEFAULT_REGISTRY, Registry
 from .jwk import Key
 
-__all__ = ["VerifiedJWS", "allowed_algorithms", "sign", "verify"]
+__all__ = ["VerifiedJWS", "allowed_algorithms", "encode_header", "sign", "verify"]
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -225,6 +225,14 @@ def build_header(
     return header
 
 
+def encode_header(header: Mapping[str, Any]) -> str:
+    """The base64url segment of a protected header; values that are not JSON are refused."""
+    try:
+        return b64url_encode(json_dumps(header))
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"headers are not JSON-serializable: {exc}") from None
+
+
 def pick_sign_algorithm(
     algorithm: str | None, key: Key | None, registry: Registry
 ) -> SignatureAlgorithm:
@@ -272,7 +280,7 @@ def sign(
     signing_key = None if key is None else coerce_key(key)
     alg = pick_sign_algorithm(algorithm, signing_key, registry)
     header = build_header(alg.name, signing_key, headers)
-    header_segment = b64url_encode(json_dumps(header))
+    header_segment = encode_header(header)
     if header.get("b64", True):
         payload_segment = b64url_encode(payload)
         signed = payload_segment.encode("ascii")

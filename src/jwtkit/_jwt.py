@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from ._claims import ClaimsPolicy, seconds, to_timestamp
 from ._codec import (
     DEFAULT_MAX_TOKEN_SIZE,
     b64url_decode,
+    b64url_decode_fast,
     b64url_encode,
     json_dumps,
     json_loads_object,
@@ -31,6 +33,7 @@ from ._jwa_signing import SignatureAlgorithm, Signer, VerifyFunction
 from ._jws_compact import (
     allowed_algorithms,
     build_header,
+    encode_header,
     pick_sign_algorithm,
     split_compact,
     verify_segments,
@@ -38,7 +41,7 @@ from ._jws_compact import (
 from ._keysource import KeyArgument, KeySource, coerce_key
 from .errors import InvalidSignature, InvalidType, MalformedToken, UsageError
 from .jwa import DEFAULT_REGISTRY, Registry
-from .jwk import Key, OctKey
+from .jwk import Key, KeySet, OctKey
 
 __all__ = [
     "DecodedJWT",
@@ -107,22 +110,49 @@ def _claims_json(payload: Mapping[str, Any], json_encoder: type[Any] | None) -> 
     try:
         if json_encoder is None:
             return json_dumps(payload)
-        return json_encoder(separators=(",", ":"), allow_nan=False).encode(payload).encode()
+        text: str = json_encoder(separators=(",", ":"), allow_nan=False).encode(payload)
+        return text.encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise UsageError(f"payload is not JSON-serializable: {exc}") from None
 
 
+@dataclass(frozen=True)
+class _PreparedSigner:
+    algorithm: SignatureAlgorithm
+    key: Key
+    sign: Signer
+
+
 @lru_cache(maxsize=256)
-def _prepared_signer(
+def _prepare_signer(
     key: Key | bytes | str, algorithm: str | None, registry: Registry
-) -> tuple[SignatureAlgorithm, Key, Signer]:
+) -> _PreparedSigner:
+    """Key checks and per-key set-up for signing, done once per (key, algorithm)."""
     signing_key = coerce_key(key)
     if algorithm is None and signing_key.alg is None and isinstance(signing_key, OctKey):
         algorithm = "HS256"  # PyJWT's default for secrets
     alg = pick_sign_algorithm(algorithm, signing_key, registry)
     if alg.unsecured:
         raise UsageError("'none' takes no key; pass key=None")
-    return alg, signing_key, alg.signer(signing_key)
+    return _PreparedSigner(alg, signing_key, alg.signer(signing_key))
+
+
+def _signer_for(
+    key: Key | bytes | str, algorithm: str | None, registry: Registry
+) -> _PreparedSigner:
+    try:
+        return _prepare_signer(key, algorithm, registry)
+    except TypeError:  # an unhashable key argument (e.g. bytearray): prepare without the cache
+        return _prepare_signer.__wrapped__(key, algorithm, registry)
+
+
+@lru_cache(maxsize=256)
+def _plain_header_segment(algorithm: str, kid: str | None, typ: str | None) -> str:
+    """The encoded header ``{"alg", "typ", "kid"}``, the one most tokens carry."""
+    header: dict[str, Any] = {} if typ is None else {"typ": typ}
+    return encode_header(
+        build_header(algorithm, None, header if kid is None else {**header, "kid": kid})
+    )
 
 
 def encode(
@@ -145,35 +175,44 @@ def encode(
     sets ``iat`` (now) and ``exp``; ``not_before`` sets ``nbf`` (seconds from now, a timedelta,
     or a datetime). The key's ``kid`` goes into the header. ``payload`` is never mutated.
     """
-    if not isinstance(payload, Mapping):
-        raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
+    if type(payload) is not dict:
+        if not isinstance(payload, Mapping):
+            raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
+        payload = dict(payload)
     claims: Mapping[str, Any] = payload
+    get = payload.get
     if (
         expires_in is not None
         or not_before is not None
-        or any(isinstance(payload.get(name), datetime) for name in _TIME_CLAIMS)
+        or isinstance(get("exp"), datetime)
+        or isinstance(get("nbf"), datetime)
+        or isinstance(get("iat"), datetime)
     ):
         claims = _with_times(payload, expires_in, not_before, now)
+    signer: Signer | None = None
     if key is None:
         alg = pick_sign_algorithm(algorithm, None, registry)
         if not alg.unsecured:
             raise UsageError(f"{alg.name} needs a key")
         signing_key: Key | None = None
-        signer: Signer | None = None
     else:
-        try:
-            alg, signing_key, signer = _prepared_signer(key, algorithm, registry)
-        except TypeError:  # an unhashable key argument: prepare without the cache
-            alg, signing_key, signer = _prepared_signer.__wrapped__(key, algorithm, registry)
-    header_extra: dict[str, Any] = {} if typ is None else {"typ": typ}
-    if headers:
-        header_extra.update(headers)
-    header = build_header(alg.name, signing_key, header_extra)
-    if header.get("b64") is False:
-        raise UsageError("a JWT payload is always base64url-encoded; 'b64': false is not allowed")
-    signing_input = (
-        b64url_encode(json_dumps(header)) + "." + b64url_encode(_claims_json(claims, json_encoder))
-    )
+        prepared = _signer_for(key, algorithm, registry)
+        alg, signing_key, signer = prepared.algorithm, prepared.key, prepared.sign
+    if headers or signing_key is None:
+        header_extra: dict[str, Any] = {} if typ is None else {"typ": typ}
+        if headers:
+            header_extra.update(headers)
+        header = build_header(alg.name, signing_key, header_extra)
+        if header.get("b64") is False:
+            raise UsageError(
+                "a JWT payload is always base64url-encoded; 'b64': false is not allowed"
+            )
+        header_segment = encode_header(header)
+    else:
+        if typ is not None and not isinstance(typ, str):
+            raise UsageError("typ: expected a string or None")
+        header_segment = _plain_header_segment(alg.name, signing_key.kid, typ)
+    signing_input = header_segment + "." + b64url_encode(_claims_json(claims, json_encoder))
     signature = b"" if signer is None else signer(signing_input.encode("ascii"))
     return signing_input + "." + b64url_encode(signature)
 
@@ -279,22 +318,28 @@ class Verifier:
 
     def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
         """Verify ``token`` and validate its claims; return the claims."""
-        if type(token) is str and len(token) <= self._max_size and _JWT_COMPACT.fullmatch(token):
+        # Fast path for a header seen (and verified) before. Anything unusual (bytes input, a
+        # new header, non-ASCII text, any decoding flaw) takes the full path below, which
+        # reports the precise error. A cached header segment is known to be well formed, the
+        # signature check compares canonical encodings, and the payload decoder is strict, so
+        # no separate pass over the token's alphabet is needed here.
+        if type(token) is str and len(token) <= self._max_size:
             signing_input, _, signature = token.rpartition(".")
             header_segment, _, payload_segment = signing_input.partition(".")
             entry = self._cache.get(header_segment)
-            if entry is not None:
+            if entry is not None and signing_input.isascii():
                 data = signing_input.encode("ascii")
                 for _, check in entry.checks:
                     if check(data, signature):
-                        break
-                else:
-                    raise InvalidSignature()
-                claims = json_loads_object(b64url_decode(payload_segment, "payload"), "claims")
-                self._policy.check(
-                    claims, self._clock() if now is None else to_timestamp(now, "now")
-                )
-                return claims
+                        try:
+                            payload = b64url_decode_fast(payload_segment)
+                        except ValueError:
+                            break  # reported precisely by the full path
+                        claims = json_loads_object(payload, "claims")
+                        self._policy.check(
+                            claims, self._clock() if now is None else to_timestamp(now, "now")
+                        )
+                        return claims
         return self.decode_complete(token, now=now).claims
 
     def decode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
@@ -371,8 +416,8 @@ class Verifier:
 
 def _split_jwt(token: object, max_size: int) -> tuple[str, str, str]:
     """Split a JWT: strictly three non-empty base64url segments (security matrix A6, A7)."""
-    if isinstance(token, (str, bytes)) and (
-        token.count("." if isinstance(token, str) else b".") == 4
+    if (isinstance(token, str) and token.count(".") == 4) or (
+        isinstance(token, bytes) and token.count(b".") == 4
     ):
         raise MalformedToken(
             "token: 5 segments is a JWE; decode accepts only signed JWTs (JWS compact)"
@@ -404,23 +449,99 @@ def decode_complete(
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
 ) -> DecodedJWT:
     """Like :func:`decode`, but return the header and the verifying key as well."""
-    verifier = Verifier(
+    return _verifier_for(
         key,
-        algorithms=algorithms,
-        audience=audience,
-        issuer=issuer,
-        subject=subject,
-        leeway=leeway,
-        require=require,
-        max_age=max_age,
-        typ=typ,
-        options=options,
-        crit=crit,
-        registry=registry,
-        max_token_size=max_token_size,
-        header_cache_size=0,
-    )
-    return verifier.decode_complete(token, now=now)
+        algorithms,
+        audience,
+        issuer,
+        subject,
+        leeway,
+        require,
+        max_age,
+        typ,
+        options,
+        crit,
+        registry,
+        max_token_size,
+    ).decode_complete(token, now=now)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for an argument value (lists become tuples, dicts sorted items)."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, (bool, int, float)):  # 1, 1.0 and True are equal but not the same
+        return (type(value), value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("mapping", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    return value
+
+
+_SHARED_VERIFIERS: OrderedDict[Any, Verifier] = OrderedDict()
+_SHARED_VERIFIERS_MAX = 64
+_SHARED_VERIFIERS_LOCK = threading.Lock()
+
+
+def _verifier_for(
+    key: KeyArgument,
+    algorithms: Iterable[str] | None,
+    audience: str | Iterable[str] | None,
+    issuer: str | Iterable[str] | None,
+    subject: str | None,
+    leeway: float | timedelta,
+    require: Iterable[str],
+    max_age: float | timedelta | None,
+    typ: str | None,
+    options: Mapping[str, Any] | None,
+    crit: Collection[str],
+    registry: Registry,
+    max_token_size: int,
+) -> Verifier:
+    """A :class:`Verifier` for one-shot calls, shared between calls with equal arguments.
+
+    Keys and options are checked and prepared once, as a caller-built ``Verifier`` would be;
+    shared verifiers sit in a small LRU (a memo of immutable values, not configuration).
+    Arguments that cannot be hashed, and key resolvers (which may pick different keys over
+    time), get a fresh verifier.
+    """
+
+    def build() -> Verifier:
+        return Verifier(
+            key,
+            algorithms=algorithms,
+            audience=audience,
+            issuer=issuer,
+            subject=subject,
+            leeway=leeway,
+            require=require,
+            max_age=max_age,
+            typ=typ,
+            options=options,
+            crit=crit,
+            registry=registry,
+            max_token_size=max_token_size,
+        )
+
+    if callable(key) and not isinstance(key, (Key, KeySet)):
+        return build()
+    try:
+        signature = (
+            _frozen(key), _frozen(algorithms), _frozen(audience), _frozen(issuer),
+            _frozen(subject), _frozen(leeway), _frozen(require), _frozen(max_age),
+            _frozen(typ), _frozen(options), _frozen(crit), registry, _frozen(max_token_size),
+        )  # fmt: skip
+        verifier = _SHARED_VERIFIERS.get(signature)
+    except TypeError:
+        return build()
+    if verifier is None:
+        verifier = build()
+        with _SHARED_VERIFIERS_LOCK:
+            _SHARED_VERIFIERS[signature] = verifier
+            if len(_SHARED_VERIFIERS) > _SHARED_VERIFIERS_MAX:
+                _SHARED_VERIFIERS.popitem(last=False)
+    return verifier
 
 
 def decode(
@@ -455,23 +576,21 @@ def decode(
     .. warning::
        A token that names an audience is rejected unless you pass ``audience``.
     """
-    return decode_complete(
-        token,
+    return _verifier_for(
         key,
-        algorithms=algorithms,
-        audience=audience,
-        issuer=issuer,
-        subject=subject,
-        leeway=leeway,
-        require=require,
-        max_age=max_age,
-        typ=typ,
-        options=options,
-        now=now,
-        crit=crit,
-        registry=registry,
-        max_token_size=max_token_size,
-    ).claims
+        algorithms,
+        audience,
+        issuer,
+        subject,
+        leeway,
+        require,
+        max_age,
+        typ,
+        options,
+        crit,
+        registry,
+        max_token_size,
+    ).decode(token, now=now)
 
 
 def decode_unverified(

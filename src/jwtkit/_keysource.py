@@ -17,7 +17,7 @@ Rules (security matrix A2, A3, A4, F3):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._header import short
 from .errors import InvalidKey, KeyNotFound, UsageError
@@ -69,7 +69,7 @@ class KeySource:
         elif isinstance(key, (Key, bytes, str)):
             self._keys = KeySet((coerce_key(key),))
         elif isinstance(key, Sequence):
-            self._keys = KeySet(coerce_key(k) for k in key)
+            self._keys = KeySet(coerce_key(k) for k in cast("Sequence[Key]", key))
         elif callable(key):
             self._resolver = key
         else:
