@@ -18,6 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "jwtkit"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "_codec": 0,
+    "_messages": 0,
     "_keys": 1,
     "jwk": 1,
     "_jwa_signing": 2,

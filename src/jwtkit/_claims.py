@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._header import short
+from ._messages import short
 from .errors import (
     ClaimError,
     ExpiredToken,

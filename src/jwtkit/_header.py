@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ._messages import short
 from .errors import MalformedToken, UnsupportedCritical
 
-__all__ = ["REGISTERED_HEADER_NAMES", "check_header", "short"]
+__all__ = ["REGISTERED_HEADER_NAMES", "check_header"]
 
 #: Header parameter names registered by RFC 7515 §4.1 and RFC 7516 §4.1 / RFC 7518 §4.
 #: ``crit`` must not list them (RFC 7515 §4.1.11).
@@ -28,12 +29,6 @@ REGISTERED_HEADER_NAMES = frozenset(
 UNDERSTOOD_EXTENSIONS = frozenset({"b64"})
 
 _STRING_MEMBERS = ("alg", "kid", "typ", "cty", "jku", "x5u", "x5t", "x5t#S256", "enc", "zip")
-
-
-def short(value: object, limit: int = 64) -> str:
-    """``repr`` of an untrusted value, cut to ``limit`` characters for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_header(header: Mapping[str, Any], understood: Collection[str] = ()) -> None:

@@ -19,9 +19,10 @@ from ._codec import (
     json_dumps,
     json_loads_object,
 )
-from ._header import check_header, short
+from ._header import check_header
 from ._jwa_signing import SignatureAlgorithm
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._messages import short
 from .errors import (
     AlgorithmNotAllowed,
     InvalidSignature,

@@ -28,7 +28,7 @@ from ._codec import (
     json_dumps,
     json_loads_object,
 )
-from ._header import check_header, short
+from ._header import check_header
 from ._jwa_signing import SignatureAlgorithm, Signer, VerifyFunction
 from ._jws_compact import (
     allowed_algorithms,
@@ -39,6 +39,7 @@ from ._jws_compact import (
     verify_segments,
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._messages import short
 from .errors import InvalidSignature, InvalidType, MalformedToken, UsageError
 from .jwa import DEFAULT_REGISTRY, Registry
 from .jwk import Key, KeySet, OctKey

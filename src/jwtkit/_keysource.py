@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from ._header import short
+from ._messages import short
 from .errors import InvalidKey, KeyNotFound, UsageError
 from .jwk import Key, KeySet, OctKey
 

@@ -163,3 +163,18 @@ def test_keyset_bad_json_is_malformed() -> None:
             KeySet.from_jwks(text)
     with pytest.raises(InvalidKey, match="expected a JSON object"):
         KeySet.from_jwks(5)  # type: ignore[arg-type]
+
+
+def test_generate_on_the_base_class_needs_an_algorithm_or_kty() -> None:
+    with pytest.raises(InvalidKey, match="name an algorithm or a kty"):
+        Key.generate()
+
+
+@pytest.mark.parametrize(
+    ("cls", "kty"), [(ECKey, "EC"), (OKPKey, "OKP"), (RSAKey, "RSA"), (OctKey, "oct")]
+)
+def test_generate_on_a_subclass_defaults_to_its_kty(cls: type[Key], kty: str) -> None:
+    key = cls.generate()
+    assert isinstance(key, cls)
+    assert key.kty == kty
+    assert key.alg is None

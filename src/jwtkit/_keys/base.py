@@ -18,10 +18,10 @@ import abc
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from .._messages import short
 from ..errors import InvalidKey
 from .certificates import check_x509_members
 from .formats import load_der, load_pem, load_ssh
-from .messages import short
 from .requirements import (
     ALGORITHM_REQUIREMENTS,
     ENCRYPTION_OPERATIONS,
@@ -356,23 +356,29 @@ class Key(abc.ABC):
 
     @classmethod
     def generate(
-        cls,
-        alg_or_kty: str,
+        cls: type[KeyT],
+        alg_or_kty: str | None = None,
         *,
         size: int | None = None,
         crv: str | None = None,
         kid: str | None = None,
         use: str | None = None,
         key_ops: Sequence[str] | None = None,
-    ) -> Key:
+    ) -> KeyT:
         """A new random key for an algorithm (``"ES256"``, ``"HS256"``, ...) or a ``kty``.
 
         An algorithm name sets the key's ``alg``; a ``kty`` (``"oct"``, ``"RSA"``, ``"EC"``,
         ``"OKP"``) leaves it unset. ``size`` is in bits (oct: default 256, RSA: default 2048,
         never below); ``crv`` picks the curve for EC (default P-256) and OKP (default Ed25519).
+        On a subclass the argument may be left out: ``ECKey.generate()`` is a P-256 key.
         """
         from .factory import generate_key  # noqa: PLC0415 - factory imports the subclasses
 
+        if alg_or_kty is None:
+            default_kind: str | None = getattr(cls, "kty", None)
+            if default_kind is None:
+                raise InvalidKey("Key.generate: name an algorithm or a kty, e.g. 'ES256'")
+            alg_or_kty = default_kind
         key = generate_key(alg_or_kty, size=size, crv=crv, kid=kid, use=use, key_ops=key_ops)
         return cls._expect(key, "generate")
 

@@ -18,8 +18,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
 from .._codec import b64url_decode
+from .._messages import short
 from ..errors import InvalidKey, MalformedToken
-from .messages import short
 
 __all__ = ["X509Members", "check_x509_members"]
 

@@ -14,11 +14,10 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .._messages import short
 from ..errors import InvalidKey
 from .asymmetric import AsymmetricKey
-from .base import Key
 from .members import b64_member, encode_uint, metadata_kwargs, string_member
-from .messages import short
 
 __all__ = ["EC_CURVES", "ECKey"]
 
@@ -76,21 +75,6 @@ class ECKey(AsymmetricKey):
         self._init_metadata(
             kid=kid, use=use, key_ops=key_ops, alg=alg, x5c=x5c, x5t=x5t, x5t_s256=x5t_s256
         )
-
-    @classmethod
-    def generate(
-        cls,
-        alg_or_kty: str = "EC",
-        *,
-        size: int | None = None,
-        crv: str | None = None,
-        kid: str | None = None,
-        use: str | None = None,
-        key_ops: Sequence[str] | None = None,
-    ) -> ECKey:
-        """A new EC key: ``ECKey.generate()`` (P-256), ``ECKey.generate("ES384")``."""
-        key = Key.generate(alg_or_kty, size=size, crv=crv, kid=kid, use=use, key_ops=key_ops)
-        return cls._expect(key, "generate")
 
     @classmethod
     def _random(

@@ -14,10 +14,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 
 from .._codec import json_loads_object
+from .._messages import short
 from ..errors import InvalidKey
 from .base import Key
 from .ec_key import EC_CURVES, ECKey
-from .messages import short
 from .oct_key import OctKey
 from .okp_key import OKP_CURVES, OKPKey
 from .requirements import ALGORITHM_REQUIREMENTS, HMAC_MIN_SECRET_LENGTH

@@ -24,8 +24,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
+from .._messages import short
 from ..errors import InvalidKey
-from .messages import short
 
 __all__ = ["LoadedKey", "load_der", "load_pem", "load_ssh"]
 

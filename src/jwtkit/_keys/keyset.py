@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from .._codec import json_loads_object
+from .._messages import short
 from ..errors import InvalidKey, JWTError
 from .base import Key
-from .messages import short
 
 __all__ = ["KeySet", "SkippedKey"]
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._codec import b64url_decode, b64url_encode
+from .._messages import short
 from ..errors import InvalidKey, MalformedToken
-from .messages import short
 
 __all__ = [
     "METADATA_MEMBERS",

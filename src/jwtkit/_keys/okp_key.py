@@ -15,11 +15,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, x448, x25519
 
 from .._codec import b64url_encode
+from .._messages import short
 from ..errors import InvalidKey
 from .asymmetric import AsymmetricKey
-from .base import Key
 from .members import b64_member, metadata_kwargs, string_member
-from .messages import short
 
 __all__ = ["OKP_CURVES", "OKPKey", "OKPPrivateKey", "OKPPublicKey"]
 
@@ -99,21 +98,6 @@ class OKPKey(AsymmetricKey):
         self._init_metadata(
             kid=kid, use=use, key_ops=key_ops, alg=alg, x5c=x5c, x5t=x5t, x5t_s256=x5t_s256
         )
-
-    @classmethod
-    def generate(
-        cls,
-        alg_or_kty: str = "OKP",
-        *,
-        size: int | None = None,
-        crv: str | None = None,
-        kid: str | None = None,
-        use: str | None = None,
-        key_ops: Sequence[str] | None = None,
-    ) -> OKPKey:
-        """A new OKP key: ``OKPKey.generate()`` (Ed25519), ``OKPKey.generate(crv="X25519")``."""
-        key = Key.generate(alg_or_kty, size=size, crv=crv, kid=kid, use=use, key_ops=key_ops)
-        return cls._expect(key, "generate")
 
     @classmethod
     def _random(

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import InvalidKey
 from .asymmetric import AsymmetricKey
-from .base import Key
 from .members import encode_uint, metadata_kwargs, uint_member
 
 __all__ = ["MAX_RSA_BITS", "MIN_RSA_BITS", "MIN_WEAK_RSA_BITS", "RSAKey", "check_rsa_public"]
@@ -101,21 +100,6 @@ class RSAKey(AsymmetricKey):
         self._init_metadata(
             kid=kid, use=use, key_ops=key_ops, alg=alg, x5c=x5c, x5t=x5t, x5t_s256=x5t_s256
         )
-
-    @classmethod
-    def generate(
-        cls,
-        alg_or_kty: str = "RSA",
-        *,
-        size: int | None = None,
-        crv: str | None = None,
-        kid: str | None = None,
-        use: str | None = None,
-        key_ops: Sequence[str] | None = None,
-    ) -> RSAKey:
-        """A new RSA key: ``RSAKey.generate()`` (2048 bits), ``RSAKey.generate("PS256")``."""
-        key = Key.generate(alg_or_kty, size=size, crv=crv, kid=kid, use=use, key_ops=key_ops)
-        return cls._expect(key, "generate")
 
     @classmethod
     def _random(

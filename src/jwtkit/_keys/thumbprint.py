@@ -13,8 +13,8 @@ from types import MappingProxyType
 from cryptography.hazmat.primitives import hashes
 
 from .._codec import b64url_encode
+from .._messages import short
 from ..errors import InvalidKey
-from .messages import short
 
 __all__ = ["THUMBPRINT_URI_PREFIX", "canonical_json", "thumbprint", "thumbprint_uri"]
 

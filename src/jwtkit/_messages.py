@@ -1,4 +1,4 @@
-"""Helpers that keep error messages and reprs short and free of key material (matrix F4).
+"""Keeping error messages and reprs short and free of key material (security matrix F4).
 
 Only identifiers (``kid``, ``alg``, member names) ever reach a message, and those are
 attacker-controlled strings when they come from a JWK Set, so they are shown through
