@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import hmac
 from collections.abc import Sequence
+from typing import TypeVar, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
@@ -18,6 +19,8 @@ from .base import Key
 from .requirements import PRIVATE_OPERATIONS
 
 __all__ = ["AsymmetricKey", "encode_password", "public_key_ops"]
+
+_AsymmetricT = TypeVar("_AsymmetricT", bound="AsymmetricKey")
 
 
 def public_key_ops(key_ops: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -91,11 +94,12 @@ class AsymmetricKey(Key):
     def _material_hash(self) -> int:
         return hash(self._spki)
 
-    def public_key(self) -> AsymmetricKey:
+    def public_key(self: _AsymmetricT) -> _AsymmetricT:
         """The public half, keeping ``kid``/``use``/``alg``/``x5c`` and the public ``key_ops``."""
         if not self.is_private:
             return self
-        return self._rebuild_public(public_key_ops(self.key_ops))
+        # _rebuild_public builds the same class (each subclass implements it for itself).
+        return cast("_AsymmetricT", self._rebuild_public(public_key_ops(self.key_ops)))
 
     def to_pem(self, private: bool = False, password: bytes | str | None = None) -> bytes:
         """PEM PKCS#8 (``private=True``; encrypted with ``password``) or SPKI (public)."""

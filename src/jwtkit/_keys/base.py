@@ -204,8 +204,8 @@ class Key(abc.ABC):
         """A hash of the key material, consistent with :meth:`_same_material`."""
 
     @abc.abstractmethod
-    def public_key(self) -> Key:
-        """The public half, with the same metadata minus private ``key_ops``.
+    def public_key(self: KeyT) -> KeyT:
+        """The public half (of the same class), with the same metadata minus private ``key_ops``.
 
         Raises :class:`~jwtkit.errors.InvalidKey` for a symmetric key, which has no public half.
         """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .._codec import b64url_encode
 from ..errors import InvalidKey
@@ -173,7 +173,7 @@ class OctKey(Key):
                 "(RFC 7518 §3.2); use a longer secret or pass allow_weak=True"
             )
 
-    def public_key(self) -> Key:
+    def public_key(self) -> NoReturn:
         """Always raises: a symmetric key has no public half."""
         raise InvalidKey(f"{self._label()} is symmetric; it has no public key")
 
