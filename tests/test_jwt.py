@@ -798,3 +798,54 @@ def test_frozen_clock_is_thread_safe() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(tick, range(4)))
     assert clock() == 4000
+
+
+# ---------------------------------------------------------------------------------------------
+# fast paths and their fallbacks
+
+
+def test_hmac_works_without_the_c_level_hmac_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hmac as hmac_module
+
+    real_new = hmac_module.new
+
+    class PlainHMAC:
+        """An HMAC object that exposes only the public interface."""
+
+        def __init__(self, key: bytes, digestmod: str) -> None:
+            self._mac = real_new(key, digestmod=digestmod)
+
+        def copy(self) -> Any:
+            return self._mac.copy()
+
+    monkeypatch.setattr(hmac_module, "new", PlainHMAC)
+    key = jwtkit.OctKey(b"s" * 32)
+    token = jwtkit.jws.sign(b"payload", key, algorithm="HS256")
+    assert jwtkit.jws.verify(token, key, algorithms=["HS256"]).payload == b"payload"
+    monkeypatch.undo()
+    assert jwtkit.jws.verify(token, key, algorithms=["HS256"]).payload == b"payload"
+
+
+def test_encode_refuses_a_non_string_typ() -> None:
+    with pytest.raises(jwtkit.UsageError, match="typ"):
+        jwtkit.encode({"a": 1}, b"s" * 32, typ=5)  # type: ignore[arg-type]
+
+
+def test_one_shot_decode_with_mapping_options_and_unhashable_arguments() -> None:
+    from types import MappingProxyType
+
+    secret = b"s" * 32
+    token = jwtkit.encode({"sub": "1"}, secret)
+    options = MappingProxyType({"verify_exp": True, "require": ["sub"]})
+    for _ in range(2):  # the second call finds the shared verifier
+        assert jwtkit.decode(token, secret, algorithms=["HS256"], options=options) == {"sub": "1"}
+    with pytest.raises(jwtkit.UsageError, match="algorithms"):
+        jwtkit.decode(token, secret, algorithms=[["HS256"]])  # type: ignore[list-item]
+
+
+def test_one_shot_decode_does_not_conflate_equal_numbers_of_other_types() -> None:
+    secret = b"s" * 32
+    token = jwtkit.encode({"sub": "1"}, secret)
+    assert jwtkit.decode(token, secret, algorithms=["HS256"], leeway=1) == {"sub": "1"}
+    with pytest.raises(jwtkit.UsageError, match="leeway"):
+        jwtkit.decode(token, secret, algorithms=["HS256"], leeway=True)

@@ -83,12 +83,11 @@ def format_duration(delta: float) -> str:
     return f"{int(delta // 86400)} days"
 
 
-def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
-    value = claims.get(name)
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
+    """The NumericDate of a claim that is present, or the ClaimError saying what is wrong."""
+    value = claims[name]
     if value is None:
-        if name in claims:
-            raise ClaimError(name, "must be a NumericDate, got null")
-        return None
+        raise ClaimError(name, "must be a NumericDate, got null")
     if type(value) is not int and type(value) is not float:
         raise ClaimError(
             name, f"must be a NumericDate (seconds since the epoch), got {type(value).__name__}"
@@ -189,19 +188,26 @@ class ClaimsPolicy:
 
     def check(self, claims: Mapping[str, Any], now: float) -> None:
         """Raise a :class:`~jwtkit.errors.ClaimError` subclass unless ``claims`` pass."""
-        for name in self.require:
-            if name not in claims:
-                raise MissingClaim(name)
+        if self.require and not claims.keys() >= self.require:
+            raise MissingClaim(min(self.require - claims.keys()))
         leeway = self.leeway
-        exp = _numeric_date(claims, "exp")
-        if exp is not None and self.verify_exp and now >= exp + leeway:
-            raise ExpiredToken(
-                "exp",
-                "expired",
-                f"token expired {format_duration(now - exp)} ago at {format_time(exp)}, "
-                f"leeway {leeway:g}s",
-            )
-        nbf = _numeric_date(claims, "nbf")
+        get: Any = claims.get
+        # The common case (an int or float in range) is tested inline; _numeric_date explains
+        # anything else. A JSON null is present but not a NumericDate (security matrix E2).
+        exp = get("exp")
+        if exp is not None or "exp" in claims:
+            if (type(exp) is not int and type(exp) is not float) or not (
+                _MIN_NUMERIC_DATE <= exp <= _MAX_NUMERIC_DATE
+            ):
+                _numeric_date(claims, "exp")
+            if self.verify_exp and now >= exp + leeway:
+                raise ExpiredToken(
+                    "exp",
+                    "expired",
+                    f"token expired {format_duration(now - exp)} ago at {format_time(exp)}, "
+                    f"leeway {leeway:g}s",
+                )
+        nbf = _numeric_date(claims, "nbf") if "nbf" in claims else None
         if nbf is not None and self.verify_nbf and nbf > now + leeway:
             raise NotYetValid(
                 "nbf",
@@ -209,8 +215,12 @@ class ClaimsPolicy:
                 f"token is not valid before {format_time(nbf)} "
                 f"(in {format_duration(nbf - now)}), leeway {leeway:g}s",
             )
-        iat = _numeric_date(claims, "iat")
-        if iat is not None:
+        iat = get("iat")
+        if iat is not None or "iat" in claims:
+            if (type(iat) is not int and type(iat) is not float) or not (
+                _MIN_NUMERIC_DATE <= iat <= _MAX_NUMERIC_DATE
+            ):
+                _numeric_date(claims, "iat")
             if self.verify_iat and iat > now + leeway:
                 raise NotYetValid(
                     "iat",

@@ -67,12 +67,14 @@ def allowed_algorithms(
     elif isinstance(algorithms, (str, bytes)):
         raise UsageError("algorithms must be a list of names, e.g. ['HS256'], not a string")
     else:
-        names = frozenset(algorithms)
+        listed = list(algorithms)
+        for name in listed:
+            if type(name) is not str:
+                raise UsageError(f"algorithms: expected names (str), got {type(name).__name__}")
+        names = frozenset(listed)
         if not names:
             raise UsageError("algorithms is empty: no token could ever verify")
     for name in names:
-        if type(name) is not str:
-            raise UsageError(f"algorithms: expected names (str), got {type(name).__name__}")
         if name not in registry:
             if name.lower() == "none":
                 raise UsageError(

@@ -468,15 +468,25 @@ def decode_complete(
 
 
 def _frozen(value: Any) -> Any:
-    """A hashable stand-in for an argument value (lists become tuples, dicts sorted items)."""
-    if value is None or type(value) is str:
+    """A hashable stand-in for an argument value that compares like the value does.
+
+    ``1``, ``1.0`` and ``True`` are equal but not interchangeable, so numbers carry their type;
+    lists and tuples become tagged tuples, mappings sorted items. Exact type tests come first:
+    this runs on every one-shot call.
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is bytes:
         return value
-    if isinstance(value, (bool, int, float)):  # 1, 1.0 and True are equal but not the same
-        return (type(value), value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if kind is int or kind is float or kind is bool:
+        return (kind, value)
+    if kind is list or kind is tuple or kind is set or kind is frozenset:
+        return (kind.__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, (Key, KeySet, Registry)):
+        return value
     if isinstance(value, Mapping):
         return ("mapping", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (bool, int, float)):  # subclasses of numbers
+        return (kind, value)
     return value
 
 
@@ -503,41 +513,54 @@ def _verifier_for(
     """A :class:`Verifier` for one-shot calls, shared between calls with equal arguments.
 
     Keys and options are checked and prepared once, as a caller-built ``Verifier`` would be;
-    shared verifiers sit in a small LRU (a memo of immutable values, not configuration).
+    shared verifiers sit in a small bounded memo of immutable values (oldest dropped first).
     Arguments that cannot be hashed, and key resolvers (which may pick different keys over
     time), get a fresh verifier.
     """
 
-    def build() -> Verifier:
-        return Verifier(
-            key,
-            algorithms=algorithms,
-            audience=audience,
-            issuer=issuer,
-            subject=subject,
-            leeway=leeway,
-            require=require,
-            max_age=max_age,
-            typ=typ,
-            options=options,
-            crit=crit,
-            registry=registry,
-            max_token_size=max_token_size,
-        )
-
     if callable(key) and not isinstance(key, (Key, KeySet)):
-        return build()
-    try:
-        signature = (
-            _frozen(key), _frozen(algorithms), _frozen(audience), _frozen(issuer),
-            _frozen(subject), _frozen(leeway), _frozen(require), _frozen(max_age),
-            _frozen(typ), _frozen(options), _frozen(crit), registry, _frozen(max_token_size),
-        )  # fmt: skip
-        verifier = _SHARED_VERIFIERS.get(signature)
-    except TypeError:
-        return build()
-    if verifier is None:
-        verifier = build()
+        signature = None
+    else:
+        # The usual shapes (a secret or PEM, a list of names, str audience and issuer, the
+        # defaults) are keyed directly; anything else goes through _frozen.
+        try:
+            signature = (
+                key if type(key) is bytes or type(key) is str else _frozen(key),
+                tuple(algorithms) if type(algorithms) is list else _frozen(algorithms),
+                audience if type(audience) is str else _frozen(audience),
+                issuer if type(issuer) is str else _frozen(issuer),
+                None if subject is None else _frozen(subject),
+                (type(leeway), leeway) if type(leeway) is int else _frozen(leeway),
+                () if require == () else _frozen(require),
+                None if max_age is None else _frozen(max_age),
+                None if typ is None else _frozen(typ),
+                None if options is None else _frozen(options),
+                () if crit == () else _frozen(crit),
+                registry,
+                (type(max_token_size), max_token_size),
+            )
+            verifier = _SHARED_VERIFIERS.get(signature)
+        except TypeError:  # something unhashable: no sharing
+            signature = None
+        else:
+            if verifier is not None:
+                return verifier
+    verifier = Verifier(
+        key,
+        algorithms=algorithms,
+        audience=audience,
+        issuer=issuer,
+        subject=subject,
+        leeway=leeway,
+        require=require,
+        max_age=max_age,
+        typ=typ,
+        options=options,
+        crit=crit,
+        registry=registry,
+        max_token_size=max_token_size,
+    )
+    if signature is not None:
         with _SHARED_VERIFIERS_LOCK:
             _SHARED_VERIFIERS[signature] = verifier
             if len(_SHARED_VERIFIERS) > _SHARED_VERIFIERS_MAX:

@@ -327,7 +327,12 @@ class Key(abc.ABC):
         return self._metadata() == other._metadata() and self._same_material(other)
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._metadata(), self._material_hash()))
+        # Keys are immutable, so the hash is computed once (keys are used as cache keys).
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((type(self).__name__, self._metadata(), self._material_hash()))
+            self._set("_hash", cached)
+        return cached
 
     def _label(self) -> str:
         text = f"{self.kty} key ({self._describe()}"
