@@ -1,0 +1,82 @@
+"""Storage of the token service: the :class:`Store` contract and its backends.
+
+:func:`open_store` picks a backend from a database URL (the ``--database`` flag or
+``JWTKIT_DATABASE``):
+
+* ``jwtkit.db``, ``./data/jwtkit.db``: a bare path is an SQLite file;
+* ``sqlite:///jwtkit.db`` (relative), ``sqlite:////var/lib/jwtkit/jwtkit.db`` (absolute,
+  four slashes, as in SQLAlchemy) and ``sqlite:///:memory:``: SQLite;
+* options of an SQLite URL: ``?busy_timeout=10`` (seconds a write waits for the lock) and
+  ``?synchronous=NORMAL`` (skip the fsync per commit; see :class:`SQLiteStore`);
+* ``postgresql://...`` and ``redis://...``: later backends (extras ``postgres`` and ``redis``).
+
+The returned store is not open yet: ``await store.open()`` (or ``async with store:``) connects
+and migrates. See ``docs/storage.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import parse_qsl
+
+from .base import Conflict, Store, StoreError
+from .sqlite import SQLiteStore
+
+__all__ = ["Conflict", "SQLiteStore", "Store", "StoreError", "open_store"]
+
+_LATER = {
+    "postgres": "PostgreSQL",
+    "postgresql": "PostgreSQL",
+    "redis": "Redis",
+    "rediss": "Redis",
+}
+
+_SYNCHRONOUS: dict[str, Literal["FULL", "NORMAL"]] = {"FULL": "FULL", "NORMAL": "NORMAL"}
+
+
+def open_store(url: str, *, busy_timeout: float = 5.0) -> Store:
+    """The backend for ``url``, not yet opened; :class:`StoreError` for an unsupported URL.
+
+    Error messages name the URL's scheme only: a URL may carry a password.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        if not url:
+            raise StoreError("the database URL is empty")
+        return SQLiteStore(url, busy_timeout=busy_timeout)
+    scheme = scheme.lower()
+    if scheme == "sqlite":
+        return _sqlite_url(rest, busy_timeout)
+    base = scheme.split("+", 1)[0]
+    if base in _LATER:
+        raise StoreError(
+            f"{scheme}:// databases are not available yet: PostgreSQL/Redis backends come with"
+            " jwtkit[postgres]/[redis]"
+        )
+    raise StoreError(
+        f"unsupported database URL scheme {scheme!r}: use a file path or sqlite:///path.db"
+    )
+
+
+def _sqlite_url(rest: str, busy_timeout: float) -> SQLiteStore:
+    """``sqlite:///path?busy_timeout=10&synchronous=NORMAL`` (what follows ``sqlite://``)."""
+    location, _, query = rest.partition("?")
+    if not location.startswith("/") or location == "/":
+        raise StoreError(
+            "an SQLite URL is sqlite:///relative/path.db, sqlite:////absolute/path.db"
+            " or sqlite:///:memory:"
+        )
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(options) - {"busy_timeout", "synchronous"})
+    if unknown:
+        raise StoreError(f"unknown SQLite URL option(s) {', '.join(map(repr, unknown))}")
+    synchronous = _SYNCHRONOUS.get(options.get("synchronous", "FULL").upper())
+    if synchronous is None:
+        raise StoreError("the SQLite URL option synchronous must be FULL or NORMAL")
+    try:
+        timeout = float(options.get("busy_timeout", busy_timeout))
+        return SQLiteStore(location[1:], busy_timeout=timeout, synchronous=synchronous)
+    except ValueError:
+        raise StoreError(
+            "the SQLite URL option busy_timeout must be a number of seconds >= 0"
+        ) from None

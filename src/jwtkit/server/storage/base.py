@@ -1,0 +1,123 @@
+"""The storage contract of the token service: one :class:`Store` protocol, every backend.
+
+All methods are ``async``; a backend built on a blocking driver runs it off the event loop.
+Every backend passes the same contract suite (``tests/server/test_store_contract.py``).
+
+Atomicity the service relies on:
+
+* :meth:`Store.rotate_refresh_token` is a compare-and-set: of any number of concurrent calls
+  with the same token, exactly one sees ``"rotated"``;
+* :meth:`Store.record_failure` increments and reads a counter in one step.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
+
+__all__ = ["Conflict", "Store", "StoreError"]
+
+
+class StoreError(Exception):
+    """A storage backend failed (I/O, corruption, unavailable database)."""
+
+
+class Conflict(StoreError):
+    """A record with the same unique name or id already exists."""
+
+
+class Store(Protocol):
+    """What the token service needs from a database."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema to the current version (versioned migrations)."""
+
+    async def close(self) -> None:
+        """Release connections. The store may not be used afterwards."""
+
+    # users ------------------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        """Insert ``user``; :class:`Conflict` if the id or username exists."""
+
+    async def user_by_id(self, user_id: str) -> User | None: ...
+
+    async def user_by_name(self, username: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def set_password(
+        self, user_id: str, password_hash: str, tokens_valid_after: float
+    ) -> bool:
+        """Store a new hash and the time before which the user's access tokens are refused.
+        ``False`` if there is no such user."""
+
+    async def rehash_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace ``old_hash`` by ``new_hash`` only if it is still current (parameters changed)."""
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
+
+    # clients ----------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> None:
+        """Insert ``client``; :class:`Conflict` if the id exists."""
+
+    async def client_by_id(self, client_id: str) -> Client | None: ...
+
+    async def list_clients(self) -> list[Client]: ...
+
+    async def remove_client(self, client_id: str) -> bool:
+        """Delete a client and revoke its refresh families; ``False`` if it did not exist."""
+
+    # refresh tokens ---------------------------------------------------------------------
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        """Store the first token of a new family."""
+
+    async def refresh_token(self, token_hash: bytes) -> RefreshToken | None: ...
+
+    async def rotate_refresh_token(
+        self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
+    ) -> RotationOutcome:
+        """Atomically exchange an active token for ``new`` (same family).
+
+        ``"rotated"``: the token was active, not expired and unrevoked; it is now marked
+        rotated with ``new`` as successor, and ``new`` is stored. ``"grace"``: it was rotated
+        less than ``grace_period`` seconds ago and its successor is still active; nothing is
+        stored and ``successor_hash`` names the successor. ``"reused"``: it was rotated before
+        (outside the grace period); nothing is stored. ``"revoked"``, ``"expired"`` (past its
+        idle or the family's absolute lifetime), ``"unknown"``: nothing is stored.
+        """
+
+    async def revoke_family(self, family_id: str, now: float) -> int:
+        """Revoke every token of a family; return how many were active."""
+
+    async def revoke_user_families(self, user_id: str, now: float) -> int:
+        """Revoke every refresh family of a user; return how many tokens were active."""
+
+    # revoked access tokens --------------------------------------------------------------
+    async def revoke_jti(self, jti: str, expires_at: float) -> None:
+        """Remember a revoked access token until its ``exp``."""
+
+    async def is_jti_revoked(self, jti: str, now: float) -> bool: ...
+
+    # signing keys -----------------------------------------------------------------------
+    async def add_signing_key(self, record: SigningKeyRecord) -> None: ...
+
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        """Every stored signing key, oldest first."""
+
+    async def update_signing_key(self, record: SigningKeyRecord) -> None:
+        """Replace the stored record with the same ``kid``."""
+
+    # rate limits ------------------------------------------------------------------------
+    async def record_failure(self, bucket: str, now: float, window: float) -> tuple[int, float]:
+        """Count one failure in ``bucket``'s fixed window; return (failures in the window,
+        seconds until the window resets)."""
+
+    async def failures(self, bucket: str, now: float) -> tuple[int, float]:
+        """(failures in the current window, seconds until it resets); (0, 0) if none."""
+
+    async def clear_failures(self, bucket: str) -> None: ...
+
+    # housekeeping -----------------------------------------------------------------------
+    async def purge(self, now: float) -> int:
+        """Delete expired revocations, refresh tokens and rate-limit windows; return a count."""

@@ -1,0 +1,696 @@
+"""The SQLite backend of the token service's :class:`~.base.Store` (the embedded default).
+
+One connection per store, used by one worker thread at a time (``anyio.to_thread`` plus a
+lock), so the stdlib ``sqlite3`` driver never blocks the event loop. Several stores, threads or
+processes may share one database file: SQLite's own file locks serialize writers.
+
+Guarantees:
+
+* **WAL** (``journal_mode=WAL``): readers never block the writer nor each other, and a commit
+  is one append to the log. ``synchronous=FULL`` by default: every commit is fsynced, so an
+  acknowledged revocation, rotation or password change survives a killed process *and* a power
+  loss (``NORMAL`` survives a killed process only; it is a constructor option).
+* **Atomic writes**: every write runs in ``BEGIN IMMEDIATE`` (it takes the write lock first,
+  so a read-modify-write never works on a stale snapshot); a busy database is waited for up to
+  ``busy_timeout`` seconds. :meth:`SQLiteStore.rotate_refresh_token` is a compare-and-set
+  (``UPDATE ... WHERE rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now`` and
+  its row count), so of any number of concurrent rotations exactly one wins (RFC 9700 §4.14.2).
+* **Versioned migrations**: migration *N* is ``MIGRATIONS[N - 1]``, a list of SQL statements;
+  :meth:`SQLiteStore.open` applies the missing ones in one transaction and records each in
+  ``schema_version``. A database written by a newer jwtkit is refused.
+* **Errors**: every ``sqlite3`` error becomes a :class:`~.base.StoreError`; a unique-key
+  violation becomes :class:`~.base.Conflict`.
+* **Permissions**: a new database file is created with mode ``0600``; SQLite gives its
+  ``-wal`` and ``-shm`` files the database file's mode. An existing file is left as it is.
+
+Refresh tokens are stored by their SHA-256 (``BLOB``), never in clear; times are Unix seconds
+(``REAL``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal, TypeVar
+
+from .._extras import MissingExtra
+from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
+from .base import Conflict, StoreError
+
+try:
+    import anyio.to_thread
+except ImportError as exc:  # pragma: no cover - anyio comes with the server extra
+    raise MissingExtra("anyio", "server") from exc
+
+__all__ = ["MIGRATIONS", "SQLiteStore"]
+
+_T = TypeVar("_T")
+
+_MEMORY = ":memory:"
+
+#: The schema, one entry per version: migration N is ``MIGRATIONS[N - 1]``. Append only;
+#: never edit a released migration (databases in the field already ran it).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+            tokens_valid_after REAL NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            secret_hash TEXT,
+            grant_types TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            name TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE refresh_tokens (
+            token_hash BLOB PRIMARY KEY CHECK (typeof(token_hash) = 'blob'),
+            family_id TEXT NOT NULL,
+            user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+            client_id TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            issued_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            family_expires_at REAL NOT NULL,
+            rotated_at REAL,
+            successor_hash BLOB,
+            revoked_at REAL
+        )""",
+        "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+        "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+        "CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id)",
+        "CREATE INDEX refresh_tokens_family_expiry ON refresh_tokens (family_expires_at)",
+        """CREATE TABLE revoked_jtis (
+            jti TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        )""",
+        "CREATE INDEX revoked_jtis_expiry ON revoked_jtis (expires_at)",
+        """CREATE TABLE signing_keys (
+            kid TEXT PRIMARY KEY,
+            algorithm TEXT NOT NULL,
+            public_jwk TEXT NOT NULL,
+            encrypted_private BLOB NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'retired')),
+            created_at REAL NOT NULL,
+            activated_at REAL,
+            retired_at REAL,
+            publish_until REAL
+        )""",
+        """CREATE TABLE rate_limits (
+            bucket TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            window_end REAL NOT NULL
+        )""",
+        "CREATE INDEX rate_limits_window_end ON rate_limits (window_end)",
+    ),
+)
+
+# Every statement spelled out (no string building): column lists match the models' fields.
+_USER_BY_ID = (
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
+    " WHERE id = ?"
+)
+_USER_BY_NAME = (
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
+    " WHERE username = ?"
+)
+_ALL_USERS = (
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
+    " ORDER BY username"
+)
+_INSERT_USER = (
+    "INSERT INTO users (id, username, password_hash, created_at, disabled, tokens_valid_after)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_CLIENT_BY_ID = (
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name FROM clients WHERE id = ?"
+)
+_ALL_CLIENTS = (
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name FROM clients ORDER BY id"
+)
+_INSERT_CLIENT = (
+    "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_SELECT_TOKEN = (
+    "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
+    " family_expires_at, rotated_at, successor_hash, revoked_at FROM refresh_tokens"
+    " WHERE token_hash = ?"
+)
+_INSERT_TOKEN = (
+    "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
+    " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The compare-and-set of a rotation: only an active token of the same family is exchanged.
+_ROTATE_TOKEN = (
+    "UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?"
+    " WHERE token_hash = ? AND family_id = ? AND rotated_at IS NULL AND revoked_at IS NULL"
+    " AND expires_at > ? AND family_expires_at > ?"
+)
+# (count of active tokens, then revoke every unrevoked one) by family or by user.
+_REVOKE = {
+    "family_id": (
+        "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ? AND rotated_at IS NULL"
+        " AND revoked_at IS NULL AND expires_at > ? AND family_expires_at > ?",
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+    ),
+    "user_id": (
+        "SELECT COUNT(*) FROM refresh_tokens WHERE user_id = ? AND rotated_at IS NULL"
+        " AND revoked_at IS NULL AND expires_at > ? AND family_expires_at > ?",
+        "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+    ),
+}
+_ALL_KEYS = (
+    "SELECT kid, algorithm, public_jwk, encrypted_private, status, created_at, activated_at,"
+    " retired_at, publish_until FROM signing_keys ORDER BY created_at, rowid"
+)
+_INSERT_KEY = (
+    "INSERT INTO signing_keys (kid, algorithm, public_jwk, encrypted_private, status,"
+    " created_at, activated_at, retired_at, publish_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_KEY = (
+    "UPDATE signing_keys SET algorithm = ?, public_jwk = ?, encrypted_private = ?, status = ?,"
+    " created_at = ?, activated_at = ?, retired_at = ?, publish_until = ? WHERE kid = ?"
+)
+# Fixed-window failure counter: a new window starts at the first failure after the last ended.
+_RECORD_FAILURE = (
+    "INSERT INTO rate_limits (bucket, failures, window_end) VALUES (?, 1, ?)"
+    " ON CONFLICT (bucket) DO UPDATE SET"
+    " failures = CASE WHEN window_end <= ? THEN 1 ELSE failures + 1 END,"
+    " window_end = CASE WHEN window_end <= ? THEN excluded.window_end ELSE window_end END"
+)
+_PURGE = (
+    "DELETE FROM revoked_jtis WHERE expires_at <= ?",
+    "DELETE FROM refresh_tokens WHERE family_expires_at <= ?",
+    "DELETE FROM rate_limits WHERE window_end <= ?",
+)
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(
+        id=row[0],
+        username=row[1],
+        password_hash=row[2],
+        created_at=row[3],
+        disabled=bool(row[4]),
+        tokens_valid_after=row[5],
+    )
+
+
+def _client(row: Sequence[Any]) -> Client:
+    return Client(
+        id=row[0],
+        secret_hash=row[1],
+        grant_types=tuple(json.loads(row[2])),
+        scopes=tuple(json.loads(row[3])),
+        created_at=row[4],
+        name=row[5],
+    )
+
+
+def _token_values(token: RefreshToken) -> tuple[object, ...]:
+    return (
+        bytes(token.token_hash),
+        token.family_id,
+        token.user_id,
+        token.client_id,
+        token.scope,
+        token.issued_at,
+        token.expires_at,
+        token.family_expires_at,
+        token.rotated_at,
+        None if token.successor_hash is None else bytes(token.successor_hash),
+        token.revoked_at,
+    )
+
+
+def _key_values(record: SigningKeyRecord) -> tuple[object, ...]:
+    return (
+        record.kid,
+        record.algorithm,
+        record.public_jwk,
+        bytes(record.encrypted_private),
+        record.status,
+        record.created_at,
+        record.activated_at,
+        record.retired_at,
+        record.publish_until,
+    )
+
+
+def _is_active(token: RefreshToken, now: float) -> bool:
+    return (
+        token.rotated_at is None
+        and token.revoked_at is None
+        and token.expires_at > now
+        and token.family_expires_at > now
+    )
+
+
+def _create_private_file(path: str) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (an empty file is a new database)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create the database file {path!r}: {exc.strerror}") from exc
+    os.close(fd)
+
+
+class SQLiteStore:
+    """A :class:`~.base.Store` in one SQLite file (or ``":memory:"``, for tests).
+
+    ``busy_timeout`` is how long a write waits for another connection's write lock before it
+    fails with :class:`~.base.StoreError`. ``synchronous`` is ``"FULL"`` (fsync every commit:
+    durable across power loss) or ``"NORMAL"`` (durable across a killed process; faster).
+    ``clock`` gives the time where the protocol passes none (:meth:`remove_client`, the
+    migration log).
+
+    .. warning::
+       ``":memory:"`` lives and dies with this store object: nothing is persisted and other
+       stores do not see it.
+    """
+
+    #: The schema migrations this code knows (a subclass may extend them, e.g. in tests).
+    migrations: tuple[tuple[str, ...], ...] = MIGRATIONS
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not (math.isfinite(busy_timeout) and busy_timeout >= 0):
+            raise ValueError("busy_timeout must be a finite number of seconds >= 0")
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
+        self.path = os.fspath(path)
+        self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    async def __aenter__(self) -> SQLiteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # plumbing ---------------------------------------------------------------------------
+    async def _read(self, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``operation`` (one statement: its own snapshot) in a worker thread."""
+        return await anyio.to_thread.run_sync(self._call, operation)
+
+    async def _write(self, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``operation`` in a ``BEGIN IMMEDIATE`` transaction in a worker thread."""
+        return await anyio.to_thread.run_sync(self._call, partial(_transaction, operation))
+
+    def _call(self, operation: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError("the SQLite store is not open")
+            try:
+                return operation(self._conn)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE constraint failed" in str(exc):
+                    raise Conflict(f"already exists ({exc})") from exc
+                raise StoreError(f"SQLite integrity error: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"SQLite error: {exc}") from exc
+
+    # lifecycle --------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open (creating the file with mode 0600 if needed), set the pragmas, migrate.
+
+        Does nothing if the store is already open.
+        """
+        await anyio.to_thread.run_sync(self._open)
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                return
+            memory = self.path == _MEMORY
+            if not memory:
+                _create_private_file(self.path)
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    timeout=self.busy_timeout,
+                    isolation_level=None,  # no implicit transactions: ours are explicit
+                    check_same_thread=False,  # worker threads take turns under self._lock
+                )
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
+            try:
+                self._configure(conn, memory=memory)
+                _transaction(self._migrate, conn)
+            except sqlite3.Error as exc:
+                conn.close()
+                raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+
+    def _configure(self, conn: sqlite3.Connection, *, memory: bool) -> None:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if not memory and str(mode).lower() != "wal":
+            raise StoreError(
+                f"cannot use write-ahead logging on {self.path!r} (journal mode {mode!r});"
+                " put the database on a local file system"
+            )
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if tables and "schema_version" not in tables:
+            raise StoreError(
+                f"{self.path!r} is an SQLite database but not a jwtkit one"
+                " (it has no schema_version table); choose another file"
+            )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        current = _scalar(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        latest = len(self.migrations)
+        if current > latest:
+            raise StoreError(
+                f"the database {self.path!r} has schema version {current}, newer than this"
+                f" jwtkit supports ({latest}): upgrade jwtkit"
+            )
+        for version in range(current + 1, latest + 1):
+            for statement in self.migrations[version - 1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, self._clock()),
+            )
+
+    async def close(self) -> None:
+        """Close the connection (after a running operation finishes). Idempotent."""
+        await anyio.to_thread.run_sync(self._close)
+
+    def _close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database (the last migration applied)."""
+        return await self._read(lambda c: _scalar(c, "SELECT MAX(version) FROM schema_version"))
+
+    # users ------------------------------------------------------------------------------
+    async def add_user(self, user: User) -> None:
+        """Insert ``user``; :class:`~.base.Conflict` if the id or username exists."""
+        values = (
+            user.id,
+            user.username,
+            user.password_hash,
+            user.created_at,
+            int(user.disabled),
+            user.tokens_valid_after,
+        )
+        await self._write(lambda c: c.execute(_INSERT_USER, values))
+
+    async def user_by_id(self, user_id: str) -> User | None:
+        row = await self._read(lambda c: c.execute(_USER_BY_ID, (user_id,)).fetchone())
+        return None if row is None else _user(row)
+
+    async def user_by_name(self, username: str) -> User | None:
+        """The user with exactly this username (case-sensitive), or ``None``."""
+        row = await self._read(lambda c: c.execute(_USER_BY_NAME, (username,)).fetchone())
+        return None if row is None else _user(row)
+
+    async def list_users(self) -> list[User]:
+        """Every user, by username."""
+        rows = await self._read(lambda c: c.execute(_ALL_USERS).fetchall())
+        return [_user(row) for row in rows]
+
+    async def set_password(
+        self, user_id: str, password_hash: str, tokens_valid_after: float
+    ) -> bool:
+        """Store a new hash and the time before which the user's access tokens are refused."""
+        return await self._update(
+            "UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?",
+            (password_hash, tokens_valid_after, user_id),
+        )
+
+    async def rehash_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Compare-and-set: replace ``old_hash`` only if it is still the stored hash."""
+        return await self._update(
+            "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+            (new_hash, user_id, old_hash),
+        )
+
+    async def set_disabled(self, user_id: str, disabled: bool) -> bool:
+        """Disable or enable a user; ``False`` if there is no such user."""
+        return await self._update(
+            "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
+        )
+
+    async def _update(self, sql: str, parameters: tuple[object, ...]) -> bool:
+        """One ``UPDATE``; whether it matched a row."""
+        return bool(await self._write(lambda c: c.execute(sql, parameters).rowcount))
+
+    # clients ----------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> None:
+        """Insert ``client``; :class:`~.base.Conflict` if the id exists."""
+        values = (
+            client.id,
+            client.secret_hash,
+            json.dumps(list(client.grant_types)),
+            json.dumps(list(client.scopes)),
+            client.created_at,
+            client.name,
+        )
+        await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
+
+    async def client_by_id(self, client_id: str) -> Client | None:
+        row = await self._read(lambda c: c.execute(_CLIENT_BY_ID, (client_id,)).fetchone())
+        return None if row is None else _client(row)
+
+    async def list_clients(self) -> list[Client]:
+        """Every client, by id."""
+        rows = await self._read(lambda c: c.execute(_ALL_CLIENTS).fetchall())
+        return [_client(row) for row in rows]
+
+    async def remove_client(self, client_id: str) -> bool:
+        """Delete a client and revoke (at ``clock()``) every refresh token issued to it."""
+        now = self._clock()
+
+        def remove(conn: sqlite3.Connection) -> bool:
+            if not conn.execute("DELETE FROM clients WHERE id = ?", (client_id,)).rowcount:
+                return False
+            conn.execute(
+                "UPDATE refresh_tokens SET revoked_at = ?"
+                " WHERE client_id = ? AND revoked_at IS NULL",
+                (now, client_id),
+            )
+            return True
+
+        return await self._write(remove)
+
+    # refresh tokens ---------------------------------------------------------------------
+    async def add_refresh_token(self, token: RefreshToken) -> None:
+        """Store a token (the first of a new family); :class:`~.base.Conflict` if its hash
+        exists, :class:`~.base.StoreError` if its ``user_id`` names no user."""
+        values = _token_values(token)
+        await self._write(lambda c: c.execute(_INSERT_TOKEN, values))
+
+    async def refresh_token(self, token_hash: bytes) -> RefreshToken | None:
+        return await self._read(partial(_token_in, token_hash=bytes(token_hash)))
+
+    async def rotate_refresh_token(
+        self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
+    ) -> RotationOutcome:
+        """Atomically exchange an active token for ``new`` (RFC 9700 §4.14.2).
+
+        A compare-and-set inside ``BEGIN IMMEDIATE``: the ``UPDATE`` matches only an active
+        token, so of concurrent calls (any connection, any process) one sees ``"rotated"``.
+        ``outcome.token`` is the presented token as stored after the call (``None`` if
+        unknown). :class:`ValueError` if ``new`` belongs to another family than the active
+        token it would replace (nothing is stored).
+        """
+        presented = bytes(token_hash)
+        new_values = _token_values(new)
+
+        def rotate(conn: sqlite3.Connection) -> RotationOutcome:
+            swapped = conn.execute(
+                _ROTATE_TOKEN, (now, new_values[0], presented, new.family_id, now, now)
+            ).rowcount
+            if swapped:
+                conn.execute(_INSERT_TOKEN, new_values)
+            old = _token_in(conn, presented)
+            if old is None:
+                return RotationOutcome("unknown")
+            if swapped:
+                return RotationOutcome("rotated", token=old)
+            if old.revoked_at is not None:
+                return RotationOutcome("revoked", token=old)
+            if old.rotated_at is not None:
+                # Grace covers only the immediate predecessor of the still-active token.
+                if grace_period > 0 and now - old.rotated_at < grace_period:
+                    successor = _token_in(conn, old.successor_hash)
+                    if successor is not None and _is_active(successor, now):
+                        return RotationOutcome(
+                            "grace", token=old, successor_hash=successor.token_hash
+                        )
+                return RotationOutcome("reused", token=old)
+            if old.expires_at <= now or old.family_expires_at <= now:
+                return RotationOutcome("expired", token=old)
+            raise ValueError("the new refresh token must belong to the presented token's family")
+
+        return await self._write(rotate)
+
+    async def revoke_family(self, family_id: str, now: float) -> int:
+        """Revoke every token of a family; return how many were active (0 or 1)."""
+        return await self._revoke("family_id", family_id, now)
+
+    async def revoke_user_families(self, user_id: str, now: float) -> int:
+        """Revoke every refresh family of a user; return how many tokens were active (one per
+        live family)."""
+        return await self._revoke("user_id", user_id, now)
+
+    async def _revoke(self, column: Literal["family_id", "user_id"], value: str, now: float) -> int:
+        count_active, revoke = _REVOKE[column]
+
+        def run(conn: sqlite3.Connection) -> int:
+            active = _scalar(conn, count_active, (value, now, now))
+            conn.execute(revoke, (now, value))
+            return active
+
+        return await self._write(run)
+
+    # revoked access tokens --------------------------------------------------------------
+    async def revoke_jti(self, jti: str, expires_at: float) -> None:
+        """Remember a revoked access token until its ``exp`` (the later one if revoked twice)."""
+        await self._write(
+            lambda c: c.execute(
+                "INSERT INTO revoked_jtis (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti)"
+                " DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
+                (jti, expires_at),
+            )
+        )
+
+    async def is_jti_revoked(self, jti: str, now: float) -> bool:
+        """Whether ``jti`` was revoked and its ``exp`` is still ahead of ``now``."""
+        row = await self._read(
+            lambda c: c.execute(
+                "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?", (jti, now)
+            ).fetchone()
+        )
+        return row is not None
+
+    # signing keys -----------------------------------------------------------------------
+    async def add_signing_key(self, record: SigningKeyRecord) -> None:
+        """Insert a key; :class:`~.base.Conflict` if its ``kid`` exists."""
+        values = _key_values(record)
+        await self._write(lambda c: c.execute(_INSERT_KEY, values))
+
+    async def signing_keys(self) -> list[SigningKeyRecord]:
+        """Every stored signing key, oldest first (``created_at``, then insertion order)."""
+        rows = await self._read(lambda c: c.execute(_ALL_KEYS).fetchall())
+        return [SigningKeyRecord(*row) for row in rows]
+
+    async def update_signing_key(self, record: SigningKeyRecord) -> None:
+        """Replace the stored record with the same ``kid``; :class:`~.base.StoreError` if none."""
+        values = (*_key_values(record)[1:], record.kid)
+
+        def update(conn: sqlite3.Connection) -> None:
+            if not conn.execute(_UPDATE_KEY, values).rowcount:
+                raise StoreError("there is no signing key with this kid")
+
+        await self._write(update)
+
+    # rate limits ------------------------------------------------------------------------
+    async def record_failure(self, bucket: str, now: float, window: float) -> tuple[int, float]:
+        """Count one failure in ``bucket``'s fixed window (a new ``window`` seconds long starts
+        at the first failure after the last one ended); return (failures, seconds to reset)."""
+
+        def record(conn: sqlite3.Connection) -> tuple[int, float]:
+            conn.execute(_RECORD_FAILURE, (bucket, now + window, now, now))
+            failures, window_end = conn.execute(
+                "SELECT failures, window_end FROM rate_limits WHERE bucket = ?", (bucket,)
+            ).fetchone()
+            return int(failures), float(window_end) - now
+
+        return await self._write(record)
+
+    async def failures(self, bucket: str, now: float) -> tuple[int, float]:
+        """(failures in the current window, seconds until it resets); (0, 0.0) if none."""
+        row = await self._read(
+            lambda c: c.execute(
+                "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?",
+                (bucket, now),
+            ).fetchone()
+        )
+        return (0, 0.0) if row is None else (int(row[0]), float(row[1]) - now)
+
+    async def clear_failures(self, bucket: str) -> None:
+        await self._write(
+            lambda c: c.execute("DELETE FROM rate_limits WHERE bucket = ?", (bucket,))
+        )
+
+    # housekeeping -----------------------------------------------------------------------
+    async def purge(self, now: float) -> int:
+        """Delete revocations past their ``exp``, refresh tokens whose family has expired and
+        rate-limit windows that have ended; return how many rows went."""
+        return await self._write(
+            lambda c: sum(c.execute(statement, (now,)).rowcount for statement in _PURGE)
+        )
+
+
+def _scalar(conn: sqlite3.Connection, sql: str, parameters: tuple[object, ...] = ()) -> int:
+    return int(conn.execute(sql, parameters).fetchone()[0])
+
+
+def _token_in(conn: sqlite3.Connection, token_hash: bytes | None) -> RefreshToken | None:
+    row = conn.execute(_SELECT_TOKEN, (token_hash,)).fetchone()
+    return None if row is None else RefreshToken(*row)
+
+
+def _transaction(operation: Callable[[sqlite3.Connection], _T], conn: sqlite3.Connection) -> _T:
+    """``operation`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back if anything fails.
+
+    ``IMMEDIATE`` takes the write lock before the first read, so a read-modify-write never
+    works on a snapshot another connection has changed (in WAL mode that would fail with
+    ``SQLITE_BUSY_SNAPSHOT`` instead of waiting).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = operation(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result

@@ -1,0 +1,512 @@
+"""What only the SQLite backend promises: WAL, migrations, durability, errors, permissions.
+
+The behaviour every backend shares is in ``test_store_contract.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from jwtkit.server.models import Client, RefreshToken, SigningKeyRecord, User
+from jwtkit.server.storage import Conflict, SQLiteStore, StoreError, open_store
+from jwtkit.server.storage.sqlite import MIGRATIONS, _transaction
+
+pytestmark = pytest.mark.anyio
+
+T0 = 1_700_000_000.0
+HASH = bytes(range(32))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "jwtkit.db"
+
+
+def user(user_id: str = "u1", username: str = "alice") -> User:
+    return User(id=user_id, username=username, password_hash="$argon2id$x", created_at=T0)
+
+
+def token(token_hash: bytes = HASH, user_id: str | None = "u1") -> RefreshToken:
+    return RefreshToken(
+        token_hash=token_hash,
+        family_id="fam",
+        user_id=user_id,
+        client_id="app",
+        scope="openid",
+        issued_at=T0,
+        expires_at=T0 + 3600,
+        family_expires_at=T0 + 86400,
+    )
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection, to look at (or damage) the file behind the store's back."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def raw_query(path: Path, sql: str) -> list[Any]:
+    conn = raw(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def python(script: str, *args: str, **popen: Any) -> subprocess.Popen[str]:
+    """This interpreter running one of this module's scripts."""
+    return subprocess.Popen([sys.executable, "-c", script, *args], text=True, **popen)  # noqa: S603
+
+
+@pytest.fixture
+def umask_zero() -> Iterator[None]:
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+# pragmas ------------------------------------------------------------------------------------
+async def test_database_is_in_wal_mode(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+        assert raw_query(db, "PRAGMA journal_mode") == [("wal",)]
+        assert (db.parent / "jwtkit.db-wal").exists()
+
+
+@pytest.mark.parametrize(("synchronous", "level"), [("FULL", 2), ("NORMAL", 1)])
+async def test_connection_pragmas(db: Path, synchronous: Any, level: int) -> None:
+    async with SQLiteStore(db, synchronous=synchronous, busy_timeout=2.5) as store:
+        pragmas = await store._read(
+            lambda c: [
+                c.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("foreign_keys", "synchronous", "busy_timeout")
+            ]
+        )
+    assert pragmas == [1, level, 2500]
+
+
+async def test_foreign_keys_are_enforced_and_are_not_a_conflict(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        with pytest.raises(StoreError, match="FOREIGN KEY") as caught:
+            await store.add_refresh_token(token(user_id="nobody"))
+        assert not isinstance(caught.value, Conflict)
+        assert not isinstance(caught.value, sqlite3.Error)
+
+
+def test_invalid_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="busy_timeout"):
+        SQLiteStore("x.db", busy_timeout=-1)
+    with pytest.raises(ValueError, match="busy_timeout"):
+        SQLiteStore("x.db", busy_timeout=float("nan"))
+    with pytest.raises(ValueError, match="synchronous"):
+        SQLiteStore("x.db", synchronous="OFF")  # type: ignore[arg-type]
+    assert repr(SQLiteStore("x.db")) == "SQLiteStore('x.db')"
+
+
+# migrations ---------------------------------------------------------------------------------
+async def test_schema_version_is_recorded_once(db: Path) -> None:
+    async with SQLiteStore(db, clock=lambda: T0) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+    async with SQLiteStore(db, clock=lambda: T0 + 1) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+    expected = [(n, T0) for n in range(1, len(MIGRATIONS) + 1)]
+    assert raw_query(db, "SELECT version, applied_at FROM schema_version") == expected
+
+
+async def test_reopening_keeps_the_data(db: Path) -> None:
+    key = SigningKeyRecord("k1", "ES256", "{}", b"\x00\x01secret", "active", T0)
+    client = Client("app", None, ("refresh_token",), ("openid",), T0)
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+        await store.add_client(client)
+        await store.add_refresh_token(token())
+        await store.add_signing_key(key)
+        await store.revoke_jti("j1", T0 + 60)
+        await store.record_failure("b", T0, 60)
+    async with SQLiteStore(db) as store:
+        assert await store.list_users() == [user()]
+        assert await store.list_clients() == [client]
+        assert await store.refresh_token(HASH) == token()
+        assert await store.signing_keys() == [key]
+        assert await store.is_jti_revoked("j1", T0) is True
+        assert await store.failures("b", T0) == (1, 60.0)
+
+
+class _WithMigration2(SQLiteStore):
+    migrations = (*MIGRATIONS, ("CREATE TABLE extra (x TEXT)", "INSERT INTO extra VALUES ('a')"))
+
+
+class _BrokenMigration2(SQLiteStore):
+    migrations = (*MIGRATIONS, ("CREATE TABLE extra (x TEXT)", "THIS IS NOT SQL"))
+
+
+async def test_missing_migrations_are_applied_on_open(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+    async with _WithMigration2(db) as store:
+        assert await store.schema_version() == len(MIGRATIONS) + 1
+        assert await store.user_by_id("u1") == user()
+    assert raw_query(db, "SELECT x FROM extra") == [("a",)]
+
+
+async def test_a_failing_migration_is_rolled_back_entirely(db: Path) -> None:
+    async with SQLiteStore(db):
+        pass
+    store = _BrokenMigration2(db)
+    with pytest.raises(StoreError, match="syntax error"):
+        await store.open()
+    tables = raw_query(db, "SELECT name FROM sqlite_master WHERE name = 'extra'")
+    assert tables == []
+    assert raw_query(db, "SELECT MAX(version) FROM schema_version") == [(len(MIGRATIONS),)]
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_users()
+
+
+async def test_a_database_from_a_newer_jwtkit_is_refused(db: Path) -> None:
+    async with SQLiteStore(db):
+        pass
+    conn = raw(db)
+    conn.execute("INSERT INTO schema_version VALUES (999, 0)")
+    conn.close()
+    store = SQLiteStore(db)
+    with pytest.raises(StoreError, match=r"schema version 999, newer .* upgrade jwtkit"):
+        await store.open()
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_users()
+
+
+async def test_another_applications_database_is_refused(db: Path) -> None:
+    conn = raw(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.close()
+    with pytest.raises(StoreError, match="not a jwtkit one"):
+        await SQLiteStore(db).open()
+    assert raw_query(db, "SELECT name FROM sqlite_master") == [("invoices",)]
+
+
+def test_many_stores_can_create_the_same_new_database_at_once(db: Path) -> None:
+    versions: list[int] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(10)
+
+    async def start() -> None:
+        barrier.wait(timeout=30)
+        async with SQLiteStore(db) as store:
+            versions.append(await store.schema_version())
+
+    def run() -> None:
+        try:
+            anyio.run(start)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run) for _ in range(10)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert versions == [len(MIGRATIONS)] * 10
+    assert raw_query(db, "SELECT COUNT(*) FROM schema_version") == [(len(MIGRATIONS),)]
+
+
+# durability ---------------------------------------------------------------------------------
+_WRITER = textwrap.dedent(
+    """
+    import sys, time, anyio
+    from jwtkit.server.models import RefreshToken, User
+    from jwtkit.server.storage import SQLiteStore
+
+    async def main():
+        store = SQLiteStore(sys.argv[1], synchronous=sys.argv[2])
+        await store.open()
+        await store.add_user(User("u1", "alice", "$argon2id$x", 1.0))
+        await store.add_refresh_token(RefreshToken(
+            bytes(range(32)), "fam", "u1", "app", "openid", 1.0, 2e9, 3e9))
+        print("committed", flush=True)
+        time.sleep(60)
+
+    anyio.run(main)
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+@pytest.mark.parametrize("synchronous", ["FULL", "NORMAL"])
+async def test_committed_data_survives_a_killed_process(db: Path, synchronous: str) -> None:
+    child = python(_WRITER, str(db), synchronous, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line == "committed\n", child.stderr.read() if child.stderr else ""
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    assert (db.parent / "jwtkit.db-wal").stat().st_size > 0  # never checkpointed
+    async with SQLiteStore(db) as store:
+        assert await store.user_by_name("alice") is not None
+        stored = await store.refresh_token(HASH)
+        assert stored is not None
+        assert stored.user_id == "u1"
+
+
+_ROTATOR = textwrap.dedent(
+    """
+    import sys, anyio
+    from jwtkit.server.models import RefreshToken
+    from jwtkit.server.storage import SQLiteStore
+
+    async def main():
+        async with SQLiteStore(sys.argv[1]) as store:
+            new = RefreshToken(sys.argv[2].encode().ljust(32, b"."), "fam", "u1", "app",
+                               "openid", 1.0, 2e9, 3e9)
+            print("ready", flush=True)
+            sys.stdin.readline()
+            outcome = await store.rotate_refresh_token(bytes(range(32)), new, 10.0, 0.0)
+            print(outcome.status, flush=True)
+
+    anyio.run(main)
+    """
+)
+
+
+async def test_concurrent_rotations_in_separate_processes_have_one_winner(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+        await store.add_refresh_token(token())
+    children = [
+        python(_ROTATOR, str(db), f"p{i}", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        for i in range(4)
+    ]
+    outputs = []
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "ready\n"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outputs = [child.communicate(timeout=60)[0].strip() for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:  # pragma: no cover - only on failure
+                child.kill()
+                child.communicate()
+    assert sorted(outputs) == ["reused", "reused", "reused", "rotated"]
+
+
+# errors -------------------------------------------------------------------------------------
+async def test_a_corrupt_file_is_a_store_error(db: Path) -> None:
+    db.write_bytes(b"this is not an SQLite database, just some bytes\n" * 100)
+    with pytest.raises(StoreError, match="not a database") as caught:
+        await SQLiteStore(db).open()
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
+async def test_a_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open"):
+        await SQLiteStore(tmp_path).open()
+
+
+async def test_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot create the database file"):
+        await SQLiteStore(tmp_path / "missing" / "jwtkit.db").open()
+
+
+async def test_errors_during_operations_are_store_errors(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        conn = raw(db)
+        conn.execute("DROP TABLE signing_keys")
+        conn.close()
+        with pytest.raises(StoreError, match="no such table") as caught:
+            await store.signing_keys()
+        assert not isinstance(caught.value, sqlite3.Error)
+
+
+async def test_a_write_lock_held_too_long_is_a_store_error(db: Path) -> None:
+    async with SQLiteStore(db, busy_timeout=0.05) as store:
+        other = raw(db)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError, match="locked"):
+                await store.add_user(user())
+            assert await store.list_users() == []  # WAL: readers are not blocked
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await store.add_user(user())
+
+
+async def test_conflict_messages_carry_no_secrets(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+        with pytest.raises(Conflict) as caught:
+            await store.add_user(user(user_id="u2"))
+    assert "$argon2id$x" not in str(caught.value)
+    assert "users.username" in str(caught.value)
+
+
+async def test_wal_refused_by_the_file_system_is_a_store_error(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoWal(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            if sql.startswith("PRAGMA journal_mode"):
+                return super().execute("SELECT 'delete'")
+            return super().execute(sql, *args)
+
+    connect = sqlite3.connect
+
+    def connect_without_wal(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return connect(*args, factory=NoWal, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect_without_wal)
+    with pytest.raises(StoreError, match="write-ahead logging"):
+        await SQLiteStore(db).open()
+
+
+def test_a_transaction_already_ended_is_not_rolled_back_twice(db: Path) -> None:
+    conn = raw(db)
+
+    def commit_then_fail(c: sqlite3.Connection) -> None:
+        c.execute("CREATE TABLE t (x)")
+        c.execute("COMMIT")
+        raise RuntimeError("after commit")
+
+    with pytest.raises(RuntimeError, match="after commit"):
+        _transaction(commit_then_fail, conn)
+    assert not conn.in_transaction
+    conn.close()
+
+
+# files --------------------------------------------------------------------------------------
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.usefixtures("umask_zero")
+async def test_new_database_files_are_private(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+        for name in ("jwtkit.db", "jwtkit.db-wal", "jwtkit.db-shm"):
+            mode = stat.S_IMODE((db.parent / name).stat().st_mode)
+            assert mode == 0o600, name
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+async def test_an_existing_files_permissions_are_kept(db: Path) -> None:
+    db.touch()
+    db.chmod(0o640)
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+    assert stat.S_IMODE(db.stat().st_mode) == 0o640
+
+
+async def test_memory_databases_are_private_to_their_store() -> None:
+    async with SQLiteStore(":memory:") as first, SQLiteStore(":memory:") as second:
+        await first.add_user(user())
+        assert await first.user_by_id("u1") == user()
+        assert await second.user_by_id("u1") is None
+    assert not Path(":memory:").exists()
+
+
+# open_store ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("jwtkit.db", "jwtkit.db"),
+        ("./data/jwtkit.db", "./data/jwtkit.db"),
+        ("/var/lib/jwtkit/jwtkit.db", "/var/lib/jwtkit/jwtkit.db"),
+        ("sqlite:///jwtkit.db", "jwtkit.db"),
+        ("sqlite:///data/jwtkit.db", "data/jwtkit.db"),
+        ("sqlite:////var/lib/jwtkit/jwtkit.db", "/var/lib/jwtkit/jwtkit.db"),
+        ("SQLite:///:memory:", ":memory:"),
+    ],
+)
+def test_open_store_picks_sqlite(url: str, path: str) -> None:
+    store = open_store(url, busy_timeout=1.5)
+    assert isinstance(store, SQLiteStore)
+    assert (store.path, store.busy_timeout) == (path, 1.5)
+
+
+def test_open_store_reads_sqlite_url_options() -> None:
+    store = open_store("sqlite:///jwtkit.db?busy_timeout=10&synchronous=normal")
+    assert isinstance(store, SQLiteStore)
+    assert (store.path, store.busy_timeout, store.synchronous) == ("jwtkit.db", 10.0, "NORMAL")
+    default = open_store("sqlite:///jwtkit.db")
+    assert isinstance(default, SQLiteStore)
+    assert default.synchronous == "FULL"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///x.db?mode=ro", "unknown SQLite URL option.*'mode'"),
+        ("sqlite:///x.db?synchronous=OFF", "synchronous must be FULL or NORMAL"),
+        ("sqlite:///x.db?busy_timeout=soon", "busy_timeout must be a number"),
+        ("sqlite:///x.db?busy_timeout=-1", "busy_timeout must be a number"),
+    ],
+)
+def test_open_store_refuses_bad_sqlite_url_options(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        open_store(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://jwtkit:hunter2@db.example/jwtkit",
+        "postgres://jwtkit:hunter2@db.example/jwtkit",
+        "postgresql+psycopg://jwtkit:hunter2@db.example/jwtkit",
+        "redis://:hunter2@cache.example:6379/0",
+        "rediss://:hunter2@cache.example:6379/0",
+    ],
+)
+def test_open_store_explains_later_backends_without_echoing_the_url(url: str) -> None:
+    with pytest.raises(StoreError, match=r"not available yet.*jwtkit\[postgres\]/\[redis\]") as e:
+        open_store(url)
+    assert "hunter2" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "empty"),
+        ("mysql://root:hunter2@localhost/db", "unsupported database URL scheme 'mysql'"),
+        ("sqlite://", "sqlite:///relative/path.db"),
+        ("sqlite:///", "sqlite:///relative/path.db"),
+        ("sqlite://host/jwtkit.db", "sqlite:///relative/path.db"),
+    ],
+)
+def test_open_store_refuses_bad_urls(url: str, message: str) -> None:
+    with pytest.raises(StoreError, match=message) as caught:
+        open_store(url)
+    assert "hunter2" not in str(caught.value)
+
+
+async def test_open_store_result_opens(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    await store.open()
+    try:
+        await store.add_user(user())
+    finally:
+        await store.close()
+    assert (tmp_path / "x.db").exists()

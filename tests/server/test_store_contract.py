@@ -1,0 +1,621 @@
+"""The storage contract: every backend of :class:`jwtkit.server.storage.Store` passes this suite.
+
+A backend is a context manager that yields a factory of new, unopened stores sharing one fresh
+database, so a test can open a second store as a second process would. Today: SQLite in a
+temporary file. PostgreSQL and Redis join by adding an entry to ``BACKENDS`` (skipping when
+their server is not configured).
+
+Refresh-token rules come from RFC 9700 §4.14.2 (rotation, reuse detection, family revocation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import pytest
+
+from jwtkit.server.models import Client, RefreshToken, SigningKeyRecord, User
+from jwtkit.server.storage import Conflict, SQLiteStore, Store, StoreError
+
+pytestmark = pytest.mark.anyio
+
+StoreFactory = Callable[[], Store]
+
+T0 = 1_700_000_000.0
+IDLE = 3600.0
+ABSOLUTE = 86400.0
+
+
+@contextmanager
+def _sqlite(tmp_path: Path) -> Iterator[StoreFactory]:
+    path = tmp_path / "contract.db"
+    yield lambda: SQLiteStore(path)
+
+
+#: backend name -> context manager yielding a factory of stores on one fresh database.
+BACKENDS: dict[str, Callable[[Path], AbstractContextManager[StoreFactory]]] = {
+    "sqlite": _sqlite,
+}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    with BACKENDS[request.param](tmp_path) as factory:
+        yield factory
+
+
+@pytest.fixture
+async def store(new_store: StoreFactory) -> AsyncIterator[Store]:
+    opened = new_store()
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+# records ------------------------------------------------------------------------------------
+def make_user(user_id: str = "u1", username: str = "alice", **changes: object) -> User:
+    user = User(id=user_id, username=username, password_hash="$argon2id$old", created_at=T0)
+    return replace(user, **changes)  # type: ignore[arg-type]
+
+
+def make_client(client_id: str = "app", **changes: object) -> Client:
+    client = Client(
+        id=client_id,
+        secret_hash="$argon2id$secret",
+        grant_types=("password", "refresh_token"),
+        scopes=("openid", "profile"),
+        created_at=T0,
+        name="The app",
+    )
+    return replace(client, **changes)  # type: ignore[arg-type]
+
+
+def token_hash(name: str) -> bytes:
+    """A distinct 32-byte value standing for the SHA-256 of a refresh token."""
+    return name.encode().ljust(32, b".")
+
+
+def make_token(
+    name: str,
+    *,
+    family: str = "fam1",
+    user_id: str | None = "u1",
+    client_id: str = "app",
+    issued_at: float = T0,
+    family_expires_at: float = T0 + ABSOLUTE,
+) -> RefreshToken:
+    return RefreshToken(
+        token_hash=token_hash(name),
+        family_id=family,
+        user_id=user_id,
+        client_id=client_id,
+        scope="openid profile",
+        issued_at=issued_at,
+        expires_at=issued_at + IDLE,
+        family_expires_at=family_expires_at,
+    )
+
+
+def make_key(kid: str, created_at: float = T0, status: str = "active") -> SigningKeyRecord:
+    return SigningKeyRecord(
+        kid=kid,
+        algorithm="ES256",
+        public_jwk='{"kty":"EC"}',
+        encrypted_private=b"\x00ciphertext\xff" + kid.encode(),
+        status=status,
+        created_at=created_at,
+    )
+
+
+async def with_family(store: Store, name: str = "a", family: str = "fam1") -> RefreshToken:
+    """A user, a client and the first token of a family."""
+    if await store.user_by_id("u1") is None:
+        await store.add_user(make_user())
+    if await store.client_by_id("app") is None:
+        await store.add_client(make_client())
+    first = make_token(name, family=family)
+    await store.add_refresh_token(first)
+    return first
+
+
+# lifecycle ----------------------------------------------------------------------------------
+async def test_open_twice_is_harmless_and_closed_store_refuses_work(
+    new_store: StoreFactory,
+) -> None:
+    opened = new_store()
+    await opened.open()
+    await opened.open()
+    await opened.add_user(make_user())
+    await opened.close()
+    await opened.close()
+    with pytest.raises(StoreError):
+        await opened.user_by_id("u1")
+
+
+async def test_second_store_on_the_same_database_sees_committed_data(
+    store: Store, new_store: StoreFactory
+) -> None:
+    await store.add_user(make_user())
+    other = new_store()
+    await other.open()
+    try:
+        assert await other.user_by_name("alice") == make_user()
+    finally:
+        await other.close()
+
+
+# users --------------------------------------------------------------------------------------
+async def test_user_round_trips_by_id_and_name(store: Store) -> None:
+    user = make_user(disabled=True, tokens_valid_after=T0 + 5.5)
+    await store.add_user(user)
+    assert await store.user_by_id("u1") == user
+    assert await store.user_by_name("alice") == user
+
+
+async def test_unknown_user_is_none_and_names_are_case_sensitive(store: Store) -> None:
+    await store.add_user(make_user())
+    assert await store.user_by_id("nobody") is None
+    assert await store.user_by_name("bob") is None
+    assert await store.user_by_name("ALICE") is None
+
+
+async def test_list_users_is_ordered_by_username(store: Store) -> None:
+    assert await store.list_users() == []
+    await store.add_user(make_user("u1", "carol"))
+    await store.add_user(make_user("u2", "alice"))
+    await store.add_user(make_user("u3", "bob"))
+    assert [u.username for u in await store.list_users()] == ["alice", "bob", "carol"]
+
+
+async def test_add_user_with_existing_id_or_username_is_a_conflict(store: Store) -> None:
+    await store.add_user(make_user("u1", "alice"))
+    with pytest.raises(Conflict):
+        await store.add_user(make_user("u1", "bob"))
+    with pytest.raises(Conflict):
+        await store.add_user(make_user("u2", "alice"))
+    assert issubclass(Conflict, StoreError)
+    assert [u.id for u in await store.list_users()] == ["u1"]
+
+
+async def test_set_password_stores_hash_and_tokens_valid_after(store: Store) -> None:
+    await store.add_user(make_user())
+    assert await store.set_password("u1", "$argon2id$new", T0 + 60) is True
+    user = await store.user_by_id("u1")
+    assert user is not None
+    assert (user.password_hash, user.tokens_valid_after) == ("$argon2id$new", T0 + 60)
+    assert await store.set_password("nobody", "$argon2id$new", T0) is False
+
+
+async def test_rehash_password_is_a_compare_and_set(store: Store) -> None:
+    await store.add_user(make_user())
+    assert await store.rehash_password("u1", "$argon2id$stale", "$argon2id$rehash") is False
+    assert await store.rehash_password("u1", "$argon2id$old", "$argon2id$rehash") is True
+    assert await store.rehash_password("u1", "$argon2id$old", "$argon2id$again") is False
+    user = await store.user_by_id("u1")
+    assert user is not None
+    assert user.password_hash == "$argon2id$rehash"
+    assert user.tokens_valid_after == 0.0  # a rehash is not a password change
+    assert await store.rehash_password("nobody", "x", "y") is False
+
+
+async def test_set_disabled_flips_the_flag(store: Store) -> None:
+    await store.add_user(make_user())
+    assert await store.set_disabled("u1", True) is True
+    assert await store.set_disabled("u1", True) is True
+    assert (await store.user_by_id("u1")) == make_user(disabled=True)
+    assert await store.set_disabled("u1", False) is True
+    assert (await store.user_by_id("u1")) == make_user()
+    assert await store.set_disabled("nobody", True) is False
+
+
+# clients ------------------------------------------------------------------------------------
+async def test_client_round_trips_and_lists_by_id(store: Store) -> None:
+    public = make_client("zeta", secret_hash=None, grant_types=(), scopes=(), name="")
+    confidential = make_client("alpha", grant_types=("client_credentials",), scopes=("a b",))
+    await store.add_client(public)
+    await store.add_client(confidential)
+    assert await store.client_by_id("zeta") == public
+    assert await store.client_by_id("alpha") == confidential
+    assert await store.client_by_id("nobody") is None
+    assert await store.list_clients() == [confidential, public]
+
+
+async def test_add_client_with_existing_id_is_a_conflict(store: Store) -> None:
+    await store.add_client(make_client())
+    with pytest.raises(Conflict):
+        await store.add_client(make_client(name="other"))
+
+
+async def test_remove_client_deletes_it_and_revokes_its_families(store: Store) -> None:
+    first = await with_family(store)
+    await store.add_client(make_client("other"))
+    kept = make_token("other", family="fam2", client_id="other")
+    await store.add_refresh_token(kept)
+
+    assert await store.remove_client("app") is True
+    assert await store.client_by_id("app") is None
+    stored = await store.refresh_token(first.token_hash)
+    assert stored is not None
+    assert stored.revoked_at is not None
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 1, 0)
+    assert outcome.status == "revoked"
+    assert await store.refresh_token(kept.token_hash) == kept
+    assert await store.remove_client("app") is False
+
+
+# refresh tokens -----------------------------------------------------------------------------
+async def test_refresh_token_round_trips(store: Store) -> None:
+    first = await with_family(store)
+    assert await store.refresh_token(first.token_hash) == first
+    assert await store.refresh_token(token_hash("unknown")) is None
+
+
+async def test_refresh_token_without_user_round_trips(store: Store) -> None:
+    await store.add_client(make_client())
+    token = make_token("machine", user_id=None)
+    await store.add_refresh_token(token)
+    assert await store.refresh_token(token.token_hash) == token
+
+
+async def test_add_refresh_token_with_existing_hash_is_a_conflict(store: Store) -> None:
+    first = await with_family(store)
+    with pytest.raises(Conflict):
+        await store.add_refresh_token(replace(first, family_id="fam9"))
+
+
+async def test_rotation_marks_the_old_token_and_stores_the_new_one(store: Store) -> None:
+    first = await with_family(store)
+    second = make_token("b", issued_at=T0 + 10)
+    outcome = await store.rotate_refresh_token(first.token_hash, second, T0 + 10, 0)
+    assert outcome.status == "rotated"
+    assert outcome.token == replace(first, rotated_at=T0 + 10, successor_hash=second.token_hash)
+    assert await store.refresh_token(first.token_hash) == outcome.token
+    assert await store.refresh_token(second.token_hash) == second
+
+
+async def test_presenting_a_rotated_token_again_is_reuse(store: Store) -> None:
+    first = await with_family(store)
+    await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 10, 0)
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("c"), T0 + 20, 0)
+    assert outcome.status == "reused"
+    assert outcome.token is not None
+    assert outcome.token.family_id == "fam1"
+    assert outcome.successor_hash is None
+    assert await store.refresh_token(token_hash("c")) is None  # nothing stored
+
+
+async def test_unknown_token_rotation_stores_nothing(store: Store) -> None:
+    await with_family(store)
+    outcome = await store.rotate_refresh_token(token_hash("x"), make_token("b"), T0 + 1, 30)
+    assert outcome.status == "unknown"
+    assert outcome.token is None
+    assert await store.refresh_token(token_hash("b")) is None
+
+
+async def test_grace_period_returns_the_same_successor(store: Store) -> None:
+    first = await with_family(store)
+    second = make_token("b", issued_at=T0 + 10)
+    await store.rotate_refresh_token(first.token_hash, second, T0 + 10, 30)
+    for attempt in ("c", "d"):
+        outcome = await store.rotate_refresh_token(
+            first.token_hash, make_token(attempt), T0 + 39.9, 30
+        )
+        assert outcome.status == "grace"
+        assert outcome.successor_hash == second.token_hash
+        assert await store.refresh_token(token_hash(attempt)) is None
+    late = await store.rotate_refresh_token(first.token_hash, make_token("e"), T0 + 40, 30)
+    assert late.status == "reused"
+
+
+async def test_grace_covers_only_the_immediate_predecessor(store: Store) -> None:
+    first = await with_family(store)
+    await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 10, 30)
+    await store.rotate_refresh_token(token_hash("b"), make_token("c"), T0 + 11, 30)
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("d"), T0 + 12, 30)
+    assert outcome.status == "reused"
+
+
+async def test_no_grace_when_the_successor_is_no_longer_active(store: Store) -> None:
+    first = await with_family(store)
+    short = replace(make_token("b"), expires_at=T0 + 15)
+    await store.rotate_refresh_token(first.token_hash, short, T0 + 10, 30)
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("c"), T0 + 15, 30)
+    assert outcome.status == "reused"
+
+
+async def test_zero_grace_period_means_immediate_reuse(store: Store) -> None:
+    first = await with_family(store)
+    await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 10, 0)
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("c"), T0 + 10, 0)
+    assert outcome.status == "reused"
+
+
+async def test_idle_expiry(store: Store) -> None:
+    first = await with_family(store)
+    alive = await store.rotate_refresh_token(
+        first.token_hash, make_token("b"), first.expires_at - 0.001, 0
+    )
+    assert alive.status == "rotated"
+    second = await store.refresh_token(token_hash("b"))
+    assert second is not None
+    outcome = await store.rotate_refresh_token(
+        second.token_hash, make_token("c"), second.expires_at, 0
+    )
+    assert outcome.status == "expired"
+    assert outcome.token == second
+    assert await store.refresh_token(token_hash("c")) is None
+
+
+async def test_absolute_expiry_of_the_family(store: Store) -> None:
+    await store.add_user(make_user())
+    await store.add_client(make_client())
+    first = make_token("a", family_expires_at=T0 + 100)
+    await store.add_refresh_token(first)
+    assert first.expires_at > T0 + 100
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 100, 0)
+    assert outcome.status == "expired"
+
+
+async def test_revoke_family_revokes_every_token_of_the_family(store: Store) -> None:
+    first = await with_family(store)
+    other = await with_family(store, "x", family="fam2")
+    await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 10, 0)
+
+    assert await store.revoke_family("fam1", T0 + 20) == 1
+    for name in ("a", "b"):
+        stored = await store.refresh_token(token_hash(name))
+        assert stored is not None
+        assert stored.revoked_at == T0 + 20
+    assert await store.refresh_token(other.token_hash) == other
+    outcome = await store.rotate_refresh_token(token_hash("b"), make_token("c"), T0 + 30, 60)
+    assert outcome.status == "revoked"
+    reuse = await store.rotate_refresh_token(first.token_hash, make_token("c"), T0 + 30, 60)
+    assert reuse.status == "revoked"
+    assert await store.revoke_family("fam1", T0 + 40) == 0
+    again = await store.refresh_token(token_hash("b"))
+    assert again is not None
+    assert again.revoked_at == T0 + 20  # the first revocation time is kept
+    assert await store.revoke_family("no-such-family", T0) == 0
+
+
+async def test_revoke_user_families_revokes_only_that_user(store: Store) -> None:
+    await with_family(store, "a", family="fam1")
+    await with_family(store, "b", family="fam2")
+    await store.add_user(make_user("u2", "bob"))
+    bob = make_token("bob", family="fam3", user_id="u2")
+    await store.add_refresh_token(bob)
+
+    assert await store.revoke_user_families("u1", T0 + 5) == 2
+    for name, family in (("a", "fam1"), ("b", "fam2")):
+        outcome = await store.rotate_refresh_token(
+            token_hash(name), make_token("new", family=family), T0 + 6, 0
+        )
+        assert outcome.status == "revoked"
+    assert await store.refresh_token(bob.token_hash) == bob
+    assert await store.revoke_user_families("u1", T0 + 7) == 0
+
+
+async def test_rotation_to_another_family_is_refused(store: Store) -> None:
+    first = await with_family(store)
+    with pytest.raises(ValueError, match="family"):
+        await store.rotate_refresh_token(
+            first.token_hash, make_token("b", family="elsewhere"), T0 + 1, 0
+        )
+    assert await store.refresh_token(first.token_hash) == first
+    assert await store.refresh_token(token_hash("b")) is None
+
+
+async def test_failed_rotation_leaves_the_old_token_active(store: Store) -> None:
+    first = await with_family(store)
+    clash = await with_family(store, "taken", family="fam2")
+    with pytest.raises(Conflict):
+        await store.rotate_refresh_token(
+            first.token_hash, replace(clash, family_id="fam1"), T0 + 1, 0
+        )
+    assert await store.refresh_token(first.token_hash) == first
+    outcome = await store.rotate_refresh_token(first.token_hash, make_token("b"), T0 + 2, 0)
+    assert outcome.status == "rotated"
+
+
+# concurrency --------------------------------------------------------------------------------
+async def test_concurrent_rotations_have_exactly_one_winner(store: Store) -> None:
+    first = await with_family(store)
+    outcomes = await asyncio.gather(
+        *(
+            store.rotate_refresh_token(first.token_hash, make_token(f"n{i}"), T0 + 1, 0)
+            for i in range(20)
+        )
+    )
+    statuses = sorted(o.status for o in outcomes)
+    assert statuses == ["reused"] * 19 + ["rotated"]
+    stored = [await store.refresh_token(token_hash(f"n{i}")) for i in range(20)]
+    assert sum(token is not None for token in stored) == 1
+
+
+async def test_concurrent_rotations_in_grace_name_the_same_successor(store: Store) -> None:
+    first = await with_family(store)
+    outcomes = await asyncio.gather(
+        *(
+            store.rotate_refresh_token(first.token_hash, make_token(f"n{i}"), T0 + 1, 30)
+            for i in range(20)
+        )
+    )
+    winners = [o for o in outcomes if o.status == "rotated"]
+    assert len(winners) == 1
+    assert winners[0].token is not None
+    successor = winners[0].token.successor_hash
+    graced = [o for o in outcomes if o.status == "grace"]
+    assert len(graced) == 19
+    assert {o.successor_hash for o in graced} == {successor}
+
+
+async def test_rotations_from_separate_stores_in_threads_have_one_winner(
+    store: Store, new_store: StoreFactory
+) -> None:
+    first = await with_family(store)
+    threads = 20
+    barrier = threading.Barrier(threads)
+    statuses: list[str] = []
+    errors: list[BaseException] = []
+
+    async def contender(index: int) -> None:
+        own = new_store()
+        await own.open()
+        try:
+            barrier.wait(timeout=30)
+            outcome = await own.rotate_refresh_token(
+                first.token_hash, make_token(f"t{index}"), T0 + 1, 0
+            )
+            statuses.append(outcome.status)
+        finally:
+            await own.close()
+
+    def run(index: int) -> None:
+        try:
+            anyio.run(contender, index)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    def run_all() -> None:
+        workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    await anyio.to_thread.run_sync(run_all)
+    assert errors == []
+    assert sorted(statuses) == ["reused"] * (threads - 1) + ["rotated"]
+
+
+# revoked access tokens ----------------------------------------------------------------------
+async def test_revoked_jti_is_remembered_until_its_exp(store: Store) -> None:
+    assert await store.is_jti_revoked("j1", T0) is False
+    await store.revoke_jti("j1", T0 + 900)
+    assert await store.is_jti_revoked("j1", T0) is True
+    assert await store.is_jti_revoked("j1", T0 + 899.9) is True
+    assert await store.is_jti_revoked("j1", T0 + 900) is False
+    assert await store.is_jti_revoked("j2", T0) is False
+
+
+async def test_revoking_a_jti_twice_keeps_the_later_exp(store: Store) -> None:
+    await store.revoke_jti("j1", T0 + 900)
+    await store.revoke_jti("j1", T0 + 100)
+    assert await store.is_jti_revoked("j1", T0 + 500) is True
+    await store.revoke_jti("j1", T0 + 2000)
+    assert await store.is_jti_revoked("j1", T0 + 1500) is True
+
+
+# signing keys -------------------------------------------------------------------------------
+async def test_signing_keys_are_listed_oldest_first(store: Store) -> None:
+    assert await store.signing_keys() == []
+    newer = make_key("k2", created_at=T0 + 100)
+    older = make_key("k1", created_at=T0)
+    tie = make_key("k0", created_at=T0 + 100)
+    for record in (newer, older, tie):
+        await store.add_signing_key(record)
+    assert await store.signing_keys() == [older, newer, tie]
+
+
+async def test_add_signing_key_with_existing_kid_is_a_conflict(store: Store) -> None:
+    await store.add_signing_key(make_key("k1"))
+    with pytest.raises(Conflict):
+        await store.add_signing_key(make_key("k1", status="pending"))
+
+
+async def test_update_signing_key_replaces_the_record(store: Store) -> None:
+    await store.add_signing_key(make_key("k1", status="pending"))
+    await store.add_signing_key(make_key("k2", created_at=T0 + 1))
+    retired = replace(
+        make_key("k1"),
+        status="retired",
+        activated_at=T0 + 10,
+        retired_at=T0 + 20,
+        publish_until=T0 + 920,
+        encrypted_private=b"rewrapped",
+    )
+    await store.update_signing_key(retired)
+    assert await store.signing_keys() == [retired, make_key("k2", created_at=T0 + 1)]
+
+
+async def test_update_of_an_unknown_signing_key_fails(store: Store) -> None:
+    with pytest.raises(StoreError) as caught:
+        await store.update_signing_key(make_key("missing"))
+    assert not isinstance(caught.value, Conflict)
+    assert await store.signing_keys() == []
+
+
+# rate limits --------------------------------------------------------------------------------
+async def test_failures_are_counted_in_a_fixed_window(store: Store) -> None:
+    assert await store.failures("user:alice", T0) == (0, 0.0)
+    assert await store.record_failure("user:alice", T0, 60) == (1, 60.0)
+    assert await store.record_failure("user:alice", T0 + 10, 60) == (2, 50.0)
+    assert await store.record_failure("user:alice", T0 + 59, 60) == (3, 1.0)
+    assert await store.failures("user:alice", T0 + 30) == (3, 30.0)
+    assert await store.failures("ip:127.0.0.1", T0 + 30) == (0, 0.0)
+
+
+async def test_a_new_window_starts_after_the_last_one_ended(store: Store) -> None:
+    await store.record_failure("b", T0, 60)
+    await store.record_failure("b", T0 + 1, 60)
+    assert await store.failures("b", T0 + 60) == (0, 0.0)
+    assert await store.record_failure("b", T0 + 60, 60) == (1, 60.0)
+    assert await store.record_failure("b", T0 + 70, 60) == (2, 50.0)
+
+
+async def test_clear_failures_resets_one_bucket(store: Store) -> None:
+    await store.record_failure("a", T0, 60)
+    await store.record_failure("b", T0, 60)
+    await store.clear_failures("a")
+    await store.clear_failures("never-seen")
+    assert await store.failures("a", T0) == (0, 0.0)
+    assert await store.failures("b", T0) == (1, 60.0)
+    assert await store.record_failure("a", T0 + 1, 60) == (1, 60.0)
+
+
+async def test_concurrent_failures_are_all_counted(store: Store) -> None:
+    results = await asyncio.gather(*(store.record_failure("b", T0, 60) for _ in range(20)))
+    assert sorted(count for count, _ in results) == list(range(1, 21))
+
+
+# housekeeping -------------------------------------------------------------------------------
+async def test_purge_deletes_only_what_has_expired(store: Store) -> None:
+    await store.add_user(make_user())
+    await store.add_client(make_client())
+    old_family = make_token("old", family="old", family_expires_at=T0 + 100)
+    live_family = make_token("live", family="live")
+    await store.add_refresh_token(old_family)
+    await store.add_refresh_token(live_family)
+    await store.rotate_refresh_token(
+        old_family.token_hash,
+        make_token("old2", family="old", family_expires_at=T0 + 100),
+        T0 + 1,
+        0,
+    )
+    await store.revoke_jti("gone", T0 + 50)
+    await store.revoke_jti("kept", T0 + 500)
+    await store.record_failure("stale", T0, 60)
+    await store.record_failure("fresh", T0 + 150, 60)
+
+    assert await store.purge(T0 + 200) == 4  # 2 tokens of "old", 1 jti, 1 window
+    assert await store.refresh_token(old_family.token_hash) is None
+    assert await store.refresh_token(token_hash("old2")) is None
+    assert await store.refresh_token(live_family.token_hash) == live_family
+    assert await store.is_jti_revoked("kept", T0 + 200) is True
+    assert await store.failures("fresh", T0 + 200) == (1, 10.0)
+    assert await store.purge(T0 + 200) == 0
+    assert await store.user_by_id("u1") is not None
