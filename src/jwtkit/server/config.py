@@ -1,0 +1,470 @@
+"""The token service's settings: one frozen :class:`Settings` value, validated at start-up.
+
+:func:`load_settings` merges four sources, highest first:
+
+1. command-line options (the ``cli`` mapping; ``None`` values mean "not given"),
+2. ``JWTKIT_*`` environment variables (``JWTKIT_PORT`` sets ``port``),
+3. a TOML file named by ``config_file`` or ``JWTKIT_CONFIG`` (settings at the top level of the
+   file, under the same names as the fields: ``port = 8000``),
+4. the defaults below.
+
+Strings from the environment and the file are converted to each field's type. Every setting is
+checked, and :class:`ConfigError` names the setting, its environment variable and what is
+expected; unknown ``JWTKIT_*`` variables and unknown file keys are errors too (typo
+protection). ``docs/server-configuration.md`` lists every setting.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import os
+import re
+import sys
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._extras import require
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "ENVIRONMENTS",
+    "ENV_PREFIX",
+    "FIELD_NAMES",
+    "LOG_LEVELS",
+    "SIGNING_ALGORITHMS",
+    "ConfigError",
+    "Settings",
+    "decode_key_encryption_key",
+    "env_var",
+    "load_settings",
+]
+
+ENV_PREFIX = "JWTKIT_"
+#: The environment variable that names the TOML file.
+CONFIG_ENV_VAR = "JWTKIT_CONFIG"
+ENVIRONMENTS = ("development", "production")
+#: Algorithms the service signs access tokens with (RFC 9068 §2.1 requires an asymmetric one
+#: in practice: resource servers verify with the published JWKS).
+SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_KEK_TEXT = re.compile(r"[A-Za-z0-9_-]{43}=?")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by one space.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+# RFC 6749 Appendix A.1: client_id = *VSCHAR; we also refuse spaces and the empty id.
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
+#: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
+_PRODUCTION_MIN_ARGON2_MEMORY = 19456
+_SECRET_FIELDS = frozenset({"key_encryption_key"})
+_GENERATE_KEK = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range. ``problems`` lists each one."""
+
+    def __init__(self, problems: str | list[str] | tuple[str, ...]) -> None:
+        self.problems: tuple[str, ...] = (
+            (problems,) if isinstance(problems, str) else tuple(problems)
+        )
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            message = "invalid settings:\n  - " + "\n  - ".join(self.problems)
+        super().__init__(message)
+
+
+def env_var(name: str) -> str:
+    """The environment variable of a setting: ``port`` -> ``JWTKIT_PORT``."""
+    return ENV_PREFIX + name.upper()
+
+
+def decode_key_encryption_key(text: str) -> bytes:
+    """The 32 bytes of a key-encryption key given as base64url (padding optional).
+
+    Raises :class:`ValueError` (without echoing the text: it is a secret) unless ``text`` is
+    the canonical base64url encoding of exactly 32 bytes.
+    """
+    stripped = text.strip()
+    if _KEK_TEXT.fullmatch(stripped):
+        unpadded = stripped.rstrip("=")
+        try:
+            raw = base64.urlsafe_b64decode(unpadded + "=")
+        except (binascii.Error, ValueError):  # pragma: no cover - the pattern rules this out
+            raw = b""
+        if len(raw) == 32 and base64.urlsafe_b64encode(raw).decode().rstrip("=") == unpadded:
+            return raw
+    raise ValueError(
+        "must be the base64url encoding of 32 random bytes (43 characters); " + _GENERATE_KEK
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of ``jwtkit serve``; validated on construction (:class:`ConfigError`)."""
+
+    #: The ``iss`` of every token and the base of the metadata URLs (RFC 8414 §2): an https
+    #: URL without query or fragment; http only on a loopback host in development.
+    issuer: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: A SQLite file path (or a store URL understood by ``jwtkit.server.storage.open_store``).
+    database: str = "jwtkit.db"
+    environment: str = "development"
+    #: The ``aud`` of access tokens (RFC 9068 §2.2).
+    audience: str = "jwtkit"
+    access_token_ttl: int = 900
+    #: A refresh token unused for this long expires (RFC 9700 §4.14.2).
+    refresh_idle_ttl: int = 1_209_600
+    #: A refresh family expires this long after the login that started it, whatever its use.
+    refresh_absolute_ttl: int = 2_592_000
+    #: Seconds during which the immediate predecessor of a refresh token is still accepted
+    #: (and answered with the same successor). 0: none.
+    refresh_grace_period: int = 0
+    signing_algorithm: str = "ES256"
+    #: base64url of 32 bytes; the private parts of signing keys are encrypted under it.
+    key_encryption_key: str | None = field(default=None, repr=False)
+    #: Development only: where the generated key-encryption key is kept (mode 0600).
+    key_file: str = "jwtkit-keys.secret"
+    #: ``None``: on in development, off in production. See :attr:`registration_enabled`.
+    allow_registration: bool | None = None
+    #: The password grant (RFC 6749 §4.3), which RFC 9700 §2.4 says must not be used; kept for
+    #: first-party logins and switchable off.
+    password_grant: bool = True
+    #: The public client that the password grant uses when no client authenticates.
+    first_party_client_id: str = "first-party"
+    default_scope: str = "openid profile"
+    argon2_time_cost: int = 3
+    #: KiB.
+    argon2_memory_cost: int = 65536
+    argon2_parallelism: int = 4
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 20
+    login_failure_window: int = 900
+    max_body_bytes: int = 65536
+    log_level: str = "info"
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.log_level, str):
+            object.__setattr__(self, "log_level", self.log_level.lower())
+        problems = _type_problems(self)
+        if not problems:
+            problems = _value_problems(self)
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def registration_enabled(self) -> bool:
+        """Whether ``POST /users`` is open: ``allow_registration``, else development only."""
+        if self.allow_registration is None:
+            return self.environment == "development"
+        return self.allow_registration
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def _field_kinds() -> dict[str, tuple[type, bool]]:
+    """Each field's base type and whether it is optional (``X | None``)."""
+    hints = typing.get_type_hints(Settings)
+    kinds: dict[str, tuple[type, bool]] = {}
+    for item in fields(Settings):
+        hint = hints[item.name]
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        kinds[item.name] = (members[0], True) if members else (hint, False)
+    return kinds
+
+
+_KINDS = _field_kinds()
+FIELD_NAMES = tuple(_KINDS)
+_TYPE_WORDS = {bool: "true or false", int: "an integer", str: "a string"}
+
+
+def _label(name: str) -> str:
+    return f"{name} ({env_var(name)})"
+
+
+def _show(name: str, value: object) -> str:
+    if name in _SECRET_FIELDS:
+        return "<hidden>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _type_problems(settings: Settings) -> list[str]:
+    problems = []
+    for name, (base, optional) in _KINDS.items():
+        value = getattr(settings, name)
+        if value is None and optional:
+            continue
+        if base is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, base)
+        if not ok:
+            expected = _TYPE_WORDS[base] + (" or nothing" if optional else "")
+            problems.append(f"{_label(name)}: expected {expected}, got {_show(name, value)}")
+    return problems
+
+
+def _issuer_problem(issuer: str, environment: str) -> str | None:
+    example = "e.g. https://id.example.com"
+    if not issuer or any(char <= " " or char == "\x7f" for char in issuer):
+        return f"must be an https URL ({example}), without spaces"
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 - parsing the port validates it
+    except ValueError:
+        return f"must be an https URL ({example}), got {issuer!r}"
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        return f"must be an https URL ({example}), got {issuer!r}"
+    if parts.scheme == "http":
+        if parts.hostname not in _LOOPBACK_HOSTS:
+            return (
+                f"must be an https URL ({example}); http is allowed only for localhost, "
+                f"127.0.0.1 or [::1] in development, got {issuer!r}"
+            )
+        if environment == "production":
+            return f"must be an https URL in production, got {issuer!r}"
+    if "?" in issuer or "#" in issuer:
+        return f"must not have a query or fragment (RFC 8414 §2), got {issuer!r}"
+    if "@" in parts.netloc:
+        return f"must not contain user information, got {issuer!r}"
+    if issuer.endswith("/"):
+        return f"must not end with '/' (the issuer is compared as an exact string), got {issuer!r}"
+    return None
+
+
+def _range_problem(name: str, value: int, low: int, high: int | None, unit: str = "") -> str | None:
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        return f"{_label(name)}: must be {bound}{unit}, got {value}"
+    return None
+
+
+def _text_problem(name: str, value: str) -> str | None:
+    if not value.strip():
+        return f"{_label(name)}: must not be empty"
+    if value != value.strip():
+        return f"{_label(name)}: must not start or end with spaces, got {value!r}"
+    return None
+
+
+def _value_problems(s: Settings) -> list[str]:
+    problems: list[str | None] = []
+    add = problems.append
+    if s.environment not in ENVIRONMENTS:
+        add(
+            f"{_label('environment')}: must be 'development' or 'production', got {s.environment!r}"
+        )
+    issuer = _issuer_problem(s.issuer, s.environment)
+    if issuer is not None:
+        add(f"{_label('issuer')}: {issuer}")
+    for name in ("host", "database", "audience", "key_file"):
+        add(_text_problem(name, getattr(s, name)))
+    add(_range_problem("port", s.port, 0, 65535))
+    add(_range_problem("access_token_ttl", s.access_token_ttl, 1, 86400, " seconds"))
+    add(_range_problem("refresh_idle_ttl", s.refresh_idle_ttl, 1, None, " seconds"))
+    add(_range_problem("refresh_absolute_ttl", s.refresh_absolute_ttl, 1, None, " seconds"))
+    if s.refresh_idle_ttl > s.refresh_absolute_ttl:
+        add(
+            f"{_label('refresh_idle_ttl')}: must not exceed refresh_absolute_ttl "
+            f"({s.refresh_absolute_ttl}), got {s.refresh_idle_ttl}"
+        )
+    add(_range_problem("refresh_grace_period", s.refresh_grace_period, 0, 300, " seconds"))
+    if s.signing_algorithm not in SIGNING_ALGORITHMS:
+        add(
+            f"{_label('signing_algorithm')}: must be one of {', '.join(SIGNING_ALGORITHMS)}, "
+            f"got {s.signing_algorithm!r}"
+        )
+    if s.key_encryption_key is not None:
+        try:
+            decode_key_encryption_key(s.key_encryption_key)
+        except ValueError as exc:
+            add(f"{_label('key_encryption_key')}: {exc}")
+    elif s.environment == "production":
+        add(
+            f"{_label('key_encryption_key')}: required in production (signing keys are "
+            f"encrypted at rest under it); {_GENERATE_KEK}"
+        )
+    if not _CLIENT_ID.fullmatch(s.first_party_client_id):
+        add(
+            f"{_label('first_party_client_id')}: must be 1 to 128 printable ASCII characters "
+            f"without spaces, got {s.first_party_client_id!r}"
+        )
+    if s.default_scope and not all(
+        _SCOPE_TOKEN.fullmatch(token) for token in s.default_scope.split(" ")
+    ):
+        add(
+            f"{_label('default_scope')}: must be scope tokens separated by single spaces "
+            f"(RFC 6749 §3.3), got {s.default_scope!r}"
+        )
+    add(_range_problem("argon2_time_cost", s.argon2_time_cost, 1, 100))
+    add(_range_problem("argon2_parallelism", s.argon2_parallelism, 1, 255))
+    add(
+        _range_problem(
+            "argon2_memory_cost",
+            s.argon2_memory_cost,
+            8 * max(s.argon2_parallelism, 1),
+            4 * 1024 * 1024,
+            " KiB (at least 8 x argon2_parallelism)",
+        )
+    )
+    if s.environment == "production" and s.argon2_memory_cost < _PRODUCTION_MIN_ARGON2_MEMORY:
+        add(
+            f"{_label('argon2_memory_cost')}: must be at least {_PRODUCTION_MIN_ARGON2_MEMORY} "
+            f"KiB in production (OWASP's minimum for Argon2id), got {s.argon2_memory_cost}"
+        )
+    add(_range_problem("login_max_failures_per_user", s.login_max_failures_per_user, 1, None))
+    add(_range_problem("login_max_failures_per_ip", s.login_max_failures_per_ip, 1, None))
+    add(_range_problem("login_failure_window", s.login_failure_window, 1, None, " seconds"))
+    add(_range_problem("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024, " bytes"))
+    if s.log_level not in LOG_LEVELS:
+        add(f"{_label('log_level')}: must be one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
+    add(_range_problem("workers", s.workers, 1, 128))
+    return [problem for problem in problems if problem is not None]
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def _convert(name: str, value: object, source: str, problems: list[str]) -> object:
+    """``value`` as the field's type; strings are parsed. Bad values go to ``problems``."""
+    base, optional = _KINDS[name]
+    if isinstance(value, str):
+        text = value.strip()
+        if optional and text == "":
+            return None
+        if base is bool:
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+        elif base is int:
+            if _INTEGER_TEXT.fullmatch(text):
+                return int(text)
+        else:
+            return value
+    elif base is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, base):
+        return value
+    expected = _TYPE_WORDS[base]
+    if base is bool:
+        expected += " (also yes/no, on/off, 1/0)"
+    problems.append(f"{name}: expected {expected}, got {_show(name, value)} ({source})")
+    return None
+
+
+def _unknown(kind: str, names: list[str], known: list[str], prefix: str = "") -> str:
+    """``unknown <kind>: a (did you mean b?), c``; suggestions compare names without ``prefix``."""
+    bare = {name[len(prefix) :]: name for name in known}
+    described = []
+    for name in sorted(names):
+        close = difflib.get_close_matches(name[len(prefix) :], list(bare), n=1)
+        described.append(f"{name} (did you mean {bare[close[0]]}?)" if close else name)
+    return f"unknown {kind}: {', '.join(described)}"
+
+
+def _toml_module() -> ModuleType:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415 - only the file loader needs it
+
+        return tomllib
+    return require("tomli", "server")  # pragma: no cover - Python 3.10
+
+
+def _read_toml(path: str, problems: list[str]) -> dict[str, object]:
+    toml = _toml_module()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it ({exc.strerror})") from None
+    try:
+        document: dict[str, object] = toml.loads(data.decode("utf-8"))
+    except ValueError as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+    unknown = [key for key in document if key not in _KINDS]
+    if unknown:
+        message = f"config file {path}: " + _unknown("keys", unknown, list(_KINDS))
+        if "jwtkit" in unknown:
+            message += " (settings go at the top level of the file, not in a [jwtkit] table)"
+        problems.append(message)
+    return {
+        key: _convert(key, value, f"from config file {path}", problems)
+        for key, value in document.items()
+        if key in _KINDS
+    }
+
+
+def _read_env(env: Mapping[str, str], problems: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    unknown = []
+    known = [env_var(name) for name in _KINDS]
+    for variable, value in env.items():
+        if not variable.startswith(ENV_PREFIX) or variable == CONFIG_ENV_VAR:
+            continue
+        name = variable[len(ENV_PREFIX) :].lower()
+        if name in _KINDS and variable == env_var(name):
+            values[name] = _convert(name, value, f"from environment variable {variable}", problems)
+        else:
+            unknown.append(variable)
+    if unknown:
+        problems.append(
+            _unknown("environment variables", unknown, [*known, CONFIG_ENV_VAR], ENV_PREFIX)
+        )
+    return values
+
+
+def _read_cli(cli: Mapping[str, Any], problems: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    unknown = []
+    for option, value in cli.items():
+        name = option.replace("-", "_")
+        if name not in _KINDS:
+            unknown.append(option)
+        elif value is not None:
+            values[name] = _convert(
+                name, value, f"from option --{name.replace('_', '-')}", problems
+            )
+    if unknown:
+        problems.append(_unknown("command-line settings", unknown, list(_KINDS)))
+    return values
+
+
+def load_settings(
+    *,
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+) -> Settings:
+    """Merge CLI > ``JWTKIT_*`` environment > TOML file > defaults, then validate.
+
+    ``env`` defaults to ``os.environ``; ``config_file`` (the ``--config`` option) defaults to
+    ``$JWTKIT_CONFIG``. In ``cli``, keys are field names (dashes allowed) and ``None`` means
+    "not given". Raises :class:`ConfigError` listing every problem found.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    problems: list[str] = []
+    path = config_file if config_file is not None else environ.get(CONFIG_ENV_VAR) or None
+    merged: dict[str, object] = {}
+    if path is not None:
+        merged.update(_read_toml(path, problems))
+    merged.update(_read_env(environ, problems))
+    merged.update(_read_cli(cli or {}, problems))
+    if problems:
+        raise ConfigError(problems)
+    return Settings(**merged)  # type: ignore[arg-type] # each value was converted to its type

@@ -1,0 +1,455 @@
+"""The service's signing keys: encrypted at rest, published before they sign, kept published
+until every token they signed has expired.
+
+Each key is a :class:`~jwtkit.server.models.SigningKeyRecord` in the Store: the public JWK in
+clear, the private key (PKCS#8 PEM) sealed with AES-256-GCM under the key-encryption key (KEK)
+from the configuration, a random 96-bit nonce and the ``kid`` as associated data (so a sealed
+key cannot be moved to another record). The blob is ``0x01 || nonce || ciphertext+tag``. The
+``kid`` is the key's RFC 7638 thumbprint.
+
+Life of a key (the rollover of RFC 7517 §5 / RFC 8414 §2 ``jwks_uri``, as OpenID Connect Core
+§10.1.1 describes it):
+
+``pending``
+    in the JWKS, not signing yet; ``activated_at`` is when it will start signing, so resource
+    servers that cache the JWKS have time to fetch it first.
+``active``
+    signs new access tokens. Exactly one key is active at any time.
+``retired``
+    never signs again; stays in the JWKS until ``publish_until`` = the moment it stopped
+    signing + ``access_token_ttl`` + a publication margin (workers that have not yet reloaded
+    the keys, and verifiers' leeway).
+
+Transitions are computed from the stored records and the clock alone, so they are
+deterministic: several workers applying them write the same values. ``signing_key()`` already
+follows the clock between two :meth:`KeyRing.refresh` calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..errors import JWTError
+from ..jwk import Key, KeySet
+from .config import ConfigError, Settings, decode_key_encryption_key
+from .models import SigningKeyRecord
+from .storage.base import Store
+
+__all__ = ["DEFAULT_PUBLISH_MARGIN", "KeyRing", "KeyRingError", "resolve_key_encryption_key"]
+
+logger = logging.getLogger("jwtkit.server.keyring")
+
+#: Seconds a retired key stays published beyond ``access_token_ttl``: a worker signs with the
+#: old key until its next :meth:`KeyRing.refresh`, and verifiers allow some leeway.
+DEFAULT_PUBLISH_MARGIN = 60.0
+
+_BLOB_VERSION = b"\x01"
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+
+
+class KeyRingError(ValueError):
+    """A key operation was refused (unknown kid, retiring the active key, ...)."""
+
+
+# -- the key-encryption key ------------------------------------------------------------------
+
+
+def _read_key_file(path: str) -> bytes:
+    with open(path, encoding="ascii") as handle:
+        text = handle.read()
+    try:
+        return decode_key_encryption_key(text)
+    except ValueError as exc:
+        raise ConfigError(f"key file {path}: {exc}") from None
+
+
+def _create_key_file(path: str) -> bytes:
+    """Write 32 random bytes (base64url) to ``path`` with mode 0600, atomically.
+
+    The key is written to a private temporary file (``O_EXCL``, 0600) that is then hard-linked
+    into place, so a concurrent worker either wins or reads the complete winner's file.
+    """
+    raw = secrets.token_bytes(32)
+    text = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") + "\n"
+    temporary = f"{path}.{secrets.token_hex(8)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key_file(path)
+    finally:
+        os.unlink(temporary)
+    return raw
+
+
+def resolve_key_encryption_key(settings: Settings) -> bytes:
+    """The 32-byte KEK: ``settings.key_encryption_key``, or in development the key file.
+
+    In development without a configured KEK, ``settings.key_file`` is read, or created with
+    32 random bytes and mode 0600, and a loud warning is logged. In production a missing KEK
+    is a :class:`~jwtkit.server.config.ConfigError`.
+    """
+    if settings.key_encryption_key is not None:
+        return decode_key_encryption_key(settings.key_encryption_key)
+    if settings.environment != "development":
+        raise ConfigError(
+            "key_encryption_key (JWTKIT_KEY_ENCRYPTION_KEY): required in production; the "
+            "development key file is not used there"
+        )
+    path = settings.key_file
+    try:
+        kek = _read_key_file(path)
+        action = "using"
+    except FileNotFoundError:
+        try:
+            kek = _create_key_file(path)
+        except OSError as exc:
+            raise ConfigError(f"key file {path}: cannot create it ({exc.strerror})") from None
+        action = "created"
+    except OSError as exc:
+        raise ConfigError(f"key file {path}: cannot read it ({exc.strerror})") from None
+    logger.warning(
+        "DEVELOPMENT ONLY: %s the key-encryption key file %s. Whoever can read this file can "
+        "decrypt the signing keys and forge tokens. In production set "
+        "JWTKIT_KEY_ENCRYPTION_KEY (and JWTKIT_ENVIRONMENT=production) instead.",
+        action,
+        path,
+    )
+    if os.name == "posix" and os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logger.warning("key file %s is accessible to other users: run chmod 600 %s", path, path)
+    return kek
+
+
+# -- sealing ---------------------------------------------------------------------------------
+
+
+def _seal(kek: bytes, kid: str, private_pem: bytes) -> bytes:
+    nonce = secrets.token_bytes(_NONCE_SIZE)
+    return _BLOB_VERSION + nonce + AESGCM(kek).encrypt(nonce, private_pem, kid.encode("utf-8"))
+
+
+def _unseal(kek: bytes, record: SigningKeyRecord) -> Key:
+    blob = bytes(record.encrypted_private)
+    message = f"cannot decrypt signing key {record.kid}: wrong key_encryption_key?"
+    if len(blob) < 1 + _NONCE_SIZE + _TAG_SIZE or blob[:1] != _BLOB_VERSION:
+        raise ConfigError(message)
+    nonce, sealed = blob[1 : 1 + _NONCE_SIZE], blob[1 + _NONCE_SIZE :]
+    try:
+        pem = AESGCM(kek).decrypt(nonce, sealed, record.kid.encode("utf-8"))
+    except InvalidTag:
+        raise ConfigError(message) from None
+    try:
+        key = Key.from_pem(pem, kid=record.kid, alg=record.algorithm, use="sig")
+    except JWTError:
+        raise ConfigError(f"signing key {record.kid}: the decrypted key is unusable") from None
+    if key.public_key() != _public_key(record):
+        raise ConfigError(f"signing key {record.kid}: the private key does not match its JWK")
+    return key
+
+
+def _public_key(record: SigningKeyRecord) -> Key:
+    try:
+        key = Key.from_jwk(record.public_jwk)
+    except JWTError:
+        raise ConfigError(f"signing key {record.kid}: the stored public JWK is invalid") from None
+    if key.is_private or key.kid != record.kid or key.alg != record.algorithm:
+        raise ConfigError(f"signing key {record.kid}: the stored public JWK does not match")
+    return key
+
+
+def _new_record(kek: bytes, algorithm: str, now: float, activate_at: float) -> SigningKeyRecord:
+    generated = Key.generate(algorithm, use="sig")
+    kid = generated.thumbprint()
+    private = Key.from_pem(generated.to_pem(private=True), kid=kid, alg=algorithm, use="sig")
+    public_jwk = json.dumps(private.public_key().to_jwk(), separators=(",", ":"), sort_keys=True)
+    return SigningKeyRecord(
+        kid=kid,
+        algorithm=algorithm,
+        public_jwk=public_jwk,
+        encrypted_private=_seal(kek, kid, private.to_pem(private=True)),
+        status="pending",
+        created_at=now,
+        activated_at=activate_at,
+    )
+
+
+# -- the state machine -----------------------------------------------------------------------
+
+
+def _activation(record: SigningKeyRecord) -> float | None:
+    if record.status == "active":
+        return record.activated_at if record.activated_at is not None else record.created_at
+    if record.status == "pending":
+        return record.activated_at
+    return None
+
+
+def _settle(
+    records: list[SigningKeyRecord], now: float, retention: float
+) -> tuple[list[SigningKeyRecord], list[SigningKeyRecord]]:
+    """The records as they are at ``now`` and the ones that changed.
+
+    Of the active and pending keys whose activation time has come, the latest signs; each
+    earlier one stopped signing when the next one started and is retired, published for
+    ``retention`` seconds more.
+    """
+    due = []
+    for position, record in enumerate(records):  # the Store lists the oldest first
+        activation = _activation(record)
+        if activation is not None and activation <= now:
+            due.append((activation, record.created_at, position, record))
+    due.sort(key=lambda item: item[:3])
+    changed: dict[str, SigningKeyRecord] = {}
+    for index, (activation, _, _, record) in enumerate(due):
+        kid = record.kid
+        if index == len(due) - 1:
+            if record.status != "active" or record.activated_at is None:
+                changed[kid] = replace(record, status="active", activated_at=activation)
+        else:
+            stopped = due[index + 1][0]
+            changed[kid] = replace(
+                record,
+                status="retired",
+                activated_at=activation,
+                retired_at=stopped,
+                publish_until=stopped + retention,
+            )
+    settled = [changed.get(record.kid, record) for record in records]
+    return settled, list(changed.values())
+
+
+def _published(record: SigningKeyRecord, now: float) -> bool:
+    if record.status in {"pending", "active"}:
+        return True
+    return record.publish_until is not None and record.publish_until > now
+
+
+class KeyRing:
+    """The signing keys of one service process, backed by the Store.
+
+    Build it with :meth:`load`. Call :meth:`refresh` periodically (at least every
+    ``publish_margin`` seconds) so that rotations made by other processes (``jwtkit keys
+    rotate``) reach this one.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], float],
+        kek: bytes,
+        *,
+        publish_margin: float = DEFAULT_PUBLISH_MARGIN,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._kek = kek
+        self._retention = settings.access_token_ttl + publish_margin
+        self._records: list[SigningKeyRecord] = []
+        self._private: dict[str, Key] = {}
+        self._public: dict[str, Key] = {}
+        self._keyset: tuple[tuple[str, ...], KeySet] | None = None
+        self._lock = anyio.Lock()
+
+    @classmethod
+    async def load(
+        cls,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        *,
+        publish_margin: float = DEFAULT_PUBLISH_MARGIN,
+    ) -> KeyRing:
+        """Resolve the KEK, read the keys, create the first key on an empty store.
+
+        Every key that signs or will sign is decrypted now, so a wrong KEK is reported at
+        start-up as a :class:`~jwtkit.server.config.ConfigError`, not at the first login.
+        """
+        kek = resolve_key_encryption_key(settings)
+        ring = cls(store, settings, clock, kek, publish_margin=publish_margin)
+        async with ring._lock:
+            await ring._reload()
+            if ring._current() is None:
+                now = clock()
+                record = await ring._generate(settings.signing_algorithm, now, now)
+                await store.add_signing_key(record)
+                logger.info("created the first signing key %s (%s)", record.kid, record.algorithm)
+                await ring._reload()
+        for record in ring._records:
+            if record.status in {"pending", "active"}:
+                ring._private_key(record)
+        active = ring._current()
+        if active is not None and active.algorithm != settings.signing_algorithm:
+            logger.warning(
+                "the active signing key %s uses %s but signing_algorithm is %s; run "
+                "`jwtkit keys rotate` to switch",
+                active.kid,
+                active.algorithm,
+                settings.signing_algorithm,
+            )
+        return ring
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _view(self) -> list[SigningKeyRecord]:
+        return _settle(self._records, self._clock(), self._retention)[0]
+
+    def _current(self) -> SigningKeyRecord | None:
+        return next((record for record in self._view() if record.status == "active"), None)
+
+    def _private_key(self, record: SigningKeyRecord) -> Key:
+        key = self._private.get(record.kid)
+        if key is None:
+            key = _unseal(self._kek, record)
+            self._private[record.kid] = key
+        return key
+
+    def signing_key(self) -> Key:
+        """The private key that signs now (``kid`` and ``alg`` set), decrypted once."""
+        record = self._current()
+        if record is None:  # pragma: no cover - load() always leaves an active key
+            raise KeyRingError("there is no active signing key")
+        return self._private_key(record)
+
+    def verification_keys(self) -> KeySet:
+        """The public keys to publish and verify with: pending, active, and retired ones
+        still within ``publish_until``. The same object is returned while the set is unchanged.
+        """
+        now = self._clock()
+        records = [record for record in self._view() if _published(record, now)]
+        kids = tuple(record.kid for record in records)
+        if self._keyset is None or self._keyset[0] != kids:
+            keys = []
+            for record in records:
+                key = self._public.get(record.kid)
+                if key is None:
+                    key = self._public[record.kid] = _public_key(record)
+                keys.append(key)
+            self._keyset = (kids, KeySet(keys))
+        return self._keyset[1]
+
+    def jwks(self) -> dict[str, Any]:
+        """The JWK Set document for ``/.well-known/jwks.json`` (each key with ``use: sig``
+        and ``alg``; RFC 7517 §5)."""
+        return self.verification_keys().to_jwks()
+
+    def records(self) -> list[SigningKeyRecord]:
+        """Every known key record as it stands now (oldest first); no key material in clear."""
+        return self._view()
+
+    # -- changing ----------------------------------------------------------------------------
+
+    async def _generate(self, algorithm: str, now: float, activate_at: float) -> SigningKeyRecord:
+        # RSA key generation takes tens of milliseconds: keep it off the event loop.
+        return await anyio.to_thread.run_sync(_new_record, self._kek, algorithm, now, activate_at)
+
+    async def _reload(self) -> None:
+        """Read the records, persist the transitions due by now, drop unpublished keys."""
+        records = await self._store.signing_keys()
+        now = self._clock()
+        settled, changed = _settle(records, now, self._retention)
+        for record in changed:
+            await self._store.update_signing_key(record)
+        self._records = settled
+        published = {record.kid for record in settled if _published(record, now)}
+        self._private = {kid: key for kid, key in self._private.items() if kid in published}
+        self._public = {kid: key for kid, key in self._public.items() if kid in published}
+
+    def _find(self, kid: str) -> SigningKeyRecord:
+        for record in self._records:
+            if record.kid == kid:
+                return record
+        raise KeyRingError(f"no signing key with kid {kid!r}")
+
+    async def refresh(self) -> None:
+        """Reload the keys from the Store (rotations by other processes), apply the
+        activations and retirements that are due, and stop publishing expired keys."""
+        async with self._lock:
+            await self._reload()
+
+    async def rotate(
+        self, *, activate_after: float = 0, algorithm: str | None = None
+    ) -> SigningKeyRecord:
+        """Create a new key, published at once and signing ``activate_after`` seconds later.
+
+        Give resource servers time to fetch the JWKS (``activate_after`` >= their cache
+        lifetime); 0 switches at once (after a compromise). When the new key starts signing,
+        the previous one is retired and stays published until the tokens it signed expire.
+        ``algorithm`` defaults to ``settings.signing_algorithm``.
+        """
+        if not activate_after >= 0:
+            raise KeyRingError("activate_after must be a number of seconds >= 0")
+        algorithm = algorithm or self._settings.signing_algorithm
+        async with self._lock:
+            now = self._clock()
+            record = await self._generate(algorithm, now, now + activate_after)
+            await self._store.add_signing_key(record)
+            await self._reload()
+            return self._find(record.kid)
+
+    async def activate_pending(self, min_publish_seconds: float = 0) -> SigningKeyRecord | None:
+        """Make the newest pending key that has been published for at least
+        ``min_publish_seconds`` sign now; ``None`` when there is no such key."""
+        async with self._lock:
+            await self._reload()
+            now = self._clock()
+            ready = [
+                record
+                for record in self._records
+                if record.status == "pending" and record.created_at + min_publish_seconds <= now
+            ]
+            if not ready:
+                return None
+            chosen = ready[-1]  # the newest: the Store lists the oldest first
+            await self._store.update_signing_key(replace(chosen, activated_at=now))
+            await self._reload()
+            return self._find(chosen.kid)
+
+    async def retire(self, kid: str) -> SigningKeyRecord:
+        """Stop publishing a key now: tokens it signed no longer verify.
+
+        A pending key is withdrawn; a retired key leaves the JWKS before ``publish_until``
+        (after a compromise). The active key cannot be retired: :meth:`rotate` first.
+        """
+        async with self._lock:
+            await self._reload()
+            record = self._find(kid)
+            now = self._clock()
+            if record.status == "active":
+                raise KeyRingError(
+                    f"signing key {kid} is the active key and cannot be retired; rotate first "
+                    "(`jwtkit keys rotate`), then retire it"
+                )
+            if record.status == "retired" and not _published(record, now):
+                return record
+            retired = replace(
+                record,
+                status="retired",
+                retired_at=record.retired_at if record.retired_at is not None else now,
+                publish_until=now,
+            )
+            await self._store.update_signing_key(retired)
+            await self._reload()
+            return self._find(kid)

@@ -1,0 +1,506 @@
+"""Settings of the token service: precedence, conversion and every validation message."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jwtkit.server._extras import MissingExtra, require
+from jwtkit.server.config import (
+    FIELD_NAMES,
+    ConfigError,
+    Settings,
+    decode_key_encryption_key,
+    env_var,
+    load_settings,
+)
+
+KEK = secrets.token_urlsafe(32)
+
+
+def _problem(**values: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        Settings(**values)
+    assert len(caught.value.problems) == 1, caught.value.problems
+    return str(caught.value)
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "jwtkit.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# -- defaults and properties -----------------------------------------------------------------
+
+
+def test_defaults_match_the_documented_values() -> None:
+    settings = load_settings(env={})
+    assert settings == Settings()
+    assert settings.issuer == "http://127.0.0.1:8000"
+    assert (settings.host, settings.port, settings.database) == ("127.0.0.1", 8000, "jwtkit.db")
+    assert settings.environment == "development"
+    assert settings.audience == "jwtkit"
+    assert settings.access_token_ttl == 900
+    assert (settings.refresh_idle_ttl, settings.refresh_absolute_ttl) == (1209600, 2592000)
+    assert settings.refresh_grace_period == 0
+    assert settings.signing_algorithm == "ES256"
+    assert settings.key_encryption_key is None
+    assert settings.key_file == "jwtkit-keys.secret"
+    assert settings.allow_registration is None
+    assert settings.password_grant is True
+    assert settings.first_party_client_id == "first-party"
+    assert settings.default_scope == "openid profile"
+    assert (settings.argon2_time_cost, settings.argon2_memory_cost) == (3, 65536)
+    assert settings.argon2_parallelism == 4
+    assert settings.login_max_failures_per_user == 5
+    assert settings.login_max_failures_per_ip == 20
+    assert settings.login_failure_window == 900
+    assert settings.max_body_bytes == 65536
+    assert (settings.log_level, settings.workers) == ("info", 1)
+
+
+def test_every_field_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "server-configuration.md").read_text(
+        encoding="utf-8"
+    )
+    for name in FIELD_NAMES:
+        assert f"`{name}`" in doc, name
+        assert f"`{env_var(name)}`" in doc, name
+
+
+def test_registration_is_on_in_development_and_off_in_production_by_default() -> None:
+    assert Settings().registration_enabled is True
+    production = Settings(
+        environment="production", issuer="https://id.example", key_encryption_key=KEK
+    )
+    assert production.registration_enabled is False
+    assert production.is_production
+    assert dataclasses.replace(production, allow_registration=True).registration_enabled is True
+    assert Settings(allow_registration=False).registration_enabled is False
+
+
+def test_repr_hides_the_key_encryption_key() -> None:
+    assert KEK not in repr(Settings(key_encryption_key=KEK))
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_log_level_is_case_insensitive() -> None:
+    assert Settings(log_level="DEBUG").log_level == "debug"
+
+
+# -- precedence ------------------------------------------------------------------------------
+
+
+def test_cli_beats_environment_beats_file_beats_defaults(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'port = 7000\naudience = "file"\nworkers = 3\nlog_level = "debug"\n')
+    env = {"JWTKIT_PORT": "7100", "JWTKIT_AUDIENCE": "env", "JWTKIT_CONFIG": path}
+    settings = load_settings(cli={"port": 7200, "log_level": None}, env=env)
+    assert settings.port == 7200  # CLI
+    assert settings.audience == "env"  # environment over file
+    assert settings.workers == 3  # file over default
+    assert settings.log_level == "debug"  # a CLI None means "not given"
+    assert settings.host == "127.0.0.1"  # default
+
+
+def test_config_file_argument_beats_jwtkit_config(tmp_path: Path) -> None:
+    chosen = _write(tmp_path, "port = 7001\n")
+    other = tmp_path / "other.toml"
+    other.write_text("port = 7002\n", encoding="utf-8")
+    settings = load_settings(env={"JWTKIT_CONFIG": str(other)}, config_file=chosen)
+    assert settings.port == 7001
+
+
+def test_empty_jwtkit_config_means_no_file() -> None:
+    assert load_settings(env={"JWTKIT_CONFIG": ""}) == Settings()
+
+
+def test_os_environ_is_the_default_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWTKIT_PORT", "8123")
+    assert load_settings().port == 8123
+
+
+def test_cli_accepts_dashed_names_and_strings() -> None:
+    settings = load_settings(cli={"access-token-ttl": "600", "password_grant": "off"}, env={})
+    assert settings.access_token_ttl == 600
+    assert settings.password_grant is False
+
+
+def test_non_jwtkit_environment_variables_are_ignored() -> None:
+    assert load_settings(env={"HOME": "/root", "JWTKIT": "x"}) == Settings()
+
+
+# -- conversion ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("1", True),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("0", False),
+    ],
+)
+def test_booleans_from_text(text: str, expected: bool) -> None:
+    assert load_settings(env={"JWTKIT_PASSWORD_GRANT": text}).password_grant is expected
+
+
+def test_optional_fields_are_unset_by_an_empty_string() -> None:
+    env = {"JWTKIT_ALLOW_REGISTRATION": "", "JWTKIT_KEY_ENCRYPTION_KEY": ""}
+    settings = load_settings(env=env)
+    assert settings.allow_registration is None
+    assert settings.key_encryption_key is None
+
+
+def test_integers_from_text_allow_surrounding_spaces() -> None:
+    assert load_settings(env={"JWTKIT_PORT": " 9000 "}).port == 9000
+
+
+def test_strings_in_toml_are_converted(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'port = "7003"\npassword_grant = "no"\nallow_registration = true\n')
+    settings = load_settings(env={}, config_file=path)
+    assert (settings.port, settings.password_grant, settings.allow_registration) == (
+        7003,
+        False,
+        True,
+    )
+
+
+def test_conversion_errors_name_the_setting_and_the_source(tmp_path: Path) -> None:
+    path = _write(tmp_path, "workers = 1.5\n")
+    env = {"JWTKIT_PORT": "eighty", "JWTKIT_PASSWORD_GRANT": "maybe"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cli={"audience": 5}, env=env, config_file=path)
+    problems = caught.value.problems
+    assert "port: expected an integer, got 'eighty' (from environment variable JWTKIT_PORT)" in (
+        problems
+    )
+    assert any(
+        p.startswith("password_grant: expected true or false (also yes/no, on/off, 1/0)")
+        for p in problems
+    )
+    assert f"workers: expected an integer, got 1.5 (from config file {path})" in problems
+    assert "audience: expected a string, got 5 (from option --audience)" in problems
+    assert str(caught.value).startswith("invalid settings:\n  - ")
+
+
+def test_a_bool_is_not_an_integer() -> None:
+    with pytest.raises(ConfigError, match="port: expected an integer, got True"):
+        load_settings(cli={"port": True}, env={})
+
+
+def test_conversion_errors_never_echo_the_key_encryption_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cli={"key_encryption_key": 12345678}, env={})
+    assert "12345678" not in str(caught.value)
+    assert "<hidden>" in str(caught.value)
+
+
+# -- typo protection -------------------------------------------------------------------------
+
+
+def test_unknown_environment_variables_are_listed_with_suggestions() -> None:
+    env = {"JWTKIT_PROT": "1", "JWTKIT_ZZZ": "2"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env=env)
+    assert str(caught.value) == (
+        "unknown environment variables: JWTKIT_PROT (did you mean JWTKIT_PORT?), JWTKIT_ZZZ"
+    )
+
+
+def test_lower_case_environment_variable_is_unknown() -> None:
+    with pytest.raises(ConfigError, match="JWTKIT_port"):
+        load_settings(env={"JWTKIT_port": "1"})
+
+
+def test_unknown_toml_keys_are_listed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "prot = 1\nissuer = 'https://id.example'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={}, config_file=path)
+    assert str(caught.value) == f"config file {path}: unknown keys: prot (did you mean port?)"
+
+
+def test_a_jwtkit_table_in_toml_gets_a_hint(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[jwtkit]\nport = 1\n")
+    with pytest.raises(ConfigError, match=r"top level of the file, not in a \[jwtkit\] table"):
+        load_settings(env={}, config_file=path)
+
+
+def test_unknown_cli_settings_are_listed() -> None:
+    with pytest.raises(ConfigError, match="unknown command-line settings: prot"):
+        load_settings(cli={"prot": 1}, env={})
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "absent.toml")
+    with pytest.raises(ConfigError, match=f"config file {path}: cannot read it"):
+        load_settings(env={}, config_file=path)
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = _write(tmp_path, "port = = 1\n")
+    with pytest.raises(ConfigError, match=f"config file {path}: not valid TOML"):
+        load_settings(env={}, config_file=path)
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://id.example",
+        "https://id.example:8443/tenant",
+        "http://localhost:8000",
+        "http://127.0.0.1",
+        "http://[::1]:8000",
+    ],
+)
+def test_valid_issuers(issuer: str) -> None:
+    assert Settings(issuer=issuer).issuer == issuer
+
+
+@pytest.mark.parametrize(
+    ("issuer", "message"),
+    [
+        ("http://id.example", "http is allowed only for localhost, 127.0.0.1 or [::1]"),
+        ("ftp://id.example", "must be an https URL (e.g. https://id.example.com)"),
+        ("id.example", "must be an https URL"),
+        ("https://", "must be an https URL"),
+        ("", "without spaces"),
+        ("https://id.example/ x", "without spaces"),
+        ("https://id.example:99999", "must be an https URL"),
+        ("https://id.example?x=1", "must not have a query or fragment (RFC 8414 §2)"),
+        ("https://id.example#x", "must not have a query or fragment"),
+        ("https://user@id.example", "must not contain user information"),
+        ("https://id.example/", "must not end with '/'"),
+    ],
+)
+def test_invalid_issuers(issuer: str, message: str) -> None:
+    text = _problem(issuer=issuer)
+    assert text.startswith("issuer (JWTKIT_ISSUER): ")
+    assert message in text
+
+
+def test_http_issuer_is_refused_in_production() -> None:
+    text = _problem(environment="production", issuer="http://localhost", key_encryption_key=KEK)
+    assert text == (
+        "issuer (JWTKIT_ISSUER): must be an https URL in production, got 'http://localhost'"
+    )
+
+
+def test_production_requires_a_key_encryption_key() -> None:
+    text = _problem(environment="production", issuer="https://id.example")
+    assert text.startswith("key_encryption_key (JWTKIT_KEY_ENCRYPTION_KEY): required in production")
+    assert "secrets.token_urlsafe(32)" in text
+
+
+@pytest.mark.parametrize(
+    "kek",
+    [
+        "short",
+        KEK + "A",
+        secrets.token_urlsafe(24),
+        "+" * 43,
+    ],
+)
+def test_malformed_key_encryption_key_is_refused_without_echo(kek: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(key_encryption_key=kek)
+    text = str(caught.value)
+    if len(caught.value.problems) == 1:
+        assert text.startswith("key_encryption_key (JWTKIT_KEY_ENCRYPTION_KEY): must be the")
+    assert kek not in text
+
+
+def test_key_encryption_key_with_non_zero_padding_bits_is_refused() -> None:
+    raw_text = secrets.token_urlsafe(32)
+    # the last character carries 2 padding bits; flip them on
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(raw_text[-1])
+    tweaked = raw_text[:-1] + alphabet[last | 0b11]
+    with pytest.raises(ValueError, match="base64url encoding of 32 random bytes"):
+        decode_key_encryption_key(tweaked)
+
+
+def test_key_encryption_key_accepts_padding() -> None:
+    assert len(decode_key_encryption_key(KEK + "=")) == 32
+    assert Settings(key_encryption_key=KEK + "=").key_encryption_key == KEK + "="
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"environment": "staging"}, "environment (JWTKIT_ENVIRONMENT): must be 'development' or"),
+        ({"host": " "}, "host (JWTKIT_HOST): must not be empty"),
+        ({"database": ""}, "database (JWTKIT_DATABASE): must not be empty"),
+        ({"audience": " api"}, "audience (JWTKIT_AUDIENCE): must not start or end with spaces"),
+        ({"key_file": ""}, "key_file (JWTKIT_KEY_FILE): must not be empty"),
+        ({"port": 70000}, "port (JWTKIT_PORT): must be between 0 and 65535, got 70000"),
+        (
+            {"access_token_ttl": 0},
+            "access_token_ttl (JWTKIT_ACCESS_TOKEN_TTL): must be between 1 and 86400 seconds",
+        ),
+        (
+            {"access_token_ttl": 86401},
+            "access_token_ttl (JWTKIT_ACCESS_TOKEN_TTL): must be between 1 and 86400 seconds",
+        ),
+        (
+            {"refresh_idle_ttl": 0},
+            "refresh_idle_ttl (JWTKIT_REFRESH_IDLE_TTL): must be at least 1 seconds, got 0",
+        ),
+        (
+            {"refresh_idle_ttl": 2, "refresh_absolute_ttl": 1},
+            "refresh_idle_ttl (JWTKIT_REFRESH_IDLE_TTL): must not exceed refresh_absolute_ttl (1)",
+        ),
+        (
+            {"refresh_grace_period": -1},
+            "refresh_grace_period (JWTKIT_REFRESH_GRACE_PERIOD): must be between 0 and 300",
+        ),
+        (
+            {"signing_algorithm": "HS256"},
+            "signing_algorithm (JWTKIT_SIGNING_ALGORITHM): must be one of ES256, RS256, PS256, "
+            "EdDSA, got 'HS256'",
+        ),
+        (
+            {"first_party_client_id": "first party"},
+            "first_party_client_id (JWTKIT_FIRST_PARTY_CLIENT_ID): must be 1 to 128 printable",
+        ),
+        (
+            {"default_scope": "openid  profile"},
+            "default_scope (JWTKIT_DEFAULT_SCOPE): must be scope tokens separated by single "
+            "spaces (RFC 6749 §3.3)",
+        ),
+        (
+            {"default_scope": 'a"b'},
+            "default_scope (JWTKIT_DEFAULT_SCOPE): must be scope tokens",
+        ),
+        (
+            {"argon2_time_cost": 0},
+            "argon2_time_cost (JWTKIT_ARGON2_TIME_COST): must be between 1 and 100",
+        ),
+        (
+            {"argon2_parallelism": 0},
+            "argon2_parallelism (JWTKIT_ARGON2_PARALLELISM): must be between 1 and 255",
+        ),
+        (
+            {"argon2_memory_cost": 16, "argon2_parallelism": 4},
+            "argon2_memory_cost (JWTKIT_ARGON2_MEMORY_COST): must be between 32 and 4194304 KiB "
+            "(at least 8 x argon2_parallelism), got 16",
+        ),
+        (
+            {"login_max_failures_per_user": 0},
+            "login_max_failures_per_user (JWTKIT_LOGIN_MAX_FAILURES_PER_USER): must be at least 1",
+        ),
+        (
+            {"login_max_failures_per_ip": 0},
+            "login_max_failures_per_ip (JWTKIT_LOGIN_MAX_FAILURES_PER_IP): must be at least 1",
+        ),
+        (
+            {"login_failure_window": 0},
+            "login_failure_window (JWTKIT_LOGIN_FAILURE_WINDOW): must be at least 1 seconds",
+        ),
+        (
+            {"max_body_bytes": 10},
+            "max_body_bytes (JWTKIT_MAX_BODY_BYTES): must be between 1024 and 16777216 bytes",
+        ),
+        ({"log_level": "loud"}, "log_level (JWTKIT_LOG_LEVEL): must be one of critical, error"),
+        ({"workers": 0}, "workers (JWTKIT_WORKERS): must be between 1 and 128, got 0"),
+    ],
+)
+def test_every_validation_message_names_the_setting(values: dict[str, Any], expected: str) -> None:
+    assert _problem(**values).startswith(expected)
+
+
+def test_empty_default_scope_is_allowed() -> None:
+    assert Settings(default_scope="").default_scope == ""
+
+
+def test_port_zero_is_allowed() -> None:
+    assert Settings(port=0).port == 0
+
+
+def test_production_requires_owasp_argon2_memory() -> None:
+    text = _problem(
+        environment="production",
+        issuer="https://id.example",
+        key_encryption_key=KEK,
+        argon2_memory_cost=8192,
+    )
+    assert text.startswith(
+        "argon2_memory_cost (JWTKIT_ARGON2_MEMORY_COST): must be at least 19456 KiB in production"
+    )
+
+
+def test_wrong_types_given_directly_are_reported_before_ranges() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(port="8000", allow_registration="yes", key_encryption_key=5)  # type: ignore[arg-type]
+    assert caught.value.problems == (
+        "port (JWTKIT_PORT): expected an integer, got '8000'",
+        "key_encryption_key (JWTKIT_KEY_ENCRYPTION_KEY): expected a string or nothing, "
+        "got <hidden>",
+        "allow_registration (JWTKIT_ALLOW_REGISTRATION): expected true or false or nothing, "
+        "got 'yes'",
+    )
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings(port=-1, workers=0)
+    assert len(caught.value.problems) == 2
+    assert str(caught.value).count("\n  - ") == 2
+
+
+def test_valid_production_settings() -> None:
+    settings = load_settings(
+        env={
+            "JWTKIT_ENVIRONMENT": "production",
+            "JWTKIT_ISSUER": "https://id.example",
+            "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
+            "JWTKIT_SIGNING_ALGORITHM": "EdDSA",
+        }
+    )
+    assert settings.is_production
+    assert settings.signing_algorithm == "EdDSA"
+
+
+# -- _extras ---------------------------------------------------------------------------------
+
+
+def test_require_imports_an_installed_module() -> None:
+    assert require("json", "server").__name__ == "json"
+
+
+def test_require_prints_the_install_line() -> None:
+    with pytest.raises(MissingExtra) as caught:
+        require("jwtkit_no_such_module", "server")
+    assert (
+        str(caught.value) == "jwtkit serve needs the 'server' extra: pip install 'jwtkit[server]'"
+    )
+    assert isinstance(caught.value, ImportError)
+    assert (caught.value.module, caught.value.extra) == ("jwtkit_no_such_module", "server")
+
+
+def test_require_names_unknown_extras_generically() -> None:
+    with pytest.raises(
+        MissingExtra, match=r"needs the 'postgres' extra: pip install 'jwtkit\[postgres\]'"
+    ):
+        require("jwtkit_no_such_module", "postgres")
+
+
+def test_a_non_string_log_level_is_a_type_problem() -> None:
+    assert _problem(log_level=5) == "log_level (JWTKIT_LOG_LEVEL): expected a string, got 5"
