@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test lint typecheck pytest bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck pytest
+
+$(VENV)/.installed-server: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[server]'
+	touch $@
+
+# The token service on SQLite (./jwtkit.db), development settings, http://127.0.0.1:8000
+serve: $(VENV)/.installed-server
+	$(BIN)/jwtkit serve
 
 $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -1,0 +1,572 @@
+"""The HTTP layer of the token service: a FastAPI app around :class:`~.tokens.TokenService`.
+
+:func:`create_app` builds the ASGI app; its lifespan opens the store and loads the key ring.
+
+Endpoints: ``POST /token`` (RFC 6749 §3.2, §5), ``POST /revoke`` (RFC 7009), ``POST
+/introspect`` (RFC 7662), ``GET /.well-known/jwks.json``, ``GET
+/.well-known/oauth-authorization-server`` (RFC 8414) and ``/.well-known/openid-configuration``,
+``GET /userinfo`` (a Bearer-protected resource, RFC 6750), ``POST /users`` (registration),
+``POST /users/me/password``, ``GET /healthz``; OpenAPI docs at ``/docs``.
+
+Every answer is JSON, errors included (RFC 6749 §5.2 shape): validation problems are 400, a
+body over ``max_body_bytes`` is 413 (chunked bodies too), a store outage is 503 and a bug is a
+bare 500 whose details go to the log only.
+
+.. warning::
+   Rate limits use the client address of the socket. Behind a reverse proxy, run uvicorn with
+   ``--forwarded-allow-ips`` (``jwtkit serve --forwarded-allow-ips 10.0.0.1``) so that the
+   proxy's ``X-Forwarded-For`` is trusted; never trust it from everyone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jwtkit
+
+from ._extras import MissingExtra
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+except ImportError as exc:  # pragma: no cover - the server extra is installed in tests
+    raise MissingExtra(exc.name or "fastapi", "server") from exc
+
+from .audit import AuditLog
+from .config import Settings, load_settings
+from .keyring import KeyRing, resolve_key_encryption_key
+from .oauth_errors import OAuthError, bearer_challenge
+from .passwords import PasswordHasher
+from .ratelimit import LoginLimiter
+from .storage import Store, StoreError, open_store
+from .tokens import (
+    JWKS_MAX_AGE,
+    ClientAuth,
+    TokenService,
+    derive_successor_key,
+    parse_basic_authorization,
+)
+
+__all__ = ["BodyTooLarge", "app_from_environment", "create_app"]
+
+logger = logging.getLogger("jwtkit.server")
+
+#: RFC 6749 §5.1: token responses must not be cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_FORM = "application/x-www-form-urlencoded"
+_MAX_FIELDS = 32
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds ``max_body_bytes`` (answered 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body exceeds {limit} bytes")
+        self.limit = limit
+
+
+# -- request bodies ------------------------------------------------------------------------
+
+
+class Registration(BaseModel):
+    """``POST /users``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    username: str = Field(min_length=1, max_length=64, examples=["alice"])
+    password: str = Field(min_length=1, max_length=1024, examples=["correct horse battery"])
+
+
+class PasswordChange(BaseModel):
+    """``POST /users/me/password``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, Any]:
+    """An OpenAPI request body for a form-encoded endpoint (parsed by hand, see _form)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "description": text} for name, text in properties.items()
+        },
+        "required": required,
+    }
+    return {"requestBody": {"required": True, "content": {_FORM: {"schema": schema}}}}
+
+
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    content = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+_TOKEN_FORM = _form_schema(
+    {
+        "grant_type": "password, refresh_token or client_credentials",
+        "username": "password grant",
+        "password": "password grant",
+        "refresh_token": "refresh_token grant",
+        "scope": "space-separated scopes (optional)",
+        "client_id": "client_secret_post, or a public client",
+        "client_secret": "client_secret_post (or use HTTP Basic)",
+    },
+    ["grant_type"],
+)
+_TOKEN_FORM_WITH_HINT = _form_schema(
+    {
+        "token": "the token",
+        "token_type_hint": "access_token or refresh_token (optional)",
+        "client_id": "client_secret_post, or a public client",
+        "client_secret": "client_secret_post (or use HTTP Basic)",
+    },
+    ["token"],
+)
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]]:
+    value = request.headers.get("content-type", "")
+    media, *parameters = value.split(";")
+    params = {}
+    for parameter in parameters:
+        name, _, text = parameter.strip().partition("=")
+        params[name.strip().lower()] = text.strip().strip('"').lower()
+    return media.strip().lower(), params
+
+
+def _decode_body(body: bytes, params: Mapping[str, str]) -> str:
+    charset = params.get("charset", "utf-8")
+    if charset not in {"utf-8", "utf8", "us-ascii"}:
+        raise OAuthError("invalid_request", "the request body must be UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "the request body is not valid UTF-8") from None
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The parameters of a form-encoded OAuth request (RFC 6749 §3.2).
+
+    Parameters without a value are treated as omitted (§3.1); a parameter given twice is an
+    error (§3.2); anything that is not ``application/x-www-form-urlencoded`` UTF-8 is refused.
+    """
+    media, params = _media_type(request)
+    if media != _FORM:
+        raise OAuthError(
+            "invalid_request", f"the request body must be {_FORM} (RFC 6749 §3.2)", 400
+        )
+    text = _decode_body(await request.body(), params)
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=bool(text),
+            errors="strict",
+            max_num_fields=_MAX_FIELDS,
+        )
+    except ValueError:
+        raise OAuthError("invalid_request", "the form body is malformed") from None
+    form: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name in seen:
+            raise OAuthError(
+                "invalid_request", f"parameter {name[:40]!r} is repeated (RFC 6749 §3.2)"
+            )
+        seen.add(name)
+        if value:
+            form[name] = value
+    return form
+
+
+async def _json_body(request: Request, model: type[BaseModel]) -> Any:
+    media, params = _media_type(request)
+    if media != "application/json":
+        raise OAuthError("invalid_request", "the request body must be application/json", 415)
+    text = _decode_body(await request.body(), params)
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise OAuthError("invalid_request", _validation_summary(exc.errors())) from None
+
+
+def _validation_summary(errors: Any) -> str:
+    """One line from pydantic/FastAPI errors: where and what, never the input value."""
+    parts = []
+    for error in list(errors)[:3]:
+        location = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
+        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
+    """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1)."""
+    header = request.headers.get("authorization")
+    form_id, form_secret = form.get("client_id"), form.get("client_secret")
+    if header is not None:
+        if form_secret is not None:
+            raise OAuthError(
+                "invalid_request", "use one client authentication method only (RFC 6749 §2.3)"
+            )
+        client_id, secret = parse_basic_authorization(header)
+        if form_id is not None and form_id != client_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+        return ClientAuth(client_id, secret, "client_secret_basic")
+    if form_secret is not None:
+        return ClientAuth(form_id, form_secret, "client_secret_post")
+    return ClientAuth(form_id, None, "none")
+
+
+def _bearer_token(request: Request) -> str:
+    """The access token of ``Authorization: Bearer`` (RFC 6750 §2.1), or a 401/400."""
+    header = request.headers.get("authorization")
+    scheme, _, value = (header or "").strip().partition(" ")
+    if header is None or scheme.lower() != "bearer":
+        # RFC 6750 §3.1: no error code when the request carries no Bearer credentials.
+        raise OAuthError(
+            "invalid_request",
+            "an access token is required: Authorization: Bearer <token>",
+            401,
+            {"WWW-Authenticate": bearer_challenge()},
+        )
+    token = value.strip()
+    if not _B64TOKEN.fullmatch(token):
+        description = "malformed Authorization header: expected Bearer <token>"
+        raise OAuthError(
+            "invalid_request",
+            description,
+            400,
+            {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+        )
+    return token
+
+
+def _client_ip(request: Request) -> str:
+    """The socket's peer address (uvicorn rewrites it from trusted proxies only)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _service(request: Request) -> TokenService:
+    service: TokenService = request.app.state.service
+    return service
+
+
+# -- middleware ------------------------------------------------------------------------------
+
+
+def _error_body(error: str, description: str) -> bytes:
+    return json.dumps({"error": error, "error_description": description}).encode()
+
+
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _BodyLimit:
+    """413 for bodies over ``limit`` bytes: at once from ``Content-Length``, else (chunked)
+    as soon as the body read so far passes the limit (:class:`BodyTooLarge`)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit():
+                    await _send_json(
+                        send, 400, _error_body("invalid_request", "bad Content-Length")
+                    )
+                    return
+                if int(value) > self.limit:
+                    description = str(BodyTooLarge(self.limit))
+                    await _send_json(send, 413, _error_body("invalid_request", description))
+                    return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class _CatchAll:
+    """The last line: an unexpected exception becomes a bare JSON 500 and one log record.
+
+    Counted in ``app.state.unhandled_errors``, which the tests keep at zero for bad input.
+    """
+
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            self.owner.state.unhandled_errors += 1
+            logger.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:  # pragma: no cover - every endpoint answers in one piece
+                raise
+            await _send_json(send, 500, _error_body("server_error", "internal server error"))
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], float] | None = None,
+) -> FastAPI:
+    """The token service as an ASGI app.
+
+    Without ``store`` the lifespan opens ``open_store(settings.database)`` and closes it on
+    shutdown; a given ``store`` must already be open and stays the caller's to close.
+    ``clock`` (Unix seconds) drives every expiry; tests pass a FrozenClock.
+    """
+    now: Callable[[], float] = time.time if clock is None else clock
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        active = open_store(settings.database) if store is None else store
+        if own:
+            await active.open()
+        try:
+            keyring = await KeyRing.load(active, settings, now)
+            successor_key = None
+            if settings.refresh_grace_period > 0:
+                successor_key = derive_successor_key(resolve_key_encryption_key(settings))
+            app.state.service = TokenService(
+                active,
+                settings,
+                keyring,
+                PasswordHasher.from_settings(settings),
+                LoginLimiter(active, settings, now),
+                AuditLog(clock=now),
+                now,
+                successor_key=successor_key,
+            )
+            yield
+        finally:
+            if own:
+                await active.close()
+
+    app = FastAPI(
+        title="jwtkit token service",
+        version=jwtkit.__version__,
+        summary="OAuth 2.0 token endpoint with RFC 9068 access tokens, rotated refresh "
+        "tokens, revocation, introspection and a JWKS.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.unhandled_errors = 0
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(_CatchAll, owner=app)
+    _add_exception_handlers(app)
+    _add_routes(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for settings from ``JWTKIT_*`` variables (and ``JWTKIT_CONFIG``): the factory
+    that ``jwtkit serve --workers N`` hands to uvicorn (``factory=True``)."""
+    return create_app(load_settings())
+
+
+def _json_error(
+    error: str, description: str, status: int, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        OAuthError(error, description).body(),
+        status_code=status,
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    async def oauth_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OAuthError)  # noqa: S101 - registered for OAuthError only
+        return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers})
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101
+        return _json_error("invalid_request", _validation_summary(exc.errors()), 400)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return _json_error(
+            codes.get(exc.status_code, "invalid_request"),
+            str(exc.detail),
+            exc.status_code,
+            exc.headers,
+        )
+
+    async def store_error(request: Request, exc: Exception) -> Response:
+        logger.error("storage error in %s %s: %s", request.method, request.url.path, exc)
+        return _json_error("temporarily_unavailable", "the service is temporarily unavailable", 503)
+
+    async def body_too_large(request: Request, exc: Exception) -> Response:
+        return _json_error("invalid_request", str(exc), 413)
+
+    async def disconnected(request: Request, exc: Exception) -> Response:
+        # The client left before sending its whole body: nobody reads this answer.
+        return _json_error("invalid_request", "the client disconnected", 400)
+
+    app.add_exception_handler(OAuthError, oauth_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
+    app.add_exception_handler(ClientDisconnect, disconnected)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request (RFC 6749 §5.2)"},
+    401: {"description": "invalid_client or invalid_token"},
+}
+
+
+def _add_routes(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+
+    @app.post("/token", openapi_extra=_TOKEN_FORM, responses=_ERRORS, tags=["oauth"])
+    async def token(request: Request) -> JSONResponse:
+        """The token endpoint (RFC 6749 §3.2): ``password``, ``refresh_token`` and
+        ``client_credentials`` grants. Answers §5.1 or §5.2, never cached."""
+        form = await _form(request)
+        service = _service(request)
+        answer = await service.token(form, _client_auth(request, form), _client_ip(request))
+        return JSONResponse(answer, headers=NO_STORE)
+
+    @app.post("/revoke", openapi_extra=_TOKEN_FORM_WITH_HINT, responses=_ERRORS, tags=["oauth"])
+    async def revoke(request: Request) -> Response:
+        """Token revocation (RFC 7009): a refresh token revokes its whole family, an access
+        token its ``jti``. Unknown tokens are answered 200 too (§2.2)."""
+        form = await _form(request)
+        service = _service(request)
+        await service.revoke(form, _client_auth(request, form), _client_ip(request))
+        return Response(status_code=200, headers=NO_STORE)
+
+    @app.post("/introspect", openapi_extra=_TOKEN_FORM_WITH_HINT, responses=_ERRORS, tags=["oauth"])
+    async def introspect(request: Request) -> JSONResponse:
+        """Token introspection (RFC 7662) for authenticated confidential clients;
+        ``{"active": false}`` for any token that is not valid now."""
+        form = await _form(request)
+        service = _service(request)
+        answer = await service.introspect(form, _client_auth(request, form), _client_ip(request))
+        return JSONResponse(answer, headers=NO_STORE)
+
+    @app.get("/.well-known/jwks.json", tags=["discovery"])
+    async def jwks(request: Request) -> JSONResponse:
+        """The public signing keys (RFC 7517 §5): pending, active and recently retired."""
+        document = await _service(request).jwks()
+        return JSONResponse(
+            document,
+            headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
+            media_type="application/jwk-set+json",
+        )
+
+    @app.get("/.well-known/oauth-authorization-server", tags=["discovery"])
+    async def metadata(request: Request) -> JSONResponse:
+        """Authorization server metadata (RFC 8414 §3)."""
+        return JSONResponse(_service(request).metadata())
+
+    @app.get("/.well-known/openid-configuration", tags=["discovery"])
+    async def openid_configuration(request: Request) -> JSONResponse:
+        """The same metadata at the OpenID Connect discovery path (RFC 8414 §5)."""
+        return JSONResponse(_service(request).metadata())
+
+    @app.get("/userinfo", responses=_ERRORS, tags=["resources"])
+    async def userinfo(request: Request) -> JSONResponse:
+        """A protected resource: the claims of the caller's access token (RFC 6750)."""
+        claims = await _service(request).verify_access_token(_bearer_token(request))
+        return JSONResponse(claims, headers=NO_STORE)
+
+    @app.post(
+        "/users",
+        status_code=201,
+        openapi_extra=_json_schema(Registration),
+        responses={**_ERRORS, 403: {"description": "registration is disabled"}},
+        tags=["users"],
+    )
+    async def register(request: Request) -> JSONResponse:
+        """Create a user (only when registration is enabled: on in development)."""
+        if not settings.registration_enabled:
+            raise OAuthError("access_denied", "registration is disabled on this server", 403)
+        body: Registration = await _json_body(request, Registration)
+        user = await _service(request).create_user(body.username, body.password)
+        answer = {"id": user.id, "username": user.username, "created_at": int(user.created_at)}
+        return JSONResponse(answer, status_code=201)
+
+    @app.post(
+        "/users/me/password",
+        openapi_extra=_json_schema(PasswordChange),
+        responses=_ERRORS,
+        tags=["users"],
+    )
+    async def change_password(request: Request) -> JSONResponse:
+        """Change the caller's password: every refresh family of the user is revoked and
+        the access tokens issued before now stop working at this service."""
+        service = _service(request)
+        claims = await service.verify_access_token(_bearer_token(request))
+        body: PasswordChange = await _json_body(request, PasswordChange)
+        revoked = await service.change_password(
+            claims, body.current_password, body.new_password, _client_ip(request)
+        )
+        return JSONResponse(
+            {"status": "password changed", "revoked_refresh_tokens": revoked}, headers=NO_STORE
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}

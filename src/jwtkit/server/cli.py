@@ -1,0 +1,634 @@
+"""The token service's commands of the ``jwtkit`` console script (click).
+
+``jwtkit serve`` runs the service under uvicorn; the admin commands work on the same database:
+``jwtkit users add|list|disable|enable|set-password``, ``jwtkit clients add|list|remove`` and
+``jwtkit keys list|rotate|retire``. :func:`register` adds them to the ``jwtkit`` group that
+:mod:`jwtkit._console` builds.
+
+Every command takes ``--database`` and ``--config``; the other settings come from ``JWTKIT_*``
+variables and the TOML file (:mod:`jwtkit.server.config`). Errors are one message on stderr:
+exit status 2 for bad usage or settings, 1 for a failure (a store error, an existing user...),
+never a traceback. Heavy dependencies (FastAPI, uvicorn, argon2) are imported by the commands
+that need them, so ``jwtkit --help`` works with the ``cli`` extra alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import logging
+import os
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import click
+
+from ._extras import MissingExtra
+from .config import ENVIRONMENTS, LOG_LEVELS, ConfigError, Settings, env_var, load_settings
+
+if TYPE_CHECKING:
+    from .storage import Store
+
+__all__ = ["CommandFailed", "UsageProblem", "register"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_DEFAULT_ISSUER = Settings.__dataclass_fields__["issuer"].default
+
+
+class CommandFailed(click.ClickException):
+    """A command could not do its work (exit status 1)."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"jwtkit: error: {self.format_message()}", err=True)
+
+
+class UsageProblem(CommandFailed):
+    """Bad settings or arguments (exit status 2)."""
+
+    exit_code = 2
+
+
+def _handled(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Turn the service's exceptions into one-line click errors (never a traceback)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            from .storage import StoreError  # noqa: PLC0415 - needs anyio (server extra)
+        except ImportError as exc:
+            raise UsageProblem(str(MissingExtra(exc.name or "anyio", "server"))) from None
+        try:
+            return function(*args, **kwargs)
+        except (ConfigError, MissingExtra) as exc:
+            raise UsageProblem(str(exc)) from None
+        except StoreError as exc:
+            raise CommandFailed(f"database: {exc}") from None
+
+    return wrapper
+
+
+def _settings(database: str | None, config: str | None, **cli: Any) -> Settings:
+    return load_settings(cli={"database": database, **cli}, config_file=config)
+
+
+def _run(settings: Settings, work: Callable[[Store], Awaitable[_T]]) -> _T:
+    """Open the store of ``settings``, run ``work`` on it, close it."""
+    import anyio  # noqa: PLC0415 - server extra
+
+    from .storage import open_store  # noqa: PLC0415
+
+    async def main() -> _T:
+        store = open_store(settings.database)
+        await store.open()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return anyio.run(main)
+
+
+def _time(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    for row in (headers, *rows):
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+def _store_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        help=f"TOML settings file (default: ${env_var('config')}).",
+    )(function)
+    return click.option(
+        "--database",
+        help=f"SQLite file or store URL (default: ${env_var('database')}, else jwtkit.db).",
+    )(function)
+
+
+def _read_password(password_stdin: bool, prompt: str) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        given = line[:-1] if line.endswith("\n") else line
+        if not given:
+            raise UsageProblem("no password on standard input")
+        return given
+    typed: str = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typed
+
+
+def _check_password(password: str, username: str) -> None:
+    from .passwords import PasswordPolicyError, check_policy  # noqa: PLC0415 - server extra
+
+    try:
+        check_policy(password, username=username)
+    except PasswordPolicyError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+
+def _issuer_for(settings: Settings) -> Settings:
+    """In development, follow ``--host``/``--port`` when no issuer was configured."""
+    default = Settings()
+    if settings.issuer != _DEFAULT_ISSUER or settings.environment != "development":
+        return settings
+    if (settings.host, settings.port) == (default.host, default.port) or settings.port == 0:
+        return settings
+    host = settings.host if settings.host in {"localhost", "127.0.0.1"} else "127.0.0.1"
+    if settings.host == "::1":
+        host = "[::1]"
+    return dataclasses.replace(settings, issuer=f"http://{host}:{settings.port}")
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415 - server extra
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    name = "DEBUG" if level == "trace" else level.upper()
+    config["loggers"]["jwtkit"] = {"handlers": ["default"], "level": name, "propagate": False}
+    return config
+
+
+def _banner(settings: Settings, database_option: str) -> str:
+    base = settings.issuer
+    add_user = f"jwtkit users add alice{database_option}"
+    lines = [
+        f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})",
+        f"  API docs:       {base}/docs",
+        f"  create a user:  {add_user}",
+    ]
+    if settings.registration_enabled:
+        lines.append(
+            f"                  or: curl -s {base}/users -H 'Content-Type: application/json' "
+            """-d '{"username": "alice", "password": "<password>"}'"""
+        )
+    if settings.password_grant:
+        lines.append(
+            f"  get a token:    curl -s {base}/token -d grant_type=password "
+            "-d username=alice -d password='<password>'"
+        )
+    lines.append(
+        f"  call an API:    curl -s {base}/userinfo -H 'Authorization: Bearer <access_token>'"
+    )
+    return "\n".join(lines)
+
+
+def _preflight(settings: Settings) -> None:
+    """Open the store and load the keys once before uvicorn starts, so that a wrong
+    key-encryption key or an unusable database is one line here, not a traceback from the
+    app's lifespan. Creates the schema and the first signing key on a fresh database."""
+    quiet = logging.getLogger("jwtkit")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the lifespan logs the same warnings again, properly
+    try:
+
+        async def nothing(ring: Any) -> None:
+            return None
+
+        _with_keyring(settings, nothing)
+    finally:
+        quiet.setLevel(level)
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8000).")
+@_store_options
+@click.option("--issuer", help="The iss of the tokens and base of the metadata URLs.")
+@click.option("--environment", type=click.Choice(ENVIRONMENTS), help="Default: development.")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), help="Default: info.")
+@click.option("--workers", type=int, help="Worker processes (default 1).")
+@click.option(
+    "--allow-registration/--no-allow-registration",
+    default=None,
+    help="Open POST /users (default: only in development).",
+)
+@click.option(
+    "--password-grant/--no-password-grant", default=None, help="Allow the password grant."
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="Proxies whose X-Forwarded-For is trusted (uvicorn's option; default 127.0.0.1). "
+    "Rate limits count per client address: set this behind a reverse proxy.",
+)
+@_handled
+def serve(
+    host: str | None,
+    port: int | None,
+    database: str | None,
+    config: str | None,
+    issuer: str | None,
+    environment: str | None,
+    log_level: str | None,
+    workers: int | None,
+    allow_registration: bool | None,
+    password_grant: bool | None,
+    forwarded_allow_ips: str | None,
+) -> None:
+    """Run the token service (uvicorn). Settings: options > JWTKIT_* > --config file."""
+    cli = {
+        "host": host,
+        "port": port,
+        "issuer": issuer,
+        "environment": environment,
+        "log_level": log_level,
+        "workers": workers,
+        "allow_registration": allow_registration,
+        "password_grant": password_grant,
+    }
+    settings = _issuer_for(_settings(database, config, **cli))
+    try:
+        import uvicorn  # noqa: PLC0415 - server extra
+
+        from .app import create_app  # noqa: PLC0415
+    except ImportError as exc:
+        missing = MissingExtra(exc.name or "uvicorn", "server")
+        raise UsageProblem(str(missing)) from None
+    _preflight(settings)
+    database_option = "" if database is None else f" --database {database}"
+    click.echo(_banner(settings, database_option))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": _log_config(settings.log_level),
+        "log_level": settings.log_level,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "proxy_headers": True,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return
+    # Worker processes rebuild the settings from the environment (app_from_environment).
+    for name, value in {**cli, "database": database, "issuer": settings.issuer}.items():
+        if value is not None:
+            os.environ[env_var(name)] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+    if config is not None:
+        os.environ[env_var("config")] = config
+    uvicorn.run(
+        "jwtkit.server.app:app_from_environment", factory=True, workers=settings.workers, **common
+    )
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+@click.group()
+def users() -> None:
+    """Manage users (people who log in with the password grant)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_store_options
+@_handled
+def users_add(
+    username: str, password_stdin: bool, database: str | None, config: str | None
+) -> None:
+    """Create a user; the password is prompted for (hidden) unless --password-stdin."""
+    import uuid  # noqa: PLC0415
+
+    from .models import User  # noqa: PLC0415
+    from .passwords import PasswordHasher  # noqa: PLC0415
+    from .storage import Conflict  # noqa: PLC0415
+    from .tokens import check_username  # noqa: PLC0415
+
+    settings = _settings(database, config)
+    try:
+        check_username(username)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    password = _read_password(password_stdin, "Password")
+    _check_password(password, username)
+    hasher = PasswordHasher.from_settings(settings)
+
+    async def add(store: Store) -> str:
+        import time  # noqa: PLC0415
+
+        user = User(
+            id=uuid.uuid4().hex,
+            username=username,
+            password_hash=await hasher.hash(password),
+            created_at=time.time(),
+        )
+        try:
+            await store.add_user(user)
+        except Conflict:
+            raise CommandFailed(f"user {username!r} already exists") from None
+        return user.id
+
+    user_id = _run(settings, add)
+    click.echo(f"user {username} created (id {user_id})")
+
+
+@users.command("list")
+@_store_options
+@_handled
+def users_list(database: str | None, config: str | None) -> None:
+    """List the users."""
+    settings = _settings(database, config)
+
+    async def read(store: Store) -> list[tuple[str, ...]]:
+        return [
+            (u.username, u.id, "disabled" if u.disabled else "active", _time(u.created_at))
+            for u in await store.list_users()
+        ]
+
+    _table(("USERNAME", "ID", "STATUS", "CREATED"), _run(settings, read))
+
+
+def _set_disabled(username: str, disabled: bool, database: str | None, config: str | None) -> None:
+    settings = _settings(database, config)
+
+    async def change(store: Store) -> int:
+        import time  # noqa: PLC0415
+
+        user = await store.user_by_name(username)
+        if user is None:
+            raise CommandFailed(f"no user {username!r}")
+        await store.set_disabled(user.id, disabled)
+        return await store.revoke_user_families(user.id, time.time()) if disabled else 0
+
+    revoked = _run(settings, change)
+    if disabled:
+        click.echo(f"user {username} disabled ({revoked} refresh tokens revoked)")
+    else:
+        click.echo(f"user {username} enabled")
+
+
+@users.command("disable")
+@click.argument("username")
+@_store_options
+@_handled
+def users_disable(username: str, database: str | None, config: str | None) -> None:
+    """Disable a user: logins fail, refresh tokens are revoked, access tokens are refused."""
+    _set_disabled(username, True, database, config)
+
+
+@users.command("enable")
+@click.argument("username")
+@_store_options
+@_handled
+def users_enable(username: str, database: str | None, config: str | None) -> None:
+    """Enable a disabled user again."""
+    _set_disabled(username, False, database, config)
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_store_options
+@_handled
+def users_set_password(
+    username: str, password_stdin: bool, database: str | None, config: str | None
+) -> None:
+    """Set a user's password; revokes the user's refresh tokens and access tokens."""
+    from .passwords import PasswordHasher  # noqa: PLC0415
+
+    settings = _settings(database, config)
+    password = _read_password(password_stdin, "New password")
+    _check_password(password, username)
+    hasher = PasswordHasher.from_settings(settings)
+
+    async def change(store: Store) -> int:
+        import time  # noqa: PLC0415
+
+        user = await store.user_by_name(username)
+        if user is None:
+            raise CommandFailed(f"no user {username!r}")
+        now = time.time()
+        await store.set_password(user.id, await hasher.hash(password), now)
+        return await store.revoke_user_families(user.id, now)
+
+    revoked = _run(settings, change)
+    click.echo(f"password of {username} changed ({revoked} refresh tokens revoked)")
+
+
+# -- clients ---------------------------------------------------------------------------------
+
+
+@click.group()
+def clients() -> None:
+    """Manage OAuth clients (RFC 6749 §2): id, secret hash, allowed grants and scopes."""
+
+
+@clients.command("add")
+@click.argument("client_id")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(["client_credentials", "password", "refresh_token"]),
+    help="An allowed grant (repeatable; default client_credentials).",
+)
+@click.option("--scope", "scopes", multiple=True, help="An allowed scope (repeatable).")
+@click.option("--name", default="", help="A description.")
+@click.option(
+    "--public", is_flag=True, help="No secret (first-party apps; not client_credentials)."
+)
+@_store_options
+@_handled
+def clients_add(
+    client_id: str,
+    grants: tuple[str, ...],
+    scopes: tuple[str, ...],
+    name: str,
+    public: bool,
+    database: str | None,
+    config: str | None,
+) -> None:
+    """Register a client and print its secret, once (only its hash is stored)."""
+    import time  # noqa: PLC0415
+
+    from .models import Client  # noqa: PLC0415
+    from .passwords import PasswordHasher  # noqa: PLC0415
+    from .storage import Conflict  # noqa: PLC0415
+    from .tokens import new_client_secret  # noqa: PLC0415
+
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise UsageProblem("CLIENT_ID must be 1 to 128 printable ASCII characters, no spaces")
+    scope_tokens = tuple(dict.fromkeys(t for scope in scopes for t in scope.split()))
+    if not all(_SCOPE_TOKEN.fullmatch(token) for token in scope_tokens):
+        raise UsageProblem("--scope: scope tokens are printable ASCII without spaces, '\"', '\\'")
+    grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
+    if public and "client_credentials" in grants:
+        raise UsageProblem("a --public client cannot use client_credentials (RFC 6749 §4.4)")
+    settings = _settings(database, config)
+    secret = None if public else new_client_secret()
+
+    async def add(store: Store) -> None:
+        hasher = PasswordHasher.from_settings(settings)
+        secret_hash = None if secret is None else await hasher.hash(secret)
+        client = Client(client_id, secret_hash, grants, scope_tokens, time.time(), name)
+        try:
+            await store.add_client(client)
+        except Conflict:
+            raise CommandFailed(f"client {client_id!r} already exists") from None
+
+    _run(settings, add)
+    kind = "public" if public else "confidential"
+    click.echo(f"{kind} client {client_id} created: grants {', '.join(grants)}", err=True)
+    if secret is not None:
+        click.echo(f"client_secret: {secret}")
+        click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+@clients.command("list")
+@_store_options
+@_handled
+def clients_list(database: str | None, config: str | None) -> None:
+    """List the clients (never their secrets)."""
+    settings = _settings(database, config)
+
+    async def read(store: Store) -> list[tuple[str, ...]]:
+        return [
+            (
+                c.id,
+                "public" if c.secret_hash is None else "confidential",
+                ",".join(c.grant_types) or "-",
+                " ".join(c.scopes) or "-",
+                _time(c.created_at),
+            )
+            for c in await store.list_clients()
+        ]
+
+    _table(("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "CREATED"), _run(settings, read))
+
+
+@clients.command("remove")
+@click.argument("client_id")
+@_store_options
+@_handled
+def clients_remove(client_id: str, database: str | None, config: str | None) -> None:
+    """Remove a client; its refresh tokens are revoked and its access tokens refused."""
+    settings = _settings(database, config)
+
+    async def remove(store: Store) -> bool:
+        return await store.remove_client(client_id)
+
+    if not _run(settings, remove):
+        raise CommandFailed(f"no client {client_id!r}")
+    click.echo(f"client {client_id} removed")
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+
+@click.group()
+def keys() -> None:
+    """Manage signing keys: rotation publishes a key before it signs (RFC 7517 rollover)."""
+
+
+def _with_keyring(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -> _T:
+    from .keyring import KeyRing, KeyRingError  # noqa: PLC0415 - server extra
+
+    async def run(store: Store) -> _T:
+        ring = await KeyRing.load(store, settings)
+        try:
+            return await work(ring)
+        except KeyRingError as exc:
+            raise CommandFailed(str(exc)) from None
+
+    return _run(settings, run)
+
+
+@keys.command("list")
+@_store_options
+@_handled
+def keys_list(database: str | None, config: str | None) -> None:
+    """List the signing keys and their state (pending, active, retired)."""
+    settings = _settings(database, config)
+
+    async def read(ring: Any) -> list[tuple[str, ...]]:
+        return [
+            (
+                r.kid,
+                r.algorithm,
+                r.status,
+                _time(r.created_at),
+                _time(r.activated_at),
+                _time(r.publish_until),
+            )
+            for r in ring.records()
+        ]
+
+    rows = _with_keyring(settings, read)
+    _table(("KID", "ALG", "STATUS", "CREATED", "SIGNS FROM", "PUBLISHED UNTIL"), rows)
+
+
+@keys.command("rotate")
+@click.option(
+    "--activate-after",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds between publishing the new key and signing with it "
+    "(default: twice the JWKS cache lifetime, 600). 0 after a key compromise.",
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ES256", "RS256", "PS256", "EdDSA"]),
+    help="Default: signing_algorithm.",
+)
+@_store_options
+@_handled
+def keys_rotate(
+    activate_after: float | None, algorithm: str | None, database: str | None, config: str | None
+) -> None:
+    """Create a new signing key: published now, signing after --activate-after seconds."""
+    from .tokens import JWKS_MAX_AGE  # noqa: PLC0415
+
+    settings = _settings(database, config)
+    delay = 2 * JWKS_MAX_AGE if activate_after is None else activate_after
+
+    async def rotate(ring: Any) -> Any:
+        return await ring.rotate(activate_after=delay, algorithm=algorithm)
+
+    record = _with_keyring(settings, rotate)
+    click.echo(
+        f"new signing key {record.kid} ({record.algorithm}): published now, "
+        f"signs from {_time(record.activated_at)}; the previous key stays published until "
+        "the tokens it signed have expired"
+    )
+
+
+@keys.command("retire")
+@click.argument("kid")
+@_store_options
+@_handled
+def keys_retire(kid: str, database: str | None, config: str | None) -> None:
+    """Stop publishing a key now: tokens it signed stop verifying (after a compromise)."""
+    settings = _settings(database, config)
+
+    async def retire(ring: Any) -> Any:
+        return await ring.retire(kid)
+
+    record = _with_keyring(settings, retire)
+    click.echo(f"signing key {record.kid} retired and unpublished")
+
+
+def register(group: click.Group) -> None:
+    """Add ``serve``, ``users``, ``clients`` and ``keys`` to the ``jwtkit`` group."""
+    group.add_command(serve)
+    group.add_command(users)
+    group.add_command(clients)
+    group.add_command(keys)

@@ -1,0 +1,122 @@
+"""OAuth 2.0 errors of the token service, framework-free.
+
+An :class:`OAuthError` carries what the HTTP layer needs to answer: the RFC 6749 §5.2 error
+code, a human description, the status and extra headers. Helpers build the JSON body
+(:meth:`OAuthError.body`) and the RFC 6750 §3 ``WWW-Authenticate: Bearer`` challenge
+(:func:`bearer_challenge`).
+
+Codes used (RFC 6749 §5.2 unless noted): ``invalid_request``, ``invalid_client`` (401),
+``invalid_grant``, ``unauthorized_client``, ``unsupported_grant_type``, ``invalid_scope``;
+``invalid_token`` (RFC 6750 §3.1, 401); ``slow_down`` (429 with ``Retry-After``: too many failed
+logins; the code is registered for the token endpoint by RFC 8628 §3.5);
+``temporarily_unavailable`` (503, the store is down); ``server_error`` (500, a bug).
+
+.. warning::
+   Descriptions are shown to clients and written to logs: never put a token, a password, a
+   client secret or key material in one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "REALM",
+    "OAuthError",
+    "basic_challenge",
+    "bearer_challenge",
+    "invalid_client",
+    "invalid_token",
+    "sanitize_description",
+    "too_many_attempts",
+]
+
+#: The realm named in every ``WWW-Authenticate`` challenge (RFC 7235 §2.2).
+REALM = "jwtkit"
+
+# RFC 6749 §5.2 and RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E, i.e.
+# printable ASCII without '"' and '\'.
+_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+_MAX_DESCRIPTION = 300
+
+
+def sanitize_description(text: str) -> str:
+    """Make ``text`` a valid ``error_description``: printable ASCII without quotes/backslashes."""
+    cleaned = _NOT_ALLOWED.sub("?", text.replace('"', "'").replace("\\", "/"))
+    if len(cleaned) > _MAX_DESCRIPTION:
+        cleaned = cleaned[: _MAX_DESCRIPTION - 3] + "..."
+    return cleaned
+
+
+class OAuthError(Exception):
+    """An error answered as ``{"error": ..., "error_description": ...}`` (RFC 6749 §5.2)."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.error = error
+        self.description = sanitize_description(description)
+        self.status = status
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(f"{error}: {self.description}")
+
+    def body(self) -> dict[str, str]:
+        """The JSON body of the response (RFC 6749 §5.2)."""
+        return {"error": self.error, "error_description": self.description}
+
+    def __repr__(self) -> str:
+        return f"OAuthError({self.error!r}, {self.description!r}, status={self.status})"
+
+
+def bearer_challenge(
+    error: str | None = None, description: str | None = None, scope: str | None = None
+) -> str:
+    """The ``WWW-Authenticate`` value of a protected resource (RFC 6750 §3).
+
+    Without ``error`` this is the bare challenge for a request that carried no credentials
+    (RFC 6750 §3.1: no error code then).
+    """
+    parts = [f'Bearer realm="{REALM}"']
+    if error is not None:
+        parts.append(f'error="{error}"')
+    if description is not None:
+        parts.append(f'error_description="{sanitize_description(description)}"')
+    if scope is not None:
+        parts.append(f'scope="{sanitize_description(scope)}"')
+    return ", ".join(parts)
+
+
+def basic_challenge() -> str:
+    """The challenge for failed client authentication with HTTP Basic (RFC 6749 §5.2)."""
+    return f'Basic realm="{REALM}", charset="UTF-8"'
+
+
+def invalid_token(description: str) -> OAuthError:
+    """401 ``invalid_token`` with its Bearer challenge (RFC 6750 §3.1)."""
+    return OAuthError(
+        "invalid_token",
+        description,
+        401,
+        {"WWW-Authenticate": bearer_challenge("invalid_token", description)},
+    )
+
+
+def invalid_client(description: str = "client authentication failed") -> OAuthError:
+    """401 ``invalid_client`` with a Basic challenge (RFC 6749 §5.2)."""
+    return OAuthError("invalid_client", description, 401, {"WWW-Authenticate": basic_challenge()})
+
+
+def too_many_attempts(retry_after: float) -> OAuthError:
+    """429 with ``Retry-After`` in whole seconds (RFC 9110 §10.2.3; RFC 6585 §4)."""
+    seconds = max(1, math.ceil(retry_after))
+    return OAuthError(
+        "slow_down",
+        f"too many failed attempts; retry in {seconds} seconds",
+        429,
+        {"Retry-After": str(seconds)},
+    )

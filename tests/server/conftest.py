@@ -1,0 +1,166 @@
+"""Fixtures shared by the token-service tests: fast settings, a frozen clock, a running app.
+
+``harness`` is the app with its lifespan entered (store opened, key ring loaded) and an
+``httpx.AsyncClient`` on the in-process ASGI transport, plus helpers for the common requests.
+Argon2 runs with its smallest parameters here: the tests check behaviour, not hash strength.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+import jwtkit
+from jwtkit.server.app import create_app
+from jwtkit.server.config import Settings
+from jwtkit.server.models import Client
+from jwtkit.server.storage import Store
+from jwtkit.server.tokens import TokenService, new_client_secret
+from jwtkit.testing import FrozenClock
+
+T0 = 1_700_000_000.0
+#: A fixed key-encryption key for tests (base64url of 32 bytes).
+TEST_KEK = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+PASSWORD = "correct horse battery staple"
+FAST_ARGON2: dict[str, Any] = {
+    "argon2_time_cost": 1,
+    "argon2_memory_cost": 8,
+    "argon2_parallelism": 1,
+}
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Development settings on a fresh SQLite file in ``tmp_path`` with fast Argon2."""
+    values: dict[str, Any] = {
+        "database": str(tmp_path / "jwtkit.db"),
+        "key_file": str(tmp_path / "kek.secret"),
+        "key_encryption_key": TEST_KEK,
+        **FAST_ARGON2,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@dataclasses.dataclass
+class Harness:
+    """A running app and the client that talks to it."""
+
+    app: FastAPI
+    http: httpx.AsyncClient
+    clock: FrozenClock
+    settings: Settings
+
+    @property
+    def service(self) -> TokenService:
+        service: TokenService = self.app.state.service
+        return service
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+    async def register(self, username: str = "alice", password: str = PASSWORD) -> str:
+        """Create a user through ``POST /users``; return its id."""
+        response = await self.http.post("/users", json={"username": username, "password": password})
+        assert response.status_code == 201, response.text
+        user_id: str = response.json()["id"]
+        return user_id
+
+    async def login(
+        self, username: str = "alice", password: str = PASSWORD, **extra: str
+    ) -> httpx.Response:
+        data = {"grant_type": "password", "username": username, "password": password, **extra}
+        return await self.http.post("/token", data=data)
+
+    async def tokens(self, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
+        """Log in and return the §5.1 answer (asserting success)."""
+        response = await self.login(username, password)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def refresh(self, refresh_token: str, **extra: str) -> httpx.Response:
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return await self.http.post("/token", data=data)
+
+    async def userinfo(self, access_token: str) -> httpx.Response:
+        return await self.http.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+
+    async def add_client(
+        self,
+        client_id: str = "backend",
+        grants: tuple[str, ...] = ("client_credentials",),
+        scopes: tuple[str, ...] = ("read", "write"),
+    ) -> str:
+        """Store a confidential client; return its secret."""
+        secret = new_client_secret()
+        await self.store.add_client(
+            Client(
+                id=client_id,
+                secret_hash=await self.service.hasher.hash(secret),
+                grant_types=grants,
+                scopes=scopes,
+                created_at=self.clock(),
+            )
+        )
+        return secret
+
+    async def jwks(self) -> dict[str, Any]:
+        response = await self.http.get("/.well-known/jwks.json")
+        assert response.status_code == 200
+        document: dict[str, Any] = response.json()
+        return document
+
+    async def keyset(self) -> jwtkit.KeySet:
+        """The published keys, as a verifier outside the service would get them."""
+        return jwtkit.KeySet.from_jwks(await self.jwks())
+
+
+RunApp = Callable[..., AbstractAsyncContextManager[Harness]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def run_app(tmp_path: Path, clock: FrozenClock) -> RunApp:
+    """``async with run_app(**setting_overrides) as harness``: a fresh app per call (same
+    database file unless ``database`` is overridden)."""
+
+    @asynccontextmanager
+    async def run(store: Store | None = None, **overrides: Any) -> AsyncIterator[Harness]:
+        settings = make_settings(tmp_path, **overrides)
+        app = create_app(settings, store=store, clock=clock)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                yield Harness(app, http, clock, settings)
+            assert app.state.unhandled_errors == 0
+
+    return run
+
+
+@pytest.fixture
+async def harness(run_app: RunApp) -> AsyncIterator[Harness]:
+    async with run_app() as running:
+        yield running

@@ -1,0 +1,852 @@
+"""The OAuth rules of the token service, driven in-process through its HTTP API.
+
+Grants (RFC 6749 §4.3, §4.4, §6), refresh rotation and reuse detection (RFC 9700 §4.14.2),
+RFC 9068 access tokens checked by PyJWT and by jwtkit from the published JWKS only, revocation
+(RFC 7009), introspection (RFC 7662), password change, key rotation, brute-force limits. Time
+moves with the frozen clock, never with sleep.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from typing import Any
+
+import anyio
+import httpx
+import jwt
+import pytest
+from conftest import PASSWORD, Harness, RunApp
+
+import jwtkit
+from jwtkit.server.keyring import KeyRing
+from jwtkit.server.models import Client, RefreshToken
+from jwtkit.server.oauth_errors import OAuthError
+from jwtkit.server.storage import SQLiteStore
+from jwtkit.server.tokens import (
+    KEYRING_REFRESH_INTERVAL,
+    PURGE_INTERVAL,
+    ClientAuth,
+    check_username,
+    hash_refresh_token,
+    parse_basic_authorization,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def _header(token: str) -> dict[str, Any]:
+    segment = token.split(".", maxsplit=1)[0]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    )
+    return decoded
+
+
+def _basic(client_id: str, secret: str) -> dict[str, str]:
+    raw = f"{client_id}:{secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+async def _error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["error"] == error, body
+    return body
+
+
+# -- access tokens ---------------------------------------------------------------------------
+
+
+async def test_access_token_follows_rfc9068(harness: Harness) -> None:
+    user_id = await harness.register()
+    answer = await harness.tokens()
+    assert answer["token_type"] == "Bearer"
+    assert answer["expires_in"] == 900
+    assert answer["scope"] == "openid profile"
+    header = _header(answer["access_token"])
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == "ES256"
+    assert header["kid"] == harness.service.keyring.signing_key().kid
+    claims = jwtkit.decode_unverified(answer["access_token"]).claims
+    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope"}
+    assert claims["iss"] == harness.settings.issuer
+    assert claims["sub"] == user_id
+    assert claims["aud"] == "jwtkit"
+    assert claims["exp"] == int(harness.clock()) + 900
+    assert claims["client_id"] == "first-party"
+
+
+async def test_access_token_verifies_with_pyjwt_and_jwtkit_from_the_published_jwks(
+    harness: Harness,
+) -> None:
+    harness.clock.set(time.time())  # PyJWT checks exp against the real clock
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    jwks = await harness.jwks()
+    kid = _header(token)["kid"]
+    (jwk,) = [key for key in jwks["keys"] if key["kid"] == kid]
+    assert "d" not in jwk
+    claims = jwt.decode(
+        token,
+        jwt.PyJWK(jwk).key,
+        algorithms=["ES256"],
+        audience="jwtkit",
+        issuer=harness.settings.issuer,
+    )
+    assert claims["client_id"] == "first-party"
+    verified = jwtkit.decode(
+        token,
+        jwtkit.KeySet.from_jwks(jwks),
+        algorithms=["ES256"],
+        audience="jwtkit",
+        issuer=harness.settings.issuer,
+        typ="at+jwt",
+        now=harness.clock(),
+    )
+    assert verified == claims
+
+
+async def test_access_token_expires_with_the_clock(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    assert (await harness.userinfo(token)).status_code == 200
+    harness.clock.advance(901)
+    response = await harness.userinfo(token)
+    await _error(response, 401, "invalid_token")
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="jwtkit", error="invalid_token"')
+    assert "expired" in challenge
+
+
+async def test_tokens_of_another_issuer_or_audience_are_refused(
+    harness: Harness, run_app: RunApp, tmp_path: Any
+) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    # A token signed by this service's key but for another audience.
+    claims = dict(jwtkit.decode_unverified(token).claims, aud="other")
+    forged = jwtkit.encode(claims, harness.service.keyring.signing_key(), typ="at+jwt")
+    await _error(await harness.userinfo(forged), 401, "invalid_token")
+    # A plain JWT (typ JWT) is not an access token (RFC 9068 §4).
+    plain = jwtkit.encode(dict(claims, aud="jwtkit"), harness.service.keyring.signing_key())
+    await _error(await harness.userinfo(plain), 401, "invalid_token")
+    # A token signed by an unknown key.
+    stranger = jwtkit.Key.generate("ES256", kid="stranger")
+    other = jwtkit.encode(dict(claims, aud="jwtkit"), stranger, typ="at+jwt")
+    body = await _error(await harness.userinfo(other), 401, "invalid_token")
+    assert "signature" in body["error_description"]
+
+
+# -- refresh tokens --------------------------------------------------------------------------
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    await harness.register()
+    first = await harness.tokens()
+    rotated = await harness.refresh(first["refresh_token"])
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert len(second["refresh_token"]) == 43  # 256 bits, base64url
+    assert (await harness.userinfo(second["access_token"])).status_code == 200
+    with caplog.at_level(logging.INFO, logger="jwtkit.audit"):
+        reused = await harness.refresh(first["refresh_token"])
+    body = await _error(reused, 400, "invalid_grant")
+    assert "revoked" in body["error_description"]
+    events = [json.loads(record.getMessage()) for record in caplog.records]
+    assert [event["event"] for event in events] == ["reuse_detected"]
+    assert events[0]["revoked"] == 1
+    # The whole family is gone, including the token that was still active.
+    await _error(await harness.refresh(second["refresh_token"]), 400, "invalid_grant")
+
+
+async def test_only_hashes_of_refresh_tokens_are_stored(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["refresh_token"]
+    stored = await harness.store.refresh_token(hash_refresh_token(token))
+    assert stored is not None
+    raw = (harness.settings.database, token.encode())
+    with open(raw[0], "rb") as handle:
+        assert raw[1] not in handle.read()
+
+
+async def test_twenty_parallel_refreshes_have_exactly_one_winner(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["refresh_token"]
+    statuses: list[int] = []
+
+    async def refresh() -> None:
+        statuses.append((await harness.refresh(token)).status_code)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(refresh)
+    assert sorted(statuses) == [200] + [400] * 19
+
+
+async def test_grace_period_answers_the_same_successor(run_app: RunApp) -> None:
+    async with run_app(refresh_grace_period=30) as harness:
+        await harness.register()
+        token = (await harness.tokens())["refresh_token"]
+        answers: list[httpx.Response] = []
+
+        async def refresh() -> None:
+            answers.append(await harness.refresh(token))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(20):
+                group.start_soon(refresh)
+        assert [a.status_code for a in answers] == [200] * 20
+        successors = {a.json()["refresh_token"] for a in answers}
+        assert len(successors) == 1
+        assert len({a.json()["access_token"] for a in answers}) == 20
+        (successor,) = successors
+        # Outside the grace period the predecessor is reuse: the family is revoked.
+        harness.clock.advance(31)
+        await _error(await harness.refresh(token), 400, "invalid_grant")
+        await _error(await harness.refresh(successor), 400, "invalid_grant")
+
+
+async def test_grace_covers_only_the_immediate_predecessor(run_app: RunApp) -> None:
+    async with run_app(refresh_grace_period=30) as harness:
+        await harness.register()
+        first = (await harness.tokens())["refresh_token"]
+        second = (await harness.refresh(first)).json()["refresh_token"]
+        third = (await harness.refresh(second)).json()["refresh_token"]
+        body = await _error(await harness.refresh(first), 400, "invalid_grant")
+        assert "revoked" in body["error_description"]
+        await _error(await harness.refresh(third), 400, "invalid_grant")
+
+
+async def test_grace_without_a_successor_key_is_refused(run_app: RunApp) -> None:
+    async with run_app(refresh_grace_period=30) as harness:
+        await harness.register()
+        first = (await harness.tokens())["refresh_token"]
+        assert (await harness.refresh(first)).status_code == 200
+        harness.service._successor_key = b"another server secret, 32 bytes!"
+        body = await _error(await harness.refresh(first), 400, "invalid_grant")
+        assert "already rotated" in body["error_description"]
+
+
+async def test_refresh_scope_can_only_narrow(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["refresh_token"]
+    narrowed = await harness.refresh(token, scope="openid")
+    assert narrowed.status_code == 200
+    assert narrowed.json()["scope"] == "openid"
+    # RFC 6749 §6: the new refresh token keeps the original scope.
+    again = await harness.refresh(narrowed.json()["refresh_token"])
+    assert again.json()["scope"] == "openid profile"
+    wider = await harness.refresh(again.json()["refresh_token"], scope="openid admin")
+    body = await _error(wider, 400, "invalid_scope")
+    assert "admin" in body["error_description"]
+    bad = await harness.refresh(again.json()["refresh_token"], scope='a"b')
+    await _error(bad, 400, "invalid_scope")
+
+
+async def test_refresh_token_idle_lifetime(run_app: RunApp) -> None:
+    async with run_app(refresh_idle_ttl=3600, refresh_absolute_ttl=7200) as harness:
+        await harness.register()
+        token = (await harness.tokens())["refresh_token"]
+        harness.clock.advance(3601)
+        body = await _error(await harness.refresh(token), 400, "invalid_grant")
+        assert "expired" in body["error_description"]
+
+
+async def test_refresh_family_absolute_lifetime(run_app: RunApp) -> None:
+    async with run_app(refresh_idle_ttl=3600, refresh_absolute_ttl=7200) as harness:
+        await harness.register()
+        token = (await harness.tokens())["refresh_token"]
+        for _ in range(3):
+            harness.clock.advance(3000)
+            response = await harness.refresh(token)
+            if response.status_code != 200:
+                break
+            token = response.json()["refresh_token"]
+        body = await _error(response, 400, "invalid_grant")
+        assert "expired" in body["error_description"]
+
+
+async def test_refresh_is_bound_to_its_client(harness: Harness) -> None:
+    await harness.register()
+    secret = await harness.add_client("app", grants=("password", "refresh_token"), scopes=("x",))
+    answer = await harness.http.post(
+        "/token",
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        headers=_basic("app", secret),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "x"
+    token = answer.json()["refresh_token"]
+    # The first-party client may not use it, nor may the client without authenticating.
+    await _error(await harness.refresh(token), 400, "invalid_grant")
+    await _error(await harness.refresh(token, client_id="app"), 401, "invalid_client")
+    ok = await harness.http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": token},
+        headers=_basic("app", secret),
+    )
+    assert ok.status_code == 200
+
+
+async def test_unknown_and_oversized_refresh_tokens_are_invalid_grant(harness: Harness) -> None:
+    await _error(await harness.refresh("not-a-token"), 400, "invalid_grant")
+    await _error(await harness.refresh("x" * 9000), 400, "invalid_grant")
+
+
+async def test_refresh_of_a_disabled_user_fails_and_revokes(harness: Harness) -> None:
+    user_id = await harness.register()
+    answer = await harness.tokens()
+    await harness.store.set_disabled(user_id, True)
+    body = await _error(await harness.refresh(answer["refresh_token"]), 400, "invalid_grant")
+    assert "disabled" in body["error_description"]
+    await _error(await harness.userinfo(answer["access_token"]), 401, "invalid_token")
+    await _error(await harness.login(), 400, "invalid_grant")
+    # Enabling the user again does not bring the revoked family back.
+    await harness.store.set_disabled(user_id, False)
+    await _error(await harness.refresh(answer["refresh_token"]), 400, "invalid_grant")
+    assert (await harness.login()).status_code == 200
+
+
+# -- password grant --------------------------------------------------------------------------
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(harness: Harness) -> None:
+    await harness.register()
+    wrong = await _error(await harness.login(password="not the password"), 400, "invalid_grant")
+    unknown = await _error(await harness.login(username="bob"), 400, "invalid_grant")
+    assert wrong == unknown
+
+
+async def test_login_failures_are_limited_per_username(run_app: RunApp) -> None:
+    async with run_app(login_max_failures_per_user=3, login_failure_window=600) as harness:
+        await harness.register()
+        for _ in range(3):
+            await _error(await harness.login(password="wrong password"), 400, "invalid_grant")
+        limited = await harness.login()  # even the right password is not checked now
+        await _error(limited, 429, "slow_down")
+        assert limited.headers["retry-after"] == "600"
+        harness.clock.advance(601)
+        assert (await harness.login()).status_code == 200
+
+
+async def test_login_failures_are_limited_per_ip(run_app: RunApp) -> None:
+    async with run_app(login_max_failures_per_ip=4) as harness:
+        for number in range(4):
+            await _error(await harness.login(username=f"user{number}"), 400, "invalid_grant")
+        response = await harness.login(username="someone-else")
+        await _error(response, 429, "slow_down")
+        assert int(response.headers["retry-after"]) > 0
+
+
+async def test_password_is_rehashed_when_parameters_change(run_app: RunApp) -> None:
+    async with run_app() as harness:
+        await harness.register()
+        user = await harness.store.user_by_name("alice")
+        assert user is not None
+        old_hash = user.password_hash
+    async with run_app(argon2_time_cost=2) as harness:
+        assert harness.service.hasher.needs_rehash(old_hash)
+        assert (await harness.login()).status_code == 200
+        user = await harness.store.user_by_name("alice")
+        assert user is not None
+        assert user.password_hash != old_hash
+        assert not harness.service.hasher.needs_rehash(user.password_hash)
+
+
+async def test_password_grant_can_be_disabled(run_app: RunApp) -> None:
+    async with run_app(password_grant=False) as harness:
+        await _error(await harness.login(), 400, "unsupported_grant_type")
+        metadata = (await harness.http.get("/.well-known/oauth-authorization-server")).json()
+        assert "password" not in metadata["grant_types_supported"]
+
+
+async def test_password_grant_scopes(harness: Harness) -> None:
+    await harness.register()
+    answer = await harness.login(scope="openid")
+    assert answer.json()["scope"] == "openid"
+    await _error(await harness.login(scope="admin"), 400, "invalid_scope")
+
+
+async def test_password_grant_needs_username_and_password(harness: Harness) -> None:
+    response = await harness.http.post("/token", data={"grant_type": "password", "username": "a"})
+    await _error(response, 400, "invalid_request")
+
+
+async def test_clients_without_the_grant_are_refused(harness: Harness) -> None:
+    await harness.register()
+    secret = await harness.add_client("machine", grants=("client_credentials",))
+    response = await harness.http.post(
+        "/token",
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        headers=_basic("machine", secret),
+    )
+    await _error(response, 400, "unauthorized_client")
+
+
+async def test_clients_without_refresh_grant_get_no_refresh_token(harness: Harness) -> None:
+    await harness.register()
+    secret = await harness.add_client("app", grants=("password",), scopes=("x",))
+    response = await harness.http.post(
+        "/token",
+        data={"grant_type": "password", "username": "alice", "password": PASSWORD},
+        headers=_basic("app", secret),
+    )
+    assert response.status_code == 200
+    assert "refresh_token" not in response.json()
+
+
+async def test_public_clients(harness: Harness) -> None:
+    await harness.register()
+    await harness.store.add_client(
+        Client("spa", None, ("password", "refresh_token"), ("openid",), harness.clock())
+    )
+    answer = await harness.login(client_id="spa")
+    assert answer.status_code == 200
+    assert jwtkit.decode_unverified(answer.json()["access_token"]).claims["client_id"] == "spa"
+    refreshed = await harness.refresh(answer.json()["refresh_token"], client_id="spa")
+    assert refreshed.status_code == 200
+    await _error(await harness.login(client_id="nobody"), 401, "invalid_client")
+    await harness.add_client("secretive", grants=("password",))
+    await _error(await harness.login(client_id="secretive"), 401, "invalid_client")
+
+
+# -- client credentials ----------------------------------------------------------------------
+
+
+async def test_client_credentials_with_basic_and_post(harness: Harness) -> None:
+    secret = await harness.add_client("backend")
+    basic = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    post = await harness.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "client_id": "backend", "client_secret": secret},
+    )
+    for response in (basic, post):
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert "refresh_token" not in answer  # RFC 6749 §4.4.3
+        assert answer["scope"] == "read write"
+        claims = jwtkit.decode_unverified(answer["access_token"]).claims
+        assert claims["sub"] == claims["client_id"] == "backend"
+        info = await harness.userinfo(answer["access_token"])
+        assert info.json()["sub"] == "backend"
+    narrowed = await harness.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "read"},
+        headers=_basic("backend", secret),
+    )
+    assert narrowed.json()["scope"] == "read"
+
+
+async def test_client_credentials_failures(harness: Harness) -> None:
+    secret = await harness.add_client("backend")
+    wrong = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", "nope")
+    )
+    await _error(wrong, 401, "invalid_client")
+    assert wrong.headers["www-authenticate"].startswith('Basic realm="jwtkit"')
+    unknown = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("ghost", secret)
+    )
+    await _error(unknown, 401, "invalid_client")
+    anonymous = await harness.http.post("/token", data={"grant_type": "client_credentials"})
+    await _error(anonymous, 401, "invalid_client")
+    scope = await harness.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "admin"},
+        headers=_basic("backend", secret),
+    )
+    await _error(scope, 400, "invalid_scope")
+    await harness.store.add_client(Client("public", None, ("password",), (), harness.clock()))
+    public = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials", "client_id": "public"}
+    )
+    await _error(public, 401, "invalid_client")
+
+
+async def test_access_tokens_of_a_removed_client_are_refused(harness: Harness) -> None:
+    secret = await harness.add_client("backend")
+    response = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    token = response.json()["access_token"]
+    assert (await harness.userinfo(token)).status_code == 200
+    await harness.store.remove_client("backend")
+    await _error(await harness.userinfo(token), 401, "invalid_token")
+
+
+async def test_client_secrets_are_parsed_per_rfc6749_appendix_b() -> None:
+    raw = base64.b64encode(b"my+client%3Aid:p%40ss+word").decode()
+    assert parse_basic_authorization(f"Basic {raw}") == ("my client:id", "p@ss word")
+    for header in ("Bearer abc", "Basic !!!", "Basic " + base64.b64encode(b"nocolon").decode()):
+        with pytest.raises(OAuthError) as caught:
+            parse_basic_authorization(header)
+        assert caught.value.error == "invalid_client"
+    assert "hunter2" not in repr(ClientAuth("id", "hunter2", "client_secret_post"))
+
+
+# -- revocation ------------------------------------------------------------------------------
+
+
+async def test_revoking_an_access_token_is_honoured_by_userinfo_and_introspect(
+    harness: Harness,
+) -> None:
+    await harness.register()
+    secret = await harness.add_client("rs")
+    token = (await harness.tokens())["access_token"]
+    introspect = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic("rs", secret)
+    )
+    assert introspect.json()["active"] is True
+    revoked = await harness.http.post(
+        "/revoke", data={"token": token, "token_type_hint": "access_token"}
+    )
+    assert revoked.status_code == 200
+    assert revoked.headers["cache-control"] == "no-store"
+    body = await _error(await harness.userinfo(token), 401, "invalid_token")
+    assert "revoked" in body["error_description"]
+    introspect = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic("rs", secret)
+    )
+    assert introspect.json() == {"active": False}
+    jti = jwtkit.decode_unverified(token).claims["jti"]
+    assert await harness.store.is_jti_revoked(jti, harness.clock())
+    # The denylist entry lasts until the token's exp.
+    assert not await harness.store.is_jti_revoked(jti, harness.clock() + 901)
+
+
+async def test_revoking_a_refresh_token_revokes_its_family(harness: Harness) -> None:
+    await harness.register()
+    first = await harness.tokens()
+    second = (await harness.refresh(first["refresh_token"])).json()
+    response = await harness.http.post("/revoke", data={"token": second["refresh_token"]})
+    assert response.status_code == 200
+    await _error(await harness.refresh(second["refresh_token"]), 400, "invalid_grant")
+
+
+async def test_revoking_unknown_or_expired_tokens_is_not_an_error(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    for value in ("garbage", "x" * 9000, "a.b.c"):
+        response = await harness.http.post("/revoke", data={"token": value})
+        assert response.status_code == 200
+    harness.clock.advance(1000)
+    response = await harness.http.post(
+        "/revoke", data={"token": token, "token_type_hint": "refresh_token"}
+    )
+    assert response.status_code == 200
+    missing = await harness.http.post("/revoke", data={"token_type_hint": "access_token"})
+    await _error(missing, 400, "invalid_request")
+
+
+async def test_clients_may_revoke_only_their_own_tokens(harness: Harness) -> None:
+    await harness.register()
+    secret = await harness.add_client("other", grants=("client_credentials",))
+    answer = await harness.tokens()
+    for token in (answer["refresh_token"], answer["access_token"]):
+        response = await harness.http.post(
+            "/revoke", data={"token": token}, headers=_basic("other", secret)
+        )
+        await _error(response, 400, "unauthorized_client")
+    assert (await harness.userinfo(answer["access_token"])).status_code == 200
+
+
+# -- introspection ---------------------------------------------------------------------------
+
+
+async def test_introspection_needs_an_authenticated_client(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    anonymous = await harness.http.post("/introspect", data={"token": token})
+    await _error(anonymous, 401, "invalid_client")
+    public = await harness.http.post(
+        "/introspect", data={"token": token, "client_id": "first-party"}
+    )
+    await _error(public, 401, "invalid_client")
+    secret = await harness.add_client("rs")
+    wrong = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic("rs", secret + "x")
+    )
+    await _error(wrong, 401, "invalid_client")
+    missing = await harness.http.post("/introspect", data={}, headers=_basic("rs", secret))
+    await _error(missing, 400, "invalid_request")
+
+
+async def test_introspection_of_access_and_refresh_tokens(harness: Harness) -> None:
+    user_id = await harness.register()
+    secret = await harness.add_client("rs")
+    answer = await harness.tokens()
+
+    async def introspect(token: str, hint: str | None = None) -> dict[str, Any]:
+        data = {"token": token} if hint is None else {"token": token, "token_type_hint": hint}
+        response = await harness.http.post("/introspect", data=data, headers=_basic("rs", secret))
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        result: dict[str, Any] = response.json()
+        return result
+
+    access = await introspect(answer["access_token"])
+    assert access["active"] is True
+    assert access["sub"] == user_id
+    assert access["username"] == "alice"
+    assert access["scope"] == "openid profile"
+    assert access["client_id"] == "first-party"
+    refresh = await introspect(answer["refresh_token"], "refresh_token")
+    assert refresh["active"] is True
+    assert refresh["token_type"] == "refresh_token"
+    assert refresh["username"] == "alice"
+    assert refresh["exp"] > harness.clock()
+    assert (await introspect(answer["access_token"], "refresh_token"))["active"] is True
+    assert await introspect("garbage") == {"active": False}
+    assert await introspect("x" * 9000, "refresh_token") == {"active": False}
+    await harness.refresh(answer["refresh_token"])
+    assert await introspect(answer["refresh_token"]) == {"active": False}
+    client_token = (
+        await harness.http.post(
+            "/token", data={"grant_type": "client_credentials"}, headers=_basic("rs", secret)
+        )
+    ).json()["access_token"]
+    client_view = await introspect(client_token)
+    assert client_view["active"] is True
+    assert "username" not in client_view
+
+
+async def test_refresh_tokens_without_a_user_or_scope(harness: Harness) -> None:
+    """A refresh family may belong to a client alone (no user): its tokens act for the client."""
+    secret = await harness.add_client("daemon", grants=("client_credentials", "refresh_token"))
+    now = harness.clock()
+    await harness.store.add_refresh_token(
+        RefreshToken(
+            token_hash=hash_refresh_token("daemon-refresh-token"),
+            family_id="daemon-family",
+            user_id=None,
+            client_id="daemon",
+            scope="",
+            issued_at=now,
+            expires_at=now + 3600,
+            family_expires_at=now + 7200,
+        )
+    )
+    introspected = await harness.http.post(
+        "/introspect", data={"token": "daemon-refresh-token"}, headers=_basic("daemon", secret)
+    )
+    view = introspected.json()
+    assert view["active"] is True
+    assert "sub" not in view
+    assert "scope" not in view
+    response = await harness.http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": "daemon-refresh-token"},
+        headers=_basic("daemon", secret),
+    )
+    assert response.status_code == 200, response.text
+    assert "scope" not in response.json()
+    claims = jwtkit.decode_unverified(response.json()["access_token"]).claims
+    assert claims["sub"] == claims["client_id"] == "daemon"
+    assert "scope" not in claims
+    missing = await harness.http.post(
+        "/introspect", data={"token_type_hint": "access_token"}, headers=_basic("daemon", secret)
+    )
+    await _error(missing, 400, "invalid_request")
+
+
+async def test_introspection_of_a_disabled_users_refresh_token(harness: Harness) -> None:
+    user_id = await harness.register()
+    secret = await harness.add_client("rs")
+    answer = await harness.tokens()
+    await harness.store.set_disabled(user_id, True)
+    response = await harness.http.post(
+        "/introspect", data={"token": answer["refresh_token"]}, headers=_basic("rs", secret)
+    )
+    assert response.json() == {"active": False}
+
+
+# -- password change -------------------------------------------------------------------------
+
+
+async def test_password_change_kills_refresh_families_and_access_tokens(
+    harness: Harness,
+) -> None:
+    await harness.register()
+    first = await harness.tokens()
+    second = await harness.tokens()  # another device
+    harness.clock.advance(1)
+    response = await harness.http.post(
+        "/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {first['access_token']}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["revoked_refresh_tokens"] == 2
+    for answer in (first, second):
+        await _error(await harness.refresh(answer["refresh_token"]), 400, "invalid_grant")
+        body = await _error(await harness.userinfo(answer["access_token"]), 401, "invalid_token")
+        assert "password change" in body["error_description"]
+    await _error(await harness.login(), 400, "invalid_grant")
+    fresh = await harness.tokens(password="a brand new passphrase")
+    assert (await harness.userinfo(fresh["access_token"])).status_code == 200
+
+
+async def test_password_change_failures(run_app: RunApp) -> None:
+    async with run_app(login_max_failures_per_user=2) as harness:
+        await harness.register()
+        token = (await harness.tokens())["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def change(current: str, new: str) -> httpx.Response:
+            body = {"current_password": current, "new_password": new}
+            return await harness.http.post("/users/me/password", json=body, headers=headers)
+
+        await _error(await change(PASSWORD, "short"), 400, "invalid_request")
+        await _error(await change("wrong", "a brand new passphrase"), 400, "invalid_grant")
+        await _error(await change("wrong", "a brand new passphrase"), 400, "invalid_grant")
+        await _error(await change(PASSWORD, "a brand new passphrase"), 429, "slow_down")
+        secret = await harness.add_client("backend")
+        client_token = (
+            await harness.http.post(
+                "/token",
+                data={"grant_type": "client_credentials"},
+                headers=_basic("backend", secret),
+            )
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {client_token}"}
+        await _error(await change(PASSWORD, "a brand new passphrase"), 403, "invalid_request")
+
+
+# -- signing keys ----------------------------------------------------------------------------
+
+
+async def test_key_rotation_with_overlapping_validity(harness: Harness) -> None:
+    await harness.register()
+    old_kid = harness.service.keyring.signing_key().kid
+    old_token = (await harness.tokens())["access_token"]
+    record = await harness.service.keyring.rotate(activate_after=60)
+    jwks_kids = {key["kid"] for key in (await harness.jwks())["keys"]}
+    assert jwks_kids == {old_kid, record.kid}  # published before it signs
+    assert _header((await harness.tokens())["access_token"])["kid"] == old_kid
+    harness.clock.advance(61)
+    new_token = (await harness.tokens())["access_token"]
+    assert _header(new_token)["kid"] == record.kid
+    # Both verify, at the service and for anyone holding the published JWKS.
+    keys = await harness.keyset()
+    for token in (old_token, new_token):
+        assert (await harness.userinfo(token)).status_code == 200
+        jwtkit.decode(token, keys, algorithms=["ES256"], audience="jwtkit", now=harness.clock())
+    # Once every token of the old key has expired, the old key leaves the JWKS.
+    harness.clock.advance(900 + 61)
+    assert {key["kid"] for key in (await harness.jwks())["keys"]} == {record.kid}
+
+
+async def test_keys_rotated_by_another_process_are_picked_up(
+    harness: Harness, tmp_path: Any
+) -> None:
+    await harness.register()
+    other_store = SQLiteStore(harness.settings.database)
+    await other_store.open()
+    try:
+        other = await KeyRing.load(other_store, harness.settings, harness.clock)
+        record = await other.rotate(activate_after=0)
+        # A token signed by the new key reaches this process before its periodic refresh.
+        claims = jwtkit.decode_unverified((await harness.tokens())["access_token"]).claims
+        foreign = jwtkit.encode(dict(claims, jti="foreign"), other.signing_key(), typ="at+jwt")
+        assert (await harness.userinfo(foreign)).status_code == 200
+        harness.clock.advance(KEYRING_REFRESH_INTERVAL)
+        assert record.kid in {key["kid"] for key in (await harness.jwks())["keys"]}
+        assert _header((await harness.tokens())["access_token"])["kid"] == record.kid
+    finally:
+        await other_store.close()
+
+
+async def test_unknown_kids_reload_the_keys_at_most_once_a_second(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reloads: list[float] = []
+    original = harness.service.keyring.refresh
+
+    async def counting() -> None:
+        reloads.append(harness.clock())
+        await original()
+
+    monkeypatch.setattr(harness.service.keyring, "refresh", counting)
+    stranger = jwtkit.Key.generate("ES256", kid="stranger")
+    claims = {"iss": harness.settings.issuer, "aud": "jwtkit", "sub": "x", "exp": 2e9}
+    forged = jwtkit.encode(claims, stranger, typ="at+jwt")
+    for _ in range(3):
+        await _error(await harness.userinfo(forged), 401, "invalid_token")
+    assert len(reloads) == 1
+
+
+async def test_expired_records_are_purged_periodically(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    await harness.http.post("/revoke", data={"token": token})
+    jti = jwtkit.decode_unverified(token).claims["jti"]
+    harness.clock.advance(PURGE_INTERVAL)
+    assert (await harness.login()).status_code == 200
+    assert not await harness.store.is_jti_revoked(jti, 0)
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+def test_usernames() -> None:
+    for good in ("alice", "a", "alice.smith+tag@example.com", "A_1-2"):
+        check_username(good)
+    for bad in ("", ".alice", "al ice", "a" * 65, "alice\n", "ålice"):
+        with pytest.raises(ValueError, match="username"):
+            check_username(bad)
+
+
+async def test_audit_log_never_contains_secrets(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        await harness.register()
+        secret = await harness.add_client("rs")
+        answer = await harness.tokens()
+        await harness.login(password="a wrong password")
+        await harness.login(username="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln")
+        rotated = (await harness.refresh(answer["refresh_token"])).json()
+        await harness.refresh(answer["refresh_token"])
+        await harness.http.post(
+            "/token", data={"grant_type": "client_credentials"}, headers=_basic("rs", secret)
+        )
+        await harness.http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            headers=_basic("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "x"),
+        )
+        await harness.http.post("/revoke", data={"token": answer["access_token"]})
+    text = caplog.text
+    events = [
+        json.loads(r.getMessage())["event"] for r in caplog.records if r.name == "jwtkit.audit"
+    ]
+    assert {"user_registered", "login_ok", "login_failed", "refresh", "reuse_detected"} <= set(
+        events
+    )
+    assert {"client_token", "client_auth_failed", "revoke"} <= set(events)
+    for value in (
+        PASSWORD,
+        "a wrong password",
+        secret,
+        answer["access_token"],
+        answer["refresh_token"],
+        rotated["refresh_token"],
+        "eyJhbGciOiJIUzI1NiJ9",
+    ):
+        assert value not in text
+
+
+async def test_refused_audit_fields_never_fail_a_request(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="jwtkit.server"):
+        harness.service._audit("login_ok", refresh_token="x")
+    assert "dropped" in caplog.text
