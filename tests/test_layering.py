@@ -109,3 +109,21 @@ def test_importing_jwtkit_loads_no_optional_dependency() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_only_the_console_entry_point_imports_the_server() -> None:
+    """ARCHITECTURE: nothing imports ``server`` except the composition root, ``_console``."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        if relative.parts[0] == "server" or relative.name == "_console.py":
+            continue
+        for name, _ in _imports(path):
+            assert not name.startswith("jwtkit.server"), f"{relative} imports {name}"
+
+
+def test_server_storage_does_not_import_the_web_framework() -> None:
+    """Storage backends are usable without FastAPI (admin commands, other frameworks)."""
+    for path in sorted((SRC / "server" / "storage").rglob("*.py")):
+        for name, _ in _imports(path):
+            top = name.split(".")[0]
+            assert top not in {"fastapi", "starlette", "uvicorn"}, f"{path.name} imports {name}"
