@@ -31,7 +31,7 @@ from .errors import (
     UsageError,
 )
 from .jwa import DEFAULT_REGISTRY, Registry
-from .jwk import Key
+from .jwk import Key, KeySet
 
 __all__ = ["VerifiedJWS", "allowed_algorithms", "encode_header", "sign", "verify"]
 
@@ -138,8 +138,12 @@ def verify_segments(
     allowed: frozenset[str],
     registry: Registry,
     detached_payload: bytes | None = None,
+    keys: KeySet | None = None,
 ) -> VerifiedJWS:
-    """Verify a compact JWS whose header is already decoded and checked."""
+    """Verify a compact JWS whose header is already decoded and checked.
+
+    ``keys`` overrides the source's keys (what an async key provider has just supplied).
+    """
     algorithm = select_algorithm(header, allowed, registry)
     encoded = header.get("b64", True)
     if detached_payload is not None:
@@ -162,7 +166,7 @@ def verify_segments(
         return VerifiedJWS(header, payload, algorithm.name, None)
     if not signature_segment:
         raise InvalidSignature()
-    for key in source.candidates(header, algorithm.name, "verify"):
+    for key in source.candidates(header, algorithm.name, "verify", keys):
         if algorithm.verifier(key)(signing_input, signature_segment):
             return VerifiedJWS(header, payload, algorithm.name, key)
     raise InvalidSignature()

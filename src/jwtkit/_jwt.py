@@ -40,7 +40,14 @@ from ._jws_compact import (
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._messages import short
-from .errors import InvalidSignature, InvalidType, MalformedToken, UsageError
+from .errors import (
+    InvalidSignature,
+    InvalidType,
+    JWTError,
+    KeyNotFound,
+    MalformedToken,
+    UsageError,
+)
 from .jwa import DEFAULT_REGISTRY, Registry
 from .jwk import Key, KeySet, OctKey
 
@@ -250,6 +257,8 @@ class _HeaderEntry:
     header: dict[str, Any]
     algorithm: str
     checks: tuple[tuple[Key, VerifyFunction], ...]
+    #: The provider's key set the checks were prepared from (``None`` for fixed keys).
+    keyset: KeySet | None
 
 
 class Verifier:
@@ -258,6 +267,8 @@ class Verifier:
     Takes the same arguments as :func:`decode` (``clock`` replaces ``now``: a callable that
     returns the current Unix time, :func:`time.time` by default) and is safe to share between
     threads. ``decode(token)`` returns the claims; ``decode_complete(token)`` also the header.
+    With an async key provider (``jwtkit.remote.AsyncJWKSClient``) use ``await adecode(token)``
+    and ``await adecode_complete(token)``.
     """
 
     __slots__ = (
@@ -314,39 +325,91 @@ class Verifier:
         self._max_size = max_token_size
         self._clock: Clock = time.time if clock is None else clock
         self._cache: dict[str, _HeaderEntry] = {}
-        self._cache_size = header_cache_size if self._source.static_keys is not None else 0
+        self._cache_size = header_cache_size if self._source.cacheable else 0
         self._cache_lock = threading.Lock()
 
     def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
         """Verify ``token`` and validate its claims; return the claims."""
-        # Fast path for a header seen (and verified) before. Anything unusual (bytes input, a
-        # new header, non-ASCII text, any decoding flaw) takes the full path below, which
-        # reports the precise error. A cached header segment is known to be well formed, the
-        # signature check compares canonical encodings, and the payload decoder is strict, so
-        # no separate pass over the token's alphabet is needed here.
-        if type(token) is str and len(token) <= self._max_size:
-            signing_input, _, signature = token.rpartition(".")
-            header_segment, _, payload_segment = signing_input.partition(".")
-            entry = self._cache.get(header_segment)
-            if entry is not None and signing_input.isascii():
-                data = signing_input.encode("ascii")
-                for _, check in entry.checks:
-                    if check(data, signature):
-                        try:
-                            payload = b64url_decode_fast(payload_segment)
-                        except ValueError:
-                            break  # reported precisely by the full path
-                        claims = json_loads_object(payload, "claims")
-                        self._policy.check(
-                            claims, self._clock() if now is None else to_timestamp(now, "now")
-                        )
-                        return claims
-        return self.decode_complete(token, now=now).claims
+        claims = self._decode_cached(token, now, None)
+        if claims is not None:
+            return claims
+        return self._decode_complete(token, now, None).claims
 
     def decode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
         """Verify ``token`` and validate its claims; return header, claims and the key used."""
-        header_segment, payload_segment, signature_segment = _split_jwt(token, self._max_size)
+        return self._decode_complete(token, now, None)
+
+    async def adecode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
+        """:meth:`decode` for async key providers: awaits the provider for its keys."""
+        keys = await self._provider_keys_async(token)
+        claims = self._decode_cached(token, now, keys)
+        if claims is not None:
+            return claims
+        return self._decode_complete(token, now, keys).claims
+
+    async def adecode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
+        """:meth:`decode_complete` for async key providers."""
+        return self._decode_complete(token, now, await self._provider_keys_async(token))
+
+    async def _provider_keys_async(self, token: str | bytes) -> KeySet | None:
+        provider = self._source.async_provider
+        if provider is None:
+            return None
+        header_segment = _split_jwt(token, self._max_size)[0]
         entry = self._cache.get(header_segment)
+        header = entry.header if entry is not None else self._checked_header(header_segment)
+        try:
+            keys = await provider.keyset_for_async(header)
+        except JWTError:
+            raise
+        except Exception as exc:  # a provider's own failure becomes a jwtkit error
+            raise KeyNotFound(f"the key provider failed: {type(exc).__name__}") from exc
+        if not isinstance(keys, KeySet):
+            raise UsageError(f"the key provider must return a KeySet, got {type(keys).__name__}")
+        return keys
+
+    def _entry_for(self, segment: str, keys: KeySet | None) -> _HeaderEntry | None:
+        """The cached entry of a header segment, if its keys are still the current ones."""
+        entry = self._cache.get(segment)
+        if entry is None or entry.keyset is None:
+            return entry
+        current = keys if keys is not None else self._source.provider_keys(entry.header)
+        return entry if current is entry.keyset else None
+
+    def _decode_cached(
+        self, token: str | bytes, now: Now, keys: KeySet | None
+    ) -> dict[str, Any] | None:
+        """The fast path for a header seen (and verified) before; ``None`` to take the full one.
+
+        Anything unusual (bytes input, a new header, non-ASCII text, any decoding flaw) takes
+        the full path, which reports the precise error. A cached header segment is known to be
+        well formed, the signature check compares canonical encodings and the payload decoder
+        is strict, so no separate pass over the token's alphabet is needed here.
+        """
+        if type(token) is not str or len(token) > self._max_size:
+            return None
+        signing_input, _, signature = token.rpartition(".")
+        header_segment, _, payload_segment = signing_input.partition(".")
+        entry = self._entry_for(header_segment, keys)
+        if entry is None or not signing_input.isascii():
+            return None
+        data = signing_input.encode("ascii")
+        for _, check in entry.checks:
+            if check(data, signature):
+                try:
+                    payload = b64url_decode_fast(payload_segment)
+                except ValueError:
+                    return None  # reported precisely by the full path
+                claims = json_loads_object(payload, "claims")
+                self._policy.check(
+                    claims, self._clock() if now is None else to_timestamp(now, "now")
+                )
+                return claims
+        return None
+
+    def _decode_complete(self, token: str | bytes, now: Now, keys: KeySet | None) -> DecodedJWT:
+        header_segment, payload_segment, signature_segment = _split_jwt(token, self._max_size)
+        entry = self._entry_for(header_segment, keys)
         key: Key | None = None
         if entry is not None:
             data = f"{header_segment}.{payload_segment}".encode("ascii")
@@ -360,6 +423,8 @@ class Verifier:
             payload = b64url_decode(payload_segment, "payload")
         else:
             header = self._checked_header(header_segment)
+            if keys is None:
+                keys = self._source.provider_keys(header)
             verified = verify_segments(
                 header_segment,
                 payload_segment,
@@ -368,9 +433,10 @@ class Verifier:
                 self._source,
                 self._allowed,
                 self._registry,
+                keys=keys,
             )
             key, algorithm, payload = verified.key, verified.algorithm, verified.payload
-            self._remember(header_segment, header, algorithm, key)
+            self._remember(header_segment, header, algorithm, key, keys)
         claims = json_loads_object(payload, "claims")
         self._policy.check(claims, _now(now, self._clock))
         return DecodedJWT(
@@ -398,13 +464,18 @@ class Verifier:
         return header
 
     def _remember(
-        self, segment: str, header: dict[str, Any], algorithm: str, key: Key | None
+        self,
+        segment: str,
+        header: dict[str, Any],
+        algorithm: str,
+        key: Key | None,
+        provided: KeySet | None,
     ) -> None:
         """Cache a header that just verified, with the winning key first (never before)."""
         if not self._cache_size or key is None:
             return
-        keys = self._source.static_keys
-        assert keys is not None  # noqa: S101 - the cache is enabled for static keys only
+        keys = provided if provided is not None else self._source.static_keys
+        assert keys is not None  # noqa: S101 - the cache is enabled for fixed or provided keys
         alg = self._registry.signature(algorithm)
         assert alg is not None  # noqa: S101 - the algorithm just verified a signature
         others = [k for k in keys.select(header.get("kid"), algorithm, "verify") if k is not key]
@@ -412,7 +483,7 @@ class Verifier:
         with self._cache_lock:
             if len(self._cache) >= self._cache_size:
                 del self._cache[next(iter(self._cache))]
-            self._cache[segment] = _HeaderEntry(header, algorithm, checks)
+            self._cache[segment] = _HeaderEntry(header, algorithm, checks, provided)
 
 
 def _split_jwt(token: object, max_size: int) -> tuple[str, str, str]:

@@ -17,17 +17,41 @@ Rules (security matrix A2, A3, A4, F3):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from ._messages import short
-from .errors import InvalidKey, KeyNotFound, UsageError
+from .errors import JWTError, KeyNotFound, UsageError
 from .jwk import Key, KeySet, OctKey
 
-__all__ = ["KeyArgument", "KeySource", "coerce_key"]
+__all__ = ["AsyncKeyProvider", "KeyArgument", "KeyProvider", "KeySource", "coerce_key"]
+
+
+@runtime_checkable
+class KeyProvider(Protocol):
+    """Trusted keys that change over time, such as a remote JWK Set (``jwtkit.remote``).
+
+    ``keyset_for(header)`` returns the current keys, and may fetch new ones when the header
+    names a ``kid`` it does not know (the provider bounds how often). It must return the
+    *same* :class:`KeySet` object for as long as the keys are unchanged: a
+    :class:`~jwtkit.Verifier` keeps its per-key work for as long as that identity holds.
+    Its errors should be :class:`~jwtkit.errors.JWTError` subclasses.
+    """
+
+    def keyset_for(self, header: Mapping[str, Any]) -> KeySet: ...
+
+
+@runtime_checkable
+class AsyncKeyProvider(Protocol):
+    """The ``async`` form of :class:`KeyProvider`, used by ``Verifier.adecode``."""
+
+    async def keyset_for_async(self, header: Mapping[str, Any]) -> KeySet: ...
+
 
 KeyResolver = Callable[[Mapping[str, Any]], Key | KeySet]
 #: What callers may pass as ``key``.
-KeyArgument = Key | KeySet | Sequence[Key] | bytes | str | KeyResolver
+KeyArgument = (
+    Key | KeySet | Sequence[Key] | bytes | str | KeyResolver | KeyProvider | AsyncKeyProvider
+)
 
 _ASYMMETRIC_TEXT_PREFIXES = (
     b"-----BEGIN",
@@ -57,26 +81,58 @@ def coerce_key(value: bytes | str | Key) -> Key:
 class KeySource:
     """The caller's trusted keys, normalized once and queried per token."""
 
-    __slots__ = ("_keys", "_resolver")
+    __slots__ = ("_async_provider", "_keys", "_provider", "_resolver")
 
     def __init__(self, key: KeyArgument | None) -> None:
         self._keys: KeySet | None = None
         self._resolver: KeyResolver | None = None
+        self._provider: KeyProvider | None = None
+        self._async_provider: AsyncKeyProvider | None = None
         if key is None:
             self._keys = KeySet(())
         elif isinstance(key, KeySet):
             self._keys = key
         elif isinstance(key, (Key, bytes, str)):
             self._keys = KeySet((coerce_key(key),))
+        elif isinstance(key, (KeyProvider, AsyncKeyProvider)):
+            if isinstance(key, KeyProvider):
+                self._provider = key
+            if isinstance(key, AsyncKeyProvider):
+                self._async_provider = key
         elif isinstance(key, Sequence):
             self._keys = KeySet(coerce_key(k) for k in cast("Sequence[Key]", key))
         elif callable(key):
             self._resolver = key
         else:
             raise UsageError(
-                "key: expected a Key, KeySet, sequence of keys, secret bytes/str, PEM text or "
-                f"a callable(header) -> Key, got {type(key).__name__}"
+                "key: expected a Key, KeySet, sequence of keys, secret bytes/str, PEM text, "
+                f"a JWKS client or a callable(header) -> Key, got {type(key).__name__}"
             )
+
+    @property
+    def async_provider(self) -> AsyncKeyProvider | None:
+        """The async key provider, when ``key`` was one (``Verifier.adecode`` awaits it)."""
+        return self._async_provider
+
+    @property
+    def cacheable(self) -> bool:
+        """``True`` when the keys are fixed or come from a provider (not a callable)."""
+        return self._resolver is None
+
+    def provider_keys(self, header: Mapping[str, Any]) -> KeySet | None:
+        """The provider's current keys for ``header``; ``None`` for fixed keys or a callable."""
+        provider = self._provider
+        if provider is None:
+            if self._async_provider is not None:
+                raise UsageError(
+                    "an async JWKS client needs 'await verifier.adecode(token)' (or a "
+                    "synchronous JWKSClient for verifier.decode)"
+                )
+            return None
+        keys = _call_provider(provider.keyset_for, header)
+        if not isinstance(keys, KeySet):
+            raise UsageError(f"the key provider must return a KeySet, got {type(keys).__name__}")
+        return keys
 
     @property
     def is_empty(self) -> bool:
@@ -97,17 +153,24 @@ class KeySource:
             return None
         return frozenset(a for a in algs if a is not None)
 
-    def candidates(self, header: Mapping[str, Any], alg: str, operation: str) -> tuple[Key, ...]:
-        """Trusted keys for this header's ``kid`` that fit ``alg`` and ``operation``."""
-        keys = self._keys
+    def candidates(
+        self,
+        header: Mapping[str, Any],
+        alg: str,
+        operation: str,
+        keys: KeySet | None = None,
+    ) -> tuple[Key, ...]:
+        """Trusted keys for this header's ``kid`` that fit ``alg`` and ``operation``.
+
+        ``keys`` overrides the source (the keys an async provider has just supplied).
+        """
         if keys is None:
-            assert self._resolver is not None  # noqa: S101 - one of the two is always set
-            try:
-                found = self._resolver(header)
-            except Exception as exc:  # a resolver's own error becomes a jwtkit error
-                if isinstance(exc, InvalidKey):
-                    raise
-                raise KeyNotFound(f"the key resolver failed: {type(exc).__name__}") from exc
+            keys = self._keys
+        if keys is None:
+            keys = self.provider_keys(header)
+        if keys is None:
+            assert self._resolver is not None  # noqa: S101 - one of them is always set
+            found = _call_provider(self._resolver, header, "key resolver")
             if isinstance(found, Key):
                 keys = KeySet((found,))
             elif isinstance(found, KeySet):
@@ -126,3 +189,17 @@ class KeySource:
         for key in keys if kid is None else keys.get(kid):
             key.check_usable(alg, operation)
         raise KeyNotFound(f"no trusted key fits algorithm {short(alg)}")
+
+
+def _call_provider(
+    provider: Callable[[Mapping[str, Any]], Any],
+    header: Mapping[str, Any],
+    what: str = "key provider",
+) -> Any:
+    """Call a key resolver or provider; its own failures become jwtkit errors."""
+    try:
+        return provider(header)
+    except Exception as exc:
+        if isinstance(exc, JWTError):
+            raise
+        raise KeyNotFound(f"the {what} failed: {type(exc).__name__}") from exc
