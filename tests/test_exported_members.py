@@ -6,7 +6,9 @@ import jwtkit
 from jwtkit import errors, jwa, jwk, jws, jwt, testing
 
 TOP_LEVEL = {
-    "AlgorithmNotAllowed", "ClaimError", "DecodeError", "DecodedJWT", "ECKey",
+    "AlgorithmNotAllowed",
+    "AsyncKeyProvider",
+    "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
     "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",

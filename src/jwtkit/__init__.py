@@ -57,12 +57,14 @@ from .errors import (
     UnsupportedCritical,
     UsageError,
 )
+from ._keysource import AsyncKeyProvider, KeyProvider
 from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AlgorithmNotAllowed",
+    "AsyncKeyProvider",
     "ClaimError",
     "DecodeError",
     "DecodedJWT",
@@ -85,6 +87,7 @@ __all__ = [
     "JWTError",
     "Key",
     "KeyNotFound",
+    "KeyProvider",
     "KeySet",
     "MalformedToken",
     "MissingClaim",
