@@ -849,3 +849,17 @@ def test_one_shot_decode_does_not_conflate_equal_numbers_of_other_types() -> Non
     assert jwtkit.decode(token, secret, algorithms=["HS256"], leeway=1) == {"sub": "1"}
     with pytest.raises(jwtkit.UsageError, match="leeway"):
         jwtkit.decode(token, secret, algorithms=["HS256"], leeway=True)
+
+
+def test_a_key_without_kid_verifies_tokens_that_name_a_kid() -> None:
+    signer = jwtkit.Key.generate("ES256", kid="2026-11")
+    token = jwtkit.encode({"sub": "1"}, signer)
+    unnamed = jwtkit.Key.from_pem(signer.public_key().to_pem())
+    assert unnamed.kid is None
+    assert jwtkit.decode(token, unnamed, algorithms=["ES256"]) == {"sub": "1"}
+    named_otherwise = jwtkit.Key.from_pem(signer.public_key().to_pem(), kid="other")
+    with pytest.raises(jwtkit.KeyNotFound, match="kid"):
+        jwtkit.decode(token, named_otherwise, algorithms=["ES256"])
+    # In a set, a key with the token's kid is preferred; kid-less keys are the fallback.
+    both = jwtkit.KeySet([jwtkit.Key.generate("ES256").public_key(), signer.public_key()])
+    assert jwtkit.decode_complete(token, both, algorithms=["ES256"]).key == signer.public_key()

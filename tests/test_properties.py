@@ -692,10 +692,13 @@ def test_signature_failures_show_no_secret_or_token(secret_keys: SecretKeys) -> 
     other_oct = OctKey(b"another-secret-that-is-long-enough-for-hs256!!")
     expectations: list[tuple[Key, Key, str, type[JWTError]]] = [
         (other_oct, oct_key, "HS256", InvalidSignature),
-        (oct_key, other_oct, "HS256", KeyNotFound),  # the token names kid 'hmac-1'
+        # The token names kid 'hmac-1'; a trusted key without a kid is still tried.
+        (oct_key, other_oct, "HS256", InvalidSignature),
+        (oct_key, OctKey(other_oct.secret, kid="other"), "HS256", KeyNotFound),
         (oct_key, OctKey(b"x" * 32 + SECRET[32:], kid="hmac-1"), "HS256", InvalidSignature),
         (Key.generate("ES256"), ec.public_key(), "ES256", InvalidSignature),
-        (ec, Key.generate("ES256").public_key(), "ES256", KeyNotFound),
+        (ec, Key.generate("ES256").public_key(), "ES256", InvalidSignature),
+        (ec, Key.generate("ES256", kid="other").public_key(), "ES256", KeyNotFound),
         (ec, Key.generate("ES256", kid="ec-1").public_key(), "ES256", InvalidSignature),
     ]
     for signer, verifier, alg, expected in expectations:

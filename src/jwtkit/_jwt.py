@@ -328,6 +328,11 @@ class Verifier:
         self._cache_size = header_cache_size if self._source.cacheable else 0
         self._cache_lock = threading.Lock()
 
+    @property
+    def asynchronous(self) -> bool:
+        """``True`` when the keys come from an async provider: call :meth:`adecode`."""
+        return self._source.async_provider is not None
+
     def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
         """Verify ``token`` and validate its claims; return the claims."""
         claims = self._decode_cached(token, now, None)

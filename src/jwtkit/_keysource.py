@@ -183,8 +183,15 @@ class KeySource:
         selected = keys.select(kid, alg, operation)
         if selected:
             return selected
-        if kid is not None and not keys.get(kid):
-            raise KeyNotFound(f"no trusted key has kid {short(kid)}")
+        if kid is not None:
+            # A key given without a kid (a PEM file, a bare secret) is not bound to any kid: it
+            # remains a candidate for tokens that name one, as the kid is only a hint
+            # (RFC 7515 §4.1.4). Keys that do carry a kid must match it exactly.
+            unnamed = tuple(k for k in keys.select(None, alg, operation) if k.kid is None)
+            if unnamed:
+                return unnamed
+            if not keys.get(kid):
+                raise KeyNotFound(f"no trusted key has kid {short(kid)}")
         # Say why the matching keys do not fit, from the first of them (no key material).
         for key in keys if kid is None else keys.get(kid):
             key.check_usable(alg, operation)

@@ -1,0 +1,19 @@
+"""Protecting web APIs with bearer tokens (RFC 6750): one module per framework.
+
+* :mod:`jwtkit.integrations.starlette` — an ``AuthenticationBackend`` for Starlette's
+  ``AuthenticationMiddleware`` and a pure ASGI ``JWTMiddleware`` (extra ``starlette``);
+* :mod:`jwtkit.integrations.fastapi` — ``Depends(require_token(scopes=[...]))`` yielding the
+  verified claims, shown in the OpenAPI document as an HTTP bearer scheme (extra ``fastapi``);
+* :mod:`jwtkit.integrations.flask` — a ``@require_token(scopes=[...])`` decorator and the
+  ``JWTKit`` extension (extra ``flask``).
+
+Each takes a :class:`jwtkit.Verifier` (local keys or a ``jwtkit.remote`` JWKS client) and
+answers like RFC 6750 §3: 401 with ``WWW-Authenticate: Bearer realm=..., error="invalid_token"``
+for a missing or bad token, 403 ``insufficient_scope``, 400 ``invalid_request`` for a malformed
+``Authorization`` header, and 503 ``temporarily_unavailable`` when the issuer's keys cannot be
+had. Importing this package imports no framework: import the module of yours.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

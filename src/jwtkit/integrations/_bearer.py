@@ -1,0 +1,406 @@
+"""Bearer tokens in HTTP requests, framework-free: what every integration shares.
+
+* :func:`parse_authorization` reads ``Authorization: Bearer <token>`` (RFC 6750 §2.1): the scheme
+  is case-insensitive, then one or more spaces and exactly one ``b64token``; anything else under
+  the Bearer scheme is a malformed request. Other schemes mean "no bearer credentials".
+* :func:`token_scopes` reads the granted scopes from ``scope`` (a space-separated string, RFC 8693
+  §4.2, RFC 9068 §2.2.3) or ``scp`` (a string or a list of strings, as some issuers send).
+* :func:`authenticate` / :func:`aauthenticate` verify the token with a :class:`jwtkit.Verifier`
+  (``decode``, or ``adecode`` so that an async JWKS client is awaited) and check the scopes.
+* :class:`BearerError` is every refusal, with its status, ``WWW-Authenticate`` challenge
+  (RFC 6750 §3) and JSON body (``{"error": ..., "error_description": ...}``, RFC 6749 §5.2):
+
+  =====  ========================  =====================================================
+  400    ``invalid_request``       ``Authorization: Bearer`` with a malformed value
+  401    (no error code)           no bearer credentials at all (RFC 6750 §3.1)
+  401    ``invalid_token``         malformed, expired, wrongly signed, wrong ``aud``/``iss``...
+  403    ``insufficient_scope``    valid token without a required scope; ``scope="..."``
+  503    ``temporarily_unavailable``  the issuer's keys cannot be had (JWKS unreachable)
+  =====  ========================  =====================================================
+
+  RFC 6750 has no code for the last case. A key set that cannot be fetched is not the client's
+  fault, and answering 401 would send well-behaved clients to get a new token in a loop, so the
+  answer is 503 (RFC 9110 §15.6.4) without a challenge; the cause is logged on the
+  ``jwtkit.integrations`` logger.
+
+.. warning::
+   Descriptions are fixed phrases chosen from the error's class: never the token, never
+   ``str(exc)``, never a key, a ``kid`` or a claim value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from .._jwt import Verifier
+from ..errors import (
+    AlgorithmNotAllowed,
+    ClaimError,
+    ExpiredToken,
+    InvalidAudience,
+    InvalidIssuer,
+    InvalidKey,
+    InvalidSignature,
+    InvalidType,
+    JWTError,
+    MalformedToken,
+    NotYetValid,
+    UsageError,
+)
+
+__all__ = [
+    "DEFAULT_REALM",
+    "SCOPE_CLAIMS",
+    "BearerError",
+    "aauthenticate",
+    "authenticate",
+    "bearer_token",
+    "check_realm",
+    "check_scope_claims",
+    "check_scopes",
+    "check_verifier",
+    "parse_authorization",
+    "single_header",
+    "token_scopes",
+]
+
+#: The realm named in challenges unless the application picks another (RFC 9110 §11.5).
+DEFAULT_REALM = "api"
+#: Where the granted scopes are read from, first claim present wins.
+SCOPE_CLAIMS: tuple[str, ...] = ("scope", "scp")
+
+_log = logging.getLogger("jwtkit.integrations")
+
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+# RFC 6750 §3: error_description and realm as quoted-strings of printable ASCII without '"'
+# and '\', so that no escaping (and no header injection) is ever needed.
+_QUOTABLE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+_MISSING = "an access token is required: Authorization: Bearer <token>"
+_MALFORMED_HEADER = "malformed Authorization header: expected Bearer <token>"
+_UNAVAILABLE = "the access token cannot be verified right now; try again later"
+
+
+class BearerError(JWTError):
+    """A request refused by a protected resource, with all an HTTP layer needs to answer it.
+
+    ``status`` is the HTTP status, ``error`` the RFC 6750 §3.1 code, ``description`` a fixed
+    phrase safe to show, ``scope`` the scopes a 403 asks for. ``challenge(realm)`` is the
+    ``WWW-Authenticate`` value (``None`` for 503), ``headers(realm)`` and ``body()`` the rest.
+    """
+
+    code: ClassVar[str] = "bearer_error"
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str,
+        *,
+        scope: Sequence[str] = (),
+        credentials: bool = True,
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.scope = tuple(scope)
+        #: ``False`` when the request carried no bearer credentials (no code in the challenge).
+        self.credentials = credentials
+
+    @classmethod
+    def missing(cls) -> BearerError:
+        """401 for a request without bearer credentials: a bare challenge (RFC 6750 §3.1)."""
+        return cls(401, "invalid_request", _MISSING, credentials=False)
+
+    @classmethod
+    def malformed_request(cls, description: str = _MALFORMED_HEADER) -> BearerError:
+        """400 ``invalid_request``: the ``Authorization`` header is not ``Bearer <token>``."""
+        return cls(400, "invalid_request", description)
+
+    @classmethod
+    def invalid_token(cls, description: str) -> BearerError:
+        """401 ``invalid_token`` with a fixed description (RFC 6750 §3.1)."""
+        return cls(401, "invalid_token", description)
+
+    @classmethod
+    def insufficient_scope(cls, scopes: Sequence[str]) -> BearerError:
+        """403 ``insufficient_scope`` naming the scopes the resource needs (RFC 6750 §3.1)."""
+        return cls(
+            403,
+            "insufficient_scope",
+            "the access token does not grant the required scope",
+            scope=scopes,
+        )
+
+    @classmethod
+    def unavailable(cls) -> BearerError:
+        """503 ``temporarily_unavailable``: the issuer's keys cannot be had right now."""
+        return cls(503, "temporarily_unavailable", _UNAVAILABLE)
+
+    def challenge(self, realm: str = DEFAULT_REALM) -> str | None:
+        """The ``WWW-Authenticate`` value (RFC 6750 §3), or ``None`` when none is sent (503)."""
+        if self.status == 503:
+            return None
+        parts = [f'Bearer realm="{_quotable(realm)}"']
+        if self.credentials:
+            parts.append(f'error="{self.error}"')
+            parts.append(f'error_description="{_quotable(self.description)}"')
+        if self.scope:
+            parts.append(f'scope="{_quotable(" ".join(self.scope))}"')
+        return ", ".join(parts)
+
+    def headers(self, realm: str = DEFAULT_REALM) -> dict[str, str]:
+        """The response headers: the challenge, and ``Cache-Control: no-store``."""
+        headers = {"Cache-Control": "no-store"}
+        challenge = self.challenge(realm)
+        if challenge is not None:
+            headers["WWW-Authenticate"] = challenge
+        return headers
+
+    def body(self) -> dict[str, str]:
+        """The JSON body: ``{"error": ..., "error_description": ...}`` (RFC 6749 §5.2)."""
+        return {"error": self.error, "error_description": self.description}
+
+    def __repr__(self) -> str:
+        return f"BearerError({self.status}, {self.error!r}, {self.description!r})"
+
+
+def _quotable(text: str) -> str:
+    """``text`` as the content of a quoted-string: printable ASCII, no ``"`` or ``\\``."""
+    if _QUOTABLE.fullmatch(text):
+        return text
+    return re.sub(r"[^\x20\x21\x23-\x5b\x5d-\x7e]", "?", text)
+
+
+def check_realm(realm: str) -> str:
+    """``realm`` if it can be sent as-is in a challenge (printable ASCII, no quotes)."""
+    if not isinstance(realm, str) or not _QUOTABLE.fullmatch(realm):
+        raise UsageError(
+            "realm: expected printable ASCII without '\"' or '\\' (it is sent in WWW-Authenticate)"
+        )
+    return realm
+
+
+def check_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
+    """The required scopes as a tuple; a string is a space-separated list (RFC 6749 §3.3)."""
+    items = scopes.split(" ") if isinstance(scopes, str) else list(scopes)
+    result: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not _SCOPE_TOKEN.fullmatch(item):
+            raise UsageError(
+                f"scopes: {item!r} is not a scope token (printable ASCII without spaces, "
+                "'\"' or '\\', RFC 6749 §3.3)"
+            )
+        if item not in result:
+            result.append(item)
+    return tuple(result)
+
+
+def check_scope_claims(names: str | Iterable[str]) -> tuple[str, ...]:
+    """The claims scopes are read from; a single name is accepted."""
+    result = (names,) if isinstance(names, str) else tuple(names)
+    if not result or not all(isinstance(name, str) and name for name in result):
+        raise UsageError("scope_claims: expected claim names such as ('scope', 'scp')")
+    return result
+
+
+def check_verifier(verifier: Verifier, where: str, *, sync: bool = False) -> Verifier:
+    """``verifier`` if it is a :class:`jwtkit.Verifier` (and, with ``sync``, has no async keys).
+
+    Synchronous frameworks (Flask) call ``decode``. A verifier built on an async key provider
+    (``jwtkit.remote.AsyncJWKSClient``) needs ``adecode`` to fetch keys: its ``decode`` would
+    work from the cache and then fail once a fetch is due, so it is refused at setup.
+    """
+    if not isinstance(verifier, Verifier):
+        raise UsageError(
+            f"{where}: expected a jwtkit.Verifier, got {type(verifier).__name__} "
+            "(decorators are used with parentheses: @require_token())"
+        )
+    if sync and verifier.asynchronous:
+        raise UsageError(
+            f"{where}: this Verifier gets its keys from an async key provider, which needs "
+            "'await verifier.adecode(...)'; a synchronous framework needs a synchronous one "
+            "such as jwtkit.remote.JWKSClient"
+        )
+    return verifier
+
+
+def single_header(values: Sequence[str]) -> str | None:
+    """The one ``Authorization`` header of a request, ``None`` without one.
+
+    Several ``Authorization`` fields are a malformed request (RFC 6750 §3.1 ``invalid_request``:
+    "uses more than one method").
+    """
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BearerError.malformed_request("more than one Authorization header")
+    return values[0]
+
+
+def parse_authorization(header: str | None) -> str | None:
+    """The bearer token of an ``Authorization`` value; ``None`` when it holds no Bearer scheme.
+
+    RFC 6750 §2.1: ``credentials = "Bearer" 1*SP b64token``, the scheme compared without case
+    (RFC 9110 §11.1). A Bearer value that is empty, has several tokens or characters outside
+    the ``b64token`` alphabet raises a 400 :class:`BearerError`.
+    """
+    if header is None:
+        return None
+    value = header.strip(" \t")
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = rest.lstrip(" ")
+    if not _B64TOKEN.fullmatch(token):
+        raise BearerError.malformed_request()
+    return token
+
+
+def bearer_token(header: str | None) -> str:
+    """The bearer token of an ``Authorization`` value, or a 401/400 :class:`BearerError`."""
+    token = parse_authorization(header)
+    if token is None:
+        raise BearerError.missing()
+    return token
+
+
+def token_scopes(
+    claims: Mapping[str, Any], scope_claims: Sequence[str] = SCOPE_CLAIMS
+) -> tuple[str, ...]:
+    """The scopes a token grants, from the first of ``scope_claims`` it has.
+
+    A string is split on spaces (``scope``, RFC 8693 §4.2); a list must hold strings (``scp``
+    of some issuers). A value of any other shape grants nothing (fail closed).
+    """
+    for name in scope_claims:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, str):
+            items: list[Any] = value.split(" ")
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            items = value
+        else:
+            return ()
+        return tuple(dict.fromkeys(item for item in items if item))
+    return ()
+
+
+def _check_scopes(
+    claims: dict[str, Any], required: Sequence[str], scope_claims: Sequence[str]
+) -> dict[str, Any]:
+    if required:
+        granted = token_scopes(claims, scope_claims)
+        if not all(scope in granted for scope in required):
+            raise BearerError.insufficient_scope(required)
+    return claims
+
+
+# Errors that mean "this token is not acceptable" (the client's problem, 401). Anything else a
+# verifier raises while getting keys (a JWKS client's fetch error) means the issuer's keys are
+# unavailable (503).
+_TOKEN_FAULTS = (MalformedToken, AlgorithmNotAllowed, InvalidKey, InvalidSignature, ClaimError)
+_TOKEN_CODES = frozenset(
+    {
+        "malformed",
+        "token_too_large",
+        "unsupported_critical",
+        "algorithm_not_allowed",
+        "invalid_key",
+        "key_not_found",
+        "invalid_signature",
+        "invalid_claim",
+        "expired",
+        "not_yet_valid",
+        "invalid_issuer",
+        "invalid_audience",
+        "invalid_subject",
+        "missing_claim",
+        "invalid_type",
+    }
+)
+
+# Most specific first: the first match gives the description.
+_DESCRIPTIONS: tuple[tuple[type[JWTError], str], ...] = (
+    (MalformedToken, "the access token is malformed"),
+    (ExpiredToken, "the access token expired"),
+    (NotYetValid, "the access token is not valid yet"),
+    (InvalidAudience, "the access token is not meant for this resource"),
+    (InvalidIssuer, "the access token's issuer is not trusted"),
+    (InvalidType, "the access token has the wrong type"),
+    (ClaimError, "the access token's claims are not valid"),
+)
+
+
+def _is_token_fault(exc: JWTError) -> bool:
+    """``True`` when the token is at fault, ``False`` when its keys could not be had."""
+    cause = exc.__cause__
+    if cause is not None and not isinstance(cause, JWTError):
+        return False  # the core wrapped a key provider's own failure (KeyNotFound from ...)
+    return isinstance(exc, _TOKEN_FAULTS) and exc.code in _TOKEN_CODES
+
+
+def _refusal(exc: JWTError) -> BearerError:
+    """The answer to a verification error; a :class:`~jwtkit.UsageError` is a bug, re-raised."""
+    if isinstance(exc, UsageError):
+        raise exc
+    if not _is_token_fault(exc):
+        cause = exc.__cause__
+        _log.warning(
+            "bearer token not verified: the issuer's keys are unavailable (%s%s)",
+            type(exc).__name__,
+            "" if cause is None else f" caused by {type(cause).__name__}",
+        )
+        return BearerError.unavailable()
+    for kind, description in _DESCRIPTIONS:
+        if isinstance(exc, kind):
+            return BearerError.invalid_token(description)
+    return BearerError.invalid_token("the access token is invalid")
+
+
+def authenticate(
+    verifier: Verifier,
+    header: str | None,
+    required_scopes: Sequence[str] = (),
+    *,
+    scope_claims: Sequence[str] = SCOPE_CLAIMS,
+) -> dict[str, Any]:
+    """The verified claims of the request's bearer token, or a :class:`BearerError`.
+
+    ``header`` is the ``Authorization`` value (``None`` when absent); ``required_scopes`` must
+    all be granted (checked with :func:`check_scopes` beforehand). Uses ``verifier.decode``.
+    """
+    token = bearer_token(header)
+    try:
+        claims = verifier.decode(token)
+    except JWTError as exc:
+        raise _refusal(exc) from exc
+    return _check_scopes(claims, required_scopes, scope_claims)
+
+
+async def aauthenticate(
+    verifier: Verifier,
+    header: str | None,
+    required_scopes: Sequence[str] = (),
+    *,
+    scope_claims: Sequence[str] = SCOPE_CLAIMS,
+) -> dict[str, Any]:
+    """:func:`authenticate` with ``await verifier.adecode``: async key providers are awaited.
+
+    With a synchronous provider ``adecode`` calls it directly, so a JWKS refetch would block
+    the event loop: ASGI applications should use ``jwtkit.remote.AsyncJWKSClient``.
+    """
+    token = bearer_token(header)
+    try:
+        claims = await verifier.adecode(token)
+    except JWTError as exc:
+        raise _refusal(exc) from exc
+    return _check_scopes(claims, required_scopes, scope_claims)

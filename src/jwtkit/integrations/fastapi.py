@@ -1,0 +1,158 @@
+"""Bearer tokens for FastAPI (extra ``fastapi``): a dependency that yields the verified claims.
+
+::
+
+    from fastapi import Depends, FastAPI
+    from jwtkit.integrations.fastapi import configure, require_token
+
+    app = FastAPI()
+    configure(app, verifier)                       # once: the Verifier and the error bodies
+
+    @app.get("/items")
+    async def items(claims: dict = Depends(require_token(scopes=["read"]))):
+        return {"sub": claims["sub"]}
+
+``require_token(verifier=None, *, scopes=(), realm="api")`` verifies ``Authorization: Bearer``
+with ``await verifier.adecode(token)`` (an ``AsyncJWKSClient`` is awaited), checks the scopes
+(from ``scope`` or ``scp``) and returns the claims. Without a ``verifier`` it uses the one
+:func:`configure` stored in ``app.state``. It declares a ``fastapi.security.HTTPBearer``, so the
+OpenAPI document lists an HTTP bearer scheme and ``/docs`` shows the lock.
+
+Refusals (RFC 6750 §3, see :mod:`jwtkit.integrations`) are raised as
+:class:`BearerHTTPException`, an ``HTTPException`` with the right status and
+``WWW-Authenticate`` header. :func:`configure` installs the handler that answers them with the
+RFC 6749 §5.2 body ``{"error": ..., "error_description": ...}``; without it FastAPI's default
+handler answers ``{"detail": "<description>"}`` with the same status and headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Annotated, Any
+
+from .._jwt import Verifier
+from ..errors import UsageError
+from ._bearer import (
+    DEFAULT_REALM,
+    SCOPE_CLAIMS,
+    BearerError,
+    aauthenticate,
+    check_realm,
+    check_scope_claims,
+    check_scopes,
+    check_verifier,
+    single_header,
+)
+from ._extras import MissingExtra
+
+try:
+    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi.responses import JSONResponse, Response
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+except ImportError as exc:  # a test hides fastapi to check the message
+    raise MissingExtra("fastapi") from exc
+
+__all__ = [
+    "STATE_ATTRIBUTE",
+    "BearerError",
+    "BearerHTTPException",
+    "bearer_scheme",
+    "configure",
+    "require_token",
+]
+
+#: The ``app.state`` attribute :func:`configure` stores the Verifier in.
+STATE_ATTRIBUTE = "jwtkit_verifier"
+
+#: The security scheme every ``require_token`` dependency declares (OpenAPI ``HTTPBearer``).
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A JWT access token: `Authorization: Bearer <token>` (RFC 6750).",
+)
+
+ClaimsDependency = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
+
+
+class BearerHTTPException(HTTPException):
+    """A refused request: ``status_code``, ``detail`` (the description), the challenge header.
+
+    ``error`` is the :class:`BearerError` with the RFC 6750 code.
+    """
+
+    def __init__(self, error: BearerError, realm: str = DEFAULT_REALM) -> None:
+        super().__init__(error.status, error.description, error.headers(realm))
+        self.error = error
+
+
+async def _answer(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BearerHTTPException)  # noqa: S101 - registered for this class only
+    return JSONResponse(exc.error.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+def configure(app: FastAPI, verifier: Verifier | None = None) -> None:
+    """Store ``verifier`` for ``require_token()`` and answer refusals with RFC 6749 §5.2 bodies.
+
+    Call it when creating the app: Starlette collects exception handlers when the app starts
+    (at its first request or lifespan event), so the handler must be there before. A verifier
+    that needs ``await`` to build (``await AsyncJWKSClient.from_issuer(...)``) can be set at
+    startup, in the lifespan, with a second ``configure(app, verifier)``. ``verifier`` may be
+    omitted when every ``require_token`` is given its own.
+    """
+    if verifier is not None:
+        setattr(app.state, STATE_ATTRIBUTE, check_verifier(verifier, "configure"))
+    if app.exception_handlers.get(BearerHTTPException) is _answer:
+        return
+    if app.middleware_stack is not None:
+        raise UsageError(
+            "configure(app) must first be called before the app starts (its error handler is "
+            "collected then): call configure(app) when creating the app, and "
+            "configure(app, verifier) at startup"
+        )
+    app.add_exception_handler(BearerHTTPException, _answer)
+
+
+def _configured_verifier(request: Request) -> Verifier:
+    verifier = getattr(request.app.state, STATE_ATTRIBUTE, None)
+    if verifier is None:
+        raise UsageError(
+            "require_token() without a verifier needs "
+            "jwtkit.integrations.fastapi.configure(app, verifier)"
+        )
+    return check_verifier(verifier, "app.state." + STATE_ATTRIBUTE)
+
+
+def require_token(
+    verifier: Verifier | None = None,
+    *,
+    scopes: str | Iterable[str] = (),
+    realm: str = DEFAULT_REALM,
+    scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+) -> ClaimsDependency:
+    """A dependency that returns the verified claims of the request's bearer token.
+
+    ``scopes`` must all be granted (403 ``insufficient_scope`` otherwise); ``realm`` is named
+    in the ``WWW-Authenticate`` challenge; ``scope_claims`` are the claims scopes are read
+    from. Use it as ``Depends(require_token(...))`` in a route's parameters or
+    ``dependencies=[...]``.
+    """
+    fixed = None if verifier is None else check_verifier(verifier, "require_token")
+    required = check_scopes(scopes)
+    check_realm(realm)
+    claim_names = check_scope_claims(scope_claims)
+
+    async def verified_claims(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    ) -> dict[str, Any]:
+        # ``credentials`` is declared for the OpenAPI document; the header is parsed strictly
+        # here (RFC 6750 §2.1), which HTTPBearer does not do.
+        del credentials
+        active = fixed if fixed is not None else _configured_verifier(request)
+        try:
+            header = single_header(request.headers.getlist("authorization"))
+            return await aauthenticate(active, header, required, scope_claims=claim_names)
+        except BearerError as exc:
+            raise BearerHTTPException(exc, realm) from exc
+
+    return verified_claims

@@ -1,0 +1,1 @@
+"""Tests of jwtkit.integrations: real Starlette, FastAPI and Flask apps behind bearer tokens."""
