@@ -27,6 +27,7 @@ from ._jwt import (
     decode_unverified,
     encode,
 )
+from ._keysource import AsyncKeyProvider, KeyProvider
 from .errors import (
     AlgorithmNotAllowed,
     ClaimError,
@@ -57,7 +58,6 @@ from .errors import (
     UnsupportedCritical,
     UsageError,
 )
-from ._keysource import AsyncKeyProvider, KeyProvider
 from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __version__ = "0.1.0.dev0"
