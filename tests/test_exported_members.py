@@ -102,3 +102,34 @@ def test_pyjwt_aliases_catch_the_same_failures() -> None:
     assert jwtkit.ExpiredSignatureError is jwtkit.ExpiredToken
     assert issubclass(jwtkit.InvalidSignatureError, jwtkit.DecodeError)
     assert jwtkit.ImmatureSignatureError is jwtkit.NotYetValid
+
+
+OPTIONAL_MODULES = {
+    "jwtkit.remote": {
+        "AsyncJWKSClient", "DiscoveryError", "JWKSClient", "JWKSError", "JWKSFetchError",
+        "JWKSInvalid", "MissingExtra", "UnsafeURL",
+    },
+    "jwtkit.integrations": set(),
+    "jwtkit.integrations.starlette": {
+        "BearerError", "JWTAuthBackend", "JWTAuthenticationError", "JWTMiddleware", "JWTUser",
+        "error_response",
+    },
+    "jwtkit.integrations.fastapi": {
+        "STATE_ATTRIBUTE", "BearerError", "BearerHTTPException", "bearer_scheme", "configure",
+        "require_token",
+    },
+    "jwtkit.integrations.flask": {
+        "EXTENSION_NAME", "BearerError", "JWTKit", "ViewDecorator", "current_claims",
+        "error_response", "init_app", "require_token",
+    },
+}  # fmt: skip
+
+
+def test_optional_module_exports_are_pinned() -> None:
+    import importlib
+
+    for name, expected in OPTIONAL_MODULES.items():
+        module = importlib.import_module(name)
+        assert set(module.__all__) == expected, name
+        for member in expected:
+            assert hasattr(module, member), f"{name}.{member}"
