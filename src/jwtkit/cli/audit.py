@@ -1,0 +1,656 @@
+"""``jwtkit audit``: lint a token against RFC 8725 (JWT Best Current Practices) and common
+mistakes. Each finding has a severity (high, medium, low, info) and a one-line fix.
+
+The checks (see ``docs/cli.md`` for the list with severities):
+
+* header: ``alg`` ``none`` or unknown (RFC 8725 §2.1, §3.1-3.2), HMAC (shared secrets, §3.5),
+  missing or generic ``typ`` (§3.11), a ``kid`` with path, SQL, shell or URL syntax (§3.10),
+  key-bearing headers ``jku``/``x5u``/``jwk``/``x5c`` (§3.10; CVE-2018-0114), ``crit``;
+  for JWE, ``RSA1_5`` (§3.2) and ``zip`` (§3.6);
+* claims: missing or malformed ``exp``, a lifetime above ``--max-lifetime``, missing ``aud``
+  (§3.9), ``iss`` (§3.8), ``jti`` and ``iat``, expired or future times;
+* sensitive data (the payload is only base64url, readable by anyone who holds the token):
+  secret-like claim names, e-mail addresses, payment card numbers (issuer prefix, length and
+  Luhn check), US Social Security numbers (``ddd-dd-dddd``), UK National Insurance numbers,
+  IBANs (ISO 13616 mod-97 check), private keys, AWS access key IDs and tokens inside tokens;
+* ``--crack``: an HS256/384/512 signature checked against the shipped list of weak secrets
+  (``weak_secrets.txt``) and ``--wordlist`` files, through the core's verification.
+
+Nothing here verifies the token: an audit reads what anyone holding the token can read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from importlib import resources
+from typing import Any
+
+import click
+
+from .._jwt import decode_unverified, normalize_typ
+from ..errors import JWTError
+from ..jwa import SIGNATURE_ALGORITHMS
+from ..jwk import OctKey
+from ..jws import verify as jws_verify
+from . import _time
+from ._errors import CommandFailed
+from ._io import read_input, read_token
+from ._output import Style, emit_json, printable, safe
+from ._time import duration_option, human_duration, numeric_date, relative
+from .decode import jwe_header
+
+__all__ = [
+    "SEVERITIES",
+    "Finding",
+    "audit_claims",
+    "audit_header",
+    "crack",
+    "luhn",
+    "sensitive_values",
+    "weak_secrets",
+]
+
+#: Severities, most severe first.
+SEVERITIES = ("high", "medium", "low", "info")
+_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+_HMAC = ("HS256", "HS384", "HS512")
+_DEFAULT_MAX_LIFETIME = 86400.0
+_KID_MAX = 128
+
+_TRAVERSAL = re.compile(r"\.\.[/\\]|[/\\]\.\.|^[/\\]|^[A-Za-z]:[/\\]|%2e%2e|%2f|%5c", re.I)
+_SQL = re.compile(
+    r"'|\"|;|--|/\*|\b(?:union|select|insert|update|delete|drop|sleep|or|and)\b\s", re.I
+)
+_SHELL = re.compile(r"[`|&<>$]|\$\(")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?://|[A-Za-z0-9])")
+
+_SECRET_NAMES = re.compile(
+    r"password|passwd|passphrase|secret|privatekey|apikey|accesskey|credential|creditcard|"
+    r"cardnumber|cvv|cvc|(?:^|access|refresh|id|session|auth|csrf|bearer|api)token$|^pwd$|"
+    r"^pin$|^ssn$"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+_NINO = re.compile(
+    r"(?<![A-Za-z0-9])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
+)
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
+_NESTED_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+# Payment card issuer prefixes (IIN ranges) and lengths: Visa, Mastercard, American Express,
+# Discover, JCB, Diners Club, UnionPay.
+_CARD_BRANDS = (
+    (re.compile(r"4"), (13, 16, 19)),
+    (re.compile(r"5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)"), (16,)),
+    (re.compile(r"3[47]"), (15,)),
+    (re.compile(r"6011|65|64[4-9]"), (16, 17, 18, 19)),
+    (re.compile(r"35(?:2[89]|[3-8]\d)"), (16, 17, 18, 19)),
+    (re.compile(r"3(?:0[0-5]|[68])"), (14, 15, 16, 17, 18, 19)),
+    (re.compile(r"62"), (16, 17, 18, 19)),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: a stable ``id``, a severity, where it is, what it is and how to fix it."""
+
+    id: str
+    severity: str
+    location: str
+    message: str
+    fix: str
+
+
+# -- header ----------------------------------------------------------------------------------
+
+
+def _kid_problems(kid: str) -> list[str]:
+    problems = []
+    if _TRAVERSAL.search(kid):
+        problems.append("path syntax")
+    if _URL.match(kid):
+        problems.append("a URL")
+    if _SQL.search(kid):
+        problems.append("SQL metacharacters")
+    if _SHELL.search(kid):
+        problems.append("shell metacharacters")
+    if not kid.isprintable():
+        problems.append("control characters")
+    if len(kid) > _KID_MAX:
+        problems.append(f"{len(kid)} characters")
+    return problems
+
+
+def _alg_findings(alg: Any, jwe: bool) -> Iterator[Finding]:
+    where = "header.alg"
+    if alg is None:
+        yield Finding(
+            "alg-missing",
+            "high",
+            where,
+            "the header has no alg",
+            "every JOSE header names its algorithm (RFC 7515 §4.1.1); re-issue the token",
+        )
+        return
+    if not isinstance(alg, str):
+        yield Finding(
+            "alg-invalid",
+            "high",
+            where,
+            f"alg is not a string: {safe(alg)}",
+            "re-issue the token with a registered algorithm name",
+        )
+        return
+    if alg.lower() == "none":
+        variant = "" if alg == "none" else f" ({safe(alg)}, a case variant used to dodge filters)"
+        yield Finding(
+            "alg-none",
+            "high",
+            where,
+            f"alg is none{variant}: the token is unsigned and anyone can forge it",
+            "sign every token and never accept 'none' (RFC 8725 §2.1, §3.1)",
+        )
+    elif jwe:
+        if alg == "RSA1_5":
+            yield Finding(
+                "alg-rsa1_5",
+                "medium",
+                where,
+                "RSA1_5 key encryption is open to padding-oracle attacks",
+                "use RSA-OAEP-256 or ECDH-ES (RFC 8725 §3.2)",
+            )
+    elif alg not in SIGNATURE_ALGORITHMS:
+        yield Finding(
+            "alg-unknown",
+            "medium",
+            where,
+            f"alg {safe(alg)} is not a registered signature algorithm",
+            "use a registered algorithm such as ES256, EdDSA or PS256 (RFC 8725 §3.2)",
+        )
+    elif alg in _HMAC:
+        yield Finding(
+            "alg-hmac",
+            "low",
+            where,
+            f"{alg} uses a shared secret: every verifier can also mint tokens, and a weak "
+            "secret can be guessed offline",
+            "use ES256 or EdDSA when others verify; else a random secret of at least 32 "
+            "bytes (jwtkit keygen --alg HS256; check with audit --crack; RFC 8725 §3.5)",
+        )
+
+
+def audit_header(header: Mapping[str, Any], *, jwe: bool = False) -> list[Finding]:
+    """Findings about a protected header (JWS or, with ``jwe=True``, JWE)."""
+    found = list(_alg_findings(header.get("alg"), jwe))
+    typ = header.get("typ")
+    if typ is None:
+        if not jwe:
+            found.append(
+                Finding(
+                    "typ-missing",
+                    "low",
+                    "header.typ",
+                    "no typ: nothing tells this kind of token from another",
+                    "set an explicit type such as at+jwt (RFC 8725 §3.11, RFC 9068 §2.1)",
+                )
+            )
+    elif isinstance(typ, str) and normalize_typ(typ) == "jwt":
+        found.append(
+            Finding(
+                "typ-generic",
+                "info",
+                "header.typ",
+                "typ 'JWT' says it is a JWT, not which kind (access token, ID token, ...)",
+                "use an explicit type such as at+jwt (RFC 8725 §3.11)",
+            )
+        )
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        found.append(
+            Finding(
+                "kid-invalid",
+                "medium",
+                "header.kid",
+                f"kid is not a string: {safe(kid)}",
+                "use a string kid (RFC 7515 §4.1.4)",
+            )
+        )
+    elif isinstance(kid, str):
+        problems = _kid_problems(kid)
+        if problems:
+            found.append(
+                Finding(
+                    "kid-suspicious",
+                    "high",
+                    "header.kid",
+                    f"kid contains {', '.join(problems)}: {safe(kid[:60])}; a sign of an "
+                    "injection attempt against verifiers that build paths or queries from it",
+                    "treat kid as an opaque name looked up among trusted keys (RFC 8725 §3.10)",
+                )
+            )
+    for name in ("jku", "x5u"):
+        if name in header:
+            found.append(
+                Finding(
+                    f"header-{name}",
+                    "high",
+                    f"header.{name}",
+                    f"{name} names a URL to fetch the key from: a verifier that follows it lets "
+                    "the token pick its own key (forgery, SSRF)",
+                    "never fetch keys a token names; configure the key set on the verifier "
+                    "(RFC 8725 §3.10)",
+                )
+            )
+    if "jwk" in header:
+        found.append(
+            Finding(
+                "header-jwk",
+                "high",
+                "header.jwk",
+                "the header embeds a public key: a verifier that uses it accepts any "
+                "self-signed token (CVE-2018-0114)",
+                "verify only with keys the verifier already trusts (RFC 8725 §3.10)",
+            )
+        )
+    if "x5c" in header:
+        found.append(
+            Finding(
+                "header-x5c",
+                "medium",
+                "header.x5c",
+                "the header carries a certificate chain; its key is trustworthy only after "
+                "path validation to a trust anchor",
+                "verify with configured keys, or validate the chain (RFC 5280) first",
+            )
+        )
+    if "crit" in header:
+        found.append(
+            Finding(
+                "header-crit",
+                "info",
+                "header.crit",
+                f"crit lists extensions every verifier must understand: {safe(header['crit'])}",
+                "make sure each verifier processes them, or drop them (RFC 7515 §4.1.11)",
+            )
+        )
+    if jwe and "zip" in header:
+        found.append(
+            Finding(
+                "header-zip",
+                "low",
+                "header.zip",
+                "compression before encryption can leak the plaintext through its length",
+                "do not compress attacker-influenced content (RFC 8725 §3.6)",
+            )
+        )
+    return found
+
+
+# -- claims ----------------------------------------------------------------------------------
+
+
+def _time_findings(claims: Mapping[str, Any], now: float, max_lifetime: float) -> list[Finding]:
+    found = []
+    exp = numeric_date(claims.get("exp"))
+    iat = numeric_date(claims.get("iat"))
+    nbf = numeric_date(claims.get("nbf"))
+    if "exp" not in claims:
+        found.append(
+            Finding(
+                "exp-missing",
+                "high",
+                "claims.exp",
+                "no exp: the token never expires, so a leaked copy works forever",
+                "set a short expiry, e.g. jwtkit encode --exp 15m (RFC 7519 §4.1.4)",
+            )
+        )
+    for name, value in (("exp", exp), ("iat", iat), ("nbf", nbf)):
+        if name in claims and value is None:
+            found.append(
+                Finding(
+                    f"{name}-invalid",
+                    "high",
+                    f"claims.{name}",
+                    f"{name} is not a NumericDate: {safe(claims[name])}; some verifiers ignore it",
+                    "use seconds since 1970 as a JSON number (RFC 7519 §2)",
+                )
+            )
+    if exp is not None:
+        start = iat if iat is not None else nbf if nbf is not None else now
+        lifetime = exp - start
+        if lifetime > max_lifetime:
+            basis = "exp - iat" if iat is not None else "exp - nbf" if nbf is not None else "left"
+            found.append(
+                Finding(
+                    "lifetime-long",
+                    "medium",
+                    "claims.exp",
+                    f"lifetime {human_duration(lifetime)} ({basis}) is longer than "
+                    f"{human_duration(max_lifetime)}",
+                    "issue short-lived tokens and refresh them (--max-lifetime sets this limit)",
+                )
+            )
+        if exp <= now:
+            found.append(
+                Finding(
+                    "expired",
+                    "info",
+                    "claims.exp",
+                    f"expired {relative(exp, now)}",
+                    "issue a new token",
+                )
+            )
+    if iat is not None and iat > now:
+        found.append(
+            Finding(
+                "iat-future",
+                "low",
+                "claims.iat",
+                f"issued in the future ({relative(iat, now)}): clock skew or a forged token",
+                "sync the issuer's clock (NTP); verifiers reject such tokens",
+            )
+        )
+    if nbf is not None and nbf > now:
+        message = f"not valid yet (valid {relative(nbf, now)})"
+        found.append(Finding("nbf-future", "info", "claims.nbf", message, "wait for it"))
+    if "iat" not in claims:
+        found.append(
+            Finding(
+                "iat-missing",
+                "info",
+                "claims.iat",
+                "no iat: verifiers cannot bound the token's age",
+                "set iat when issuing (RFC 7519 §4.1.6)",
+            )
+        )
+    return found
+
+
+def _missing_findings(claims: Mapping[str, Any]) -> Iterator[Finding]:
+    if "aud" not in claims:
+        yield Finding(
+            "aud-missing",
+            "medium",
+            "claims.aud",
+            "no aud: any service that trusts the issuer accepts this token",
+            "name the intended recipient and have verifiers check it (RFC 8725 §3.9)",
+        )
+    if "iss" not in claims:
+        yield Finding(
+            "iss-missing",
+            "medium",
+            "claims.iss",
+            "no iss: verifiers cannot tell which issuer (and which keys) it belongs to",
+            "set iss and have verifiers check it (RFC 8725 §3.8)",
+        )
+    if "jti" not in claims:
+        yield Finding(
+            "jti-missing",
+            "low",
+            "claims.jti",
+            "no jti: the token cannot be revoked by ID nor its replay detected",
+            "give each token a unique jti (RFC 7519 §4.1.7)",
+        )
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn (mod 10) check of a string of digits (ISO/IEC 7812-1 Annex B)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _card_number(text: str) -> bool:
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"[ -]", "", match.group())
+        for prefix, lengths in _CARD_BRANDS:
+            if prefix.match(digits) and len(digits) in lengths and luhn(digits):
+                return True
+    return False
+
+
+def _iban(text: str) -> bool:
+    for match in _IBAN.finditer(text):
+        compact = match.group().replace(" ", "")
+        if not 15 <= len(compact) <= 34:
+            continue
+        rearranged = compact[4:] + compact[:4]
+        if int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1:
+            return True
+    return False
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str | None, Any]]:
+    """(path, member name or None, value) for every value in a JSON structure."""
+    if isinstance(value, dict):
+        for name, child in value.items():
+            child_path = f"{path}.{name}"
+            yield child_path, name, child
+            yield from _walk(child, child_path)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            child_path = f"{path}[{index}]"
+            yield child_path, None, child
+            yield from _walk(child, child_path)
+
+
+_VALUE_CHECKS: Sequence[tuple[str, str, str, Any]] = (
+    ("private-key", "high", "a private key", _PRIVATE_KEY.search),
+    ("aws-key-id", "high", "an AWS access key ID", _AWS_KEY_ID.search),
+    ("card-number", "high", "a payment card number (passes the Luhn check)", _card_number),
+    ("national-id", "high", "a US Social Security number (ddd-dd-dddd)", _SSN.search),
+    ("national-id", "high", "a UK National Insurance number", _NINO.search),
+    ("iban", "high", "a bank account number (IBAN, passes mod-97)", _iban),
+    ("embedded-token", "medium", "another token (a bearer credential)", _NESTED_JWT.search),
+    ("email", "medium", "an e-mail address (personal data)", _EMAIL.search),
+)
+_NOT_SECRET = "anyone holding the token can read the payload: it is encoded, not encrypted"
+_FIX_SENSITIVE = (
+    "keep it out of the token: store it server-side and put an opaque reference (or encrypt "
+    "the token, JWE)"
+)
+
+
+def sensitive_values(claims: Mapping[str, Any]) -> list[Finding]:
+    """Claims that look sensitive by name (``password``, ``api_key``, ...) or by value."""
+    found = []
+    for path, name, value in _walk(dict(claims), "claims"):
+        shown = printable(path)
+        if name is not None and _SECRET_NAMES.search(re.sub(r"[^a-z0-9]", "", name.lower())):
+            found.append(
+                Finding(
+                    "sensitive-name",
+                    "high",
+                    shown,
+                    f"claim {safe(name)} looks like a secret; {_NOT_SECRET}",
+                    _FIX_SENSITIVE,
+                )
+            )
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            continue
+        text = str(value)
+        for finding_id, severity, what, check in _VALUE_CHECKS:
+            if check(text):
+                found.append(
+                    Finding(
+                        finding_id,
+                        severity,
+                        shown,
+                        f"looks like {what}; {_NOT_SECRET}",
+                        _FIX_SENSITIVE,
+                    )
+                )
+    return found
+
+
+def audit_claims(
+    claims: Mapping[str, Any], *, now: float, max_lifetime: float = _DEFAULT_MAX_LIFETIME
+) -> list[Finding]:
+    """Findings about a claims set at time ``now``."""
+    return [
+        *_time_findings(claims, now, max_lifetime),
+        *_missing_findings(claims),
+        *sensitive_values(claims),
+    ]
+
+
+# -- cracking --------------------------------------------------------------------------------
+
+
+def weak_secrets() -> list[bytes]:
+    """The shipped list of weak secrets (``weak_secrets.txt``; ``#`` starts a comment line)."""
+    text = resources.files(__package__).joinpath("weak_secrets.txt").read_text("utf-8")
+    return _lines(text.encode("utf-8"))
+
+
+def _lines(data: bytes) -> list[bytes]:
+    lines = (line.rstrip(b"\r") for line in data.split(b"\n"))
+    return [line for line in lines if line and not line.startswith(b"#")]
+
+
+def crack(token: str, algorithm: str, candidates: Iterable[bytes]) -> bytes | None:
+    """The first candidate secret whose HMAC verifies ``token`` (via :func:`jwtkit.jws.verify`,
+    which compares in constant time), or ``None``."""
+    for secret in candidates:
+        try:
+            jws_verify(token, OctKey(secret, allow_weak=True), algorithms=[algorithm])
+        except JWTError:
+            continue
+        return secret
+    return None
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: _RANK[f.severity])
+
+
+def _show(findings: list[Finding], label: str, counts: dict[str, int]) -> None:
+    style = Style()
+    summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    head = f"audit of {label}: " + (
+        f"{len(findings)} findings ({summary})" if findings else "no findings"
+    )
+    lines = [style("UNVERIFIED", "warn") + "  " + head]
+    for finding in findings:
+        lines += [
+            "",
+            f"  {style(finding.severity.upper().ljust(6), finding.severity)}  "
+            f"{style(finding.id, 'name')}  {finding.location}",
+            f"          {finding.message}",
+            f"          {style('fix:', 'title')} {finding.fix}",
+        ]
+    click.echo("\n".join(lines))
+
+
+@click.command("audit")
+@click.argument("token", required=False)
+@click.option(
+    "--max-lifetime",
+    callback=duration_option,
+    metavar="DURATION",
+    default="1d",
+    show_default=True,
+    help="Longest acceptable lifetime (exp - iat).",
+)
+@click.option(
+    "--crack", "try_crack", is_flag=True, help="Try the built-in weak secrets on HS256/384/512."
+)
+@click.option(
+    "--wordlist",
+    multiple=True,
+    metavar="FILE",
+    help="More secrets to try, one per line (repeatable; implies --crack).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES[:3]),
+    help="Exit with status 1 when a finding of this severity or above exists (for CI).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see docs/cli.md).")
+def audit_command(
+    token: str | None,
+    max_lifetime: float,
+    try_crack: bool,
+    wordlist: tuple[str, ...],
+    fail_on: str | None,
+    as_json: bool,
+) -> None:
+    """Lint a token against RFC 8725 and common mistakes, without verifying it.
+
+    Each finding has a severity (high, medium, low, info) and a one-line fix. --crack tries
+    a built-in list of weak secrets on HS256/384/512 tokens (offline; nothing is sent).
+
+    \b
+    Examples:
+      jwtkit audit "$TOKEN"
+      jwtkit audit --crack --fail-on medium token.txt
+      jwtkit audit --max-lifetime 1h --json - < token.txt
+    """
+    text = read_token(token)
+    now = _time.current_time()
+    extra = [line for path in wordlist for line in _lines(read_input(path, "--wordlist"))]
+    try:
+        if text.count(".") == 4:
+            header, claims, jwe = jwe_header(text), None, True
+        else:
+            decoded = decode_unverified(text)
+            header, claims, jwe = decoded.header, decoded.claims, False
+    except JWTError as exc:
+        raise CommandFailed(exc.message) from None
+    findings = audit_header(header, jwe=jwe)
+    if claims is not None:
+        findings += audit_claims(claims, now=now, max_lifetime=max_lifetime)
+    alg = header.get("alg")
+    if (try_crack or wordlist) and alg in _HMAC:
+        cracked = _crack(text, str(alg), [*extra, *weak_secrets()])
+        if cracked is not None:
+            findings.append(cracked)
+    findings = _sorted(findings)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    failed = fail_on is not None and any(_RANK[f.severity] <= _RANK[fail_on] for f in findings)
+    if as_json:
+        emit_json(
+            {
+                "verified": False,
+                "format": "JWE" if jwe else "JWS",
+                "algorithm": alg,
+                "findings": [asdict(f) for f in findings],
+                "counts": counts,
+                "fail_on": fail_on,
+                "failed": failed,
+            }
+        )
+    else:
+        label = f"a {'JWE' if jwe else 'JWS'} token" + (
+            f" ({printable(alg)})" if isinstance(alg, str) else ""
+        )
+        _show(findings, label, counts)
+    if failed:
+        worst = findings[0].severity
+        raise CommandFailed(f"audit: findings at or above {fail_on} (worst: {worst})")
+
+
+def _crack(token: str, algorithm: str, candidates: list[bytes]) -> Finding | None:
+    secret = crack(token, algorithm, candidates)
+    if secret is None:
+        return None
+    shown = safe(secret.decode("utf-8", "replace"))
+    return Finding(
+        "weak-secret",
+        "high",
+        "signature",
+        f"the {algorithm} secret is {shown}, a well-known weak secret: anyone can forge tokens",
+        "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) now",
+    )

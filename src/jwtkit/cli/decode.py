@@ -1,0 +1,94 @@
+"""``jwtkit decode``: show a token's header, claims and signature **without verifying** it.
+
+The output always says UNVERIFIED (``"verified": false`` in JSON): nothing in an unverified
+token can be trusted (RFC 8725 §3.1). NumericDates (RFC 7519 §2) are shown as ISO 8601 times
+with a relative time, and registered names are explained in a word. For an encrypted token
+(JWE, five segments, RFC 7516 §7.1) only the protected header is readable without the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .._codec import b64url_decode, check_compact, json_loads_object
+from .._jwt import decode_unverified
+from ..errors import JWTError
+from . import _time
+from ._errors import CommandFailed
+from ._io import read_token
+from ._output import Style, emit_json, printable, safe, times_json, token_sections
+
+__all__ = ["JWE_NOTE", "decode_command", "jwe_header"]
+
+#: What ``decode`` says about an encrypted token.
+JWE_NOTE = "encrypted token (JWE): shows the protected header only"
+_UNVERIFIED = "the signature was not checked: anyone could have written this (use 'jwtkit verify')"
+
+
+def jwe_header(token: str) -> dict[str, Any]:
+    """The protected header of a JWE in compact form (RFC 7516 §7.1), unverified."""
+    parts = check_compact(token, 5)
+    return json_loads_object(b64url_decode(parts[0], "header"), "header")
+
+
+def _algorithm(header: dict[str, Any]) -> str:
+    alg = header.get("alg")
+    return printable(alg) if isinstance(alg, str) else safe(alg)
+
+
+@click.command("decode")
+@click.argument("token", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see docs/cli.md).")
+def decode_command(token: str | None, as_json: bool) -> None:
+    """Show a token's header, claims and signature WITHOUT verifying it.
+
+    TOKEN is the token, a file holding it, or '-' for standard input (read by default when
+    input is piped). A leading 'Bearer ' is ignored. Times are shown in UTC with a relative
+    time; registered claims are explained in a word. Nothing is sent anywhere.
+
+    \b
+    Examples:
+      jwtkit decode eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2ln...
+      pbpaste | jwtkit decode
+      jwtkit decode token.txt --json | jq .claims
+    """
+    text = read_token(token)
+    now = _time.current_time()
+    try:
+        if text.count(".") == 4:
+            header: dict[str, Any] = jwe_header(text)
+            claims: dict[str, Any] | None = None
+            signature: dict[str, Any] | None = None
+        else:
+            decoded = decode_unverified(text)
+            header, claims = decoded.header, decoded.claims
+            signature = {"algorithm": header.get("alg"), "length": len(decoded.signature)}
+    except JWTError as exc:
+        raise CommandFailed(exc.message) from None
+    if as_json:
+        emit_json(
+            {
+                "verified": False,
+                "format": "JWS" if claims is not None else "JWE",
+                "header": header,
+                "claims": claims,
+                "signature": signature,
+                "times": {} if claims is None else times_json(claims, now),
+                "note": None if claims is not None else JWE_NOTE,
+            }
+        )
+        return
+    style = Style()
+    lines = [style("UNVERIFIED", "warn") + "  " + _UNVERIFIED]
+    if signature is None:
+        lines.append(JWE_NOTE)
+    lines += ["", *token_sections(header, claims, now, style)]
+    if signature is not None:
+        if signature["length"]:
+            described = f"{_algorithm(header)}, {signature['length']} bytes"
+        else:
+            described = style("none: no signature (an unsecured token)", "bad")
+        lines += ["", style("Signature", "title"), "  " + described]
+    click.echo("\n".join(lines))

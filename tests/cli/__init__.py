@@ -1,0 +1,1 @@
+"""Tests of the ``jwtkit`` token commands (``jwtkit.cli``)."""
