@@ -22,11 +22,16 @@ LAYERS: dict[str, int] = {
     "_keys": 1,
     "jwk": 1,
     "_jwa_signing": 2,
+    "_jwa_content": 2,
+    "_jwa_keymgmt": 2,
     "jwa": 2,
     "_header": 3,
     "_keysource": 3,
     "_jws_compact": 3,
+    "_jws_json": 3,
     "jws": 3,
+    "_jwe": 3,
+    "jwe": 3,
     "_claims": 4,
     "_jwt": 4,
     "jwt": 4,
@@ -127,3 +132,24 @@ def test_server_storage_does_not_import_the_web_framework() -> None:
         for name, _ in _imports(path):
             top = name.split(".")[0]
             assert top not in {"fastapi", "starlette", "uvicorn"}, f"{path.name} imports {name}"
+
+
+# Optional layers: what each may import from jwtkit (ARCHITECTURE: imports only point down).
+OPTIONAL_LAYERS: dict[str, set[str]] = {
+    "remote": {"server", "cli", "integrations"},
+    "integrations": {"server", "cli"},
+    "cli": {"server"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(OPTIONAL_LAYERS))
+def test_optional_layers_do_not_import_layers_above_them(layer: str) -> None:
+    forbidden = OPTIONAL_LAYERS[layer]
+    package = SRC / layer
+    if not package.exists():
+        pytest.fail(f"the {layer} package is missing")
+    for path in sorted(package.rglob("*.py")):
+        for name, _ in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "jwtkit" and len(parts) > 1:
+                assert parts[1] not in forbidden, f"{path.relative_to(SRC)} imports {name}"
