@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwk, jws, jwt, testing
+from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
     "AsyncKeyProvider",
-    "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "ECKey",
+    "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
     "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
@@ -16,7 +16,7 @@ TOP_LEVEL = {
     "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
     "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
     "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
-    "encode", "errors", "jwa", "jwk", "jws", "jwt", "testing",
+    "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
 }  # fmt: skip
 
 MODULES = {
@@ -24,15 +24,40 @@ MODULES = {
     "jwa": (
         jwa,
         {
+            "Algorithm",
+            "CONTENT_ENCRYPTION_ALGORITHMS",
+            "ContentEncryptionAlgorithm",
             "DEFAULT_REGISTRY",
-            "NONE",
-            "SIGNATURE_ALGORITHMS",
             "InsecureAlgorithmWarning",
+            "KEY_MANAGEMENT_ALGORITHMS",
+            "KeyManagementAlgorithm",
+            "NONE",
+            "PBES2_HS256_A128KW",
+            "PBES2_HS384_A192KW",
+            "PBES2_HS512_A256KW",
+            "RSA1_5",
             "Registry",
+            "SIGNATURE_ALGORITHMS",
             "SignatureAlgorithm",
         },
     ),
-    "jws": (jws, {"VerifiedJWS", "sign", "verify"}),
+    "jwe": (
+        jwe,
+        {
+            "DEFAULT_MAX_DECOMPRESSED_SIZE",
+            "DEFAULT_MAX_PBES2_COUNT",
+            "DecryptedJWE",
+            "Recipient",
+            "decrypt",
+            "decrypt_json",
+            "encrypt",
+            "encrypt_json",
+        },
+    ),
+    "jws": (
+        jws,
+        {"Signer", "VerifiedJWS", "sign", "sign_json", "verify", "verify_json", "verify_json_all"},
+    ),
     "jwt": (
         jwt,
         {
@@ -58,6 +83,7 @@ ERROR_CODES = {
     "InvalidKey": "invalid_key",
     "KeyNotFound": "key_not_found",
     "InvalidSignature": "invalid_signature",
+    "DecryptionError": "decryption_failed",
     "ClaimError": "invalid_claim",
     "ExpiredToken": "expired",
     "NotYetValid": "not_yet_valid",

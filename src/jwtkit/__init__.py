@@ -12,13 +12,14 @@
     claims = verifier.decode(token)
 
 Modules: :mod:`jwtkit.jwk` (keys), :mod:`jwtkit.jwa` (algorithms), :mod:`jwtkit.jws`
-(signatures), :mod:`jwtkit.jwt` (tokens), :mod:`jwtkit.errors` (every error, one root),
+(signatures), :mod:`jwtkit.jwe` (encryption), :mod:`jwtkit.jwt` (tokens), :mod:`jwtkit.errors`
+(every error, one root),
 :mod:`jwtkit.testing` (a frozen clock for tests).
 """
 
 from __future__ import annotations
 
-from . import errors, jwa, jwk, jws, jwt, testing
+from . import errors, jwa, jwe, jwk, jws, jwt, testing
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -32,6 +33,7 @@ from .errors import (
     AlgorithmNotAllowed,
     ClaimError,
     DecodeError,
+    DecryptionError,
     ExpiredSignatureError,
     ExpiredToken,
     ImmatureSignatureError,
@@ -68,6 +70,7 @@ __all__ = [
     "ClaimError",
     "DecodeError",
     "DecodedJWT",
+    "DecryptionError",
     "ECKey",
     "ExpiredSignatureError",
     "ExpiredToken",
@@ -108,6 +111,7 @@ __all__ = [
     "encode",
     "errors",
     "jwa",
+    "jwe",
     "jwk",
     "jws",
     "jwt",

@@ -11,6 +11,7 @@ The hierarchy::
     ├── InvalidKey              "invalid_key"           unusable key, or key/algorithm mismatch
     │   └── KeyNotFound         "key_not_found"         no trusted key fits the kid and alg
     ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
+    ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
     └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
         ├── ExpiredToken        "expired"
         ├── NotYetValid         "not_yet_valid"         ``nbf`` or ``iat`` in the future
@@ -37,6 +38,7 @@ __all__ = [
     "AlgorithmNotAllowed",
     "ClaimError",
     "DecodeError",
+    "DecryptionError",
     "ExpiredSignatureError",
     "ExpiredToken",
     "ImmatureSignatureError",
@@ -126,6 +128,21 @@ class InvalidSignature(JWTError):
     code = "invalid_signature"
 
     def __init__(self, message: str = "signature verification failed") -> None:
+        super().__init__(message)
+
+
+class DecryptionError(JWTError):
+    """A JWE does not decrypt. Deliberately says nothing more (security matrix C2, C3).
+
+    Every failure after the key is chosen (wrong key, a CEK that does not unwrap, a CEK of the
+    wrong length, a bad authentication tag, bad padding, an RSA1_5 failure) raises this one
+    error with this one message, so that no failure can be told apart from another
+    (RFC 7516 §11.5, RFC 7518 §4.2 and §5.2.2.2).
+    """
+
+    code = "decryption_failed"
+
+    def __init__(self, message: str = "decryption failed") -> None:
         super().__init__(message)
 
 
