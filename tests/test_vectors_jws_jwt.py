@@ -7,8 +7,9 @@
 * ``rfc7520/``: the JOSE Cookbook JWS files with a compact output (RFC 7520 §4.1-4.5, the
   Ed25519 example and the RFC 7797 compact example).
 
-JSON serializations and JWE-based JWTs belong to later features; they are listed by name in
-``test_*_deferred_*`` tests so that no case is dropped silently.
+The JSON serializations (RFC 7515 A.6, A.7, RFC 7797 4.2-json and the cookbook's JSON-only
+files) are replayed by ``test_jws_json_vectors.py``; JWE-based JWTs belong to a later feature.
+Both are listed by name here, so that no case is dropped silently.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from jwtkit._codec import b64url_decode, b64url_encode, json_dumps
 from jwtkit.errors import AlgorithmNotAllowed, ExpiredToken, JWTError
 from jwtkit.jwa import DEFAULT_REGISTRY
 from jwtkit.jwk import Key
+from test_jws_json_vectors import COOKBOOK_JSON_FILES, RFC_JSON_CASES
 from vectors import VECTORS_DIR, load_cookbook, load_rfc_cases
 
 RFC_DIR = VECTORS_DIR / "rfc"
@@ -32,8 +34,8 @@ COOKBOOK_DIR = VECTORS_DIR / "rfc7520"
 
 Case = dict[str, Any]
 
-# Cases that belong to the JSON-serialization feature (RFC 7515 §7.2), by file and id.
-DEFERRED_JSON_JWS = {("rfc7515", "A.6"), ("rfc7515", "A.7"), ("rfc7797", "4.2-json")}
+# JSON-only cases (RFC 7515 §7.2), by file and id: test_jws_json_vectors.py replays them.
+JSON_ONLY_JWS = {("rfc7515", "A.6"), ("rfc7515", "A.7"), ("rfc7797", "4.2-json")}
 # Encrypted and nested JWTs (RFC 7519 A.1, A.2) belong to the JWE feature.
 DEFERRED_JWE_JWT = {("rfc7519", "A.1"), ("rfc7519", "A.2")}
 
@@ -49,8 +51,8 @@ COOKBOOK_COMPACT = {
 }
 # RFC 7797 compact example: its `signing` block is wrong (quirk 2), so only `output` is used.
 COOKBOOK_B64_FALSE_COMPACT = "rfc7797/hmac-sha2_b64_false.json"
-# JSON-only cookbook JWS files: the JSON-serialization feature replays them.
-DEFERRED_COOKBOOK_JSON = {
+# JSON-only cookbook JWS files: test_jws_json_vectors.py replays them.
+JSON_ONLY_COOKBOOK = {
     "jws/4_6.protecting_specific_header_fields.json",
     "jws/4_7.protecting_content_only.json",
     "jws/4_8.multiple_signatures.json",
@@ -121,15 +123,16 @@ def test_vectors_folder_is_present() -> None:
 # rfc/*.json, kind "jws"
 
 
-def test_json_serialization_jws_cases_are_the_only_ones_deferred() -> None:
+def test_json_only_jws_cases_are_replayed_by_the_json_vector_runner() -> None:
     jws_cases = {(stem, case["id"]): case for stem, case in RFC_CASES if case["kind"] == "jws"}
     assert jws_cases, "no JWS vectors found"
     not_compact = {ident for ident, case in jws_cases.items() if "token" not in case}
-    assert not_compact == DEFERRED_JSON_JWS
-    for ident in DEFERRED_JSON_JWS:
+    assert not_compact == JSON_ONLY_JWS
+    for ident in JSON_ONLY_JWS:
         assert "json" in jws_cases[ident], ident
+    assert JSON_ONLY_JWS <= RFC_JSON_CASES  # replayed by test_jws_json_vectors.py
     replayed = {ident for ident, case in jws_cases.items() if _is_compact_jws(ident[0], case)}
-    assert replayed | DEFERRED_JSON_JWS == set(jws_cases)
+    assert replayed | JSON_ONLY_JWS == set(jws_cases)
     assert replayed == {
         ("rfc7515", "A.1"), ("rfc7515", "A.2"), ("rfc7515", "A.3"), ("rfc7515", "A.4"),
         ("rfc7515", "A.5"), ("rfc7515", "E"), ("rfc7797", "4.1"), ("rfc7797", "4.2"),
@@ -329,7 +332,7 @@ def test_rfc_jwt_unsecured_is_rejected(case: Case | None) -> None:
 # rfc7520 (JOSE Cookbook)
 
 
-def test_cookbook_jws_files_are_all_replayed_or_deferred() -> None:
+def test_cookbook_jws_files_are_all_replayed_here_or_by_the_json_vector_runner() -> None:
     if not COOKBOOK_DIR.is_dir():
         pytest.fail(f"test vectors missing: {COOKBOOK_DIR}")
     present = {
@@ -338,9 +341,10 @@ def test_cookbook_jws_files_are_all_replayed_or_deferred() -> None:
         for path in COOKBOOK_DIR.glob(pattern)
     }
     replayed = set(COOKBOOK_COMPACT) | {COOKBOOK_B64_FALSE_COMPACT}
-    assert present == replayed | DEFERRED_COOKBOOK_JSON
-    assert not replayed & DEFERRED_COOKBOOK_JSON
-    for relpath in DEFERRED_COOKBOOK_JSON:
+    assert present == replayed | JSON_ONLY_COOKBOOK
+    assert not replayed & JSON_ONLY_COOKBOOK
+    assert JSON_ONLY_COOKBOOK <= COOKBOOK_JSON_FILES  # replayed by test_jws_json_vectors.py
+    for relpath in JSON_ONLY_COOKBOOK:
         output = _cookbook(relpath)["output"]
         assert "compact" not in output, relpath
         assert "json" in output or "json_flat" in output, relpath

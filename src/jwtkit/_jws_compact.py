@@ -40,13 +40,23 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 
 @dataclass(frozen=True)
 class VerifiedJWS:
-    """The result of a successful verification: what was signed, and by which key."""
+    """The result of a successful verification: what was signed, and by which key.
+
+    For the JSON serialization (``jws.verify_json``, RFC 7515 §7.2) ``header`` is the protected
+    header of the signature that verified (``{}`` when it has none), ``unprotected`` that
+    signature's unprotected header and ``signature_index`` its position in ``signatures``; the
+    compact serialization leaves both ``None``.
+    """
 
     header: dict[str, Any]
     payload: bytes
     algorithm: str
     #: The trusted key that verified the signature (``None`` only for an opted-in ``none``).
     key: Key | None
+    #: JSON serialization only: the position of the verified signature (0 for flattened JSON).
+    signature_index: int | None = None
+    #: JSON serialization only: that signature's unprotected ``header`` (``None`` when absent).
+    unprotected: dict[str, Any] | None = None
 
 
 def allowed_algorithms(

@@ -1,4 +1,4 @@
-"""JSON Web Signature (RFC 7515): sign bytes and verify compact tokens.
+"""JSON Web Signature (RFC 7515): sign bytes and verify compact or JSON-serialized tokens.
 
 ::
 
@@ -6,13 +6,19 @@
     result = jwtkit.jws.verify(token, key.public_key(), algorithms=["ES256"])
     result.payload, result.header, result.key
 
+    document = jwtkit.jws.sign_json(b"hello", [Signer(ec_key, "ES256"), Signer(rsa_key, "RS256")])
+    result = jwtkit.jws.verify_json(document, trusted_keys, algorithms=["ES256", "RS256"])
+    result.signature_index, result.header, result.unprotected, result.key
+
 Verification needs an allow-list of algorithms, uses only the keys you pass (never keys named
 by the token), processes ``crit`` (RFC 7515 §4.1.11) and supports RFC 7797 unencoded and
-detached payloads.
+detached payloads. The JSON serialization (RFC 7515 §7.2, general and flattened) has its own
+entry points, so that a JSON document is never taken for a compact token, nor the reverse.
 """
 
 from __future__ import annotations
 
 from ._jws_compact import VerifiedJWS, sign, verify
+from ._jws_json import Signer, sign_json, verify_json, verify_json_all
 
-__all__ = ["VerifiedJWS", "sign", "verify"]
+__all__ = ["Signer", "VerifiedJWS", "sign", "sign_json", "verify", "verify_json", "verify_json_all"]
