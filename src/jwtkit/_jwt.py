@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,9 @@ from ._codec import (
 )
 from ._header import check_header
 from ._jwa_signing import SignatureAlgorithm, Signer, VerifyFunction
+from ._jwe import DecryptedJWE
+from ._jwe import decrypt as jwe_decrypt
+from ._jwe import encrypt as jwe_encrypt
 from ._jws_compact import (
     allowed_algorithms,
     build_header,
@@ -84,6 +87,8 @@ class DecodedJWT:
     algorithm: str | None = None
     #: The trusted key that verified the signature (``None`` from ``decode_unverified``).
     key: Key | None = None
+    #: For an encrypted JWT: the protected header of the JWE around it.
+    encryption_header: dict[str, Any] | None = None
 
     def __getitem__(self, name: str) -> Any:
         if name == "header":
@@ -175,6 +180,11 @@ def encode(
     json_encoder: type[Any] | None = None,
     now: Now = None,
     registry: Registry = DEFAULT_REGISTRY,
+    encrypt_with: Key | bytes | str | None = None,
+    encryption_algorithm: str | None = None,
+    content_encryption: str = "A256GCM",
+    encryption_headers: Mapping[str, Any] | None = None,
+    allow_unsigned: bool = False,
 ) -> str:
     """Sign ``payload`` as a JWT in compact form (RFC 7519 §7.1).
 
@@ -182,7 +192,32 @@ def encode(
     PyJWT). ``datetime`` values of ``exp``/``nbf``/``iat`` become NumericDates; ``expires_in``
     sets ``iat`` (now) and ``exp``; ``not_before`` sets ``nbf`` (seconds from now, a timedelta,
     or a datetime). The key's ``kid`` goes into the header. ``payload`` is never mutated.
+
+    ``encrypt_with`` makes a nested JWT (RFC 7519 §5.2, §11.2): the signed JWT is then
+    encrypted to that key with ``encryption_algorithm`` (default: the key's own ``alg``) and
+    ``content_encryption``, in a JWE whose header says ``cty: "JWT"``. An encrypted JWT with no
+    signature inside needs ``key=None`` and ``allow_unsigned=True``.
     """
+    if encrypt_with is not None:
+        return _encode_encrypted(
+            payload,
+            key,
+            algorithm,
+            headers,
+            encrypt_with=encrypt_with,
+            encryption_algorithm=encryption_algorithm,
+            content_encryption=content_encryption,
+            encryption_headers=encryption_headers,
+            allow_unsigned=allow_unsigned,
+            expires_in=expires_in,
+            not_before=not_before,
+            typ=typ,
+            json_encoder=json_encoder,
+            now=now,
+            registry=registry,
+        )
+    if allow_unsigned:
+        raise UsageError("allow_unsigned applies to encrypted JWTs only (with encrypt_with=...)")
     if type(payload) is not dict:
         if not isinstance(payload, Mapping):
             raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
@@ -225,6 +260,76 @@ def encode(
     return signing_input + "." + b64url_encode(signature)
 
 
+def _encode_encrypted(
+    payload: Mapping[str, Any],
+    key: Key | bytes | str | None,
+    algorithm: str | None,
+    headers: Mapping[str, Any] | None,
+    *,
+    encrypt_with: Key | bytes | str,
+    encryption_algorithm: str | None,
+    content_encryption: str,
+    encryption_headers: Mapping[str, Any] | None,
+    allow_unsigned: bool,
+    expires_in: float | timedelta | None,
+    not_before: float | timedelta | datetime | None,
+    typ: str | None,
+    json_encoder: type[Any] | None,
+    now: Now,
+    registry: Registry,
+) -> str:
+    """A nested JWT: sign, then encrypt (RFC 7519 §5.2 and §11.2, RFC 8725 §3.3)."""
+    recipient = coerce_key(encrypt_with)
+    outer: dict[str, Any] = dict(encryption_headers or {})
+    if key is None:
+        if not allow_unsigned:
+            raise UsageError(
+                "an encrypted JWT is signed first: pass a signing key, or key=None with "
+                "allow_unsigned=True for an unsigned encrypted JWT"
+            )
+        claims: Mapping[str, Any] = payload
+        if not isinstance(payload, Mapping):
+            raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
+        if (
+            expires_in is not None
+            or not_before is not None
+            or any(isinstance(payload.get(name), datetime) for name in _TIME_CLAIMS)
+        ):
+            claims = _with_times(payload, expires_in, not_before, now)
+        plaintext = _claims_json(claims, json_encoder)
+        if typ is not None:
+            outer.setdefault("typ", typ)
+    else:
+        inner = encode(
+            payload,
+            key,
+            algorithm,
+            headers,
+            expires_in=expires_in,
+            not_before=not_before,
+            typ=typ,
+            json_encoder=json_encoder,
+            now=now,
+            registry=registry,
+        )
+        plaintext = inner.encode("ascii")
+        outer["cty"] = "JWT"
+    management = encryption_algorithm if encryption_algorithm is not None else recipient.alg
+    if management is None:
+        raise UsageError(
+            "encryption_algorithm is required (e.g. 'RSA-OAEP-256' or 'ECDH-ES+A256KW') when "
+            "the recipient key has no 'alg'"
+        )
+    return jwe_encrypt(
+        plaintext,
+        recipient,
+        algorithm=management,
+        encryption=content_encryption,
+        headers=outer,
+        registry=registry,
+    )
+
+
 def _with_times(
     payload: Mapping[str, Any],
     expires_in: float | timedelta | None,
@@ -261,6 +366,40 @@ class _HeaderEntry:
     keyset: KeySet | None
 
 
+@dataclass(frozen=True)
+class _Decryption:
+    """How a Verifier decrypts encrypted JWTs (all of them, when configured)."""
+
+    key: KeyArgument
+    algorithms: tuple[str, ...]
+    encryptions: tuple[str, ...]
+    allow_unsigned: bool
+
+    @classmethod
+    def build(
+        cls,
+        key: KeyArgument | None,
+        algorithms: Iterable[str] | None,
+        encryptions: Iterable[str] | None,
+        allow_unsigned: bool,
+    ) -> _Decryption | None:
+        if key is None:
+            if algorithms is not None or encryptions is not None or allow_unsigned:
+                raise UsageError(
+                    "decryption_algorithms, content_encryptions and allow_unsigned need a "
+                    "decryption_key"
+                )
+            return None
+        if isinstance(algorithms, (str, bytes)) or isinstance(encryptions, (str, bytes)):
+            raise UsageError("decryption allow-lists must be lists of names, not strings")
+        if algorithms is None or encryptions is None:
+            raise UsageError(
+                "an encrypted JWT needs allow-lists: decryption_algorithms=[...] (e.g. "
+                "['RSA-OAEP-256']) and content_encryptions=[...] (e.g. ['A256GCM'])"
+            )
+        return cls(key, tuple(algorithms), tuple(encryptions), bool(allow_unsigned))
+
+
 class Verifier:
     """Verify and validate many JWTs with the same keys and expectations. Build once, reuse.
 
@@ -278,6 +417,7 @@ class Verifier:
         "_cache_size",
         "_clock",
         "_crit",
+        "_decryption",
         "_max_size",
         "_policy",
         "_registry",
@@ -287,7 +427,7 @@ class Verifier:
 
     def __init__(
         self,
-        key: KeyArgument,
+        key: KeyArgument | None,
         *,
         algorithms: Iterable[str] | None = None,
         audience: str | Iterable[str] | None = None,
@@ -303,10 +443,25 @@ class Verifier:
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
         clock: Clock | None = None,
         header_cache_size: int = 128,
+        decryption_key: KeyArgument | None = None,
+        decryption_algorithms: Iterable[str] | None = None,
+        content_encryptions: Iterable[str] | None = None,
+        allow_unsigned: bool = False,
     ) -> None:
+        self._decryption = _Decryption.build(
+            decryption_key, decryption_algorithms, content_encryptions, allow_unsigned
+        )
         self._source = KeySource(key)
         self._registry = registry
-        self._allowed = allowed_algorithms(algorithms, self._source, registry)
+        if (
+            key is None
+            and algorithms is None
+            and self._decryption is not None
+            and self._decryption.allow_unsigned
+        ):
+            self._allowed: frozenset[str] = frozenset()  # unsigned encrypted JWTs only
+        else:
+            self._allowed = allowed_algorithms(algorithms, self._source, registry)
         if any(registry.signature(name).unsecured for name in self._allowed):  # type: ignore[union-attr]
             raise UsageError("'none' cannot be accepted by decode: a JWT must be signed")
         self._policy = ClaimsPolicy.build(
@@ -335,6 +490,8 @@ class Verifier:
 
     def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
         """Verify ``token`` and validate its claims; return the claims."""
+        if self._decryption is not None:
+            return self.decode_complete(token, now=now).claims
         claims = self._decode_cached(token, now, None)
         if claims is not None:
             return claims
@@ -342,10 +499,18 @@ class Verifier:
 
     def decode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
         """Verify ``token`` and validate its claims; return header, claims and the key used."""
+        if self._decryption is not None:
+            unwrapped = self._unwrap(token, now)
+            if isinstance(unwrapped, DecodedJWT):
+                return unwrapped
+            inner, outer = unwrapped
+            return replace(self._decode_complete(inner, now, None), encryption_header=outer)
         return self._decode_complete(token, now, None)
 
     async def adecode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
         """:meth:`decode` for async key providers: awaits the provider for its keys."""
+        if self._decryption is not None:
+            return (await self.adecode_complete(token, now=now)).claims
         keys = await self._provider_keys_async(token)
         claims = self._decode_cached(token, now, keys)
         if claims is not None:
@@ -354,7 +519,53 @@ class Verifier:
 
     async def adecode_complete(self, token: str | bytes, *, now: Now = None) -> DecodedJWT:
         """:meth:`decode_complete` for async key providers."""
+        if self._decryption is not None:
+            unwrapped = self._unwrap(token, now)
+            if isinstance(unwrapped, DecodedJWT):
+                return unwrapped
+            inner, outer = unwrapped
+            keys = await self._provider_keys_async(inner)
+            return replace(self._decode_complete(inner, now, keys), encryption_header=outer)
         return self._decode_complete(token, now, await self._provider_keys_async(token))
+
+    def _unwrap(self, token: str | bytes, now: Now) -> tuple[str, dict[str, Any]] | DecodedJWT:
+        """Decrypt an encrypted JWT: the inner signed JWT and the JWE header, or the whole
+        result for an unsigned encrypted JWT (RFC 7519 §7.2 steps 8-9; RFC 8725 §3.11)."""
+        decryption = self._decryption
+        assert decryption is not None  # noqa: S101 - only called with decryption configured
+        if (isinstance(token, str) and token.count(".") == 2) or (
+            isinstance(token, bytes) and token.count(b".") == 2
+        ):
+            raise MalformedToken(
+                "token: a signed JWT (3 segments) was given where an encrypted JWT was "
+                "expected (decryption_key is set)"
+            )
+        decrypted: DecryptedJWE = jwe_decrypt(
+            token,
+            decryption.key,
+            algorithms=decryption.algorithms,
+            encryptions=decryption.encryptions,
+            crit=self._crit,
+            registry=self._registry,
+            max_token_size=self._max_size,
+        )
+        header = decrypted.header
+        cty = header.get("cty")
+        if isinstance(cty, str) and normalize_typ(cty) == "jwt":
+            try:
+                inner = decrypted.plaintext.decode("ascii")
+            except UnicodeDecodeError:
+                raise MalformedToken("nested JWT: the plaintext is not a compact JWT") from None
+            return inner, header
+        if not decryption.allow_unsigned:
+            raise MalformedToken(
+                "encrypted JWT: the plaintext is not a signed JWT (cty is not 'JWT'); unsigned "
+                "encrypted JWTs are accepted only with allow_unsigned=True"
+            )
+        self._check_typ(header)
+        claims = json_loads_object(decrypted.plaintext, "claims")
+        self._policy.check(claims, _now(now, self._clock))
+        return DecodedJWT(header, claims, b"", None, None, encryption_header=header)
 
     async def _provider_keys_async(self, token: str | bytes) -> KeySet | None:
         provider = self._source.async_provider
@@ -458,6 +669,10 @@ class Verifier:
             raise MalformedToken(
                 "header: cty 'JWT' marks a nested JWT, which decode does not unwrap"
             )
+        self._check_typ(header)
+        return header
+
+    def _check_typ(self, header: Mapping[str, Any]) -> None:
         if self._typ is not None:
             typ = header.get("typ")
             if typ is None or normalize_typ(typ) != self._typ:
@@ -466,7 +681,6 @@ class Verifier:
                     "unexpected type",
                     f"token type {short(typ)} is not the expected {self._typ!r} (RFC 8725 §3.11)",
                 )
-        return header
 
     def _remember(
         self,
@@ -509,7 +723,7 @@ def _split_jwt(token: object, max_size: int) -> tuple[str, str, str]:
 
 def decode_complete(
     token: str | bytes,
-    key: KeyArgument,
+    key: KeyArgument | None,
     *,
     algorithms: Iterable[str] | None = None,
     audience: str | Iterable[str] | None = None,
@@ -524,6 +738,10 @@ def decode_complete(
     crit: Collection[str] = (),
     registry: Registry = DEFAULT_REGISTRY,
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+    decryption_key: KeyArgument | None = None,
+    decryption_algorithms: Iterable[str] | None = None,
+    content_encryptions: Iterable[str] | None = None,
+    allow_unsigned: bool = False,
 ) -> DecodedJWT:
     """Like :func:`decode`, but return the header and the verifying key as well."""
     return _verifier_for(
@@ -540,6 +758,10 @@ def decode_complete(
         crit,
         registry,
         max_token_size,
+        decryption_key,
+        decryption_algorithms,
+        content_encryptions,
+        allow_unsigned,
     ).decode_complete(token, now=now)
 
 
@@ -572,7 +794,7 @@ _SHARED_VERIFIERS_LOCK = threading.Lock()
 
 
 def _verifier_for(
-    key: KeyArgument,
+    key: KeyArgument | None,
     algorithms: Iterable[str] | None,
     audience: str | Iterable[str] | None,
     issuer: str | Iterable[str] | None,
@@ -585,6 +807,10 @@ def _verifier_for(
     crit: Collection[str],
     registry: Registry,
     max_token_size: int,
+    decryption_key: KeyArgument | None = None,
+    decryption_algorithms: Iterable[str] | None = None,
+    content_encryptions: Iterable[str] | None = None,
+    allow_unsigned: bool = False,
 ) -> Verifier:
     """A :class:`Verifier` for one-shot calls, shared between calls with equal arguments.
 
@@ -614,6 +840,14 @@ def _verifier_for(
                 () if crit == () else _frozen(crit),
                 registry,
                 (type(max_token_size), max_token_size),
+                None
+                if decryption_key is None
+                else (
+                    _frozen(decryption_key),
+                    _frozen(decryption_algorithms),
+                    _frozen(content_encryptions),
+                    allow_unsigned,
+                ),
             )
             verifier = _SHARED_VERIFIERS.get(signature)
         except TypeError:  # something unhashable: no sharing
@@ -635,6 +869,10 @@ def _verifier_for(
         crit=crit,
         registry=registry,
         max_token_size=max_token_size,
+        decryption_key=decryption_key,
+        decryption_algorithms=decryption_algorithms,
+        content_encryptions=content_encryptions,
+        allow_unsigned=allow_unsigned,
     )
     if signature is not None:
         with _SHARED_VERIFIERS_LOCK:
@@ -646,7 +884,7 @@ def _verifier_for(
 
 def decode(
     token: str | bytes,
-    key: KeyArgument,
+    key: KeyArgument | None,
     *,
     algorithms: Iterable[str] | None = None,
     audience: str | Iterable[str] | None = None,
@@ -661,6 +899,10 @@ def decode(
     crit: Collection[str] = (),
     registry: Registry = DEFAULT_REGISTRY,
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+    decryption_key: KeyArgument | None = None,
+    decryption_algorithms: Iterable[str] | None = None,
+    content_encryptions: Iterable[str] | None = None,
+    allow_unsigned: bool = False,
 ) -> dict[str, Any]:
     """Verify a JWT and validate its claims; return the claims (RFC 7519 §7.2).
 
@@ -672,6 +914,12 @@ def decode(
     demands a header type (``"at+jwt"``); ``leeway`` allows for clock skew; ``now`` replaces
     the clock. ``options`` accepts PyJWT's ``verify_exp``/``verify_nbf``/``verify_iat``/
     ``verify_aud``/``require``; the signature cannot be skipped.
+
+    Encrypted JWTs (RFC 7519 §5.2, §11.2): with ``decryption_key`` (and the allow-lists
+    ``decryption_algorithms`` and ``content_encryptions``) the token must be a JWE; it is
+    decrypted and the signed JWT inside is verified with ``key`` and ``algorithms`` as above.
+    A JWE without a signed JWT inside is refused unless ``allow_unsigned=True``; a signed JWT
+    given where an encrypted one is expected is refused too (security matrix A6).
 
     .. warning::
        A token that names an audience is rejected unless you pass ``audience``.
@@ -690,6 +938,10 @@ def decode(
         crit,
         registry,
         max_token_size,
+        decryption_key,
+        decryption_algorithms,
+        content_encryptions,
+        allow_unsigned,
     ).decode(token, now=now)
 
 
