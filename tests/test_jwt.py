@@ -863,3 +863,14 @@ def test_a_key_without_kid_verifies_tokens_that_name_a_kid() -> None:
     # In a set, a key with the token's kid is preferred; kid-less keys are the fallback.
     both = jwtkit.KeySet([jwtkit.Key.generate("ES256").public_key(), signer.public_key()])
     assert jwtkit.decode_complete(token, both, algorithms=["ES256"]).key == signer.public_key()
+
+
+def test_one_shot_decode_refuses_number_subclasses_as_durations() -> None:
+    import enum
+
+    class Seconds(enum.IntEnum):
+        MINUTE = 60
+
+    token = jwtkit.encode({"sub": "1"}, b"s" * 32)
+    with pytest.raises(jwtkit.UsageError, match="leeway"):
+        jwtkit.decode(token, b"s" * 32, algorithms=["HS256"], leeway=Seconds.MINUTE)

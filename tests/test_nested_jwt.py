@@ -319,3 +319,27 @@ def test_rfc7520_section_6_nesting_signatures_and_encryption() -> None:
         content_encryptions=[encrypt["input"]["enc"]],
     )
     assert claims == json.loads(sign["input"]["payload"])
+
+
+def test_unsigned_encrypted_jwt_argument_checks() -> None:
+    recipient = Key.generate("ECDH-ES+A256KW")
+    with pytest.raises(UsageError, match="mapping"):
+        jwtkit.encode(
+            ["not", "claims"],  # type: ignore[arg-type]
+            None,
+            encrypt_with=recipient.public_key(),
+            allow_unsigned=True,
+        )
+    token = jwtkit.encode(
+        {"sub": "1"}, None, encrypt_with=recipient.public_key(), allow_unsigned=True, typ=None
+    )
+    decoded = jwtkit.decode_complete(
+        token,
+        None,
+        decryption_key=recipient,
+        decryption_algorithms=["ECDH-ES+A256KW"],
+        content_encryptions=["A256GCM"],
+        allow_unsigned=True,
+    )
+    assert decoded.encryption_header is not None
+    assert "typ" not in decoded.encryption_header
