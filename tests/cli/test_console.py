@@ -103,5 +103,6 @@ def test_the_composition_root_skips_a_command_layer_that_does_not_exist(
 
     monkeypatch.setattr(_console, "_COMMAND_MODULES", ("jwtkit.not_there", "jwtkit.cli"))
     assert sorted(_console.build().commands) == [
-        "audit", "decode", "encode", "jwks", "keygen", "thumbprint", "verify"
+        "audit", "decode", "decrypt", "encode", "encrypt", "jwks", "keygen", "thumbprint",
+        "verify",
     ]  # fmt: skip

@@ -8,6 +8,8 @@
 ``thumbprint``   RFC 7638 thumbprints and RFC 9278 thumbprint URIs (:mod:`.keys`)
 ``jwks``         a public JWK Set (RFC 7517 §5) from key files (:mod:`.keys`)
 ``audit``        lint a token against RFC 8725 (:mod:`.audit`)
+``encrypt``      encrypt bytes to a key: a compact JWE (RFC 7516) (:mod:`.jwe`)
+``decrypt``      decrypt a compact or JSON JWE; one error for every failure (:mod:`.jwe`)
 ===============  ==========================================================================
 
 :func:`register` adds them to the ``jwtkit`` click group built by :mod:`jwtkit._console`;
@@ -29,6 +31,7 @@ except ImportError as exc:  # the console script says this first; a direct impor
 from .audit import audit_command
 from .decode import decode_command
 from .encode import encode_command
+from .jwe import decrypt_command, encrypt_command
 from .keys import jwks_command, keygen_command, thumbprint_command
 from .verify import verify_command
 
@@ -36,8 +39,8 @@ __all__ = ["register"]
 
 
 def register(group: click.Group) -> None:
-    """Add ``decode``, ``verify``, ``encode``, ``keygen``, ``thumbprint``, ``jwks`` and
-    ``audit`` to the ``jwtkit`` group."""
+    """Add ``decode``, ``verify``, ``encode``, ``keygen``, ``thumbprint``, ``jwks``,
+    ``audit``, ``encrypt`` and ``decrypt`` to the ``jwtkit`` group."""
     for command in (
         decode_command,
         verify_command,
@@ -46,5 +49,7 @@ def register(group: click.Group) -> None:
         thumbprint_command,
         jwks_command,
         audit_command,
+        encrypt_command,
+        decrypt_command,
     ):
         group.add_command(command)

@@ -6,7 +6,8 @@ The checks (see ``docs/cli.md`` for the list with severities):
 * header: ``alg`` ``none`` or unknown (RFC 8725 §2.1, §3.1-3.2), HMAC (shared secrets, §3.5),
   missing or generic ``typ`` (§3.11), a ``kid`` with path, SQL, shell or URL syntax (§3.10),
   key-bearing headers ``jku``/``x5u``/``jwk``/``x5c`` (§3.10; CVE-2018-0114), ``crit``;
-  for JWE, ``RSA1_5`` (§3.2) and ``zip`` (§3.6);
+  for JWE, ``RSA1_5`` (§3.2), ``zip`` (§3.6) and a PBES2 ``p2c`` below OWASP's PBKDF2
+  recommendation, invalid, or above the decryption cap (RFC 7518 §4.8.1.2);
 * claims: missing or malformed ``exp``, a lifetime above ``--max-lifetime``, missing ``aud``
   (§3.9), ``iss`` (§3.8), ``jti`` and ``iat``, expired or future times;
 * sensitive data (the payload is only base64url, readable by anyone who holds the token):
@@ -31,7 +32,15 @@ import click
 
 from .._jwt import decode_unverified, normalize_typ
 from ..errors import JWTError
-from ..jwa import SIGNATURE_ALGORITHMS
+from ..jwa import (
+    KEY_MANAGEMENT_ALGORITHMS,
+    PBES2_HS256_A128KW,
+    PBES2_HS384_A192KW,
+    PBES2_HS512_A256KW,
+    RSA1_5,
+    SIGNATURE_ALGORITHMS,
+)
+from ..jwe import DEFAULT_MAX_PBES2_COUNT
 from ..jwk import OctKey
 from ..jws import verify as jws_verify
 from . import _time
@@ -58,6 +67,21 @@ _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 _HMAC = ("HS256", "HS384", "HS512")
 _DEFAULT_MAX_LIFETIME = 86400.0
 _KID_MAX = 128
+#: Every registered JWE key-management algorithm (RFC 7518 §4.1, RFC 8037 §3.2).
+_JWE_ALGORITHMS = frozenset(
+    {*KEY_MANAGEMENT_ALGORITHMS, RSA1_5.name}
+    | {alg.name for alg in (PBES2_HS256_A128KW, PBES2_HS384_A192KW, PBES2_HS512_A256KW)}
+)
+#: The least PBKDF2 iteration count to accept per PBES2 algorithm: OWASP Password Storage
+#: Cheat Sheet (PBKDF2-HMAC-SHA256: 600,000; PBKDF2-HMAC-SHA512: 210,000). SHA-384 runs the
+#: SHA-512 compression function at the same cost, so it gets the SHA-512 figure.
+PBES2_MIN_COUNTS = {
+    PBES2_HS256_A128KW.name: 600_000,
+    PBES2_HS384_A192KW.name: 210_000,
+    PBES2_HS512_A256KW.name: 210_000,
+}
+#: RFC 7518 §4.8.1.2: "A minimum iteration count of 1000 is RECOMMENDED".
+_RFC_MIN_COUNT = 1000
 
 _TRAVERSAL = re.compile(r"\.\.[/\\]|[/\\]\.\.|^[/\\]|^[A-Za-z]:[/\\]|%2e%2e|%2f|%5c", re.I)
 _SQL = re.compile(
@@ -159,10 +183,19 @@ def _alg_findings(alg: Any, jwe: bool) -> Iterator[Finding]:
         if alg == "RSA1_5":
             yield Finding(
                 "alg-rsa1_5",
+                "high",
+                where,
+                "RSA1_5 key encryption is open to padding-oracle attacks (Bleichenbacher): a "
+                "recipient that answers differently to bad padding decrypts for the attacker",
+                "use RSA-OAEP-256 or ECDH-ES+A256KW (RFC 8725 §3.2)",
+            )
+        elif alg not in _JWE_ALGORITHMS:
+            yield Finding(
+                "alg-unknown",
                 "medium",
                 where,
-                "RSA1_5 key encryption is open to padding-oracle attacks",
-                "use RSA-OAEP-256 or ECDH-ES (RFC 8725 §3.2)",
+                f"alg {safe(alg)} is not a registered JWE key-management algorithm",
+                "use RSA-OAEP-256, ECDH-ES+A256KW, or A256KW/dir for shared keys (RFC 7518 §4.1)",
             )
     elif alg not in SIGNATURE_ALGORITHMS:
         yield Finding(
@@ -282,13 +315,66 @@ def audit_header(header: Mapping[str, Any], *, jwe: bool = False) -> list[Findin
         found.append(
             Finding(
                 "header-zip",
-                "low",
+                "medium",
                 "header.zip",
-                "compression before encryption can leak the plaintext through its length",
-                "do not compress attacker-influenced content (RFC 8725 §3.6)",
+                "compression before encryption leaks information about the plaintext through "
+                "the ciphertext length (CRIME/BREACH), and a recipient that inflates without a "
+                "limit can be sent a decompression bomb",
+                "do not compress content that mixes secrets with attacker-influenced data; cap "
+                "the inflated size (jwtkit: max_decompressed_size) (RFC 8725 §3.6)",
             )
         )
+    if jwe:
+        found += _pbes2_findings(header)
     return found
+
+
+def _pbes2_findings(header: Mapping[str, Any]) -> list[Finding]:
+    """A PBES2 ``p2c`` (RFC 7518 §4.8.1.2) that is missing or invalid, lower than OWASP's
+    PBKDF2 recommendation for the hash, or above jwtkit's decryption cap."""
+    alg = header.get("alg")
+    minimum = PBES2_MIN_COUNTS.get(alg) if isinstance(alg, str) else None
+    if minimum is None:
+        return []
+    p2c = header.get("p2c")
+    where = "header.p2c"
+    if type(p2c) is not int or p2c < _RFC_MIN_COUNT:
+        return [
+            Finding(
+                "pbes2-p2c-invalid",
+                "high",
+                where,
+                f"p2c {safe(p2c)} is not an integer of at least {_RFC_MIN_COUNT}: the password "
+                "is barely stretched, or decryption fails",
+                f"re-encrypt with p2c of at least {minimum:,} (RFC 7518 §4.8.1.2)",
+            )
+        ]
+    if p2c < minimum:
+        return [
+            Finding(
+                "pbes2-p2c-low",
+                "medium",
+                where,
+                f"p2c {p2c:,} is below {minimum:,}, OWASP's PBKDF2 iteration count for {alg}: "
+                "a stolen token makes offline password guessing cheap",
+                f"re-encrypt with p2c of at least {minimum:,}, or use a random key (A256KW, "
+                "dir) instead of a password",
+            )
+        ]
+    if p2c > DEFAULT_MAX_PBES2_COUNT:
+        return [
+            Finding(
+                "pbes2-p2c-high",
+                "medium",
+                where,
+                f"p2c {p2c:,} is above {DEFAULT_MAX_PBES2_COUNT:,}: each decryption attempt "
+                "costs the recipient that much work (a denial-of-service lever; "
+                "CVE-2022-36083, CVE-2023-52428)",
+                "keep p2c at the recommended count; recipients should cap it (jwtkit: "
+                "max_pbes2_count)",
+            )
+        ]
+    return []
 
 
 # -- claims ----------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The output always says UNVERIFIED (``"verified": false`` in JSON): nothing in an unverified
 token can be trusted (RFC 8725 §3.1). NumericDates (RFC 7519 §2) are shown as ISO 8601 times
 with a relative time, and registered names are explained in a word. For an encrypted token
-(JWE, five segments, RFC 7516 §7.1) only the protected header is readable without the key.
+(JWE, five segments, RFC 7516 §7.1) only the protected header is readable without the key;
+the human output adds the sizes of the other four segments, and says so when the JWE holds a
+nested JWT (``cty: JWT``, RFC 7519 §5.2) that ``jwtkit decrypt`` then ``jwtkit verify`` open.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from ..errors import JWTError
 from . import _time
 from ._errors import CommandFailed
 from ._io import read_token
-from ._output import Style, emit_json, printable, safe, times_json, token_sections
+from ._output import Style, emit_json, printable, safe, table, times_json, token_sections
 
-__all__ = ["JWE_NOTE", "decode_command", "jwe_header"]
+__all__ = ["JWE_NOTE", "NESTED_NOTE", "decode_command", "jwe_header", "jwe_sections"]
 
 #: What ``decode`` says about an encrypted token.
 JWE_NOTE = "encrypted token (JWE): shows the protected header only"
+#: What ``decode`` says about a JWE whose content type is a JWT (RFC 7519 §5.2).
+NESTED_NOTE = (
+    "nested JWT (cty JWT): open it with 'jwtkit decrypt --key KEY', then check the inner token "
+    "with 'jwtkit verify'"
+)
+_JWE_SEGMENTS = ("encrypted key", "iv", "ciphertext", "tag")
 _UNVERIFIED = "the signature was not checked: anyone could have written this (use 'jwtkit verify')"
 
 
@@ -33,9 +41,27 @@ def jwe_header(token: str) -> dict[str, Any]:
     return json_loads_object(b64url_decode(parts[0], "header"), "header")
 
 
+def jwe_sections(token: str, header: dict[str, Any], style: Style) -> list[str]:
+    """The ``Encrypted`` section of a compact JWE: the byte length of each segment after the
+    header (from its base64url length; nothing is decrypted), and the nested-JWT note."""
+    segments = zip(_JWE_SEGMENTS, token.split(".")[1:], strict=True)
+    rows = [(name, f"{len(part) * 3 // 4} bytes", "") for name, part in segments]
+    lines = ["", style("Encrypted", "title"), *table(rows, style)]
+    cty = header.get("cty")
+    if isinstance(cty, str) and cty.lower() in ("jwt", "application/jwt"):
+        lines += ["", NESTED_NOTE]
+    return lines
+
+
 def _algorithm(header: dict[str, Any]) -> str:
     alg = header.get("alg")
     return printable(alg) if isinstance(alg, str) else safe(alg)
+
+
+def _signature(header: dict[str, Any], signature: dict[str, Any], style: Style) -> str:
+    if signature["length"]:
+        return f"{_algorithm(header)}, {signature['length']} bytes"
+    return style("none: no signature (an unsecured token)", "bad")
 
 
 @click.command("decode")
@@ -85,10 +111,8 @@ def decode_command(token: str | None, as_json: bool) -> None:
     if signature is None:
         lines.append(JWE_NOTE)
     lines += ["", *token_sections(header, claims, now, style)]
-    if signature is not None:
-        if signature["length"]:
-            described = f"{_algorithm(header)}, {signature['length']} bytes"
-        else:
-            described = style("none: no signature (an unsecured token)", "bad")
-        lines += ["", style("Signature", "title"), "  " + described]
+    if signature is None:
+        lines += jwe_sections(text, header, style)
+    else:
+        lines += ["", style("Signature", "title"), "  " + _signature(header, signature, style)]
     click.echo("\n".join(lines))

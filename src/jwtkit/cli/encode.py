@@ -5,6 +5,8 @@ standard input, or ``--claims-file``), each ``--claim NAME=VALUE`` (typed by
 :func:`jwtkit.cli._io.infer_value`), each ``--claim-json NAME=JSON``, then the time options.
 ``iat`` is set to now unless the claims carry one or ``--no-iat`` is given. The core signs
 and refuses weak keys (RFC 7518 §3.2, security matrix B6); its message is shown as it is.
+``--encrypt-to KEY`` then encrypts the signed token to KEY: a nested JWT (RFC 7519 §5.2,
+§11.2: sign, then encrypt, ``cty: "JWT"``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ._io import (
     SECRET_ENV_DEFAULT,
     infer_value,
     key_options,
+    load_key,
     parse_assignment,
     parse_json_object,
     read_input,
@@ -31,10 +34,14 @@ from ._io import (
 )
 from ._output import emit_json
 from ._time import parse_time, time_option
+from .decode import jwe_header
+from .jwe import encryption_algorithm, encryption_for, recipient_key
 
 __all__ = ["encode_command", "signing_algorithm"]
 
 _ALGORITHMS = sorted(DEFAULT_REGISTRY.signature_names)
+_KEY_MANAGEMENT = sorted(DEFAULT_REGISTRY.key_management_names)
+_ENCRYPTIONS = sorted(DEFAULT_REGISTRY.content_encryption_names)
 # Always strings, never typed by --claim/--header: StringOrURI claims (RFC 7519 §4.1.1-4.1.3,
 # §4.1.7) and string header members (RFC 7515 §4.1).
 _STRING_CLAIMS = frozenset({"iss", "sub", "aud", "jti"})
@@ -71,6 +78,23 @@ def _pick_key(keys: Key | KeySet, kid: str | None) -> Key:
         which = "no key has that kid" if not candidates else f"it holds {len(candidates)} keys"
         raise UsageProblem(f"--key: pick one key of the JWK Set with --kid ({which})")
     return candidates[0]
+
+
+def _encryption(encrypt_to: str | None, enc_alg: str | None, enc: str | None) -> dict[str, Any]:
+    """The ``encode`` arguments that encrypt the signed token to ``--encrypt-to``, if given."""
+    if encrypt_to is None:
+        given = [name for name, value in (("--enc-alg", enc_alg), ("--enc", enc)) if value]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise UsageProblem(f"{' and '.join(given)} {verb} only with --encrypt-to KEY")
+        return {}
+    recipient = recipient_key(load_key(encrypt_to, "--encrypt-to"), None, "--encrypt-to")
+    algorithm = encryption_algorithm(recipient, enc_alg, False, "--enc-alg")
+    return {
+        "encrypt_with": recipient,
+        "encryption_algorithm": algorithm,
+        "content_encryption": encryption_for(recipient, algorithm, enc),
+    }
 
 
 def signing_algorithm(key: Key, alg: str | None) -> str | None:
@@ -132,6 +156,25 @@ def signing_algorithm(key: Key, alg: str | None) -> str | None:
     help="Signature algorithm, e.g. ES256 (default: the key's alg; HS256 for a secret).",
 )
 @key_options
+@click.option(
+    "--encrypt-to",
+    "encrypt_to",
+    metavar="KEY",
+    help="Then encrypt the signed token to this key file (a nested JWT, cty JWT).",
+)
+@click.option(
+    "--enc-alg",
+    type=click.Choice(_KEY_MANAGEMENT),
+    metavar="ALG",
+    help="Key management for --encrypt-to, e.g. RSA-OAEP-256, ECDH-ES+A256KW (default: the "
+    "key's alg).",
+)
+@click.option(
+    "--enc",
+    type=click.Choice(_ENCRYPTIONS),
+    metavar="ENC",
+    help="Content encryption for --encrypt-to (default A256GCM).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see docs/cli.md).")
 def encode_command(
     claims_json: str | None,
@@ -150,6 +193,9 @@ def encode_command(
     secret: str | None,
     secret_file: str | None,
     secret_env: str | None,
+    encrypt_to: str | None,
+    enc_alg: str | None,
+    enc: str | None,
     as_json: bool,
 ) -> None:
     """Build and sign a token; print it.
@@ -165,6 +211,7 @@ def encode_command(
       jwtkit encode --key es256.jwk --claim sub=42 --claim aud=api --exp 15m
       jwtkit encode '{"sub": "42", "roles": ["admin"]}' --secret-file hs256.secret --exp 1h
       echo '{"sub": "42"}' | jwtkit encode - --key es256.jwk --typ at+jwt --json
+      jwtkit encode --key es256.jwk --claim sub=42 --exp 15m --encrypt-to api.pub.jwk
     """
     if iat is not None and no_iat:
         raise UsageProblem("give either --iat or --no-iat, not both")
@@ -198,12 +245,15 @@ def encode_command(
             f"no key: give --key FILE or --secret-file FILE (or set {SECRET_ENV_DEFAULT})"
         )
     key = _pick_key(keys, kid)
+    encryption: dict[str, Any] = _encryption(encrypt_to, enc_alg, enc)
     try:
-        token = encode(claims, key, signing_algorithm(key, alg), headers or None, typ=typ or None)
+        token = encode(
+            claims, key, signing_algorithm(key, alg), headers or None, typ=typ or None, **encryption
+        )
     except JWTError as exc:
         raise UsageProblem(exc.message) from None
     if as_json:
-        header = decode_unverified(token).header
+        header = jwe_header(token) if encryption else decode_unverified(token).header
         emit_json({"token": token, "header": header, "claims": claims})
     else:
         click.echo(token)
