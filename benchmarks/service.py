@@ -15,7 +15,8 @@ Scenarios (issue 3, "Performance"):
    (RFC 9700 §4.14.2);
 3. ``POST /token`` ``grant_type=client_credentials`` (RFC 6749 §4.4, ``client_secret_basic``);
 4. login throughput (password grant, RFC 6749 §4.3) as a function of the Argon2 parameters,
-   jwtkit and baseline, plus client_credentials at each setting (client secrets are Argon2 too).
+   jwtkit and baseline, plus client_credentials at each setting (client secrets are SHA-256
+   digests, so that row should not move).
 
 Before the scenarios, the client's own ceiling is measured against a canned-response server,
 so that the report shows the load generator is not the bottleneck. ``GET /healthz`` (the same

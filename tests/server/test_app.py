@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from conftest import PASSWORD, Harness, RunApp, make_settings
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 import jwtkit
 from jwtkit.server import create_app
@@ -496,6 +499,213 @@ async def test_unknown_paths_and_methods_are_json(harness: Harness) -> None:
     method = await harness.http.get("/token")
     assert _assert_json_error(method, 405)["error"] == "method_not_allowed"
     assert "POST" in method.headers["allow"]
+
+
+# -- GET /userinfo: the shortcut ---------------------------------------------------------------
+
+
+class _Passthrough:
+    """A middleware that does nothing, but is not the service's own: it turns the shortcut off."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+async def _asgi(
+    app: Any,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    method: str = "GET",
+    path: str = "/userinfo",
+    root_path: str = "",
+) -> list[dict[str, Any]]:
+    """One request straight into the ASGI app; the messages it sent back."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": root_path + path,
+        "raw_path": (root_path + path).encode(),
+        "query_string": b"",
+        "root_path": root_path,
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.fixture
+async def routed(harness: Harness) -> AsyncIterator[FastAPI]:
+    """A second app on the same store and clock whose extra middleware turns the shortcut off:
+    its GET /userinfo goes through FastAPI's middleware, routing and exception handlers."""
+    app = create_app(harness.settings, store=harness.store, clock=harness.clock)
+    app.add_middleware(_Passthrough)
+    async with app.router.lifespan_context(app):
+        yield app
+    assert app.state.unhandled_errors == 0
+
+
+async def test_the_userinfo_shortcut_answers_exactly_like_the_route(
+    harness: Harness, routed: FastAPI
+) -> None:
+    await harness.register()
+    answer = await harness.tokens()
+    revoked = (await harness.tokens())["access_token"]
+    await harness.http.post("/revoke", data={"token": revoked})
+    bearer = f"Bearer {answer['access_token']}".encode()
+    cases: list[list[tuple[bytes, bytes]]] = [
+        [(b"authorization", bearer)],
+        [(b"authorization", bearer), (b"authorization", b"Bearer second")],
+        [(b"authorization", bearer), (b"content-length", b"0")],
+        [(b"authorization", bearer), (b"content-length", b"-1")],
+        [(b"authorization", bearer), (b"content-length", b"99999999")],
+        [],
+        [(b"authorization", b"Basic Zm9vOmJhcg==")],
+        [(b"authorization", b"Bearer a b")],
+        [(b"authorization", "Bearer t\u00f6ken".encode("latin-1"))],
+        [(b"authorization", b"Bearer a.b.c")],
+        [(b"authorization", f"Bearer {revoked}".encode())],
+    ]
+    await harness.http.get("/healthz")  # the first request builds the middleware stack
+    assert harness.app.userinfo_shortcut  # type: ignore[attr-defined]
+    calls = 0
+    stack = harness.app.middleware_stack
+    assert stack is not None
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal calls
+        calls += 1
+        await stack(scope, receive, send)
+
+    harness.app.middleware_stack = counting
+    statuses = []
+    for headers in cases:
+        shortcut = await _asgi(harness.app, headers)
+        assert shortcut == await _asgi(routed, headers), headers
+        statuses.append(shortcut[0]["status"])
+    assert statuses == [200, 200, 200, 400, 413, 401, 401, 400, 400, 401, 401]
+    assert calls == 0  # every one of them was answered by the shortcut
+    assert not routed.userinfo_shortcut  # type: ignore[attr-defined]
+
+
+async def test_other_userinfo_requests_take_the_route(harness: Harness) -> None:
+    await harness.http.get("/healthz")
+    method = await _asgi(harness.app, [], method="POST")
+    assert method[0]["status"] == 405
+    assert json.loads(method[1]["body"])["error"] == "method_not_allowed"
+    mounted = await _asgi(harness.app, [], root_path="/api")
+    assert mounted[0]["status"] == 401
+    assert json.loads(mounted[1]["body"])["error"] == "invalid_request"
+    assert (await _asgi(harness.app, [], path="/userinfo/"))[0]["status"] == 307
+
+
+async def test_added_middleware_sees_userinfo_requests(run_app: RunApp) -> None:
+    async with run_app() as harness:
+        # Before the first request, as Starlette requires: CORS for a browser app, say.
+        harness.app.add_middleware(
+            CORSMiddleware, allow_origins=["https://spa.example"], allow_headers=["*"]
+        )
+        await harness.register()
+        token = (await harness.tokens())["access_token"]
+        response = await harness.http.get(
+            "/userinfo",
+            headers={"Authorization": f"Bearer {token}", "Origin": "https://spa.example"},
+        )
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "https://spa.example"
+        assert not harness.app.userinfo_shortcut  # type: ignore[attr-defined]
+
+
+async def test_changed_exception_handlers_see_userinfo_errors(run_app: RunApp) -> None:
+    async with run_app() as harness:
+
+        async def teapot(request: Any, exc: Exception) -> JSONResponse:
+            return JSONResponse({"error": "custom"}, status_code=418)
+
+        harness.app.add_exception_handler(OAuthError, teapot)
+        response = await harness.http.get("/userinfo")
+        assert (response.status_code, response.json()) == (418, {"error": "custom"})
+        assert not harness.app.userinfo_shortcut  # type: ignore[attr-defined]
+
+
+def test_fastapi_telemetry_turns_the_shortcut_off(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(settings)
+    app.build_middleware_stack()
+    assert app.userinfo_shortcut  # type: ignore[attr-defined]
+    telemetry = getattr(app, "_native_telemetry", None)
+    if telemetry is None:  # pragma: no cover - FastAPI before its native telemetry
+        pytest.skip("this FastAPI has no native telemetry")
+    monkeypatch.setattr(telemetry, "enabled", lambda: True)
+    app.build_middleware_stack()
+    assert not app.userinfo_shortcut  # type: ignore[attr-defined]
+
+
+async def test_userinfo_shortcut_failures_are_json_503_and_500(
+    tmp_path: Path, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(tmp_path), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get("/healthz")
+            service = app.state.service
+            failures: list[Exception] = [StoreError("disk I/O error"), RuntimeError("internals")]
+
+            async def failing(token: str) -> dict[str, Any]:
+                raise failures.pop(0)
+
+            service.verify_access_token = failing
+            headers = {"Authorization": "Bearer abc"}
+            outage = await http.get("/userinfo", headers=headers)
+            bug = await http.get("/userinfo", headers=headers)
+    body = _assert_json_error(outage, 503)
+    assert body["error"] == "temporarily_unavailable"
+    assert outage.headers["cache-control"] == "no-store"
+    assert "storage error in GET /userinfo: disk I/O error" in caplog.text
+    assert _assert_json_error(bug, 500) == {
+        "error": "server_error",
+        "error_description": "internal server error",
+    }
+    assert "internals" not in bug.text
+    assert "unhandled error in GET /userinfo" in caplog.text
+    assert app.state.unhandled_errors == 1
+
+
+async def test_userinfo_is_documented_with_the_bearer_scheme(harness: Harness) -> None:
+    openapi = (await harness.http.get("/openapi.json")).json()
+    assert openapi["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token of this service (RFC 9068 JWT, RFC 6750 Bearer).",
+    }
+    userinfo = openapi["paths"]["/userinfo"]["get"]
+    assert userinfo["security"] == [{"bearer": []}]
+    assert set(userinfo["responses"]) == {"200", "400", "401", "503"}
+    assert "parameters" not in userinfo  # the header is the security scheme's
+    claims = userinfo["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(claims["required"]) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id"}
+    for status in ("400", "401"):
+        assert "WWW-Authenticate" in userinfo["responses"][status]["headers"]
+    password = openapi["paths"]["/users/me/password"]["post"]
+    assert password["security"] == [{"bearer": []}]
 
 
 # -- failures of the service itself ---------------------------------------------------------

@@ -14,16 +14,19 @@ from typing import Any
 
 import anyio
 import click
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from conftest import FAST_ARGON2, PASSWORD, TEST_KEK
 
 from jwtkit import _console
 from jwtkit.server import cli as server_cli
+from jwtkit.server.app import create_app
 from jwtkit.server.config import Settings, env_var
 from jwtkit.server.models import User
 from jwtkit.server.passwords import PasswordHasher
 from jwtkit.server.storage import SQLiteStore
+from jwtkit.server.tokens import hash_client_secret, verify_client_secret
 
 OTHER_KEK = base64.urlsafe_b64encode(bytes(range(32, 64))).decode().rstrip("=")
 
@@ -169,8 +172,13 @@ def test_clients_add_list_remove(database: str) -> None:
     client = anyio.run(stored)
     assert client.scopes == ("read", "write", "admin")
     assert client.grant_types == ("client_credentials",)
-    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    assert anyio.run(hasher.verify, client.secret_hash, secret)
+    # A server-made 256-bit secret is stored as its SHA-256 digest (no Argon2: see
+    # docs/server.md), never in clear.
+    assert client.secret_hash == hash_client_secret(secret)
+    assert client.secret_hash.startswith("sha256$")
+    assert secret not in client.secret_hash
+    assert verify_client_secret(client.secret_hash, secret)
+    assert not verify_client_secret(client.secret_hash, secret + "x")
 
     public = run(
         "clients",
@@ -194,6 +202,29 @@ def test_clients_add_list_remove(database: str) -> None:
     assert "spa" not in run("clients", "list", "--database", database).output
     gone = run("clients", "remove", "spa", "--database", database)
     assert gone.exit_code == 1
+
+
+def test_a_client_added_by_the_cli_gets_tokens_from_the_service(database: str) -> None:
+    added = run("clients", "add", "backend", "--scope", "read", "--database", database)
+    assert added.exit_code == 0, added.output
+    secret = added.output.split("client_secret: ", 1)[1].split()[0]
+    settings = Settings(database=database, key_encryption_key=TEST_KEK, **FAST_ARGON2)
+
+    async def client_credentials(client_secret: str) -> httpx.Response:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                return await http.post(
+                    "/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=("backend", client_secret),
+                )
+
+    answer = anyio.run(client_credentials, secret)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "read"
+    assert anyio.run(client_credentials, secret + "x").status_code == 401
 
 
 def test_clients_add_failures(database: str) -> None:

@@ -400,6 +400,197 @@ def test_a_transaction_already_ended_is_not_rolled_back_twice(db: Path) -> None:
     conn.close()
 
 
+# lookups on the event loop ------------------------------------------------------------------
+async def _fill(store: SQLiteStore) -> None:
+    """One record of each kind a lookup reads."""
+    await store.add_user(user())
+    await store.add_client(Client("app", "sha256$x", ("client_credentials",), ("read",), T0))
+    await store.add_refresh_token(token())
+    await store.revoke_jti("j1", T0 + 60)
+    await store.record_failure("user:alice", T0, 60)
+
+
+async def _lookups(store: SQLiteStore) -> list[object]:
+    return [
+        await store.user_by_id("u1"),
+        await store.user_by_name("alice"),
+        await store.client_by_id("app"),
+        await store.refresh_token(HASH),
+        await store.is_jti_revoked("j1", T0),
+        await store.failures("user:alice", T0),
+    ]
+
+
+EXPECTED = [
+    user(),
+    user(),
+    Client("app", "sha256$x", ("client_credentials",), ("read",), T0),
+    token(),
+    True,
+    (1, 60.0),
+]
+
+
+async def test_key_lookups_run_on_the_event_loop(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with SQLiteStore(db) as store:
+        await _fill(store)
+
+        def no_thread(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a key lookup went to a worker thread")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(anyio.to_thread, "run_sync", no_thread)
+            assert await _lookups(store) == EXPECTED
+            assert await store.user_by_id("nobody") is None
+            assert not await store.is_jti_revoked("j1", T0 + 60)
+            assert await store.failures("user:alice", T0 + 60) == (0, 0.0)
+
+
+async def test_lookups_see_commits_and_wait_for_no_writer(db: Path) -> None:
+    async with SQLiteStore(db, busy_timeout=5.0) as store:
+        other = raw(db)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES ('u1', 'alice',"
+            " '$argon2id$x', ?)",
+            (T0,),
+        )
+        try:
+            # Another connection holds the write lock: the lookup neither waits nor sees
+            # the uncommitted row (it would wait 5 s for the lock otherwise).
+            with anyio.fail_after(1):
+                assert await store.user_by_id("u1") is None
+            other.execute("COMMIT")
+            assert await store.user_by_id("u1") == user()
+        finally:
+            other.close()
+        # A write of the store itself is seen by the next lookup.
+        await store.set_disabled("u1", True)
+        disabled = await store.user_by_id("u1")
+        assert disabled is not None
+        assert disabled.disabled
+
+
+async def test_lookups_leave_no_read_transaction_open(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await _fill(store)
+        assert await _lookups(store) == EXPECTED
+        # A reader that kept a statement open would pin the log: TRUNCATE could not finish.
+        busy, _, _ = raw_query(db, "PRAGMA wal_checkpoint(TRUNCATE)")[0]
+        assert busy == 0
+        assert (db.parent / "jwtkit.db-wal").stat().st_size == 0
+
+
+async def test_the_lookup_connection_is_read_only(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        reader = store._reader
+        assert reader is not None
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.execute("DELETE FROM users")
+
+
+class _BusyReader:
+    """Stands for the lookup connection when SQLite answers SQLITE_BUSY (or another error)."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        self.error = error
+        self.calls = 0
+
+    def execute(self, *args: object) -> sqlite3.Cursor:
+        self.calls += 1
+        raise self.error
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_busy_lookup_is_retried_in_a_worker_thread(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with SQLiteStore(db) as store:
+        await _fill(store)
+        busy = _BusyReader(sqlite3.OperationalError("database is locked"))
+        monkeypatch.setattr(store, "_reader", busy)
+        threads: list[object] = []
+        run_sync = anyio.to_thread.run_sync
+
+        async def counting(function: Any, *args: Any, **kwargs: Any) -> Any:
+            threads.append(function)
+            return await run_sync(function, *args, **kwargs)
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+        assert await _lookups(store) == EXPECTED
+        assert busy.calls == len(threads) == len(EXPECTED)
+
+
+async def test_other_lookup_errors_are_store_errors(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with SQLiteStore(db) as store:
+        monkeypatch.setattr(store, "_reader", _BusyReader(sqlite3.DatabaseError("malformed")))
+        with pytest.raises(StoreError, match="malformed") as caught:
+            await store.user_by_id("u1")
+        assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+
+
+async def test_a_lookup_connection_in_use_by_another_thread_is_not_waited_for(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await _fill(store)
+        with store._reader_lock:  # as if a lookup ran in another thread
+            with anyio.fail_after(5):
+                assert await _lookups(store) == EXPECTED
+
+
+async def test_a_closed_store_refuses_lookups(db: Path) -> None:
+    store = SQLiteStore(db)
+    await store.open()
+    await _fill(store)
+    await store.close()
+    assert store._reader is None
+    with pytest.raises(StoreError, match="not open"):
+        await store.user_by_id("u1")
+
+
+async def test_a_lookup_connection_that_cannot_be_opened_is_a_store_error(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoQueryOnly(sqlite3.Connection):
+        closed = 0
+
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            if sql.startswith("PRAGMA query_only"):
+                raise sqlite3.OperationalError("cannot be read-only")
+            return super().execute(sql, *args)
+
+        def close(self) -> None:
+            NoQueryOnly.closed += 1
+            super().close()
+
+    connect = sqlite3.connect
+
+    def connect_without_query_only(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        return connect(*args, factory=NoQueryOnly, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect_without_query_only)
+    store = SQLiteStore(db)
+    with pytest.raises(StoreError, match="cannot be read-only"):
+        await store.open()
+    assert NoQueryOnly.closed == 2  # the lookup connection and the writer
+    with pytest.raises(StoreError, match="not open"):
+        await store.user_by_id("u1")
+
+
+async def test_rehash_client_secret_is_a_compare_and_set(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_client(Client("app", "$argon2id$old", ("client_credentials",), (), T0))
+        assert not await store.rehash_client_secret("app", "$argon2id$other", "sha256$new")
+        assert not await store.rehash_client_secret("ghost", "$argon2id$old", "sha256$new")
+        assert await store.rehash_client_secret("app", "$argon2id$old", "sha256$new")
+        stored = await store.client_by_id("app")
+        assert stored is not None
+        assert stored.secret_hash == "sha256$new"
+
+
 # files --------------------------------------------------------------------------------------
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 @pytest.mark.usefixtures("umask_zero")

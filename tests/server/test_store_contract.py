@@ -212,6 +212,17 @@ async def test_rehash_password_is_a_compare_and_set(store: Store) -> None:
     assert await store.rehash_password("nobody", "x", "y") is False
 
 
+async def test_rehash_client_secret_is_a_compare_and_set(store: Store) -> None:
+    await store.add_client(make_client())
+    assert await store.rehash_client_secret("app", "$argon2id$stale", "sha256$new") is False
+    assert await store.rehash_client_secret("app", "$argon2id$secret", "sha256$new") is True
+    assert await store.rehash_client_secret("app", "$argon2id$secret", "sha256$again") is False
+    client = await store.client_by_id("app")
+    assert client is not None
+    assert client.secret_hash == "sha256$new"
+    assert await store.rehash_client_secret("nobody", "x", "y") is False
+
+
 async def test_set_disabled_flips_the_flag(store: Store) -> None:
     await store.add_user(make_user())
     assert await store.set_disabled("u1", True) is True

@@ -29,9 +29,13 @@ from jwtkit.server.tokens import (
     KEYRING_REFRESH_INTERVAL,
     PURGE_INTERVAL,
     ClientAuth,
+    TokenService,
     check_username,
+    hash_client_secret,
     hash_refresh_token,
+    new_client_secret,
     parse_basic_authorization,
+    verify_client_secret,
 )
 
 pytestmark = pytest.mark.anyio
@@ -850,3 +854,344 @@ async def test_refused_audit_fields_never_fail_a_request(
     with caplog.at_level(logging.WARNING, logger="jwtkit.server"):
         harness.service._audit("login_ok", refresh_token="x")
     assert "dropped" in caplog.text
+
+
+# -- the verified-token cache ----------------------------------------------------------------
+
+
+def _uncached(harness: Harness) -> TokenService:
+    """A second service over the same store and keys, without the verified-token cache."""
+    service = harness.service
+    return TokenService(
+        service.store,
+        service.settings,
+        service.keyring,
+        service.hasher,
+        service.limiter,
+        service.audit,
+        service.clock,
+        access_token_cache_size=0,
+    )
+
+
+async def _as_fresh(harness: Harness, token: str) -> httpx.Response:
+    """``GET /userinfo`` with ``token``, asserting the answer is exactly what a verification
+    without the cache gives at this moment."""
+    response = await harness.userinfo(token)
+    status, body, challenge = await _fresh(harness, token)
+    assert response.status_code == status, response.text
+    assert response.json() == body
+    assert response.headers.get("www-authenticate") == challenge
+    return response
+
+
+async def _fresh(harness: Harness, token: str) -> tuple[int, dict[str, Any], str | None]:
+    """(status, body, challenge) of a verification without the cache."""
+    try:
+        claims = await _uncached(harness).verify_access_token(token)
+    except OAuthError as exc:
+        return exc.status, exc.body(), exc.headers["WWW-Authenticate"]
+    return 200, claims, None
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens whose signature a :class:`jwtkit.Verifier` checked (every instance)."""
+    seen: list[str] = []
+    decode = jwtkit.Verifier.decode
+
+    def counting(self: jwtkit.Verifier, token: str | bytes, **kwargs: Any) -> dict[str, Any]:
+        seen.append(str(token))
+        return decode(self, token, **kwargs)
+
+    monkeypatch.setattr(jwtkit.Verifier, "decode", counting)
+    return seen
+
+
+def _forged(harness: Harness, **claims: Any) -> str:
+    """An access token signed by the service's own key with these claims."""
+    now = harness.clock()
+    values = {
+        "iss": harness.settings.issuer,
+        "sub": "backend",
+        "aud": "jwtkit",
+        "exp": int(now) + 900,
+        "iat": now,
+        "jti": "forged",
+        "client_id": "backend",
+        **claims,
+    }
+    return jwtkit.encode(values, harness.service.keyring.signing_key(), typ="at+jwt")
+
+
+async def test_a_cached_token_skips_only_the_signature_check(
+    harness: Harness, decodes: list[str]
+) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    first = await harness.service.verify_access_token(token)
+    first["sub"] = "mallory"  # the caller's copy: the cache keeps its own
+    second = await harness.service.verify_access_token(token)
+    assert second["sub"] != "mallory"
+    assert decodes == [token]  # verified once
+    assert (await harness.userinfo(token)).json() == second
+    assert decodes == [token]
+
+
+async def test_cached_tokens_expire_with_the_clock(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    harness.clock.advance(899)
+    assert (await _as_fresh(harness, token)).status_code == 200
+    harness.clock.advance(1)  # now == exp: expired (RFC 7519 §4.1.4)
+    body = (await _as_fresh(harness, token)).json()
+    assert body["error_description"] == "the access token has expired"
+    assert token not in harness.service._claims_cache
+
+
+@pytest.mark.parametrize("claim", ["nbf", "iat"])
+async def test_nbf_and_iat_are_checked_again_on_cached_tokens(harness: Harness, claim: str) -> None:
+    secret = await harness.add_client("backend")
+    assert secret
+    now = harness.clock()
+    token = _forged(harness, **{claim: now + 10})
+    early = await _as_fresh(harness, token)
+    assert early.status_code == 401
+    assert token not in harness.service._claims_cache  # failures are never cached
+    harness.clock.advance(10)
+    assert (await _as_fresh(harness, token)).status_code == 200
+    assert token in harness.service._claims_cache
+    harness.clock.set(now + 5)  # a clock set back: the cached token is not valid yet again
+    assert (await _as_fresh(harness, token)).json() == early.json()
+
+
+async def test_cached_tokens_honour_revocation(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    assert token in harness.service._claims_cache
+    assert (await harness.http.post("/revoke", data={"token": token})).status_code == 200
+    body = (await _as_fresh(harness, token)).json()
+    assert body["error_description"] == "the access token has been revoked"
+
+
+async def test_cached_tokens_honour_password_changes_and_disabled_users(
+    harness: Harness,
+) -> None:
+    user_id = await harness.register()
+    token = (await harness.tokens())["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    await harness.store.set_disabled(user_id, True)
+    assert (await _as_fresh(harness, token)).status_code == 401
+    await harness.store.set_disabled(user_id, False)
+    assert (await _as_fresh(harness, token)).status_code == 200
+    harness.clock.advance(1)
+    changed = await harness.http.post(
+        "/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert changed.status_code == 200
+    body = (await _as_fresh(harness, token)).json()
+    assert "password change" in body["error_description"]
+
+
+async def test_cached_tokens_honour_removed_clients(harness: Harness) -> None:
+    secret = await harness.add_client("backend")
+    response = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    token = response.json()["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    await harness.store.remove_client("backend")
+    assert (await _as_fresh(harness, token)).status_code == 401
+
+
+async def test_cached_tokens_honour_key_rotation_and_retirement(
+    harness: Harness, decodes: list[str]
+) -> None:
+    await harness.register()
+    keyring = harness.service.keyring
+    old_kid = keyring.signing_key().kid
+    assert old_kid is not None
+    token = (await harness.tokens())["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    decodes.clear()
+    # A rotation changes the key set: the cache is dropped and the token verified again.
+    await keyring.rotate(activate_after=0)
+    assert (await harness.userinfo(token)).status_code == 200
+    assert decodes == [token]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    # Retiring the key that signed it unpublishes the key: the cached token is refused.
+    await keyring.retire(old_kid)
+    assert (await _as_fresh(harness, token)).status_code == 401
+    assert token not in harness.service._claims_cache
+
+
+async def test_keys_retired_by_another_process_reach_the_cache(harness: Harness) -> None:
+    await harness.register()
+    old_kid = harness.service.keyring.signing_key().kid
+    assert old_kid is not None
+    token = (await harness.tokens())["access_token"]
+    assert (await _as_fresh(harness, token)).status_code == 200
+    other_store = SQLiteStore(harness.settings.database)
+    await other_store.open()
+    try:
+        other = await KeyRing.load(other_store, harness.settings, harness.clock)
+        await other.rotate(activate_after=0)
+        await other.retire(old_kid)  # jwtkit keys retire, in another process
+    finally:
+        await other_store.close()
+    # This process learns of it at its next periodic key refresh, also from /userinfo alone.
+    harness.clock.advance(KEYRING_REFRESH_INTERVAL)
+    response = await harness.userinfo(token)
+    await _error(response, 401, "invalid_token")
+    assert old_kid not in {key["kid"] for key in (await harness.jwks())["keys"]}
+    assert (await _as_fresh(harness, token)).status_code == 401
+
+
+async def test_the_cache_is_a_bounded_lru(harness: Harness) -> None:
+    await harness.register()
+    tokens = [(await harness.tokens())["access_token"] for _ in range(3)]
+    service = _uncached(harness)
+    service._claims_cache_size = 2
+    for token in (tokens[0], tokens[1], tokens[0], tokens[2]):
+        await service.verify_access_token(token)
+    assert list(service._claims_cache) == [tokens[0], tokens[2]]
+    uncached = _uncached(harness)
+    await uncached.verify_access_token(tokens[0])
+    assert not uncached._claims_cache
+    with pytest.raises(ValueError, match="access_token_cache_size"):
+        TokenService(
+            harness.store,
+            harness.settings,
+            harness.service.keyring,
+            harness.service.hasher,
+            harness.service.limiter,
+            harness.service.audit,
+            access_token_cache_size=-1,
+        )
+
+
+async def test_tokens_that_fail_are_never_cached(harness: Harness) -> None:
+    await harness.register()
+    token = (await harness.tokens())["access_token"]
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
+    for bad in (tampered, "a.b.c", _forged(harness, aud="other")):
+        assert (await _as_fresh(harness, bad)).status_code == 401
+    assert not harness.service._claims_cache
+
+
+# -- client secrets --------------------------------------------------------------------------
+
+
+def test_client_secret_digests() -> None:
+    secret = new_client_secret()
+    stored = hash_client_secret(secret)
+    assert stored.startswith("sha256$")
+    assert len(stored) == len("sha256$") + 43  # SHA-256, base64url without padding
+    assert secret not in stored
+    assert verify_client_secret(stored, secret)
+    assert not verify_client_secret(stored, secret + "x")
+    assert not verify_client_secret(None, secret)
+    assert not verify_client_secret("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA", secret)
+    assert not verify_client_secret("sha256$\u00e9", secret)
+    assert not verify_client_secret("", "")
+
+
+@pytest.fixture
+def no_argon2(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a client secret (or anything) is checked with Argon2."""
+
+    async def refuse(stored_hash: str | None, password: str) -> bool:
+        raise AssertionError("Argon2 was used")
+
+    monkeypatch.setattr(harness.service.hasher, "verify", refuse)
+
+
+async def _store_client(harness: Harness, client_id: str, secret_hash: str | None) -> None:
+    await harness.store.add_client(
+        Client(client_id, secret_hash, ("client_credentials",), ("read",), harness.clock())
+    )
+
+
+@pytest.mark.usefixtures("no_argon2")
+async def test_client_secrets_are_checked_without_argon2(harness: Harness) -> None:
+    secret = new_client_secret()
+    await _store_client(harness, "backend", hash_client_secret(secret))
+    await _store_client(harness, "public", None)
+
+    async def client_credentials(client_id: str, client_secret: str) -> httpx.Response:
+        return await harness.http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            headers=_basic(client_id, client_secret),
+        )
+
+    assert (await client_credentials("backend", secret)).status_code == 200
+    for client_id, client_secret in (
+        ("backend", secret + "x"),
+        ("ghost", secret),  # an unknown client costs one SHA-256 too
+        ("public", secret),
+    ):
+        await _error(await client_credentials(client_id, client_secret), 401, "invalid_client")
+    posted = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials", "client_secret": secret}
+    )
+    await _error(posted, 401, "invalid_client")
+
+
+async def test_argon2_client_secrets_are_upgraded_at_their_first_use(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = await harness.add_client("backend")  # an Argon2 hash, as older versions stored
+    stored = await harness.store.client_by_id("backend")
+    assert stored is not None
+    assert stored.secret_hash is not None
+    assert stored.secret_hash.startswith("$argon2id$")
+    wrong = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", "nope")
+    )
+    await _error(wrong, 401, "invalid_client")
+    assert await harness.store.client_by_id("backend") == stored
+    with caplog.at_level(logging.INFO, logger="jwtkit.audit"):
+        right = await harness.http.post(
+            "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+        )
+    assert right.status_code == 200
+    upgraded = await harness.store.client_by_id("backend")
+    assert upgraded is not None
+    assert upgraded.secret_hash == hash_client_secret(secret)
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "jwtkit.audit"]
+    assert {"event": "client_secret_rehashed", "client_id": "backend"}.items() <= events[0].items()
+
+    async def refuse(stored_hash: str | None, password: str) -> bool:
+        raise AssertionError("Argon2 was used")
+
+    monkeypatch.setattr(harness.service.hasher, "verify", refuse)
+    again = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    assert again.status_code == 200
+
+
+async def test_a_lost_client_rehash_race_keeps_the_other_hash(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = await harness.add_client("backend")
+    calls: list[str] = []
+
+    async def lost(client_id: str, old_hash: str, new_hash: str) -> bool:
+        calls.append(client_id)
+        return False  # another worker replaced the hash first
+
+    monkeypatch.setattr(harness.store, "rehash_client_secret", lost)
+    with caplog.at_level(logging.INFO, logger="jwtkit.audit"):
+        response = await harness.http.post(
+            "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+        )
+    assert response.status_code == 200
+    assert calls == ["backend"]
+    assert "client_secret_rehashed" not in caplog.text

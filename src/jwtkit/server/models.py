@@ -1,7 +1,8 @@
 """The token service's records: users, clients, refresh tokens, signing keys.
 
 Plain frozen dataclasses shared by the service logic and every storage backend. Times are Unix
-seconds (float). Secrets are never stored: passwords and client secrets as Argon2id hashes,
+seconds (float). Secrets are never stored: passwords as Argon2id hashes, client secrets (random,
+server-generated) as SHA-256 digests,
 refresh tokens as the SHA-256 of the token, signing keys with their private part encrypted.
 """
 

@@ -12,6 +12,37 @@
   every use; presenting a rotated token again revokes its whole family.
 * Revocation (RFC 7009), introspection (RFC 7662), and :meth:`TokenService.verify_access_token`
   for the service's own protected endpoints.
+* Client secrets (RFC 6749 §2.3.1) are 256-bit random values made by the server, stored as
+  their SHA-256 (:func:`hash_client_secret`): see "Client secrets" below.
+
+.. rubric:: The verified-token cache
+
+Verifying an ES256 signature costs about 60 µs, the rest of a ``/userinfo`` request about
+20 µs. :class:`TokenService` therefore remembers the claims of the access tokens it has
+verified (an LRU of ``access_token_cache_size`` entries, keyed by the exact token string; a
+token that fails is never remembered). A hit gives exactly the answer a fresh verification
+would give at that moment:
+
+* the signature, ``typ``, ``iss``, ``aud`` and the claim types depend only on the token string
+  and the verification keys, and the whole cache is dropped whenever
+  ``keyring.verification_keys()`` returns another key set (a rotation, a retirement, the end of
+  a retired key's publication);
+* the checks that depend on the time (``exp``, ``nbf``, ``iat`` not in the future) are made
+  again against the injected clock on every hit; a token that fails them is dropped and
+  verified afresh, which reports the precise error;
+* what the service learns after issuing a token is never cached: the ``jti`` denylist
+  (RFC 7009 revocations), the user's ``tokens_valid_after`` (password changes), a disabled user
+  and a removed client are checked in the store on every request.
+
+.. rubric:: Client secrets
+
+A client secret is not a password: the server generates it (:func:`new_client_secret`, 256
+random bits), so no guessing attack on a stolen digest can succeed, and a slow, salted password
+hash (Argon2id, ~100 ms and 64 MiB per check) buys nothing but a denial-of-service lever on the
+token endpoint. Secrets are stored as ``sha256$`` + base64url(SHA-256(secret)) and compared in
+constant time (:func:`hmac.compare_digest`); an unknown client is compared against a dummy
+digest, so it costs the same. Hashes of older versions (``$argon2...``) still verify, through
+the password hasher, and are replaced by the digest at their first successful use.
 
 .. rubric:: The refresh grace period
 
@@ -40,6 +71,7 @@ import re
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -78,6 +110,7 @@ if TYPE_CHECKING:
     from .storage import Store
 
 __all__ = [
+    "ACCESS_TOKEN_CACHE_SIZE",
     "GRANT_TYPES",
     "JWKS_MAX_AGE",
     "KEYRING_REFRESH_INTERVAL",
@@ -86,10 +119,12 @@ __all__ = [
     "TokenService",
     "check_username",
     "derive_successor_key",
+    "hash_client_secret",
     "hash_refresh_token",
     "new_client_secret",
     "new_refresh_token",
     "parse_basic_authorization",
+    "verify_client_secret",
 ]
 
 logger = logging.getLogger("jwtkit.server")
@@ -111,6 +146,11 @@ _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _SUCCESSOR_LABEL = b"jwtkit refresh-token successor v1\x00"
 _MAX_TOKEN_LENGTH = 8192
+#: How many verified access tokens a :class:`TokenService` remembers by default.
+ACCESS_TOKEN_CACHE_SIZE = 10_000
+#: The scheme prefix of a stored client-secret digest (older hashes start with ``$argon2``).
+_CLIENT_SECRET_SCHEME = "sha256$"
+_ARGON2_PREFIX = "$argon2"
 
 
 def new_refresh_token() -> str:
@@ -127,8 +167,45 @@ def derive_successor_key(key_encryption_key: bytes) -> bytes:
 
 
 def new_client_secret() -> str:
-    """A new client secret: 256 random bits, base64url (shown once, stored as Argon2id)."""
+    """A new client secret: 256 random bits, base64url (shown once, stored as
+    :func:`hash_client_secret`)."""
     return secrets.token_urlsafe(32)
+
+
+def _secret_digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+def hash_client_secret(secret: str) -> str:
+    """The stored form of a client secret: ``sha256$`` + base64url(SHA-256(secret)).
+
+    For server-generated, high-entropy secrets only (:func:`new_client_secret`): a fast hash is
+    safe because nobody can guess 256 random bits; passwords people choose need Argon2id.
+    """
+    encoded = base64.urlsafe_b64encode(_secret_digest(secret)).rstrip(b"=").decode("ascii")
+    return _CLIENT_SECRET_SCHEME + encoded
+
+
+#: Compared with when there is no digest to compare with (unknown or public client, a
+#: malformed stored value), so that every failure costs the same as a wrong secret.
+_DUMMY_CLIENT_SECRET_HASH = hash_client_secret(secrets.token_urlsafe(32))
+
+
+def verify_client_secret(stored_hash: str | None, secret: str) -> bool:
+    """Whether ``secret`` matches a :func:`hash_client_secret` digest, in constant time.
+
+    ``None`` (an unknown or public client) and anything that is not such a digest (including
+    an older ``$argon2`` hash, which :class:`TokenService` verifies with the password hasher)
+    cost the same SHA-256 and comparison against a dummy digest, and give ``False``.
+    """
+    known = (
+        stored_hash is not None
+        and stored_hash.startswith(_CLIENT_SECRET_SCHEME)
+        and stored_hash.isascii()
+    )
+    target = stored_hash if known and stored_hash is not None else _DUMMY_CLIENT_SECRET_HASH
+    matched = hmac.compare_digest(hash_client_secret(secret).encode(), target.encode())
+    return matched and known
 
 
 def hash_refresh_token(token: str) -> bytes:
@@ -232,6 +309,8 @@ class TokenService:
     ``clock`` returns Unix time (``time.time`` by default); tests pass a
     :class:`jwtkit.testing.FrozenClock`. ``successor_key`` (32 bytes) enables the refresh grace
     period (see the module docstring); without it no grace is given, whatever the settings.
+    ``access_token_cache_size`` bounds the verified-token cache (see the module docstring; 0
+    turns it off).
     """
 
     def __init__(
@@ -245,7 +324,10 @@ class TokenService:
         clock: Callable[[], float] | None = None,
         *,
         successor_key: bytes | None = None,
+        access_token_cache_size: int = ACCESS_TOKEN_CACHE_SIZE,
     ) -> None:
+        if access_token_cache_size < 0:
+            raise ValueError("access_token_cache_size must be >= 0 (0 turns the cache off)")
         self.store = store
         self.settings = settings
         self.keyring = keyring
@@ -261,6 +343,9 @@ class TokenService:
         self._verifier_keys: jwtkit.KeySet | None = None
         self._forced_refresh = -math.inf
         self._verifier: jwtkit.Verifier | None = None
+        # token string -> its verified claims, least recently used first (module docstring).
+        self._claims_cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._claims_cache_size = access_token_cache_size
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -304,6 +389,8 @@ class TokenService:
                 clock=self.clock,
             )
             self._verifier_keys = keys
+            # Claims verified with other keys may not verify now (a retired key).
+            self._claims_cache.clear()
         return self._verifier
 
     # -- the token endpoint -------------------------------------------------------------
@@ -499,7 +586,7 @@ class TokenService:
             client_id = auth.client_id or ""
             client = await self.store.client_by_id(client_id) if client_id else None
             stored_hash = client.secret_hash if client is not None else None
-            matched = await self.hasher.verify(stored_hash, auth.client_secret)
+            matched = await self._client_secret_matches(client, auth.client_secret)
             if client is None or stored_hash is None or not matched:
                 self._audit(
                     "client_auth_failed",
@@ -520,6 +607,21 @@ class TokenService:
         if client is not None and client.secret_hash is not None:
             raise invalid_client("this client must authenticate")
         return _Caller(client_id, client, authenticated=False)
+
+    async def _client_secret_matches(self, client: Client | None, secret: str) -> bool:
+        """Check a client secret (RFC 6749 §2.3.1): a SHA-256 digest in constant time; an older
+        Argon2 hash with the password hasher, replaced by the digest once it matched."""
+        stored_hash = client.secret_hash if client is not None else None
+        if client is None or stored_hash is None or not stored_hash.startswith(_ARGON2_PREFIX):
+            return verify_client_secret(stored_hash, secret)
+        if not await self.hasher.verify(stored_hash, secret):
+            return False
+        # A compare-and-set, so that a secret changed meanwhile is kept.
+        if await self.store.rehash_client_secret(
+            client.id, stored_hash, hash_client_secret(secret)
+        ):
+            self._audit("client_secret_rehashed", client_id=client.id)
+        return True
 
     def _is_first_party(self, caller: _Caller) -> bool:
         return caller.client_id == self.settings.first_party_client_id
@@ -598,7 +700,13 @@ class TokenService:
         ``exp`` (RFC 9068 §4), then what only this service knows: the ``jti`` denylist
         (RFC 7009 revocations) and the user's ``tokens_valid_after`` (password changes).
         Raises ``invalid_token`` (401 with a Bearer challenge, RFC 6750 §3.1).
+
+        The signature check is skipped for a token verified before with the same keys (the
+        module docstring's verified-token cache); every other check runs on every call. The
+        keys are re-read from the store every :data:`KEYRING_REFRESH_INTERVAL` seconds, so that
+        a key retired by another process (``jwtkit keys retire``) is honoured here too.
         """
+        await self.refresh_keys()
         claims, _ = await self._verified(token)
         return claims
 
@@ -611,10 +719,16 @@ class TokenService:
         return claims, await self._check_subject(claims)
 
     async def _decode_access_token(self, token: str) -> dict[str, Any]:
+        """The verified claims of an access token (signature, header and claims; RFC 9068 §4),
+        from the verified-token cache when it holds the token; ``invalid_token`` otherwise."""
         if len(token) > _MAX_TOKEN_LENGTH:
             raise invalid_token("the access token is malformed")
+        verifier = self._access_verifier()  # drops the cache if the keys have changed
+        cached = self._cached_claims(token)
+        if cached is not None:
+            return cached
         try:
-            return self._access_verifier().decode(token)
+            return self._remember(token, verifier.decode(token))
         except KeyNotFound:
             # A key rotated by another process: look again once, then give up.
             pass
@@ -625,9 +739,36 @@ class TokenService:
             self._forced_refresh = time.monotonic()
             await self.refresh_keys(force=True)
         try:
-            return self._access_verifier().decode(token)
+            return self._remember(token, self._access_verifier().decode(token))
         except JWTError as exc:
             raise invalid_token(_describe_token_error(exc)) from None
+
+    def _cached_claims(self, token: str) -> dict[str, Any] | None:
+        """A copy of the cached claims of ``token`` if they are still valid at this moment.
+
+        Only the time-dependent checks of the verifier can change their answer for the same
+        token and keys: ``exp`` (``now >= exp`` is expired), ``nbf`` and ``iat`` (not in the
+        future); the verifier has no leeway. An entry failing them is dropped, and the caller
+        verifies the token afresh, which reports the precise error.
+        """
+        claims = self._claims_cache.get(token)
+        if claims is None:
+            return None
+        now = self.clock()
+        nbf = claims.get("nbf")
+        if now >= claims["exp"] or claims["iat"] > now or (nbf is not None and nbf > now):
+            del self._claims_cache[token]
+            return None
+        self._claims_cache.move_to_end(token)
+        return dict(claims)
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> dict[str, Any]:
+        """Cache the claims of a token that just verified; return them."""
+        if self._claims_cache_size:
+            self._claims_cache[token] = dict(claims)
+            if len(self._claims_cache) > self._claims_cache_size:
+                self._claims_cache.popitem(last=False)
+        return claims
 
     async def _check_subject(self, claims: Mapping[str, Any]) -> User | None:
         subject, client_id = str(claims["sub"]), str(claims["client_id"])

@@ -65,6 +65,10 @@ class Store(Protocol):
 
     async def list_clients(self) -> list[Client]: ...
 
+    async def rehash_client_secret(self, client_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace a client's ``old_hash`` by ``new_hash`` only if it is still the stored one
+        (a compare-and-set; older Argon2 hashes become SHA-256 digests at first use)."""
+
     async def remove_client(self, client_id: str) -> bool:
         """Delete a client and revoke its refresh families; ``False`` if it did not exist."""
 

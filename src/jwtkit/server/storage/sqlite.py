@@ -1,15 +1,31 @@
 """The SQLite backend of the token service's :class:`~.base.Store` (the embedded default).
 
-One connection per store, used by one worker thread at a time (``anyio.to_thread`` plus a
-lock), so the stdlib ``sqlite3`` driver never blocks the event loop. Several stores, threads or
-processes may share one database file: SQLite's own file locks serialize writers.
+Two connections per store (a file; ``":memory:"`` has one):
+
+* the **writer** runs every write, every multi-statement transaction and every multi-row read
+  in a worker thread (``anyio.to_thread`` plus a lock), so a commit's fsync or a wait for
+  another process's write lock never blocks the event loop;
+* the **reader** (``PRAGMA query_only``, no busy wait) answers the single-row key lookups of
+  the hot paths (:meth:`SQLiteStore.user_by_id`, ``user_by_name``, ``client_by_id``,
+  ``refresh_token``, ``is_jti_revoked``, ``failures``) directly on the event loop: a lookup
+  takes a few microseconds, a hand-off to a worker thread about fifty, and under load the
+  thread hand-offs contend for the GIL. In WAL mode a reader neither waits for the writer nor
+  blocks it. Should a lookup still find the database busy (a WAL recovery, a checkpoint that
+  truncates the log), it fails at once instead of waiting, and is retried in a worker thread
+  on the writer connection with the full ``busy_timeout``: the event loop is never held for
+  more than one lookup.
+
+Several stores, threads or processes may share one database file: SQLite's own file locks
+serialize writers.
 
 Guarantees:
 
 * **WAL** (``journal_mode=WAL``): readers never block the writer nor each other, and a commit
-  is one append to the log. ``synchronous=FULL`` by default: every commit is fsynced, so an
-  acknowledged revocation, rotation or password change survives a killed process *and* a power
-  loss (``NORMAL`` survives a killed process only; it is a constructor option).
+  is one append to the log. A lookup on the reader sees every commit that finished before it
+  started (each lookup is its own read transaction, ended at once). ``synchronous=FULL`` by
+  default: every commit is fsynced, so an acknowledged revocation, rotation or password change
+  survives a killed process *and* a power loss (``NORMAL`` survives a killed process only; it
+  is a constructor option).
 * **Atomic writes**: every write runs in ``BEGIN IMMEDIATE`` (it takes the write lock first,
   so a read-modify-write never works on a stale snapshot); a busy database is waited for up to
   ``busy_timeout`` seconds. :meth:`SQLiteStore.rotate_refresh_token` is a compare-and-set
@@ -148,6 +164,8 @@ _SELECT_TOKEN = (
     " family_expires_at, rotated_at, successor_hash, revoked_at FROM refresh_tokens"
     " WHERE token_hash = ?"
 )
+_JTI_REVOKED = "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?"
+_FAILURES = "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?"
 _INSERT_TOKEN = (
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
     " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at)"
@@ -273,8 +291,9 @@ def _create_private_file(path: str) -> None:
 class SQLiteStore:
     """A :class:`~.base.Store` in one SQLite file (or ``":memory:"``, for tests).
 
-    ``busy_timeout`` is how long a write waits for another connection's write lock before it
-    fails with :class:`~.base.StoreError`. ``synchronous`` is ``"FULL"`` (fsync every commit:
+    ``busy_timeout`` is how long a write (or a lookup that found the database busy, retried in
+    a worker thread) waits for another connection's lock before it fails with
+    :class:`~.base.StoreError`. ``synchronous`` is ``"FULL"`` (fsync every commit:
     durable across power loss) or ``"NORMAL"`` (durable across a killed process; faster).
     ``clock`` gives the time where the protocol passes none (:meth:`remove_client`, the
     migration log).
@@ -305,6 +324,10 @@ class SQLiteStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        # The read-only connection of the lookups (None for ":memory:" and when closed). Taken
+        # without waiting: a lookup that finds it busy (another thread's) uses the writer.
+        self._reader_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -320,6 +343,30 @@ class SQLiteStore:
     async def _read(self, operation: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``operation`` (one statement: its own snapshot) in a worker thread."""
         return await anyio.to_thread.run_sync(self._call, operation)
+
+    async def _lookup(self, sql: str, parameters: tuple[object, ...]) -> Any:
+        """The first row of a single-row ``SELECT`` by key (or ``None``), on the event loop.
+
+        Runs on the read-only connection, whose busy timeout is zero: in WAL mode a read
+        waits for no writer, and in the rare cases where SQLite answers ``SQLITE_BUSY`` to a
+        reader (a WAL recovery or a truncating checkpoint by another process) it does so at
+        once. Any such operational error, and a reader in use by another thread, sends the
+        lookup to a worker thread on the writer connection, which waits up to
+        ``busy_timeout`` and reports what still fails as a :class:`~.base.StoreError`.
+        """
+        if self._reader_lock.acquire(blocking=False):
+            try:
+                reader = self._reader
+                if reader is not None:
+                    try:
+                        return _fetch_one(reader, sql, parameters)
+                    except sqlite3.OperationalError:
+                        pass  # busy or locked: retried below, off the event loop
+                    except sqlite3.Error as exc:
+                        raise StoreError(f"SQLite error: {exc}") from exc
+            finally:
+                self._reader_lock.release()
+        return await self._read(partial(_fetch_one, sql=sql, parameters=parameters))
 
     async def _write(self, operation: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``operation`` in a ``BEGIN IMMEDIATE`` transaction in a worker thread."""
@@ -362,9 +409,12 @@ class SQLiteStore:
                 )
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
+            reader = None
             try:
                 self._configure(conn, memory=memory)
                 _transaction(self._migrate, conn)
+                if not memory:
+                    reader = self._connect_reader()
             except sqlite3.Error as exc:
                 conn.close()
                 raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
@@ -372,6 +422,23 @@ class SQLiteStore:
                 conn.close()
                 raise
             self._conn = conn
+            with self._reader_lock:
+                self._reader = reader
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        """The read-only connection of :meth:`_lookup` (the file exists and is migrated)."""
+        reader = sqlite3.connect(
+            self.path,
+            timeout=0,  # never wait on the event loop: _lookup retries in a thread instead
+            isolation_level=None,  # autocommit: every lookup is its own read transaction
+            check_same_thread=False,  # used by the event loop's thread, opened in a worker
+        )
+        try:
+            reader.execute("PRAGMA query_only=ON")
+        except BaseException:
+            reader.close()
+            raise
+        return reader
 
     def _configure(self, conn: sqlite3.Connection, *, memory: bool) -> None:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -415,12 +482,15 @@ class SQLiteStore:
             )
 
     async def close(self) -> None:
-        """Close the connection (after a running operation finishes). Idempotent."""
+        """Close the connections (after a running operation finishes). Idempotent."""
         await anyio.to_thread.run_sync(self._close)
 
     def _close(self) -> None:
-        with self._lock:
+        with self._lock, self._reader_lock:
             conn, self._conn = self._conn, None
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.close()
             if conn is not None:
                 conn.close()
 
@@ -442,12 +512,13 @@ class SQLiteStore:
         await self._write(lambda c: c.execute(_INSERT_USER, values))
 
     async def user_by_id(self, user_id: str) -> User | None:
-        row = await self._read(lambda c: c.execute(_USER_BY_ID, (user_id,)).fetchone())
+        """The user with this id, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(_USER_BY_ID, (user_id,))
         return None if row is None else _user(row)
 
     async def user_by_name(self, username: str) -> User | None:
         """The user with exactly this username (case-sensitive), or ``None``."""
-        row = await self._read(lambda c: c.execute(_USER_BY_NAME, (username,)).fetchone())
+        row = await self._lookup(_USER_BY_NAME, (username,))
         return None if row is None else _user(row)
 
     async def list_users(self) -> list[User]:
@@ -495,13 +566,24 @@ class SQLiteStore:
         await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
 
     async def client_by_id(self, client_id: str) -> Client | None:
-        row = await self._read(lambda c: c.execute(_CLIENT_BY_ID, (client_id,)).fetchone())
+        """The client with this id, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(_CLIENT_BY_ID, (client_id,))
         return None if row is None else _client(row)
 
     async def list_clients(self) -> list[Client]:
         """Every client, by id."""
         rows = await self._read(lambda c: c.execute(_ALL_CLIENTS).fetchall())
         return [_client(row) for row in rows]
+
+    async def rehash_client_secret(self, client_id: str, old_hash: str, new_hash: str) -> bool:
+        """Compare-and-set: replace a client's ``old_hash`` by ``new_hash`` only if it is still
+        the stored one (the service upgrades older Argon2 hashes of client secrets to SHA-256
+        digests at their first successful use); ``False`` otherwise.
+        """
+        return await self._update(
+            "UPDATE clients SET secret_hash = ? WHERE id = ? AND secret_hash = ?",
+            (new_hash, client_id, old_hash),
+        )
 
     async def remove_client(self, client_id: str) -> bool:
         """Delete a client and revoke (at ``clock()``) every refresh token issued to it."""
@@ -527,7 +609,9 @@ class SQLiteStore:
         await self._write(lambda c: c.execute(_INSERT_TOKEN, values))
 
     async def refresh_token(self, token_hash: bytes) -> RefreshToken | None:
-        return await self._read(partial(_token_in, token_hash=bytes(token_hash)))
+        """The stored token with this SHA-256, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(_SELECT_TOKEN, (bytes(token_hash),))
+        return None if row is None else RefreshToken(*row)
 
     async def rotate_refresh_token(
         self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
@@ -602,13 +686,9 @@ class SQLiteStore:
         )
 
     async def is_jti_revoked(self, jti: str, now: float) -> bool:
-        """Whether ``jti`` was revoked and its ``exp`` is still ahead of ``now``."""
-        row = await self._read(
-            lambda c: c.execute(
-                "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?", (jti, now)
-            ).fetchone()
-        )
-        return row is not None
+        """Whether ``jti`` was revoked and its ``exp`` is still ahead of ``now`` (a lookup on
+        the event loop)."""
+        return await self._lookup(_JTI_REVOKED, (jti, now)) is not None
 
     # signing keys -----------------------------------------------------------------------
     async def add_signing_key(self, record: SigningKeyRecord) -> None:
@@ -647,12 +727,7 @@ class SQLiteStore:
 
     async def failures(self, bucket: str, now: float) -> tuple[int, float]:
         """(failures in the current window, seconds until it resets); (0, 0.0) if none."""
-        row = await self._read(
-            lambda c: c.execute(
-                "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?",
-                (bucket, now),
-            ).fetchone()
-        )
+        row = await self._lookup(_FAILURES, (bucket, now))
         return (0, 0.0) if row is None else (int(row[0]), float(row[1]) - now)
 
     async def clear_failures(self, bucket: str) -> None:
@@ -671,6 +746,16 @@ class SQLiteStore:
 
 def _scalar(conn: sqlite3.Connection, sql: str, parameters: tuple[object, ...] = ()) -> int:
     return int(conn.execute(sql, parameters).fetchone()[0])
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, parameters: tuple[object, ...]) -> Any:
+    """The first row of ``sql`` (or ``None``); the statement is reset at once, so that no read
+    transaction stays open on the connection (it would pin an old snapshot of the WAL)."""
+    cursor = conn.execute(sql, parameters)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def _token_in(conn: sqlite3.Connection, token_hash: bytes | None) -> RefreshToken | None:
