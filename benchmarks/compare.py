@@ -1,0 +1,898 @@
+"""Compare jwtkit with PyJWT, joserfc, jwcrypto, python-jose and a hand-written stdlib floor.
+
+Every implementation runs in this one process, on the same claims, keys and tokens. Before
+anything is timed, each decoder must accept the valid token and reject an expired, a
+wrong-audience, a missing-audience, a wrong-issuer, a missing-issuer and a tampered token, and
+must not warn: no implementation is timed doing less work than the others.
+
+Usage::
+
+    python benchmarks/compare.py              # full run (under a minute), Markdown on stdout
+    python benchmarks/compare.py --quick      # short run, noisier numbers
+    python benchmarks/compare.py --json out.json   # also write the raw numbers (``-``: stdout)
+    python benchmarks/compare.py --profile    # where jwtkit's time goes (cProfile + steps)
+
+Method: each implementation gets an iteration count N calibrated so that one timed batch takes
+about 0.2 s; the batches of one table are interleaved (A B C ... A B C ...) five times, and the
+best batch gives ops/s and every ratio (the median is reported too). See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import gc
+import hashlib
+import hmac
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from importlib import metadata
+from itertools import repeat
+from time import perf_counter
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+import jwtkit
+
+try:
+    import jose.jwk
+    import jose.jwt
+    import joserfc.jwk
+    import joserfc.jwt
+    import jwcrypto.jwk
+    import jwcrypto.jwt
+    import jwt as pyjwt
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise SystemExit(
+        f"benchmarks/compare.py needs the peer libraries ({exc.name} is missing): "
+        "pip install -e '.[bench]'  (or: make bench)"
+    ) from None
+
+ISSUER = "https://id.example"
+AUDIENCE = "api"
+#: One 32-byte HMAC secret for everybody (random-looking, so no library refuses it as weak).
+SECRET = hashlib.sha256(b"jwtkit benchmark secret").digest()
+
+FLOOR = "stdlib floor (hand-written)"
+BARE = "cryptography verify (bare)"
+JWTKIT_VERIFIER = "jwtkit Verifier.decode"
+JWTKIT_ONESHOT = "jwtkit.decode (one-shot)"
+JWTKIT_ENCODE_BYTES = "jwtkit.encode (bytes key)"
+JWTKIT_ENCODE_OCTKEY = "jwtkit.encode (OctKey)"
+PYJWT_DECODE = "PyJWT jwt.decode"
+PYJWT_ENCODE = "PyJWT jwt.encode"
+JOSERFC_DECODE = "joserfc jwt.decode + JWTClaimsRegistry.validate"
+JOSERFC_ENCODE = "joserfc jwt.encode"
+JWCRYPTO_DECODE = "jwcrypto JWT(jwt=..., check_claims=...)"
+JWCRYPTO_ENCODE = "jwcrypto JWT.make_signed_token + serialize"
+JOSE_DECODE = "python-jose jwt.decode"
+JOSE_ENCODE = "python-jose jwt.encode"
+
+Call = Callable[[Any], object]
+
+
+# --------------------------------------------------------------------------------------------
+# claims and tokens
+
+
+def make_claims(now: int, **changes: Any) -> dict[str, Any]:
+    """The benchmark's claims; ``changes`` replaces claims, ``None`` removes one."""
+    claims: dict[str, Any] = {
+        "sub": "1234567890",
+        "name": "John Doe",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 3600,
+    }
+    for name, value in changes.items():
+        if value is None:
+            del claims[name]
+        else:
+            claims[name] = value
+    return claims
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A valid token and the invalid ones every decoder must reject, all signed alike."""
+
+    valid: str
+    invalid: Mapping[str, str]
+
+
+def make_tokens(sign: Callable[[dict[str, Any]], str], now: int) -> TokenSet:
+    valid = sign(make_claims(now))
+    header, _, rest = valid.partition(".")
+    _, _, signature = rest.partition(".")
+    other_payload = sign(make_claims(now, sub="someone else")).split(".")[1]
+    return TokenSet(
+        valid=valid,
+        invalid={
+            "expired": sign(make_claims(now, iat=now - 7200, exp=now - 3600)),
+            "wrong-audience": sign(make_claims(now, aud="another-api")),
+            "missing-audience": sign(make_claims(now, aud=None)),
+            "wrong-issuer": sign(make_claims(now, iss="https://evil.example")),
+            "missing-issuer": sign(make_claims(now, iss=None)),
+            "tampered-payload": f"{header}.{other_payload}.{signature}",
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the stdlib floor: the least work a correct HS256 decode can do
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def make_floor_decoder(key: bytes, issuer: str, audience: str) -> Callable[[str], dict[str, Any]]:
+    """Hand-written HS256 decode: split, base64url, JSON, alg check, HMAC, exp/iss/aud."""
+    digest = hmac.digest
+    compare = hmac.compare_digest
+    loads = json.loads
+    clock = time.time
+
+    def decode(token: str) -> dict[str, Any]:
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise ValueError("not a JWS compact token")
+        header_b64, payload_b64, signature_b64 = parts
+        header = loads(_b64decode(header_b64))
+        payload = loads(_b64decode(payload_b64))
+        if header["alg"] != "HS256":
+            raise ValueError("algorithm not allowed")
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        if not compare(digest(key, signing_input, "sha256"), _b64decode(signature_b64)):
+            raise ValueError("bad signature")
+        if not payload["exp"] > clock():
+            raise ValueError("expired")
+        if payload["iss"] != issuer:
+            raise ValueError("wrong issuer")
+        if payload["aud"] != audience:
+            raise ValueError("wrong audience")
+        return payload  # type: ignore[no-any-return]
+
+    return decode
+
+
+def make_floor_encoder(key: bytes) -> Callable[[dict[str, Any]], str]:
+    """Hand-written HS256 encode: compact JSON, base64url, one HMAC."""
+    header = _b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    digest = hmac.digest
+
+    def encode(claims: dict[str, Any]) -> str:
+        payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{header}.{payload}"
+        return f"{signing_input}.{_b64encode(digest(key, signing_input.encode(), 'sha256'))}"
+
+    return encode
+
+
+# --------------------------------------------------------------------------------------------
+# the peers, configured to do the same checks as jwtkit
+#
+# jwtkit: a signature check, then exp (if present), nbf/iat (if present); passing issuer and
+# audience makes iss and aud required and exact. Each peer below is set up to do the same.
+
+
+def pyjwt_decoder(key: Any, alg: str) -> Call:
+    # PyJWT: passing audience/issuer makes aud/iss required (MissingRequiredClaimError).
+    return partial(pyjwt.decode, key=key, algorithms=[alg], audience=AUDIENCE, issuer=ISSUER)
+
+
+def joserfc_decoder(key: Any, alg: str) -> Call:
+    # joserfc: decode verifies only the signature; claims need a separate registry step.
+    registry = joserfc.jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": AUDIENCE},
+    )
+    decode = joserfc.jwt.decode
+    validate = registry.validate
+
+    def run(token: str) -> dict[str, Any]:
+        claims: dict[str, Any] = decode(token, key, algorithms=[alg]).claims
+        validate(claims)
+        return claims
+
+    return run
+
+
+def jwcrypto_decoder(key: Any, alg: str) -> Call:
+    # jwcrypto: once check_claims is given, only the listed claims are checked (exp too).
+    check = {"iss": ISSUER, "aud": AUDIENCE, "exp": None}
+    make = jwcrypto.jwt.JWT
+    loads = json.loads
+
+    def run(token: str) -> dict[str, Any]:
+        parsed = make(jwt=token, key=key, algs=[alg], check_claims=check, expected_type="JWS")
+        return loads(parsed.claims)  # type: ignore[no-any-return]
+
+    return run
+
+
+def jose_decoder(key: Any, alg: str) -> Call:
+    # python-jose: aud and iss are optional unless required explicitly.
+    return partial(
+        jose.jwt.decode,
+        key=key,
+        algorithms=[alg],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"require_aud": True, "require_iss": True},
+    )
+
+
+def jwcrypto_encoder(key: Any) -> Call:
+    make = jwcrypto.jwt.JWT
+
+    def run(claims: dict[str, Any]) -> str:
+        token = make(header={"alg": "HS256", "typ": "JWT"}, claims=claims)
+        token.make_signed_token(key)
+        return token.serialize()  # type: ignore[no-any-return]
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# checks before timing
+
+
+def _raises(call: Call, arg: object) -> bool:
+    try:
+        call(arg)
+    except Exception:
+        return True
+    return False
+
+
+def check_decoder(name: str, call: Call, tokens: TokenSet, expected: Mapping[str, Any]) -> None:
+    """Fail unless ``call`` accepts the valid token (silently) and rejects every invalid one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        claims = call(tokens.valid)
+    if caught:
+        raise SystemExit(f"{name}: warns while decoding ({caught[0].message}); fix its setup")
+    if claims != expected:
+        raise SystemExit(f"{name}: returned {claims!r}, expected {dict(expected)!r}")
+    accepted = [label for label, token in tokens.invalid.items() if not _raises(call, token)]
+    if accepted:
+        raise SystemExit(
+            f"{name}: accepted the {', '.join(accepted)} token(s); it would be timed doing "
+            "less work than the others"
+        )
+
+
+def check_encoder(name: str, call: Call, claims: dict[str, Any], verify: Call) -> None:
+    """Fail unless ``call`` produces an HS256 JWT that verifies to ``claims``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        token = call(claims)
+    if caught:
+        raise SystemExit(f"{name}: warns while encoding ({caught[0].message}); fix its setup")
+    if not isinstance(token, str):
+        raise SystemExit(f"{name}: returned {type(token).__name__}, expected str")
+    header = json.loads(_b64decode(token.split(".")[0]))
+    if header.get("alg") != "HS256" or header.get("typ") != "JWT":
+        raise SystemExit(f"{name}: unexpected header {header!r}")
+    if verify(token) != claims:
+        raise SystemExit(f"{name}: the token does not verify to the same claims")
+
+
+# --------------------------------------------------------------------------------------------
+# timing
+
+
+@dataclass
+class Case:
+    """One implementation in one table: ``call(arg)`` is one operation."""
+
+    name: str
+    call: Call
+    arg: object
+    iterations: int = 0
+    seconds_per_op: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds_per_op)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds_per_op)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    reference: str
+    cases: list[Case]
+    note: str = ""
+
+    def case(self, name: str) -> Case:
+        for case in self.cases:
+            if case.name == name:
+                return case
+        raise KeyError(name)
+
+
+def _batch(call: Call, arg: object, iterations: int) -> float:
+    start = perf_counter()
+    for _ in repeat(None, iterations):
+        call(arg)
+    return perf_counter() - start
+
+
+def _calibrate(call: Call, arg: object, target: float) -> int:
+    """An iteration count that makes one batch last about ``target`` seconds."""
+    iterations = 1
+    while True:
+        elapsed = _batch(call, arg, iterations)
+        if elapsed >= target / 10:
+            return max(1, math.ceil(iterations * target / elapsed))
+        iterations *= 10 if elapsed < target / 100 else 2
+
+
+def measure(table: Table, repeats: int, target: float) -> None:
+    """Calibrate every case, then time interleaved batches (A B C, A B C, ...)."""
+    for case in table.cases:
+        case.iterations = _calibrate(case.call, case.arg, target)
+    for _ in range(repeats):
+        for case in table.cases:
+            gc.collect()
+            elapsed = _batch(case.call, case.arg, case.iterations)
+            case.seconds_per_op.append(elapsed / case.iterations)
+
+
+# --------------------------------------------------------------------------------------------
+# the tables
+
+
+def hs256_tables(now: int) -> tuple[Table, Table]:
+    octkey = jwtkit.OctKey(SECRET)
+    tokens = make_tokens(partial(jwtkit.encode, key=octkey, algorithm="HS256"), now)
+    expected = make_claims(now)
+    verifier = jwtkit.Verifier(octkey, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
+    decoders: list[tuple[str, Call]] = [
+        (FLOOR, make_floor_decoder(SECRET, ISSUER, AUDIENCE)),
+        (JWTKIT_VERIFIER, verifier.decode),
+        (
+            JWTKIT_ONESHOT,
+            partial(
+                jwtkit.decode, key=SECRET, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+            ),
+        ),
+        (PYJWT_DECODE, pyjwt_decoder(SECRET, "HS256")),
+        (JOSERFC_DECODE, joserfc_decoder(joserfc.jwk.OctKey.import_key(SECRET), "HS256")),
+        (JWCRYPTO_DECODE, jwcrypto_decoder(jwcrypto.jwk.JWK.from_json(_oct_jwk()), "HS256")),
+        (JOSE_DECODE, jose_decoder(jose.jwk.construct(SECRET, "HS256"), "HS256")),
+    ]
+    for name, call in decoders:
+        check_decoder(name, call, tokens, expected)
+    decode_table = Table(
+        "hs256_decode",
+        "HS256 decode with exp/iss/aud validation",
+        JWTKIT_VERIFIER,
+        [Case(name, call, tokens.valid) for name, call in decoders],
+        "jwtkit.Verifier is built once; the one-shot jwtkit.decode and every peer get the "
+        "key and expectations on each call, as their documentation shows.",
+    )
+
+    encoders: list[tuple[str, Call]] = [
+        (FLOOR, make_floor_encoder(SECRET)),
+        (JWTKIT_ENCODE_BYTES, partial(jwtkit.encode, key=SECRET, algorithm="HS256")),
+        (JWTKIT_ENCODE_OCTKEY, partial(jwtkit.encode, key=octkey, algorithm="HS256")),
+        (PYJWT_ENCODE, partial(pyjwt.encode, key=SECRET, algorithm="HS256")),
+        (
+            JOSERFC_ENCODE,
+            partial(
+                joserfc.jwt.encode, {"alg": "HS256"}, key=joserfc.jwk.OctKey.import_key(SECRET)
+            ),
+        ),
+        (JWCRYPTO_ENCODE, jwcrypto_encoder(jwcrypto.jwk.JWK.from_json(_oct_jwk()))),
+        (JOSE_ENCODE, partial(jose.jwt.encode, key=SECRET, algorithm="HS256")),
+    ]
+    for name, call in encoders:
+        check_encoder(name, call, expected, verifier.decode)
+    encode_table = Table(
+        "hs256_encode",
+        "HS256 encode",
+        JWTKIT_ENCODE_BYTES,
+        [Case(name, call, expected) for name, call in encoders],
+        "Same claims, same 32-byte secret; every token carries the header "
+        '{"alg":"HS256","typ":"JWT"}.',
+    )
+    return decode_table, encode_table
+
+
+def _oct_jwk() -> str:
+    return json.dumps({"kty": "oct", "k": _b64encode(SECRET)})
+
+
+@dataclass(frozen=True)
+class AsymmetricSetup:
+    alg: str
+    title: str
+    private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+    #: python-jose has no EdDSA.
+    jose_supported: bool
+    #: joserfc warns on the deprecated "EdDSA" name and wants "Ed25519" (RFC 9864).
+    joserfc_alg: str
+    #: The joserfc key class (its generic import_key warns about guessing the key type).
+    joserfc_key: Any
+
+
+def _bare_verify(
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey,
+    signing_input: bytes,
+    signature: bytes,
+) -> tuple[Call, object]:
+    """The cryptography call alone, with its arguments prepared outside the timed loop.
+
+    The last positional argument is the one passed per call, so no Python frame is added.
+    """
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return partial(public_key.verify, signature, signing_input, padding.PKCS1v15()), (
+            hashes.SHA256()
+        )
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        half = len(signature) // 2
+        der = encode_dss_signature(
+            int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
+        )
+        return partial(public_key.verify, der, signing_input), ec.ECDSA(hashes.SHA256())
+    return partial(public_key.verify, signature), signing_input
+
+
+def asymmetric_table(setup: AsymmetricSetup, now: int) -> Table:
+    pem_private = setup.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = setup.private_key.public_key()
+    pem_public = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_key = jwtkit.Key.from_pem(pem_private)
+    tokens = make_tokens(partial(jwtkit.encode, key=signing_key, algorithm=setup.alg), now)
+    expected = make_claims(now)
+    signing_input, _, signature_b64 = tokens.valid.rpartition(".")
+    bare_call, bare_arg = _bare_verify(
+        public, signing_input.encode("ascii"), _b64decode(signature_b64)
+    )
+    bare_call(bare_arg)  # raises if the bare verify is set up wrong
+
+    verifier = jwtkit.Verifier(
+        jwtkit.Key.from_pem(pem_public),
+        algorithms=[setup.alg],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+    )
+    decoders: list[tuple[str, Call, TokenSet]] = [
+        (JWTKIT_VERIFIER, verifier.decode, tokens),
+        (PYJWT_DECODE, pyjwt_decoder(public, setup.alg), tokens),
+    ]
+    # joserfc deprecates "EdDSA" (RFC 9864) and warns on every use: give it the same claims
+    # signed with the same key under the fully specified name it wants ("Ed25519").
+    joserfc_tokens = tokens
+    if setup.joserfc_alg != setup.alg:
+        joserfc_tokens = make_tokens(
+            partial(jwtkit.encode, key=signing_key, algorithm=setup.joserfc_alg), now
+        )
+    decoders.append(
+        (
+            JOSERFC_DECODE,
+            joserfc_decoder(setup.joserfc_key.import_key(pem_public), setup.joserfc_alg),
+            joserfc_tokens,
+        )
+    )
+    decoders.append(
+        (
+            JWCRYPTO_DECODE,
+            jwcrypto_decoder(jwcrypto.jwk.JWK.from_pem(pem_public), setup.alg),
+            tokens,
+        )
+    )
+    if setup.jose_supported:
+        decoders.append(
+            (
+                JOSE_DECODE,
+                jose_decoder(jose.jwk.construct(pem_public.decode(), setup.alg), setup.alg),
+                tokens,
+            )
+        )
+    for name, call, token_set in decoders:
+        check_decoder(name, call, token_set, expected)
+    cases = [Case(BARE, bare_call, bare_arg)]
+    cases += [Case(name, call, token_set.valid) for name, call, token_set in decoders]
+    note = (
+        "The bare row is cryptography's verify() alone on the same signing input and signature "
+        "(already decoded, DER for ECDSA): no parsing, no claims. Decoders get the public key "
+        "pre-loaded (PyJWT: the cryptography key object)."
+    )
+    if not setup.jose_supported:
+        note += f" python-jose does not support {setup.alg}."
+    if setup.joserfc_alg != setup.alg:
+        note += f' joserfc verifies the same claims signed as "{setup.joserfc_alg}".'
+    return Table(f"{setup.alg.lower()}_verify", setup.title, JWTKIT_VERIFIER, cases, note)
+
+
+def asymmetric_setups() -> list[AsymmetricSetup]:
+    return [
+        AsymmetricSetup(
+            "RS256",
+            "RS256 verify (RSA 2048) with exp/iss/aud validation",
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            jose_supported=True,
+            joserfc_alg="RS256",
+            joserfc_key=joserfc.jwk.RSAKey,
+        ),
+        AsymmetricSetup(
+            "ES256",
+            "ES256 verify (P-256) with exp/iss/aud validation",
+            ec.generate_private_key(ec.SECP256R1()),
+            jose_supported=True,
+            joserfc_alg="ES256",
+            joserfc_key=joserfc.jwk.ECKey,
+        ),
+        AsymmetricSetup(
+            "EdDSA",
+            "EdDSA verify (Ed25519) with exp/iss/aud validation",
+            ed25519.Ed25519PrivateKey.generate(),
+            jose_supported=False,
+            joserfc_alg="Ed25519",
+            joserfc_key=joserfc.jwk.OKPKey,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# targets
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal for one ratio of best times.
+
+    ``speedup``: the other's time / jwtkit's time must be >= goal;
+    ``overhead``: jwtkit's time / the other's time must be <= goal.
+    """
+
+    table: str
+    subject: str
+    other: str
+    kind: str
+    goal: float
+
+    def value(self, tables: Mapping[str, Table]) -> float:
+        table = tables[self.table]
+        mine, theirs = table.case(self.subject).best, table.case(self.other).best
+        return theirs / mine if self.kind == "speedup" else mine / theirs
+
+    def passed(self, tables: Mapping[str, Table]) -> bool:
+        value = self.value(tables)
+        return value >= self.goal if self.kind == "speedup" else value <= self.goal
+
+    def describe(self, tables: Mapping[str, Table]) -> tuple[str, str, str]:
+        title = tables[self.table].title.split(" with ")[0]
+        if self.kind == "speedup":
+            label = f"{title}: {self.subject} vs {self.other}"
+            return label, f"{self.value(tables):.2f}x faster", f">= {self.goal:g}x faster"
+        label = f"{title}: {self.subject} time / {self.other} time"
+        return label, f"{self.value(tables):.3f}x", f"<= {self.goal:.2f}x"
+
+
+TARGETS = [
+    Target("hs256_decode", JWTKIT_VERIFIER, PYJWT_DECODE, "speedup", 5.0),
+    Target("hs256_decode", JWTKIT_VERIFIER, FLOOR, "overhead", 1.3),
+    Target("hs256_decode", JWTKIT_ONESHOT, PYJWT_DECODE, "speedup", 3.0),
+    Target("hs256_encode", JWTKIT_ENCODE_BYTES, PYJWT_ENCODE, "speedup", 3.0),
+    Target("hs256_encode", JWTKIT_ENCODE_OCTKEY, PYJWT_ENCODE, "speedup", 3.0),
+] + [
+    target
+    for key in ("rs256_verify", "es256_verify", "eddsa_verify")
+    for target in (
+        Target(key, JWTKIT_VERIFIER, PYJWT_DECODE, "speedup", 1.0),
+        Target(key, JWTKIT_VERIFIER, BARE, "overhead", 1.10),
+    )
+]
+
+
+# --------------------------------------------------------------------------------------------
+# machine description and report
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _openssl_version() -> str:
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+
+        return str(backend.openssl_version_text())
+    except (ImportError, AttributeError):  # pragma: no cover - depends on cryptography
+        return "OpenSSL version unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    versions = {}
+    for dist in ("jwtkit", "PyJWT", "joserfc", "jwcrypto", "python-jose", "cryptography"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        "openssl": _openssl_version(),
+        # Other processes on the machine skew every number; the load average says how busy it was.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "versions": versions,
+    }
+
+
+def _fmt_ops(seconds: float) -> str:
+    return f"{1 / seconds:,.0f}"
+
+
+def _fmt_us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.2f}"
+
+
+def render(
+    info: Mapping[str, Any], tables: Mapping[str, Table], repeats: int, target: float
+) -> str:
+    out: list[str] = ["# jwtkit benchmark", ""]
+    versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+    load = ", ".join(f"{x:g}" for x in info["load_average_at_start"])
+    out += [
+        f"- Date: {info['date']}",
+        f"- CPU: {info['cpu']} ({info['logical_cpus']} logical CPUs)",
+        f"- Python: {info['python']} on {info['platform']}",
+        f"- {info['openssl']}",
+        f"- Load average (1, 5, 15 min) at start: {load} (keep the machine otherwise idle)",
+        f"- Libraries: {versions}",
+        f"- Method: best of {repeats} interleaved batches of about {target:g} s each; "
+        "ratios use the best batch",
+        "",
+    ]
+    for table in tables.values():
+        reference = table.case(table.reference).best
+        out += [
+            f"## {table.title}",
+            "",
+            "| implementation | ops/s | us/op (best) | us/op (median) | "
+            f"time vs {table.reference} |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for case in table.cases:
+            out.append(
+                f"| {case.name} | {_fmt_ops(case.best)} | {_fmt_us(case.best)} | "
+                f"{_fmt_us(case.median)} | {case.best / reference:.2f}x |"
+            )
+        out += ["", table.note, ""]
+    out += ["## Targets", "", "| target | measured | goal | result |", "|---|---:|---:|:---:|"]
+    for goal in TARGETS:
+        label, measured, wanted = goal.describe(tables)
+        out.append(
+            f"| {label} | {measured} | {wanted} | {'PASS' if goal.passed(tables) else 'MISS'} |"
+        )
+    out.append("")
+    return "\n".join(out)
+
+
+def raw_numbers(
+    info: Mapping[str, Any], tables: Mapping[str, Table], repeats: int, target: float
+) -> dict[str, Any]:
+    return {
+        "machine": dict(info),
+        "method": {"repeats": repeats, "seconds_per_batch": target, "statistic": "best"},
+        "tables": {
+            table.key: {
+                "title": table.title,
+                "reference": table.reference,
+                "results": [
+                    {
+                        "name": case.name,
+                        "iterations": case.iterations,
+                        "seconds_per_op": case.seconds_per_op,
+                        "best_ops_per_second": 1 / case.best,
+                        "median_ops_per_second": 1 / case.median,
+                    }
+                    for case in table.cases
+                ],
+            }
+            for table in tables.values()
+        },
+        "targets": [
+            {
+                "table": goal.table,
+                "subject": goal.subject,
+                "other": goal.other,
+                "kind": goal.kind,
+                "goal": goal.goal,
+                "value": goal.value(tables),
+                "passed": goal.passed(tables),
+            }
+            for goal in TARGETS
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# profile mode: where jwtkit's time goes
+
+
+def _profile(title: str, call: Call, arg: object, iterations: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in repeat(None, iterations):
+        call(arg)
+    profiler.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.strip_dirs().sort_stats("tottime").print_stats(14)
+    print(f"## cProfile: {title} ({iterations:,} calls, sorted by own time)\n")
+    print("```")
+    print(stream.getvalue().strip())
+    print("```\n")
+
+
+def _step_breakdown(tables: Mapping[str, Table], now: int) -> None:
+    """Time each step of the HS256 ``Verifier.decode`` fast path alone, on the same inputs.
+
+    Uses jwtkit internals; a step whose internals have changed is shown as n/a.
+    """
+    from jwtkit import _codec
+
+    table = tables["hs256_decode"]
+    token = str(table.case(JWTKIT_VERIFIER).arg)
+    verifier: Any = table.case(JWTKIT_VERIFIER).call.__self__  # type: ignore[attr-defined]
+    signing_input, _, signature = token.rpartition(".")
+    header_segment, _, payload_segment = signing_input.partition(".")
+    payload = _codec.b64url_decode(payload_segment, "payload")
+    claims = _codec.json_loads_object(payload, "claims")
+    data = signing_input.encode("ascii")
+    b64_fast = getattr(_codec, "b64url_decode_fast", None)
+    clock = time.time
+    # Each factory returns (call, arg): call(arg) is the step, as in _batch, so no extra
+    # Python frame is timed (except where the label says so).
+    steps: list[tuple[str, Callable[[], tuple[Call, object]]]] = [
+        ("loop + one C call (id), for reference", lambda: (id, token)),
+        ("token.rpartition('.')", lambda: (token.rpartition, ".")),
+        ("signing_input.partition('.')", lambda: (signing_input.partition, ".")),
+        ("header cache lookup (dict.get)", lambda: (verifier._cache.get, header_segment)),
+        ("signing_input.encode('ascii')", lambda: (signing_input.encode, "ascii")),
+        (
+            "HMAC verify closure (MAC, base64url, compare)",
+            lambda: (partial(verifier._cache[header_segment].checks[0][1], data), signature),
+        ),
+        (
+            "payload base64url decode (b64url_decode_fast)",
+            lambda: (b64_fast if b64_fast is not None else _codec.b64url_decode, payload_segment),
+        ),
+        ("json_loads_object(payload)", lambda: (partial(_codec.json_loads_object, payload), "c")),
+        ("ClaimsPolicy.check(claims, now)", lambda: (partial(verifier._policy.check, claims), now)),
+        ("clock() via a lambda", lambda: (lambda _: clock(), None)),
+        ("whole Verifier.decode", lambda: (verifier.decode, token)),
+        ("stdlib floor decode", lambda: (table.case(FLOOR).call, token)),
+    ]
+    print("## HS256 Verifier.decode, step by step (each step timed alone, best of 5)\n")
+    print("| step | ns/call |\n|---|---:|")
+    for label, factory in steps:
+        try:
+            call, arg = factory()
+            call(arg)
+        except (AttributeError, KeyError, IndexError, TypeError):
+            print(f"| {label} | n/a (jwtkit internals changed) |")
+            continue
+        iterations = _calibrate(call, arg, 0.05)
+        best = min(_batch(call, arg, iterations) / iterations for _ in range(5))
+        print(f"| {label} | {best * 1e9:,.0f} |")
+    print()
+
+
+def profile(now: int) -> None:
+    decode_table, encode_table = hs256_tables(now)
+    tables = {decode_table.key: decode_table, encode_table.key: encode_table}
+    rs256 = asymmetric_table(asymmetric_setups()[0], now)
+    _step_breakdown(tables, now)
+    for table, name, iterations in (
+        (decode_table, JWTKIT_VERIFIER, 200_000),
+        (decode_table, JWTKIT_ONESHOT, 50_000),
+        (encode_table, JWTKIT_ENCODE_BYTES, 100_000),
+        (rs256, JWTKIT_VERIFIER, 20_000),
+    ):
+        case = table.case(name)
+        _profile(f"{table.title}: {name}", case.call, case.arg, iterations)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short run (noisier)")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        help="also write the raw numbers as JSON to PATH (default: stdout)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, metavar="N", help="timed batches per implementation (default 5)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile jwtkit's paths instead of comparing"
+    )
+    args = parser.parse_args(argv)
+    now = int(time.time())
+    if args.profile:
+        profile(now)
+        return 0
+    repeats, target = (3, 0.05) if args.quick else (5, 0.2)
+    if args.repeats is not None:
+        repeats = max(1, args.repeats)
+    decode_table, encode_table = hs256_tables(now)
+    tables = {decode_table.key: decode_table, encode_table.key: encode_table}
+    for setup in asymmetric_setups():
+        table = asymmetric_table(setup, now)
+        tables[table.key] = table
+    info = machine_info()
+    if info["load_average_at_start"][0] > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"warning: the machine is busy (load {info['load_average_at_start'][0]}); "
+            "the numbers will be noisy",
+            file=sys.stderr,
+        )
+    for table in tables.values():
+        print(f"timing: {table.title} ...", file=sys.stderr, flush=True)
+        measure(table, repeats, target)
+    print(render(info, tables, repeats, target))
+    if args.json:
+        text = json.dumps(raw_numbers(info, tables, repeats, target), indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as out:
+                out.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
