@@ -368,3 +368,20 @@ def test_header_registered_names_cover_jws_and_jwe() -> None:
     )
     assert "b64" not in _header.REGISTERED_HEADER_NAMES
     assert json.loads(json.dumps(sorted(_header.UNDERSTOOD_EXTENSIONS))) == ["b64"]
+
+
+def test_json_dumps_fast_path_matches_the_standard_encoder() -> None:
+    value = {"a": 1, "b": "é\u2028", "c": [1, 2.5, None, True, {"d": -0.0}], "e": 10**30}
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert _codec.json_dumps(value) == expected.encode("utf-8")
+
+
+def test_json_dumps_refuses_what_json_cannot_hold() -> None:
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError, match="Circular"):
+        _codec.json_dumps(circular)
+    with pytest.raises(ValueError, match="Out of range"):
+        _codec.json_dumps({"x": float("inf")})
+    with pytest.raises(TypeError, match="set"):
+        _codec.json_dumps({"x": {1}})

@@ -228,7 +228,16 @@ def _json_type(value: Any) -> str:
 
 
 def json_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
-    """Serialize ``value`` as compact UTF-8 JSON; ``NaN`` and ``Infinity`` are refused."""
+    """Serialize ``value`` as compact UTF-8 JSON; ``NaN`` and ``Infinity`` are refused.
+
+    Raises ``TypeError`` for values JSON cannot hold, ``ValueError`` for ``NaN``/``Infinity``
+    and for values that contain themselves.
+    """
+    if default is None and _C_ENCODE is not None and type(value) is dict:
+        try:
+            return "".join(_C_ENCODE(value, 0)).encode("utf-8")
+        except RecursionError:  # without markers, a value that contains itself recurses
+            raise ValueError("Circular reference detected") from None
     encoder = _ENCODER if default is None else _make_encoder(default)
     return encoder.encode(value).encode("utf-8")
 
@@ -240,6 +249,24 @@ def _make_encoder(default: Callable[[Any], Any] | None) -> json.JSONEncoder:
 
 
 _ENCODER = _make_encoder(None)
+
+
+def _unserializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# JSONEncoder.encode builds the C encoder anew on every call; for the hot path (claims and
+# headers are dicts) build it once, with the same settings as _ENCODER. The standard library
+# exposes it as json.encoder.c_make_encoder (None where the C accelerator is missing).
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE: Callable[[Any, int], Any] | None = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(
+        None, _unserializable, json.encoder.encode_basestring, None, ":", ",", False, False,
+        False,
+    )
+)  # fmt: skip
 
 
 def check_compact(
