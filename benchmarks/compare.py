@@ -886,9 +886,11 @@ def main(argv: list[str] | None = None) -> int:
     print(render(info, tables, repeats, target))
     # The JWKS-backed verification (issue 4) and JWE decryption (issue 6) comparisons live in
     # their own modules beside this one; they print their own tables and targets.
+    from jwe_tables import jwe_tables
     from jwks_tables import jwks_tables
 
     print("\n" + jwks_tables(quick=args.quick))
+    print("\n" + jwe_tables(quick=args.quick))
     if args.json:
         text = json.dumps(raw_numbers(info, tables, repeats, target), indent=2)
         if args.json == "-":

@@ -47,6 +47,7 @@ MODULES = {
             "DEFAULT_MAX_DECOMPRESSED_SIZE",
             "DEFAULT_MAX_PBES2_COUNT",
             "DecryptedJWE",
+            "Decrypter",
             "Recipient",
             "decrypt",
             "decrypt_json",

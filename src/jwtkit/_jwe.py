@@ -16,14 +16,25 @@ The decryption order follows RFC 7516 §5.2, with every check that needs no secr
 
 A JWS is never accepted here and a JWE is never accepted by :mod:`jwtkit.jws` (A6); the compact
 and JSON entry points are separate (A7).
+
+:class:`Decrypter` does the argument checks and the per-key work once, and remembers protected
+headers that decrypted (by their base64url segment), so that a repeated header skips steps 2-5;
+every result and every error stays the one the full path gives. :func:`decrypt` and
+:func:`decrypt_json` share Decrypters between calls with the same arguments.
 """
 
 from __future__ import annotations
 
+import threading
 import zlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple, cast
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._codec import (
     DEFAULT_MAX_TOKEN_SIZE,
@@ -35,8 +46,19 @@ from ._codec import (
     json_loads_object,
 )
 from ._header import check_header
-from ._jwa_content import ContentEncryptionAlgorithm
-from ._jwa_keymgmt import PBES2, KeyManagementAlgorithm, KeyParameters, WrapResult
+from ._jwa_content import AESGCMContent, ContentEncryptionAlgorithm
+from ._jwa_keymgmt import (
+    AESKW,
+    ECDHES,
+    PBES2,
+    RSAOAEP,
+    Direct,
+    KeyManagementAlgorithm,
+    KeyParameters,
+    WrapResult,
+    _b64_parameter,
+    _kw_unwrap,
+)
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._messages import short
 from .errors import (
@@ -56,12 +78,13 @@ from .jwa import (
     RSA1_5,
     Registry,
 )
-from .jwk import Key, KeySet, OctKey
+from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_PBES2_COUNT",
     "DecryptedJWE",
+    "Decrypter",
     "Recipient",
     "decrypt",
     "decrypt_json",
@@ -273,16 +296,16 @@ def _candidates(
     alg: KeyManagementAlgorithm,
     enc: ContentEncryptionAlgorithm,
     parameters: KeyParameters,
-) -> list[tuple[Key, Key]]:
-    """``(key to use, caller's key)`` for every trusted key that can decrypt this recipient."""
-    keys: KeySet | None = None
+) -> tuple[list[tuple[Key, Key]], KeySet | None]:
+    """``(key to use, caller's key)`` for every trusted key that can decrypt this recipient,
+    and the provider's key set they came from (``None`` for fixed keys or a key resolver)."""
+    keys = source.static_keys
+    provided = None
+    if keys is None:
+        keys = provided = source.provider_keys(joint)
     originals: dict[int, Key] = {}
-    if alg.name == "dir":
-        keys = source.static_keys
-        if keys is None:
-            keys = source.provider_keys(joint)
-        if keys is not None:
-            keys, originals = _rebind_dir_keys(keys, enc)
+    if alg.name == "dir" and keys is not None:
+        keys, originals = _rebind_dir_keys(keys, enc)
     found: list[tuple[Key, Key]] = []
     first_error: InvalidKey | None = None
     for key in source.candidates(joint, alg.name, alg.unwrap_operation, keys):
@@ -295,17 +318,38 @@ def _candidates(
     if not found:
         assert first_error is not None  # noqa: S101 - candidates() never returns no key
         raise first_error
-    return found
+    return found, provided
 
 
-@dataclass(frozen=True)
-class _Content:
+class _Content(NamedTuple):
     """The shared, decoded parts of a JWE: what every recipient decrypts."""
 
     iv: bytes
     ciphertext: bytes
     tag: bytes
     aad: bytes
+
+
+def _check_encrypted_key(alg: KeyManagementAlgorithm, encrypted_key: bytes) -> None:
+    """RFC 7516 §5.2 step 10: an encrypted key exactly when the algorithm transports one (C7)."""
+    if alg.direct and encrypted_key:
+        raise MalformedToken(
+            f"token: {alg.name} uses no encrypted key, but one is present (RFC 7516 §5.2 step 10)"
+        )
+    if not alg.direct and not encrypted_key:
+        raise MalformedToken(f"token: {alg.name} needs an encrypted key, but it is empty")
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """One recipient decrypted: the plaintext (before ``zip``), the caller's key that did it,
+    and what a :class:`Decrypter` needs to prepare the next token with the same header."""
+
+    plaintext: bytes
+    key: Key
+    parameters: KeyParameters
+    found: list[tuple[Key, Key]]
+    provided: KeySet | None
 
 
 def _open_recipient(
@@ -316,22 +360,18 @@ def _open_recipient(
     encrypted_key: bytes,
     content: _Content,
     max_pbes2_count: int,
-) -> tuple[bytes, Key]:
-    """Decrypt the content for one recipient: ``(plaintext before zip, caller's key)``."""
+) -> _Opened:
+    """Decrypt the content for one recipient with the first trusted key that can."""
     parameters = alg.read_parameters(joint, max_pbes2_count)
-    if alg.direct and encrypted_key:
-        raise MalformedToken(
-            f"token: {alg.name} uses no encrypted key, but one is present (RFC 7516 §5.2 step 10)"
-        )
-    if not alg.direct and not encrypted_key:
-        raise MalformedToken(f"token: {alg.name} needs an encrypted key, but it is empty")
-    for key, original in _candidates(source, joint, alg, enc, parameters):
+    _check_encrypted_key(alg, encrypted_key)
+    found, provided = _candidates(source, joint, alg, enc, parameters)
+    for key, original in found:
         try:
             cek = alg.unwrap(key, enc, parameters, encrypted_key)
             plaintext = enc.decrypt(cek, content.iv, content.ciphertext, content.tag, content.aad)
         except DecryptionError:
             continue
-        return plaintext, original
+        return _Opened(plaintext, original, parameters, found, provided)
     raise DecryptionError()
 
 
@@ -348,6 +388,609 @@ def _segment(segment: str, what: str) -> bytes:
         return b64url_decode_fast(segment)
     except ValueError:
         return b64url_decode(segment, what)
+
+
+# -- prepared decryption ----------------------------------------------------------------------
+
+#: ``open(encrypted_key, iv, ciphertext, tag, aad) -> plaintext`` for one trusted key, with the
+#: per-key work done; every failure is :class:`DecryptionError`.
+_Opener = Callable[[bytes, bytes, bytes, bytes, bytes], bytes]
+#: The parameters of an algorithm that reads nothing from the header (``dir``, RSA, AES-KW).
+_NO_PARAMETERS = KeyParameters()
+#: The longest protected header segment a :class:`Decrypter` remembers, in characters
+#: (real headers have a few hundred; longer ones are decrypted, just not cached).
+_MAX_CACHED_HEADER = 1024
+#: Header values that a shallow copy duplicates completely.
+_SCALARS = (str, int, float, bool, type(None))
+#: ``epk`` members of the usual ephemeral keys, parsed without building a :class:`Key`.
+_EC_EPK_MEMBERS = frozenset({"kty", "crv", "x", "y"})
+_OKP_EPK_MEMBERS = frozenset({"kty", "crv", "x"})
+_EC_EPK_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
+    "P-256": (ec.SECP256R1(), 32),
+    "P-384": (ec.SECP384R1(), 48),
+    "P-521": (ec.SECP521R1(), 66),
+}
+_OKP_EPK_CURVES: dict[str, tuple[type[x25519.X25519PublicKey | x448.X448PublicKey], int]] = {
+    "X25519": (x25519.X25519PublicKey, 32),
+    "X448": (x448.X448PublicKey, 56),
+}
+_ECDH = ec.ECDH()
+
+_ECDHPublic = ec.EllipticCurvePublicKey | x25519.X25519PublicKey | x448.X448PublicKey
+#: ``exchange(public key) -> Z``: a private key's ECDH, X25519 or X448 key agreement.
+_Exchange = Callable[[Any], bytes]
+
+
+def _opener(alg: KeyManagementAlgorithm, enc: ContentEncryptionAlgorithm, key: Key) -> _Opener:
+    """The prepared decryption of one (header, key) pair whose algorithm reads no header
+    parameters: the same calls as :func:`_open_recipient`, minus the per-key work."""
+    if type(alg) is Direct:
+        cek = alg.unwrap(key, enc, _NO_PARAMETERS, b"")
+        if type(enc) is AESGCMContent:
+            return _gcm_opener(AESGCM(cek), enc.iv_size, enc.tag_size)
+
+        def open_direct(
+            encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
+        ) -> bytes:
+            return enc.decrypt(cek, iv, ciphertext, tag, aad)
+
+        return open_direct
+    if type(alg) is RSAOAEP and isinstance(key, RSAKey) and key.crypto_private_key is not None:
+        private = key.crypto_private_key
+        oaep = alg._padding()
+        size = enc.key_size
+
+        def open_oaep(
+            encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
+        ) -> bytes:
+            try:
+                cek = private.decrypt(encrypted_key, oaep)
+            except ValueError:
+                raise DecryptionError() from None
+            if len(cek) != size:
+                raise DecryptionError()
+            return enc.decrypt(cek, iv, ciphertext, tag, aad)
+
+        return open_oaep
+
+    if type(alg) is AESKW:
+        kek = alg._kek(key)
+
+        def open_kw(
+            encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
+        ) -> bytes:
+            return enc.decrypt(_kw_unwrap(kek, encrypted_key, enc), iv, ciphertext, tag, aad)
+
+        return open_kw
+
+    def open_any(
+        encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
+    ) -> bytes:
+        cek = alg.unwrap(key, enc, _NO_PARAMETERS, encrypted_key)
+        return enc.decrypt(cek, iv, ciphertext, tag, aad)
+
+    return open_any
+
+
+def _gcm_opener(aead: AESGCM, iv_size: int, tag_size: int) -> _Opener:
+    """AES-GCM with a fixed CEK (``dir``): the cipher object is made once (C4 checks kept)."""
+
+    def open_gcm(
+        encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
+    ) -> bytes:
+        if len(iv) != iv_size or len(tag) != tag_size:
+            raise DecryptionError()
+        try:
+            return aead.decrypt(iv, ciphertext + tag, aad)
+        except InvalidTag:
+            raise DecryptionError() from None
+
+    return open_gcm
+
+
+def _lean_epk(epk: object) -> tuple[str, _ECDHPublic] | None:
+    """``(curve, public key)`` of an ``epk`` in its usual form (only ``kty``, ``crv`` and the
+    coordinates), or ``None`` for anything else, which the full parser then reports.
+
+    Accepts a subset of what ``ECDHES.read_parameters`` accepts: the coordinates are decoded
+    strictly and must have the curve's exact length, and ``cryptography`` checks that an EC
+    point is on the curve (RFC 7518 §4.6.1.1, security matrix C1).
+    """
+    if type(epk) is not dict:
+        return None
+    try:
+        kty, crv, x = epk["kty"], epk["crv"], epk["x"]
+        if type(crv) is not str or type(x) is not str:
+            return None
+        if kty == "EC" and epk.keys() == _EC_EPK_MEMBERS and crv in _EC_EPK_CURVES:
+            y = epk["y"]
+            curve, length = _EC_EPK_CURVES[crv]
+            if type(y) is not str:
+                return None
+            raw_x, raw_y = b64url_decode_fast(x), b64url_decode_fast(y)
+            if len(raw_x) != length or len(raw_y) != length:
+                return None
+            # SEC 1 §2.3.4: an uncompressed point; cryptography refuses a point that is not on
+            # the curve and coordinates that are not reduced (which the full parser then sees).
+            point = b"\x04" + raw_x + raw_y
+            return crv, ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+        if kty == "OKP" and epk.keys() == _OKP_EPK_MEMBERS and crv in _OKP_EPK_CURVES:
+            public_class, length = _OKP_EPK_CURVES[crv]
+            raw = b64url_decode_fast(x)
+            if len(raw) != length:
+                return None
+            return crv, public_class.from_public_bytes(raw)
+    except (KeyError, ValueError):
+        return None
+    return None
+
+
+def _ecdh_open(
+    alg: ECDHES,
+    enc: ContentEncryptionAlgorithm,
+    exchange: _Exchange,
+    public: _ECDHPublic,
+    apu: bytes,
+    apv: bytes,
+    encrypted_key: bytes,
+    content: _Content,
+) -> bytes:
+    """``ECDHES.unwrap`` then the content decryption, with a private key's prepared exchange
+    and a public key on the same curve."""
+    try:
+        # X25519/X448: the all-zero secret of a low-order point raises (RFC 7748 §6).
+        z = exchange(public)
+    except ValueError:
+        raise DecryptionError() from None
+    derived = alg._derive(z, enc, apu, apv)
+    cek = derived if alg.wrap_size is None else _kw_unwrap(derived, encrypted_key, enc)
+    return enc.decrypt(cek, content.iv, content.ciphertext, content.tag, content.aad)
+
+
+def _first_to_open(
+    openers: Sequence[tuple[Key, _Opener]], encrypted_key: bytes, content: _Content
+) -> tuple[bytes, Key]:
+    """The plaintext and caller's key of the first prepared key that decrypts, in key order."""
+    iv, ciphertext, tag, aad = content
+    for original, opener in openers:
+        try:
+            return opener(encrypted_key, iv, ciphertext, tag, aad), original
+        except DecryptionError:
+            continue
+    raise DecryptionError()
+
+
+def _exchange(key: Key) -> _Exchange | None:
+    """The ECDH (or X25519/X448) key agreement of a private key with a public key on its
+    curve; ``None`` for a public key, with which ``ECDHES.unwrap`` fails too."""
+    private = key.crypto_private_key if isinstance(key, (ECKey, OKPKey)) else None
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        return partial(private.exchange, _ECDH)
+    if isinstance(private, (x25519.X25519PrivateKey, x448.X448PrivateKey)):
+        return private.exchange
+    return None
+
+
+@dataclass(frozen=True)
+class _HeaderEntry:
+    """A protected header that decrypted before, with its keys prepared (header cache)."""
+
+    header: dict[str, Any]
+    #: ``True`` when a shallow copy of ``header`` is a complete copy (no nested values).
+    flat: bool
+    #: The decoded header of a nested one, to rebuild a deep copy for each result.
+    raw: bytes
+    alg: KeyManagementAlgorithm
+    enc: ContentEncryptionAlgorithm
+    inflate: bool
+    openers: tuple[tuple[Key, _Opener], ...]
+    #: The provider's key set the entry was made with (``None`` for fixed keys).
+    keyset: KeySet | None
+
+
+@dataclass(frozen=True)
+class _AgreementPlan:
+    """ECDH-ES: the trusted private keys on one curve for a (``kid``, ``alg``, ``enc``)."""
+
+    #: ``(caller's key, its key agreement)`` for every key that fits, in key order.
+    keys: tuple[tuple[Key, _Exchange], ...]
+    keyset: KeySet | None
+
+
+def _understood(crit: Collection[str]) -> Collection[str]:
+    """``crit`` as a set of names; a string is kept as it is (``decrypt`` always read it so)."""
+    if isinstance(crit, str):
+        return crit
+    try:
+        return frozenset(crit)
+    except TypeError:
+        raise UsageError(
+            f"crit must be a collection of header names, got {type(crit).__name__}"
+        ) from None
+
+
+class Decrypter:
+    """Decrypt many JWEs with the same keys and allow-lists. Build once, reuse.
+
+    Takes the arguments of :func:`decrypt` (less the token) and checks them once; the per-key
+    work (an ``AESGCM`` object for a ``dir`` key, OAEP padding objects, the keys that fit a
+    ``kid`` and an algorithm) is done once too. Protected headers that decrypted are cached by
+    their base64url segment (``header_cache_size`` of them, oldest dropped first; 0 disables),
+    so a repeated header is not parsed or checked again. Headers that carry per-message
+    key-management parameters (``epk``, ``iv``/``tag``, ``p2s``/``p2c``) are not cached, as
+    they never repeat; for ``ECDH-ES`` the keys on the ``epk`` curve are prepared instead.
+    Nothing is cached before a token decrypts, and nothing secret is cached that the keys do
+    not already hold: no CEK, no shared secret. Safe to share between threads.
+
+    ``decrypt(token)`` takes the compact serialization, ``decrypt_json(data)`` the JSON ones.
+    Every result and every error is the one :func:`decrypt` / :func:`decrypt_json` gives.
+    """
+
+    __slots__ = (
+        "_agreements",
+        "_algorithms",
+        "_cache",
+        "_cache_size",
+        "_crit",
+        "_encryptions",
+        "_lock",
+        "_max_decompressed_size",
+        "_max_pbes2_count",
+        "_max_token_size",
+        "_registry",
+        "_source",
+    )
+
+    def __init__(
+        self,
+        key: KeyArgument,
+        *,
+        algorithms: Iterable[str],
+        encryptions: Iterable[str],
+        crit: Collection[str] = (),
+        registry: Registry = DEFAULT_REGISTRY,
+        max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
+        header_cache_size: int = 128,
+    ) -> None:
+        self._source = KeySource(key)
+        self._algorithms = _allow_list(
+            algorithms, "algorithms", registry.key_management_names, "RSA-OAEP-256"
+        )
+        self._encryptions = _allow_list(
+            encryptions, "encryptions", registry.content_encryption_names, "A256GCM"
+        )
+        _check_limits(max_decompressed_size, max_pbes2_count)
+        if type(header_cache_size) is not int or header_cache_size < 0:
+            raise UsageError("header_cache_size must be a non-negative integer")
+        self._crit = _understood(crit)
+        self._registry = registry
+        self._max_token_size = max_token_size
+        self._max_decompressed_size = max_decompressed_size
+        self._max_pbes2_count = max_pbes2_count
+        self._cache: dict[str, _HeaderEntry] = {}
+        self._agreements: dict[tuple[Any, ...], _AgreementPlan] = {}
+        # A key resolver may pick other keys for the same header: nothing is prepared then.
+        self._cache_size = header_cache_size if self._source.cacheable else 0
+        self._lock = threading.Lock()
+
+    def decrypt(self, token: str | bytes) -> DecryptedJWE:
+        """Decrypt a JWE in compact serialization (RFC 7516 §3.1, §5.2); see :func:`decrypt`."""
+        if type(token) is bytes and token.isascii():
+            token = token.decode("ascii")
+        if type(token) is str and len(token) <= self._max_token_size:
+            parts = token.split(".")
+            if len(parts) == 5 and parts[0]:
+                # Strict decoding checks each segment's alphabet and encoding, as
+                # check_compact and _segment would; any flaw takes the full path, which
+                # reports it precisely.
+                try:
+                    encrypted_key = b64url_decode_fast(parts[1])
+                    iv = b64url_decode_fast(parts[2])
+                    ciphertext = b64url_decode_fast(parts[3])
+                    tag = b64url_decode_fast(parts[4])
+                    entry = self._cache.get(parts[0])
+                    raw = b"" if entry is not None else b64url_decode_fast(parts[0])
+                except ValueError:
+                    pass
+                else:
+                    content = _Content(iv, ciphertext, tag, parts[0].encode("ascii"))
+                    if entry is None:
+                        header = json_loads_object(raw, "header")
+                        _check_jwe_header(header, header, self._crit)
+                        alg, enc = _select(
+                            header, self._algorithms, self._encryptions, self._registry
+                        )
+                        return self._decrypt_recipient(
+                            parts[0], raw, header, alg, enc, encrypted_key, content
+                        )
+                    result = self._decrypt_cached(entry, encrypted_key, content)
+                    if result is not None:
+                        return result
+        return self._decrypt_full(token)
+
+    def decrypt_json(self, data: Mapping[str, Any] | str | bytes) -> DecryptedJWE:
+        """Decrypt a JWE in general or flattened JSON serialization (RFC 7516 §7.2); see
+        :func:`decrypt_json`."""
+        return _decrypt_json(
+            data,
+            self._source,
+            self._algorithms,
+            self._encryptions,
+            self._crit,
+            self._registry,
+            self._max_token_size,
+            self._max_decompressed_size,
+            self._max_pbes2_count,
+        )
+
+    def _decrypt_cached(
+        self, entry: _HeaderEntry, encrypted_key: bytes, content: _Content
+    ) -> DecryptedJWE | None:
+        """The fast path for a header that decrypted before; ``None`` to take the full one.
+
+        A cached header segment is known to be well formed and allowed; an encrypted key
+        where none belongs (or none where one is needed) takes the full path, which reports
+        it precisely.
+        """
+        if entry.alg.direct is bool(encrypted_key):
+            return None
+        if entry.keyset is not None and self._source.provider_keys(entry.header) is not (
+            entry.keyset
+        ):
+            return None
+        plaintext, original = _first_to_open(entry.openers, encrypted_key, content)
+        if entry.inflate:
+            plaintext = _inflate(plaintext, self._max_decompressed_size)
+        header = dict(entry.header) if entry.flat else json_loads_object(entry.raw, "header")
+        return DecryptedJWE(header, plaintext, entry.alg.name, entry.enc.name, original)
+
+    def _decrypt_full(self, token: str | bytes) -> DecryptedJWE:
+        """Every check in order, each failure with its precise error (RFC 7516 §5.2)."""
+        header_segment, key_segment, iv_segment, ct_segment, tag_segment = check_compact(
+            token, 5, self._max_token_size
+        )
+        if not header_segment:
+            raise MalformedToken("token: the protected header is empty")
+        raw = _segment(header_segment, "header")
+        header = json_loads_object(raw, "header")
+        _check_jwe_header(header, header, self._crit)
+        alg, enc = _select(header, self._algorithms, self._encryptions, self._registry)
+        encrypted_key = _segment(key_segment, "encrypted key")
+        content = _Content(
+            _segment(iv_segment, "iv"),
+            _segment(ct_segment, "ciphertext"),
+            _segment(tag_segment, "tag"),
+            header_segment.encode("ascii"),
+        )
+        return self._decrypt_recipient(
+            header_segment, raw, header, alg, enc, encrypted_key, content
+        )
+
+    def _decrypt_recipient(
+        self,
+        segment: str,
+        raw: bytes,
+        header: dict[str, Any],
+        alg: KeyManagementAlgorithm,
+        enc: ContentEncryptionAlgorithm,
+        encrypted_key: bytes,
+        content: _Content,
+    ) -> DecryptedJWE:
+        """Decrypt a token whose header is checked but not cached (RFC 7516 §5.2 steps 6-16),
+        then prepare the keys for the next token with this header."""
+        if type(alg) is ECDHES and self._cache_size:
+            agreed = self._agree(header, alg, enc, encrypted_key, content)
+            if agreed is not None:
+                return agreed
+        opened = _open_recipient(
+            self._source, header, alg, enc, encrypted_key, content, self._max_pbes2_count
+        )
+        plaintext = _finish(opened.plaintext, header, self._max_decompressed_size)
+        if self._cache_size:
+            self._remember(segment, raw, header, alg, enc, opened)
+        return DecryptedJWE(header, plaintext, alg.name, enc.name, opened.key)
+
+    def _agree(
+        self,
+        header: dict[str, Any],
+        alg: ECDHES,
+        enc: ContentEncryptionAlgorithm,
+        encrypted_key: bytes,
+        content: _Content,
+    ) -> DecryptedJWE | None:
+        """ECDH-ES with prepared keys on the ``epk`` curve; ``None`` to take the full path.
+
+        The checks are those of ``read_parameters`` and ``check_key``, in the same order: a
+        plan exists only for keys that passed them with an ``epk`` on the same curve.
+        """
+        lean = _lean_epk(header.get("epk"))
+        if lean is None:
+            return None
+        curve, public = lean
+        plan = self._agreements.get((header.get("kid"), alg.name, enc.name, curve))
+        if plan is None:
+            return None
+        apu = _b64_parameter(header, "apu", required=False)
+        apv = _b64_parameter(header, "apv", required=False)
+        _check_encrypted_key(alg, encrypted_key)
+        if plan.keyset is not None and self._source.provider_keys(header) is not plan.keyset:
+            return None
+        for original, exchange in plan.keys:
+            try:
+                plaintext = _ecdh_open(alg, enc, exchange, public, apu, apv, encrypted_key, content)
+            except DecryptionError:
+                continue
+            return DecryptedJWE(
+                header,
+                _finish(plaintext, header, self._max_decompressed_size),
+                alg.name,
+                enc.name,
+                original,
+            )
+        raise DecryptionError()
+
+    def _remember(
+        self,
+        segment: str,
+        raw: bytes,
+        header: dict[str, Any],
+        alg: KeyManagementAlgorithm,
+        enc: ContentEncryptionAlgorithm,
+        opened: _Opened,
+    ) -> None:
+        """Prepare the keys of a header that just decrypted (never before).
+
+        Anyone can encrypt to a public key, so anyone can have a header remembered: the caches
+        are bounded in entries and a header longer than ``_MAX_CACHED_HEADER`` characters is
+        not remembered, which bounds their memory too.
+        """
+        if len(segment) > _MAX_CACHED_HEADER:
+            return
+        epk = opened.parameters.epk
+        if epk is not None:
+            if type(alg) is not ECDHES:  # pragma: no cover - only ECDH-ES reads an epk
+                return
+            keys = tuple(
+                (original, exchange)
+                for key, original in opened.found
+                if (exchange := _exchange(key)) is not None
+            )
+            plan_key = (header.get("kid"), alg.name, enc.name, epk.crv)
+            self._store(self._agreements, plan_key, _AgreementPlan(keys, opened.provided))
+            return
+        if opened.parameters != _NO_PARAMETERS:
+            return  # per-message parameters (iv/tag, p2s/p2c): the header never repeats
+        flat = all(isinstance(value, _SCALARS) for value in header.values())
+        entry = _HeaderEntry(
+            # A copy of its own: the caller may change the header of the result.
+            dict(header) if flat else json_loads_object(raw, "header"),
+            flat,
+            b"" if flat else raw,
+            alg,
+            enc,
+            header.get("zip") == _ZIP_DEFLATE,
+            tuple((original, _opener(alg, enc, key)) for key, original in opened.found),
+            opened.provided,
+        )
+        self._store(self._cache, segment, entry)
+
+    def _store(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        with self._lock:
+            if key not in cache and len(cache) >= self._cache_size:
+                del cache[next(iter(cache))]
+            cache[key] = value
+
+
+# -- one-shot calls ---------------------------------------------------------------------------
+
+_SHARED_DECRYPTERS: dict[tuple[Any, ...], tuple[object, Decrypter]] = {}
+_SHARED_DECRYPTERS_MAX = 64
+_SHARED_DECRYPTERS_LOCK = threading.Lock()
+
+
+def _names(values: object) -> tuple[str, ...] | frozenset[str] | None:
+    """Exact ``str`` names in a list, tuple or set as a memo key part; ``None`` for anything
+    else (a generator could be read only once)."""
+    kind = type(values)
+    names: tuple[str, ...] | frozenset[str]
+    if kind is list or kind is tuple:
+        names = tuple(cast("Sequence[str]", values))
+    elif kind is frozenset or kind is set:
+        names = frozenset(cast("Collection[str]", values))
+    else:
+        return None
+    for name in names:
+        if type(name) is not str:
+            return None
+    return names
+
+
+#: Types whose objects stand for themselves in the memo (checked before ``isinstance``).
+_IDENTITY_KEY_TYPES = frozenset({OctKey, RSAKey, ECKey, OKPKey, KeySet})
+
+
+def _key_part(key: object) -> object:
+    """The memo key part of a ``key`` argument: keys, key sets and providers by identity (the
+    result reports the caller's own key object), secrets by value; ``None``: do not share."""
+    kind = type(key)
+    if kind in _IDENTITY_KEY_TYPES or isinstance(key, (Key, KeySet)):
+        return id(key)
+    if kind is bytes or kind is str:
+        return (kind, key)
+    if kind is list or kind is tuple:
+        items = tuple(cast("Sequence[object]", key))
+        if all(isinstance(item, Key) for item in items):
+            return ("keys", *(id(item) for item in items))
+        return None
+    if callable(key):
+        return None  # a key resolver may answer differently each time
+    return id(key)
+
+
+def _decrypter_for(
+    key: KeyArgument,
+    algorithms: Iterable[str],
+    encryptions: Iterable[str],
+    crit: Collection[str],
+    registry: Registry,
+    max_token_size: int,
+    max_decompressed_size: int,
+    max_pbes2_count: int,
+) -> Decrypter:
+    """A :class:`Decrypter` for one-shot calls, shared between calls with the same arguments.
+
+    The memo is small and bounded (oldest dropped first). Keys, key sets and providers are
+    matched by identity and held by the memo, so an entry never serves another key object;
+    secrets by value; allow-lists and ``crit`` as lists, tuples or sets of ``str``. Anything
+    else (a key resolver, a generator) gets a fresh :class:`Decrypter`.
+    """
+    key_part = _key_part(key)
+    algorithm_names = _names(algorithms)
+    encryption_names = _names(encryptions)
+    crit_names = () if crit == () else _names(crit)
+    if (
+        key_part is None
+        or algorithm_names is None
+        or encryption_names is None
+        or crit_names is None
+    ):
+        signature = None
+    else:
+        signature = (
+            key_part,
+            algorithm_names,
+            encryption_names,
+            crit_names,
+            id(registry),
+            type(max_token_size),
+            max_token_size,
+            type(max_decompressed_size),
+            max_decompressed_size,
+            type(max_pbes2_count),
+            max_pbes2_count,
+        )
+        shared = _SHARED_DECRYPTERS.get(signature)
+        if shared is not None:
+            return shared[1]
+    decrypter = Decrypter(
+        key,
+        algorithms=algorithms,
+        encryptions=encryptions,
+        crit=crit,
+        registry=registry,
+        max_token_size=max_token_size,
+        max_decompressed_size=max_decompressed_size,
+        max_pbes2_count=max_pbes2_count,
+    )
+    if signature is not None:
+        with _SHARED_DECRYPTERS_LOCK:
+            if len(_SHARED_DECRYPTERS) >= _SHARED_DECRYPTERS_MAX:
+                del _SHARED_DECRYPTERS[next(iter(_SHARED_DECRYPTERS))]
+            # The arguments are held with the decrypter, so that their ids stay theirs.
+            _SHARED_DECRYPTERS[signature] = ((key, registry), decrypter)
+    return decrypter
 
 
 def decrypt(
@@ -369,36 +1012,20 @@ def decrypt(
     ``max_decompressed_size`` caps a ``zip: DEF`` plaintext and ``max_pbes2_count`` the PBES2
     work a token may ask for. Any failure raises a :class:`~jwtkit.errors.JWTError` subclass;
     every failure of the decryption itself is one :class:`~jwtkit.errors.DecryptionError`.
+
+    Calls with the same arguments share a :class:`Decrypter` (a small bounded memo); build
+    your own to decrypt many tokens with the same keys.
     """
-    source = KeySource(key)
-    allowed_algs = _allow_list(
-        algorithms, "algorithms", registry.key_management_names, "RSA-OAEP-256"
-    )
-    allowed_encs = _allow_list(
-        encryptions, "encryptions", registry.content_encryption_names, "A256GCM"
-    )
-    _check_limits(max_decompressed_size, max_pbes2_count)
-    header_segment, key_segment, iv_segment, ct_segment, tag_segment = check_compact(
-        token, 5, max_token_size
-    )
-    if not header_segment:
-        raise MalformedToken("token: the protected header is empty")
-    header = json_loads_object(_segment(header_segment, "header"), "header")
-    _check_jwe_header(header, header, crit)
-    alg, enc = _select(header, allowed_algs, allowed_encs, registry)
-    encrypted_key = _segment(key_segment, "encrypted key")
-    content = _Content(
-        _segment(iv_segment, "iv"),
-        _segment(ct_segment, "ciphertext"),
-        _segment(tag_segment, "tag"),
-        header_segment.encode("ascii"),
-    )
-    plaintext, used = _open_recipient(
-        source, header, alg, enc, encrypted_key, content, max_pbes2_count
-    )
-    return DecryptedJWE(
-        header, _finish(plaintext, header, max_decompressed_size), alg.name, enc.name, used
-    )
+    return _decrypter_for(
+        key,
+        algorithms,
+        encryptions,
+        crit,
+        registry,
+        max_token_size,
+        max_decompressed_size,
+        max_pbes2_count,
+    ).decrypt(token)
 
 
 def _json_object(data: Mapping[str, Any] | str | bytes, max_size: int) -> Mapping[str, Any]:
@@ -481,14 +1108,30 @@ def decrypt_json(
        is bounded by ``max_token_size`` and, for PBES2, by trying one PBES2 recipient at most
        (a message with more is refused), so that ``max_pbes2_count`` bounds the work per key.
     """
-    source = KeySource(key)
-    allowed_algs = _allow_list(
-        algorithms, "algorithms", registry.key_management_names, "RSA-OAEP-256"
-    )
-    allowed_encs = _allow_list(
-        encryptions, "encryptions", registry.content_encryption_names, "A256GCM"
-    )
-    _check_limits(max_decompressed_size, max_pbes2_count)
+    return _decrypter_for(
+        key,
+        algorithms,
+        encryptions,
+        crit,
+        registry,
+        max_token_size,
+        max_decompressed_size,
+        max_pbes2_count,
+    ).decrypt_json(data)
+
+
+def _decrypt_json(
+    data: Mapping[str, Any] | str | bytes,
+    source: KeySource,
+    allowed_algs: frozenset[str],
+    allowed_encs: frozenset[str],
+    crit: Collection[str],
+    registry: Registry,
+    max_token_size: int,
+    max_decompressed_size: int,
+    max_pbes2_count: int,
+) -> DecryptedJWE:
+    """:func:`decrypt_json` with the arguments already checked (by a :class:`Decrypter`)."""
     jwe = _json_object(data, max_token_size)
     what = "JWE JSON"
     strings = {name: _string_member(jwe, name, what) for name in _JSON_STRING_MEMBERS}
@@ -535,7 +1178,7 @@ def decrypt_json(
                 if password_tried:
                     raise MalformedToken("JWE JSON: more than one PBES2 recipient to try")
                 password_tried = True
-            plaintext, used = _open_recipient(
+            opened = _open_recipient(
                 source, joint, alg, enc, encrypted_key, content, max_pbes2_count
             )
         except DecryptionError:
@@ -546,10 +1189,10 @@ def decrypt_json(
             continue
         return DecryptedJWE(
             protected,
-            _finish(plaintext, joint, max_decompressed_size),
+            _finish(opened.plaintext, joint, max_decompressed_size),
             alg.name,
             enc.name,
-            used,
+            opened.key,
             unprotected,
             header,
             index,

@@ -7,6 +7,10 @@
     result = jwtkit.jwe.decrypt(token, key, algorithms=["RSA-OAEP-256"], encryptions=["A256GCM"])
     result.plaintext, result.header, result.key
 
+    # Many tokens, the same keys: check the arguments and prepare the keys once.
+    decrypter = jwtkit.jwe.Decrypter(key, algorithms=["RSA-OAEP-256"], encryptions=["A256GCM"])
+    decrypter.decrypt(token).plaintext
+
 Key management (RFC 7518 §4, RFC 8037 §3.2): ``RSA-OAEP``, ``RSA-OAEP-256/384/512``,
 ``A128KW``/``A192KW``/``A256KW``, ``dir``, ``ECDH-ES`` and ``ECDH-ES+A128KW/A192KW/A256KW``
 (P-256/384/521, X25519, X448), ``A128GCMKW``/``A192GCMKW``/``A256GCMKW``; opt-in only:
@@ -24,6 +28,7 @@ from ._jwe import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_MAX_PBES2_COUNT,
     DecryptedJWE,
+    Decrypter,
     Recipient,
     decrypt,
     decrypt_json,
@@ -35,6 +40,7 @@ __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_PBES2_COUNT",
     "DecryptedJWE",
+    "Decrypter",
     "Recipient",
     "decrypt",
     "decrypt_json",
