@@ -874,3 +874,15 @@ def test_one_shot_decode_refuses_number_subclasses_as_durations() -> None:
     token = jwtkit.encode({"sub": "1"}, b"s" * 32)
     with pytest.raises(jwtkit.UsageError, match="leeway"):
         jwtkit.decode(token, b"s" * 32, algorithms=["HS256"], leeway=Seconds.MINUTE)
+
+
+def test_changing_a_returned_header_does_not_change_the_verifiers_cache() -> None:
+    key = jwtkit.OctKey(b"s" * 32)
+    token = jwtkit.encode({"sub": "1"}, key)
+    verifier = jwtkit.Verifier(key, algorithms=["HS256"])
+    first = verifier.decode_complete(token)  # the miss stores the header
+    first.header["alg"] = "changed"
+    second = verifier.decode_complete(token)  # the hit returns a copy
+    assert second.header == {"alg": "HS256", "typ": "JWT"}
+    second.header["typ"] = "changed"
+    assert verifier.decode_complete(token).header == {"alg": "HS256", "typ": "JWT"}

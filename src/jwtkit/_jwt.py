@@ -635,7 +635,8 @@ class Verifier:
                     break
             else:
                 raise InvalidSignature()
-            header, algorithm = entry.header, entry.algorithm
+            # Each result gets its own copy: a caller may change it, the cache must not change.
+            header, algorithm = dict(entry.header), entry.algorithm
             payload = b64url_decode(payload_segment, "payload")
         else:
             header = self._checked_header(header_segment)
@@ -702,7 +703,7 @@ class Verifier:
         with self._cache_lock:
             if len(self._cache) >= self._cache_size:
                 del self._cache[next(iter(self._cache))]
-            self._cache[segment] = _HeaderEntry(header, algorithm, checks, provided)
+            self._cache[segment] = _HeaderEntry(dict(header), algorithm, checks, provided)
 
 
 def _split_jwt(token: object, max_size: int) -> tuple[str, str, str]:
