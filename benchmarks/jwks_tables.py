@@ -140,7 +140,7 @@ def jwks_tables(quick: bool = False) -> str:
         client.close()
     ours = best["jwtkit Verifier(JWKSClient).decode"]
     lines = [
-        "### ES256 verify through a JWKS endpoint (warm cache), exp/iss/aud validation",
+        "## ES256 verify through a JWKS endpoint (warm cache), exp/iss/aud validation",
         "",
         "| implementation | ops/s | us/op (best) | time vs jwtkit |",
         "|---|---:|---:|---:|",
