@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import io
 import json
-import math
 import os
 import platform
 import pstats
@@ -41,7 +40,6 @@ from datetime import datetime, timezone
 from functools import partial
 from importlib import metadata
 from itertools import repeat
-from time import perf_counter
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -49,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 import jwtkit
+from _timing import batch, calibrate
 
 try:
     import jose.jwk
@@ -338,31 +337,14 @@ class Table:
         raise KeyError(name)
 
 
-def _batch(call: Call, arg: object, iterations: int) -> float:
-    start = perf_counter()
-    for _ in repeat(None, iterations):
-        call(arg)
-    return perf_counter() - start
-
-
-def _calibrate(call: Call, arg: object, target: float) -> int:
-    """An iteration count that makes one batch last about ``target`` seconds."""
-    iterations = 1
-    while True:
-        elapsed = _batch(call, arg, iterations)
-        if elapsed >= target / 10:
-            return max(1, math.ceil(iterations * target / elapsed))
-        iterations *= 10 if elapsed < target / 100 else 2
-
-
 def measure(table: Table, repeats: int, target: float) -> None:
     """Calibrate every case, then time interleaved batches (A B C, A B C, ...)."""
     for case in table.cases:
-        case.iterations = _calibrate(case.call, case.arg, target)
+        case.iterations = calibrate(case.call, case.arg, target)
     for _ in range(repeats):
         for case in table.cases:
             gc.collect()
-            elapsed = _batch(case.call, case.arg, case.iterations)
+            elapsed = batch(case.call, case.arg, case.iterations)
             case.seconds_per_op.append(elapsed / case.iterations)
 
 
@@ -820,8 +802,8 @@ def _step_breakdown(tables: Mapping[str, Table], now: int) -> None:
         except (AttributeError, KeyError, IndexError, TypeError):
             print(f"| {label} | n/a (jwtkit internals changed) |")
             continue
-        iterations = _calibrate(call, arg, 0.05)
-        best = min(_batch(call, arg, iterations) / iterations for _ in range(5))
+        iterations = calibrate(call, arg, 0.05)
+        best = min(batch(call, arg, iterations) / iterations for _ in range(5))
         print(f"| {label} | {best * 1e9:,.0f} |")
     print()
 

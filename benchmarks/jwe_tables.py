@@ -39,7 +39,6 @@ import binascii
 import gc
 import hmac
 import json
-import math
 import os
 import platform
 import statistics
@@ -50,8 +49,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
-from itertools import repeat
-from time import perf_counter
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -63,6 +60,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
 import jwtkit
+from _timing import batch, calibrate
 from jwtkit import jwe
 from jwtkit.errors import DecryptionError
 from jwtkit.jwk import ECKey, Key, OctKey, RSAKey
@@ -435,31 +433,14 @@ def build_table(setup: Setup) -> Table:
     return Table(setup, rows)
 
 
-def _batch(call: Call, arg: object, iterations: int) -> float:
-    start = perf_counter()
-    for _ in repeat(None, iterations):
-        call(arg)
-    return perf_counter() - start
-
-
-def _calibrate(call: Call, arg: object, target: float) -> int:
-    """An iteration count that makes one batch last about ``target`` seconds."""
-    iterations = 1
-    while True:
-        elapsed = _batch(call, arg, iterations)
-        if elapsed >= target / 10:
-            return max(1, math.ceil(iterations * target / elapsed))
-        iterations *= 10 if elapsed < target / 100 else 2
-
-
 def measure(table: Table, repeats: int, target: float) -> None:
     """Calibrate every row, then time interleaved batches (A B C, A B C, ...)."""
     for row in table.rows:
-        row.iterations = _calibrate(row.call, row.arg, target)
+        row.iterations = calibrate(row.call, row.arg, target)
     for _ in range(repeats):
         for row in table.rows:
             gc.collect()
-            elapsed = _batch(row.call, row.arg, row.iterations)
+            elapsed = batch(row.call, row.arg, row.iterations)
             row.seconds.append(elapsed / row.iterations)
 
 

@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from itertools import repeat
 from typing import Any
 
 import jwt as pyjwt
 
 import jwtkit
+from _timing import batch, calibrate
 from jwtkit.remote import JWKSClient
 
 __all__ = ["jwks_tables"]
@@ -64,28 +64,16 @@ def _jwks_server(jwks: dict[str, Any]) -> Iterator[str]:
         server.server_close()
 
 
-def _batch(call: Callable[[str], object], token: str, iterations: int) -> float:
-    start = time.perf_counter()
-    for _ in repeat(None, iterations):
-        call(token)
-    return time.perf_counter() - start
-
-
 def _measure(
     cases: dict[str, Callable[[str], object]], token: str, repeats: int, target: float
 ) -> dict[str, float]:
     """Best seconds per call of each case, from interleaved calibrated batches."""
-    counts: dict[str, int] = {}
-    for name, call in cases.items():
-        iterations = 1
-        while (elapsed := _batch(call, token, iterations)) < target / 10:
-            iterations *= 10 if elapsed < target / 100 else 2
-        counts[name] = max(1, math.ceil(iterations * target / elapsed))
+    counts = {name: calibrate(call, token, target) for name, call in cases.items()}
     best = dict.fromkeys(cases, math.inf)
     for _ in range(repeats):
         for name, call in cases.items():
             gc.collect()
-            per_call = _batch(call, token, counts[name]) / counts[name]
+            per_call = batch(call, token, counts[name]) / counts[name]
             best[name] = min(best[name], per_call)
     return best
 
