@@ -800,6 +800,9 @@ def test_app_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_error_descriptions_are_valid_rfc6749_text() -> None:
     assert sanitize_description('say "hi"\\ \u00e9\n') == "say 'hi'/ ??"
     assert len(sanitize_description("x" * 1000)) == 300
+    assert sanitize_description("see RFC 6749 \u00a73.2 \u2013 it\u2019s") == (
+        "see RFC 6749 section 3.2 - it's"
+    )
     error = OAuthError("invalid_request", 'bad "thing"')
     assert error.body() == {"error": "invalid_request", "error_description": "bad 'thing'"}
     assert "invalid_request" in repr(error)

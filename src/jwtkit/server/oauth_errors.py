@@ -41,8 +41,16 @@ _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 _MAX_DESCRIPTION = 300
 
 
+#: Readable ASCII for the few non-ASCII characters the service's own messages use.
+_ASCII_SPELLING = str.maketrans(
+    {"\u00a7": "section ", "\u2013": "-", "\u2014": "-", "\u2019": "'", "\u2018": "'"}
+)
+
+
 def sanitize_description(text: str) -> str:
-    """Make ``text`` a valid ``error_description``: printable ASCII without quotes/backslashes."""
+    """Make ``text`` a valid ``error_description``: printable ASCII without quotes/backslashes
+    (RFC 6749 §5.2); "§" is spelt "section", anything else outside the set becomes "?"."""
+    text = text.translate(_ASCII_SPELLING)
     cleaned = _NOT_ALLOWED.sub("?", text.replace('"', "'").replace("\\", "/"))
     if len(cleaned) > _MAX_DESCRIPTION:
         cleaned = cleaned[: _MAX_DESCRIPTION - 3] + "..."
