@@ -701,3 +701,45 @@ async def test_open_store_result_opens(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert (tmp_path / "x.db").exists()
+
+
+def test_open_retries_while_another_opener_holds_the_lock(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers starting together on a new file: a 'locked' answer while switching to WAL or
+    migrating is tried again (until busy_timeout), other errors are not."""
+    attempts: list[int] = []
+    real_configure = SQLiteStore._configure
+
+    def flaky(self: SQLiteStore, conn: sqlite3.Connection, *, memory: bool) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sqlite3.OperationalError("database is locked")
+        real_configure(self, conn, memory=memory)
+
+    monkeypatch.setattr(SQLiteStore, "_configure", flaky)
+
+    async def open_and_close() -> int:
+        async with SQLiteStore(db) as store:
+            return await store.schema_version()
+
+    assert anyio.run(open_and_close) == len(MIGRATIONS)
+    assert len(attempts) == 3
+
+    def always_locked(self: SQLiteStore, conn: sqlite3.Connection, *, memory: bool) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SQLiteStore, "_configure", always_locked)
+
+    async def open_quickly() -> None:
+        await SQLiteStore(db, busy_timeout=0.05).open()
+
+    with pytest.raises(StoreError, match="locked"):
+        anyio.run(open_quickly)
+
+    def broken(self: SQLiteStore, conn: sqlite3.Connection, *, memory: bool) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(SQLiteStore, "_configure", broken)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        anyio.run(open_quickly)

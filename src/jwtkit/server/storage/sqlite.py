@@ -277,6 +277,12 @@ def _is_active(token: RefreshToken, now: float) -> bool:
     )
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """``True`` for SQLITE_BUSY / SQLITE_LOCKED ("database is locked", "... is busy")."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _create_private_file(path: str) -> None:
     """Create ``path`` empty with mode 0600 unless it exists (an empty file is a new database)."""
     try:
@@ -411,8 +417,7 @@ class SQLiteStore:
                 raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
             reader = None
             try:
-                self._configure(conn, memory=memory)
-                _transaction(self._migrate, conn)
+                self._prepare(conn, memory=memory)
                 if not memory:
                     reader = self._connect_reader()
             except sqlite3.Error as exc:
@@ -424,6 +429,21 @@ class SQLiteStore:
             self._conn = conn
             with self._reader_lock:
                 self._reader = reader
+
+    def _prepare(self, conn: sqlite3.Connection, *, memory: bool) -> None:
+        """Set the pragmas and migrate. Several processes (``--workers N``) may open a new
+        database at the same moment; a switch to WAL or a migration that finds the file
+        locked by another opener is tried again until ``busy_timeout`` has passed."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                self._configure(conn, memory=memory)
+                _transaction(self._migrate, conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)  # another opener holds the lock for a few milliseconds
 
     def _connect_reader(self) -> sqlite3.Connection:
         """The read-only connection of :meth:`_lookup` (the file exists and is migrated)."""
