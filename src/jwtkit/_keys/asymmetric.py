@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import hmac
 from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
@@ -56,9 +56,28 @@ class AsymmetricKey(Key):
     def _private_object(self) -> PrivateKeyTypes | None:
         """The ``cryptography`` private key, or ``None``."""
 
-    @abc.abstractmethod
     def _rebuild_public(self, key_ops: Sequence[str] | None) -> AsymmetricKey:
-        """A public-only copy with the same metadata and the given ``key_ops``."""
+        """A public-only copy of the same class, with the same metadata and ``key_ops``."""
+        # Every subclass takes (key, *, kid, use, key_ops, alg, x5c, x5t, x5t_s256, ...).
+        build: Any = type(self)
+        return cast(
+            "AsymmetricKey",
+            build(
+                self._public_object(),
+                kid=self.kid,
+                use=self.use,
+                key_ops=key_ops,
+                alg=self.alg,
+                x5c=self.x5c,
+                x5t=self.x5t,
+                x5t_s256=self.x5t_s256,
+                **self._rebuild_options(),
+            ),
+        )
+
+    def _rebuild_options(self) -> dict[str, Any]:
+        """Constructor options of a subclass that a public copy keeps (RSA: ``allow_weak``)."""
+        return {}
 
     def _init_public(self, public: PublicKeyTypes) -> None:
         self._set(
@@ -98,7 +117,7 @@ class AsymmetricKey(Key):
         """The public half, keeping ``kid``/``use``/``alg``/``x5c`` and the public ``key_ops``."""
         if not self.is_private:
             return self
-        # _rebuild_public builds the same class (each subclass implements it for itself).
+        # _rebuild_public builds the same class.
         return cast("_AsymmetricT", self._rebuild_public(public_key_ops(self.key_ops)))
 
     def to_pem(self, private: bool = False, password: bytes | str | None = None) -> bytes:

@@ -134,18 +134,6 @@ class ECKey(AsymmetricKey):
     def _private_object(self) -> ec.EllipticCurvePrivateKey | None:
         return self.crypto_private_key
 
-    def _rebuild_public(self, key_ops: Sequence[str] | None) -> ECKey:
-        return ECKey(
-            self.crypto_public_key,
-            kid=self.kid,
-            use=self.use,
-            key_ops=key_ops,
-            alg=self.alg,
-            x5c=self.x5c,
-            x5t=self.x5t,
-            x5t_s256=self.x5t_s256,
-        )
-
     def _describe(self) -> str:
         return f"crv={self.crv!r}"
 

@@ -160,18 +160,8 @@ class RSAKey(AsymmetricKey):
     def _private_object(self) -> rsa.RSAPrivateKey | None:
         return self.crypto_private_key
 
-    def _rebuild_public(self, key_ops: Sequence[str] | None) -> RSAKey:
-        return RSAKey(
-            self.crypto_public_key,
-            kid=self.kid,
-            use=self.use,
-            key_ops=key_ops,
-            alg=self.alg,
-            allow_weak=self.weak,
-            x5c=self.x5c,
-            x5t=self.x5t,
-            x5t_s256=self.x5t_s256,
-        )
+    def _rebuild_options(self) -> dict[str, Any]:
+        return {"allow_weak": self.weak}
 
     def _describe(self) -> str:
         return f"size={self.size}"
