@@ -46,8 +46,6 @@ from ._messages import short
 from .errors import (
     InvalidSignature,
     InvalidType,
-    JWTError,
-    KeyNotFound,
     MalformedToken,
     UsageError,
 )
@@ -218,20 +216,7 @@ def encode(
         )
     if allow_unsigned:
         raise UsageError("allow_unsigned applies to encrypted JWTs only (with encrypt_with=...)")
-    if type(payload) is not dict:
-        if not isinstance(payload, Mapping):
-            raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
-        payload = dict(payload)
-    claims: Mapping[str, Any] = payload
-    get = payload.get
-    if (
-        expires_in is not None
-        or not_before is not None
-        or isinstance(get("exp"), datetime)
-        or isinstance(get("nbf"), datetime)
-        or isinstance(get("iat"), datetime)
-    ):
-        claims = _with_times(payload, expires_in, not_before, now)
+    claims = _claims_to_sign(payload, expires_in, not_before, now)
     signer: Signer | None = None
     if key is None:
         alg = pick_sign_algorithm(algorithm, None, registry)
@@ -287,16 +272,9 @@ def _encode_encrypted(
                 "an encrypted JWT is signed first: pass a signing key, or key=None with "
                 "allow_unsigned=True for an unsigned encrypted JWT"
             )
-        claims: Mapping[str, Any] = payload
-        if not isinstance(payload, Mapping):
-            raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
-        if (
-            expires_in is not None
-            or not_before is not None
-            or any(isinstance(payload.get(name), datetime) for name in _TIME_CLAIMS)
-        ):
-            claims = _with_times(payload, expires_in, not_before, now)
-        plaintext = _claims_json(claims, json_encoder)
+        plaintext = _claims_json(
+            _claims_to_sign(payload, expires_in, not_before, now), json_encoder
+        )
         if typ is not None:
             outer.setdefault("typ", typ)
     else:
@@ -328,6 +306,30 @@ def _encode_encrypted(
         headers=outer,
         registry=registry,
     )
+
+
+def _claims_to_sign(
+    payload: Mapping[str, Any],
+    expires_in: float | timedelta | None,
+    not_before: float | timedelta | datetime | None,
+    now: Now,
+) -> dict[str, Any]:
+    """The claims ``encode`` serializes: a dict, never the caller's object when anything is
+    added, with datetimes as NumericDates and ``expires_in``/``not_before`` applied."""
+    if type(payload) is not dict:
+        if not isinstance(payload, Mapping):
+            raise UsageError(f"payload must be a mapping of claims, got {type(payload).__name__}")
+        payload = dict(payload)
+    get = payload.get
+    if (
+        expires_in is not None
+        or not_before is not None
+        or isinstance(get("exp"), datetime)
+        or isinstance(get("nbf"), datetime)
+        or isinstance(get("iat"), datetime)
+    ):
+        return _with_times(payload, expires_in, not_before, now)
+    return payload
 
 
 def _with_times(
@@ -574,15 +576,7 @@ class Verifier:
         header_segment = _split_jwt(token, self._max_size)[0]
         entry = self._cache.get(header_segment)
         header = entry.header if entry is not None else self._checked_header(header_segment)
-        try:
-            keys = await provider.keyset_for_async(header)
-        except JWTError:
-            raise
-        except Exception as exc:  # a provider's own failure becomes a jwtkit error
-            raise KeyNotFound(f"the key provider failed: {type(exc).__name__}") from exc
-        if not isinstance(keys, KeySet):
-            raise UsageError(f"the key provider must return a KeySet, got {type(keys).__name__}")
-        return keys
+        return await self._source.async_provider_keys(header)
 
     def _entry_for(self, segment: str, keys: KeySet | None) -> _HeaderEntry | None:
         """The cached entry of a header segment, if its keys are still the current ones."""

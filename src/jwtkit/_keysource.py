@@ -129,10 +129,19 @@ class KeySource:
                     "synchronous JWKSClient for verifier.decode)"
                 )
             return None
-        keys = _call_provider(provider.keyset_for, header)
-        if not isinstance(keys, KeySet):
-            raise UsageError(f"the key provider must return a KeySet, got {type(keys).__name__}")
-        return keys
+        return _checked_keyset(_call_provider(provider.keyset_for, header))
+
+    async def async_provider_keys(self, header: Mapping[str, Any]) -> KeySet:
+        """The async provider's keys for ``header`` (errors as :meth:`provider_keys`)."""
+        provider = self._async_provider
+        assert provider is not None  # noqa: S101 - callers check async_provider first
+        try:
+            keys = await provider.keyset_for_async(header)
+        except JWTError:
+            raise
+        except Exception as exc:
+            raise _provider_failed(exc, "key provider") from exc
+        return _checked_keyset(keys)
 
     @property
     def is_empty(self) -> bool:
@@ -206,7 +215,18 @@ def _call_provider(
     """Call a key resolver or provider; its own failures become jwtkit errors."""
     try:
         return provider(header)
+    except JWTError:
+        raise
     except Exception as exc:
-        if isinstance(exc, JWTError):
-            raise
-        raise KeyNotFound(f"the {what} failed: {type(exc).__name__}") from exc
+        raise _provider_failed(exc, what) from exc
+
+
+def _provider_failed(exc: Exception, what: str) -> KeyNotFound:
+    """A provider's own failure (not a jwtkit error) as a jwtkit error naming only its type."""
+    return KeyNotFound(f"the {what} failed: {type(exc).__name__}")
+
+
+def _checked_keyset(keys: object) -> KeySet:
+    if not isinstance(keys, KeySet):
+        raise UsageError(f"the key provider must return a KeySet, got {type(keys).__name__}")
+    return keys
