@@ -1,4 +1,4 @@
-"""Replays the JWS JSON-serialization vectors of ``shared/vectors`` (RFC 7515 §7.2, RFC 7797).
+"""Replays the JWS JSON-serialization vectors of ``tests/vectors`` (RFC 7515 §7.2, RFC 7797).
 
 * ``rfc/*.json``: every ``kind: "jws"`` case with a ``json`` member: RFC 7515 A.6 (general, two
   signatures), A.7 (flattened) and RFC 7797 4.2-json (``b64: false`` in flattened JSON). They

@@ -1,4 +1,4 @@
-"""Replays the JWS and JWT test vectors in ``shared/vectors`` as data.
+"""Replays the JWS and JWT test vectors in ``tests/vectors`` as data.
 
 * ``rfc/*.json``: every ``kind: "jws"`` case in compact form and every ``kind: "jwt"`` case that
   is a JWS. Valid cases verify and give their payload or claims; reproducible ones are signed

@@ -1,7 +1,8 @@
-"""Loading the shared JOSE test vectors (``../shared/vectors``, see its README).
+"""The JOSE test vectors this folder holds (see ``README.md`` beside this file), and their loaders.
 
-Tests import this module as ``vectors`` (``tests/`` is on ``sys.path`` under pytest). A missing
-vectors directory fails the test that asks for it, with a clear message; it never skips.
+Tests import this package as ``vectors`` (``tests/`` is on ``sys.path`` under pytest). The data
+lives in the repository, so a clone alone runs the suite; a missing file fails the test that asks
+for it, with a clear message; it never skips.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import pytest
 
 __all__ = ["VECTORS_DIR", "cookbook_paths", "load_cookbook", "load_rfc_cases"]
 
-#: ``<repo>/../shared/vectors``: the repository's parent holds ``shared/``.
-VECTORS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+#: ``tests/vectors``: this package's own folder holds the data.
+VECTORS_DIR = Path(__file__).resolve().parent
 
 
 def _require(path: Path) -> Path:
     if not path.exists():
         pytest.fail(
-            f"test vectors not found at {path}: the repository must sit next to "
-            "'shared/vectors' (see shared/vectors/README.md)",
+            f"test vector not found at {path} (see tests/vectors/README.md)",
             pytrace=False,
         )
     return path
