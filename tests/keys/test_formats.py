@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from jwtkit.errors import InvalidKey
 from jwtkit.jwk import ECKey, Key, OctKey, RSAKey
@@ -21,7 +21,7 @@ DER = serialization.Encoding.DER
 
 
 def _private(
-    obj: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | dsa.DSAPrivateKey,
+    obj: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
     fmt: serialization.PrivateFormat,
     encoding: serialization.Encoding = PEM,
     password: bytes | None = None,
@@ -219,11 +219,6 @@ def test_encrypted_openssh_key_without_bcrypt_says_what_to_install() -> None:
 
 
 def test_unsupported_key_objects() -> None:
-    dsa_key = dsa.generate_private_key(2048)
-    with pytest.raises(InvalidKey, match="unsupported key object"):
-        Key.from_cryptography(dsa_key)
-    with pytest.raises(InvalidKey, match="unsupported key object"):
-        Key.from_pem(_private(dsa_key, serialization.PrivateFormat.PKCS8))
     with pytest.raises(InvalidKey, match="unsupported key object"):
         Key.from_cryptography("not a key")
     brainpool = ec.generate_private_key(ec.BrainpoolP384R1())

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
 from .._codec import b64url_decode
 from .._messages import short
 from ..errors import InvalidKey, MalformedToken
+from .formats import CRYPTO_ERRORS, deprecated_types_refused
 
 __all__ = ["X509Members", "check_x509_members"]
 
@@ -50,14 +50,15 @@ def _decode_certificate(value: object, index: int) -> bytes:
 def _load_certificate(der: bytes, index: int) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except CRYPTO_ERRORS:
         raise InvalidKey(f"'x5c'[{index}] is not a DER X.509 certificate") from None
 
 
 def _certificate_spki(certificate: x509.Certificate) -> bytes:
     try:
-        public = certificate.public_key()
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+        with deprecated_types_refused("'x5c'[0]"):
+            public = certificate.public_key()
+    except CRYPTO_ERRORS:
         raise InvalidKey("'x5c'[0]: the certificate's public key cannot be read") from None
     return public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

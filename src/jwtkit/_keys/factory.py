@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 
 from .._codec import json_loads_object
@@ -18,6 +17,7 @@ from .._messages import short
 from ..errors import InvalidKey
 from .base import Key
 from .ec_key import EC_CURVES, ECKey
+from .formats import CRYPTO_ERRORS, deprecated_types_refused
 from .oct_key import OctKey
 from .okp_key import OKP_CURVES, OKPKey
 from .requirements import ALGORITHM_REQUIREMENTS, HMAC_MIN_SECRET_LENGTH
@@ -79,8 +79,9 @@ def key_from_crypto(
     """Wrap a ``cryptography`` key object (or a certificate's public key) in a :class:`Key`."""
     if isinstance(obj, x509.Certificate):
         try:
-            obj = obj.public_key()
-        except (ValueError, TypeError, UnsupportedAlgorithm):
+            with deprecated_types_refused("certificate"):
+                obj = obj.public_key()
+        except CRYPTO_ERRORS:
             raise InvalidKey("certificate: its public key type is not supported") from None
     if isinstance(obj, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return RSAKey(obj, kid=kid, alg=alg, use=use, key_ops=key_ops, allow_weak=allow_weak)

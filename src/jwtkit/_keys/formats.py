@@ -17,22 +17,37 @@ of ``cryptography`` escapes.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import SSHPrivateKeyTypes, SSHPublicKeyTypes
+from cryptography.utils import CryptographyDeprecationWarning
 
 from .._messages import short
 from ..errors import InvalidKey
 
-__all__ = ["LoadedKey", "load_der", "load_pem", "load_ssh"]
+__all__ = [
+    "CRYPTO_ERRORS",
+    "LoadedKey",
+    "deprecated_types_refused",
+    "load_der",
+    "load_pem",
+    "load_ssh",
+]
 
 #: What the loaders return: a private or public ``cryptography`` key object.
-LoadedKey = PrivateKeyTypes | PublicKeyTypes
+#: What a loader hands to the key factory. OpenSSH loaders can return key types that the PEM/DER
+#: ones cannot (cryptography 51 added ML-DSA-44+Ed25519 OpenSSH keys); the factory refuses every
+#: type it does not support with ``InvalidKey``.
+LoadedKey = PrivateKeyTypes | PublicKeyTypes | SSHPrivateKeyTypes | SSHPublicKeyTypes
 
-_CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm)
+#: What ``cryptography``'s loaders raise for data they cannot read.
+CRYPTO_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm)
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)\n-----END \1-----", re.DOTALL)
 _PRIVATE_LABELS = frozenset(
     {b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"RSA PRIVATE KEY", b"EC PRIVATE KEY"}
@@ -42,6 +57,22 @@ _CERTIFICATE_LABELS = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
 _OPENSSH_PRIVATE_LABEL = b"OPENSSH PRIVATE KEY"
 _SKIPPED_LABELS = frozenset({b"EC PARAMETERS"})
 _SSH_PUBLIC_PREFIXES = (b"ssh-", b"ecdsa-sha2-", b"sk-")
+
+
+@contextlib.contextmanager
+def deprecated_types_refused(what: str) -> Iterator[None]:
+    """Refuse a key type that ``cryptography`` deprecates (DSA and finite-field DH, from
+    cryptography 51) with the :class:`InvalidKey` every other unsupported type gets.
+
+    Loading such a key warns with ``CryptographyDeprecationWarning``; under an ``error`` warnings
+    filter (pytest's ``filterwarnings = error``, ``python -W error``) the warning is raised from
+    inside the loader. JOSE has no use for these key types (RFC 7518 §6), so either way the
+    caller gets ``InvalidKey``: here, or from the key factory once the key object exists.
+    """
+    try:
+        yield
+    except CryptographyDeprecationWarning as exc:
+        raise InvalidKey(f"{what}: unsupported key type ({exc})") from None
 
 
 def _as_bytes(data: object, what: str) -> bytes:
@@ -90,8 +121,8 @@ def _private_key_error(exc: Exception, password: bytes | None, what: str) -> Inv
 
 def _certificate_key(certificate: x509.Certificate, what: str) -> PublicKeyTypes:
     try:
-        return certificate.public_key()
-    except _CRYPTO_ERRORS:
+        return certificate.public_key()  # a DSA certificate: see deprecated_types_refused
+    except CRYPTO_ERRORS:
         raise InvalidKey(f"{what}: the certificate's public key type is not supported") from None
 
 
@@ -100,22 +131,23 @@ def _load_pem_block(label: bytes, block: bytes, password: bytes | None) -> Loade
     if label in _PRIVATE_LABELS:
         try:
             return serialization.load_pem_private_key(block, password)
-        except _CRYPTO_ERRORS as exc:
+        except CRYPTO_ERRORS as exc:
             raise _private_key_error(exc, password, what) from None
     if password is not None:
         raise InvalidKey(f"{what}: a password was given but the block is not encrypted")
     if label in _PUBLIC_LABELS:
         try:
             return serialization.load_pem_public_key(block)
-        except _CRYPTO_ERRORS:
+        except CRYPTO_ERRORS:
             raise InvalidKey(f"{what}: not a valid public key") from None
     try:
         certificate = x509.load_pem_x509_certificate(block)
-    except _CRYPTO_ERRORS:
+    except CRYPTO_ERRORS:
         raise InvalidKey(f"{what}: not a valid X.509 certificate") from None
     return _certificate_key(certificate, what)
 
 
+@deprecated_types_refused("PEM")
 def load_pem(data: bytes | str, password: bytes | str | None = None) -> LoadedKey:
     """Load the first key (or certificate) of PEM text, or an OpenSSH public key line."""
     text = _normalize_text(_as_bytes(data, "PEM"))
@@ -141,6 +173,7 @@ def load_pem(data: bytes | str, password: bytes | str | None = None) -> LoadedKe
     raise InvalidKey("PEM: no complete key block ('-----BEGIN' without a matching '-----END')")
 
 
+@deprecated_types_refused("DER")
 def load_der(data: bytes, password: bytes | str | None = None) -> LoadedKey:
     """Load DER: a public key (SPKI or PKCS#1), an X.509 certificate, or a private key."""
     raw = _as_binary(data)
@@ -148,17 +181,17 @@ def load_der(data: bytes, password: bytes | str | None = None) -> LoadedKey:
     if secret is None:
         try:
             return serialization.load_der_public_key(raw)
-        except _CRYPTO_ERRORS:
+        except CRYPTO_ERRORS:
             pass
         try:
             certificate = x509.load_der_x509_certificate(raw)
-        except _CRYPTO_ERRORS:
+        except CRYPTO_ERRORS:
             pass
         else:
             return _certificate_key(certificate, "DER certificate")
     try:
         return serialization.load_der_private_key(raw, secret)
-    except _CRYPTO_ERRORS as exc:
+    except CRYPTO_ERRORS as exc:
         if isinstance(exc, ValueError) and secret is None:
             raise InvalidKey(
                 "DER: not a public key, certificate or private key that can be read"
@@ -166,7 +199,7 @@ def load_der(data: bytes, password: bytes | str | None = None) -> LoadedKey:
         raise _private_key_error(exc, secret, "DER private key") from None
 
 
-def _load_ssh_public(line: bytes) -> PublicKeyTypes:
+def _load_ssh_public(line: bytes) -> SSHPublicKeyTypes:
     key_type = line.split(None, 1)[0]
     if key_type.startswith(b"sk-"):
         raise InvalidKey(
@@ -176,13 +209,13 @@ def _load_ssh_public(line: bytes) -> PublicKeyTypes:
         raise InvalidKey("OpenSSH public key: certificates are not supported; give the key")
     try:
         return serialization.load_ssh_public_key(line)
-    except _CRYPTO_ERRORS:
+    except CRYPTO_ERRORS:
         raise InvalidKey(
             f"OpenSSH public key: cannot read a {short(key_type.decode('ascii', 'replace'))} key"
         ) from None
 
 
-def _load_ssh_private(block: bytes, password: bytes | None) -> PrivateKeyTypes:
+def _load_ssh_private(block: bytes, password: bytes | None) -> SSHPrivateKeyTypes:
     try:
         return serialization.load_ssh_private_key(block, password)
     except UnsupportedAlgorithm as exc:
@@ -192,10 +225,11 @@ def _load_ssh_private(block: bytes, password: bytes | None) -> PrivateKeyTypes:
                 "(pip install bcrypt), or convert the key to PKCS#8"
             ) from None
         raise InvalidKey(f"OpenSSH private key: unsupported ({exc})") from None
-    except _CRYPTO_ERRORS as exc:
+    except CRYPTO_ERRORS as exc:
         raise _private_key_error(exc, password, "OpenSSH private key") from None
 
 
+@deprecated_types_refused("OpenSSH")
 def load_ssh(data: bytes | str, password: bytes | str | None = None) -> LoadedKey:
     """Load an OpenSSH public key line or an ``OPENSSH PRIVATE KEY`` block."""
     text = _normalize_text(_as_bytes(data, "OpenSSH"))
