@@ -1,45 +1,72 @@
-# Developer entry points. `make test` is what CI runs (see .ci/run).
+# Developer entry points. `make test` is what CI runs (see .ci/run); every target installs what it
+# needs on first use, from the lock file (uv.lock), with only python3 and make to start from.
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-test
+# uv itself lives in its own small venv, installed by pip from hash-pinned requirements-uv.txt.
+UV := .uv/bin/uv
+# uv uses this interpreter and never downloads one.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --locked --quiet
 
-.PHONY: test lint typecheck pytest bench serve clean
+.PHONY: test lint typecheck pytest sync-test serve bench lock test-latest test-oldest clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		--only-binary :all: -r requirements-uv.txt
+	touch $@
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# The locked test environment: every extra plus the test tools, exactly as uv.lock pins them.
+sync-test: $(UV)
+	$(SYNC) --extra all --group test
 
-lint: $(STAMP)
+lint: sync-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: sync-test
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: sync-test
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck pytest
 
-$(VENV)/.installed-server: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[server]'
-	touch $@
+# The token service on SQLite with development settings; state in ./.jwtkit/ (git-ignored).
+# `make serve PORT=9000 HOST=127.0.0.2` picks another address.
+serve: $(UV)
+	$(SYNC) --inexact --extra server
+	$(BIN)/jwtkit serve --host $(HOST) --port $(PORT)
 
-# The token service on SQLite (./jwtkit.db), development settings, http://127.0.0.1:8000
-serve: $(VENV)/.installed-server
-	$(BIN)/jwtkit serve
-
-$(VENV)/.installed-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	touch $@
-
-bench: $(VENV)/.installed-bench
+bench: $(UV)
+	$(SYNC) --extra all --group test --group bench
 	$(BIN)/python benchmarks/compare.py
 
+# Re-resolve every dependency to its newest allowed version and rewrite uv.lock.
+lock: $(UV)
+	$(UV) lock --upgrade
+
+# The suite against the newest release of everything (no lock): types and tests.
+test-latest: $(UV)
+	$(UV) venv --quiet --allow-existing .venv-latest
+	$(UV) pip install --quiet --python .venv-latest/bin/python --upgrade \
+		-e '.[all]' --group test
+	.venv-latest/bin/mypy --cache-dir .mypy_cache/latest
+	.venv-latest/bin/pytest -p no:cacheprovider -q
+
+# The suite against every declared lower bound (pyproject.toml), resolved to its lowest version.
+test-oldest: $(UV)
+	$(UV) venv --quiet --allow-existing .venv-oldest
+	$(UV) pip install --quiet --python .venv-oldest/bin/python --resolution lowest-direct \
+		--reinstall -e '.[all]' --group test
+	.venv-oldest/bin/pytest -p no:cacheprovider -q
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) .venv-latest .venv-oldest .uv .pytest_cache .mypy_cache .ruff_cache \
+		.coverage htmlcov dist build
