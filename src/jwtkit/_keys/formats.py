@@ -17,6 +17,8 @@ of ``cryptography`` escapes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import re
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from .._messages import short
 from ..errors import InvalidKey
+from .der_shape import key_container
 
 __all__ = [
     "CRYPTO_ERRORS",
@@ -106,8 +109,14 @@ def _normalize_text(data: bytes) -> bytes:
     return b"\n".join(line.strip() for line in lines)
 
 
-def _private_key_error(exc: Exception, password: bytes | None, what: str) -> InvalidKey:
-    """Turn a loader's complaint about a private key into a helpful message."""
+def _private_key_error(
+    exc: Exception, password: bytes | None, what: str, der: bytes | None = None
+) -> InvalidKey:
+    """Turn a loader's complaint about a private key into a helpful message. ``der``, when
+    known, tells a PKCS#8 key of an unknown algorithm (older ``cryptography`` releases raise
+    ``ValueError`` for it) from bad data."""
+    if isinstance(exc, ValueError) and der is not None and key_container(der) is not None:
+        exc = UnsupportedAlgorithm(f"{key_container(der)} of an unknown key algorithm")
     if isinstance(exc, TypeError):
         if password is None:
             return InvalidKey(f"{what}: the private key is encrypted; a password is needed")
@@ -117,6 +126,16 @@ def _private_key_error(exc: Exception, password: bytes | None, what: str) -> Inv
     if password is not None:
         return InvalidKey(f"{what}: cannot read the private key (wrong password or bad data)")
     return InvalidKey(f"{what}: not a valid private key")
+
+
+def _pem_der(block: bytes) -> bytes | None:
+    """The DER inside one PEM block, or None when its body is not plain base64 (an encrypted
+    traditional key has headers)."""
+    body = block.split(b"\n")[1:-1]
+    try:
+        return base64.b64decode(b"".join(body), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _certificate_key(certificate: x509.Certificate, what: str) -> PublicKeyTypes:
@@ -132,7 +151,7 @@ def _load_pem_block(label: bytes, block: bytes, password: bytes | None) -> Loade
         try:
             return serialization.load_pem_private_key(block, password)
         except CRYPTO_ERRORS as exc:
-            raise _private_key_error(exc, password, what) from None
+            raise _private_key_error(exc, password, what, _pem_der(block)) from None
     if password is not None:
         raise InvalidKey(f"{what}: a password was given but the block is not encrypted")
     if label in _PUBLIC_LABELS:
@@ -192,11 +211,11 @@ def load_der(data: bytes, password: bytes | str | None = None) -> LoadedKey:
     try:
         return serialization.load_der_private_key(raw, secret)
     except CRYPTO_ERRORS as exc:
-        if isinstance(exc, ValueError) and secret is None:
+        if isinstance(exc, ValueError) and secret is None and key_container(raw) is None:
             raise InvalidKey(
                 "DER: not a public key, certificate or private key that can be read"
             ) from None
-        raise _private_key_error(exc, secret, "DER private key") from None
+        raise _private_key_error(exc, secret, "DER private key", raw) from None
 
 
 def _load_ssh_public(line: bytes) -> SSHPublicKeyTypes:

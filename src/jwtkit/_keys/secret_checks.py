@@ -18,6 +18,9 @@ import re
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
+
+from .der_shape import key_container
 
 __all__ = ["WELL_KNOWN_SECRETS", "asymmetric_form"]
 
@@ -109,13 +112,24 @@ def _b64decode_any(text: bytes) -> bytes | None:
 
 
 def _is_der_key(data: bytes) -> bool:
-    """``True`` when ``cryptography`` reads ``data`` as DER of a key or certificate.
+    """``True`` when ``data`` is DER of a key or certificate.
 
-    A structure it recognizes but cannot use (an unsupported curve, an encrypted private key
-    without its password) counts as a key too.
+    A key container of any algorithm counts by its shape alone (:func:`key_container`), whatever
+    ``cryptography`` release reads it. Other forms (PKCS#1, SEC1, certificates) count when
+    ``cryptography`` reads them; a structure it recognizes but cannot use (an unsupported curve,
+    an encrypted private key without its password, a deprecated key type) counts too.
     """
     if not data or data[0] != _DER_SEQUENCE:
         return False
+    if key_container(data) is not None:
+        return True
+    try:
+        return _read_by_cryptography(data)
+    except CryptographyDeprecationWarning:  # DSA or DH under an "error" warnings filter
+        return True
+
+
+def _read_by_cryptography(data: bytes) -> bool:
     try:
         serialization.load_der_public_key(data)
     except UnsupportedAlgorithm:
