@@ -210,7 +210,11 @@ def _mutations(token: str) -> Iterator[tuple[str, str]]:
     yield "empty ciphertext", _with(token, 3, "")
     yield "encrypted key added or removed", _with(token, 1, "" if parts[1] else "AAAA")
     yield "encrypted key tampered", _with(token, 1, "AAAA" + parts[1][4:])
-    yield "non-canonical base64url", _with(token, 2, parts[2][:-1] + "B")
+    # The 16-byte tag takes 22 characters: the last one carries 2 bits and 4 zero bits, and
+    # flipping its lowest bit always makes the encoding non-canonical (RFC 4648 §3.5).
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet[alphabet.index(parts[4][-1]) ^ 1]
+    yield "non-canonical base64url", _with(token, 4, parts[4][:-1] + last)
     yield "base64url of the wrong length", _with(token, 3, parts[3] + "A")
     yield "standard base64 alphabet", _with(token, 3, "+/" + parts[3][2:])
     yield "padding", _with(token, 4, parts[4] + "==")
