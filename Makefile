@@ -54,17 +54,16 @@ lock: $(UV)
 
 # The suite against the newest release of everything (no lock): types and tests.
 test-latest: $(UV)
-	$(UV) venv --quiet --allow-existing .venv-latest
-	$(UV) pip install --quiet --python .venv-latest/bin/python --upgrade \
-		-e '.[all]' --group test
+	$(UV) venv --quiet --clear .venv-latest
+	$(UV) pip install --quiet --python .venv-latest/bin/python -e '.[all]' --group test
 	.venv-latest/bin/mypy --cache-dir .mypy_cache/latest
 	.venv-latest/bin/pytest -p no:cacheprovider -q
 
 # The suite against every declared lower bound (pyproject.toml), resolved to its lowest version.
 test-oldest: $(UV)
-	$(UV) venv --quiet --allow-existing .venv-oldest
+	$(UV) venv --quiet --clear .venv-oldest
 	$(UV) pip install --quiet --python .venv-oldest/bin/python --resolution lowest-direct \
-		--reinstall -e '.[all]' --group test
+		-e '.[all]' --group test
 	.venv-oldest/bin/pytest -p no:cacheprovider -q
 
 clean:

@@ -62,10 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog_name="jwtkit",
             standalone_mode=False,
         )
-    except click.exceptions.Exit as exc:  # pragma: no cover - click < 8.2 raises it here
-        return int(exc.exit_code)
     except click.UsageError as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError":  # click >= 8.2: a bare group
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group
             print(exc.format_message(), file=sys.stderr)
             return 2
         # One line instead of click's usage block.

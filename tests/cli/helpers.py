@@ -32,14 +32,15 @@ class Result:
         return json.loads(self.out)
 
 
-def run(
+def run_bytes(
     *args: str,
     stdin: str | bytes | None = None,
     env: Mapping[str, str | None] | None = None,
     tty_stdin: bool = False,
     tty_stdout: bool = False,
-) -> Result:
-    """Run ``jwtkit ARGS`` through the console script's ``main`` with isolated streams."""
+) -> tuple[int, bytes, bytes]:
+    """Run ``jwtkit ARGS`` through the console script's ``main`` with isolated streams; return
+    the exit status and what it wrote to stdout and stderr, as bytes."""
     runner = CliRunner()
     with runner.isolation(input=stdin, env=env, color=tty_stdout) as (out, err, _):
         if tty_stdin:
@@ -49,7 +50,22 @@ def run(
         code = _console.main(list(args))
         sys.stdout.flush()
         sys.stderr.flush()
-    return Result(code, out.getvalue().decode(), err.getvalue().decode())
+        # Read inside the block: click < 8.4 closes the streams when it ends.
+        return code, out.getvalue(), err.getvalue()
+
+
+def run(
+    *args: str,
+    stdin: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    tty_stdin: bool = False,
+    tty_stdout: bool = False,
+) -> Result:
+    """Run ``jwtkit ARGS`` in-process (:func:`run_bytes`), with its output as text."""
+    code, out, err = run_bytes(
+        *args, stdin=stdin, env=env, tty_stdin=tty_stdin, tty_stdout=tty_stdout
+    )
+    return Result(code, out.decode(), err.decode())
 
 
 def b64(data: bytes) -> str:

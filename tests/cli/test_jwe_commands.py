@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import jwtkit
-from jwtkit import _console, jwe
+from jwtkit import jwe
 from jwtkit.cli import jwe as jwe_cli
 from jwtkit.errors import UsageError
 from jwtkit.jwa import (
@@ -28,6 +28,7 @@ from jwtkit.jwa import (
     InsecureAlgorithmWarning,
 )
 
+from . import helpers
 from .helpers import NOW as NOW_OF_TESTS
 from .helpers import b64, one_line_error, run, write
 
@@ -51,11 +52,8 @@ DECRYPT_KEYS = {
 
 def run_bytes(*args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
     """Run ``jwtkit ARGS`` in-process; return (status, stdout bytes, stderr text)."""
-    runner = CliRunner()
-    with runner.isolation(input=stdin) as (out, err, _):
-        code = _console.main(list(args))
-        sys.stdout.flush()
-    return code, out.getvalue(), err.getvalue().decode()
+    code, out, err = helpers.run_bytes(*args, stdin=stdin)
+    return code, out, err.decode()
 
 
 def jwk_file(tmp_path: Path, name: str, key: jwtkit.Key, private: bool = True) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import inspect
 import json
 import os
 import warnings
@@ -95,6 +96,9 @@ P2C = 4096
 PLAINTEXT = bytes(range(256)) + b"\x00\xff\xfe not-utf8 \xc3\x28 end"
 COMPRESSIBLE = b'{"sub": "user-42", "roles": ["reader", "writer"]} ' * 40
 AAD = b"interop aad \x00\x01 \xe2\x9c\x93"
+
+#: jwcrypto 1.6 added ``JWE(flattened=...)``; older releases pick the form by recipient count.
+_JWCRYPTO_CHOOSES_THE_FORM = "flattened" in inspect.signature(jwcrypto_jwe.JWE).parameters
 
 
 @dataclass(frozen=True)
@@ -289,17 +293,27 @@ class JwcryptoPeer(Peer):
         general: bool,
         names: list[str],
     ) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if _JWCRYPTO_CHOOSES_THE_FORM:
+            options["flattened"] = not general
         token = jwcrypto_jwe.JWE(
             plaintext,
             protected=json.dumps(protected),
             unprotected=json.dumps(unprotected),
             aad=aad,
             algs=names,
-            flattened=not general,
+            **options,
         )
         for key, header in recipients:
             token.add_recipient(key, header=json.dumps(header))
         data: dict[str, Any] = json.loads(token.serialize())
+        if general and "recipients" not in data:
+            # jwcrypto < 1.6 writes one recipient in the flattened form; the general form is
+            # the same object with that recipient's members in a list (RFC 7516 §7.2.2).
+            recipient = {
+                name: data.pop(name) for name in ("encrypted_key", "header") if name in data
+            }
+            data["recipients"] = [recipient]
         return data
 
     def decrypt_json(self, data: Mapping[str, Any], key: Any, names: list[str]) -> bytes:
