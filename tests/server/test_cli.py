@@ -1,11 +1,16 @@
 """The ``jwtkit`` command: admin commands through click's runner, ``serve`` with uvicorn
-replaced by a recorder, the composition root's error handling, and one real subprocess."""
+replaced by a recorder, the composition root's error handling, and real subprocesses.
+
+The admin commands need the service's database: the ``database`` fixture is the state that a
+first ``jwtkit serve`` leaves (schema and first signing key)."""
 
 from __future__ import annotations
 
 import base64
 import importlib
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 import types
@@ -42,9 +47,22 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ[env_var("key_encryption_key")] = TEST_KEK
 
 
+def started_once(database: str) -> str:
+    """Create ``database`` as a first ``jwtkit serve`` does (its preflight): only ``serve``
+    creates state."""
+    server_cli._preflight(server_cli._settings(database, None))
+    return database
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    return str(tmp_path / "cli.db")
+    return started_once(str(tmp_path / "cli.db"))
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input is a terminal (click's runner feeds the hidden prompt)."""
+    monkeypatch.setattr(server_cli, "_stdin_is_terminal", lambda: True)
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -62,7 +80,7 @@ def users_of(database: str) -> list[User]:
 # -- users -----------------------------------------------------------------------------------
 
 
-def test_users_add_list_disable_enable(database: str) -> None:
+def test_users_add_list_disable_enable(database: str, terminal: None) -> None:
     added = run(
         "users", "add", "alice", "--password-stdin", "--database", database, stdin=f"{PASSWORD}\n"
     )
@@ -307,7 +325,9 @@ def test_errors_are_one_line_with_exit_codes(
     assert _console.main(["users", "list", "--database", database]) == 0
 
 
-def test_an_aborted_prompt_exits_1(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_aborted_prompt_exits_1(
+    database: str, monkeypatch: pytest.MonkeyPatch, terminal: None
+) -> None:
     def abort(*args: Any, **kwargs: Any) -> str:
         raise click.Abort
 
@@ -462,7 +482,7 @@ def test_serve_with_a_wrong_key_encryption_key_is_one_line(
 ) -> None:
     assert run("keys", "list", "--database", database).exit_code == 0
     os.environ[env_var("key_encryption_key")] = OTHER_KEK
-    assert _console.main(["serve", "--database", database]) == 2
+    assert _console.main(["serve", "--port", "0", "--database", database]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "cannot decrypt signing key" in err
@@ -510,6 +530,7 @@ def test_production_issuer_is_never_guessed() -> None:
 def test_the_command_in_a_real_process(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "jwtkit._console"]
     env = dict(os.environ)
+    started_once(str(tmp_path / "p.db"))
     added = subprocess.run(  # noqa: S603 - fixed arguments
         [
             *command,
@@ -552,3 +573,239 @@ def test_the_command_in_a_real_process(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr
     assert failed.stderr.count("\n") == 1
+
+
+# -- state: only serve creates it ------------------------------------------------------------
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_serve_keeps_development_state_in_one_private_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    del os.environ[env_var("key_encryption_key")]  # development: the key file
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    state = tmp_path / ".jwtkit"
+    assert [path.name for path in tmp_path.iterdir()] == [".jwtkit"]
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert {"jwtkit.db", "keys.secret"} <= set(os.listdir(state))
+    for name in os.listdir(state):  # the database, its WAL files, the key file
+        assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
+    assert "database .jwtkit/jwtkit.db" in result.output
+    # The state is complete: the admin commands find it with the same (default) settings.
+    assert run("keys", "list").exit_code == 0
+    added = run("users", "add", "alice", "--password-stdin", stdin=f"{PASSWORD}\n")
+    assert added.exit_code == 0, added.output
+    assert "alice" in run("users", "list").output
+
+
+def test_serve_reports_a_state_folder_it_cannot_create(
+    tmp_path: Path, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "missing" / "state" / "jwtkit.db"
+    assert _console.main(["serve", "--port", "0", "--database", str(database)]) == 1
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: cannot create the folder {database.parent} for the database: "
+        "No such file or directory\n"
+    )
+    assert not uvicorn_run.calls
+
+
+def test_serve_creates_the_key_files_folder_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    del os.environ[env_var("key_encryption_key")]
+    os.environ[env_var("key_file")] = str(tmp_path / "secrets" / "kek")
+    database = str(tmp_path / "db" / "jwtkit.db")
+    assert run("serve", "--port", "0", "--database", database).exit_code == 0
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secrets" / "kek").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "db").stat().st_mode) == 0o700
+
+
+ADMIN_COMMANDS = [
+    ("users", "list"),
+    ("users", "add", "alice", "--password-stdin"),
+    ("users", "disable", "alice"),
+    ("users", "enable", "alice"),
+    ("users", "set-password", "alice", "--password-stdin"),
+    ("clients", "add", "backend"),
+    ("clients", "list"),
+    ("clients", "remove", "backend"),
+    ("keys", "list"),
+    ("keys", "rotate"),
+    ("keys", "retire", "some-kid"),
+]
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=" ".join)
+def test_admin_commands_never_create_a_database(
+    command: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    del os.environ[env_var("key_encryption_key")]  # development: a key file would be made
+    assert _console.main(list(command)) == 1
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: database: {tmp_path / '.jwtkit' / 'jwtkit.db'} does not exist; point "
+        "--database, JWTKIT_DATABASE or --config at the service's database, or start the "
+        "service once with `jwtkit serve` to create it\n"
+    )
+    assert _tree(tmp_path) == []
+
+
+def test_admin_commands_find_the_service_state_through_its_settings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service, elsewhere = tmp_path / "service", tmp_path / "elsewhere"
+    service.mkdir()
+    elsewhere.mkdir()
+    del os.environ[env_var("key_encryption_key")]
+    monkeypatch.chdir(service)
+    assert run("serve", "--port", "0").exit_code == 0
+    state = service / ".jwtkit"
+
+    monkeypatch.chdir(elsewhere)
+    database = str(state / "jwtkit.db")
+    added = run("users", "add", "alice", "--password-stdin", "--database", database, stdin=PASSWORD)
+    assert added.exit_code == 0, added.output
+    # The database is found, but the key file is looked for here: named, never created.
+    assert _console.main(["keys", "list", "--database", database]) == 2
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: key file {elsewhere / '.jwtkit' / 'keys.secret'} does not exist: point "
+        "key_file (JWTKIT_KEY_FILE, or --config) at the service's key file, or start the "
+        "service once with `jwtkit serve` to create it\n"
+    )
+    assert _tree(elsewhere) == []
+
+    # Through the environment, as serve would read it.
+    os.environ[env_var("database")] = database
+    os.environ[env_var("key_file")] = str(state / "keys.secret")
+    assert run("keys", "list").exit_code == 0
+    assert "alice" in run("users", "list").output
+    del os.environ[env_var("database")], os.environ[env_var("key_file")]
+
+    # Through a --config file.
+    config = elsewhere / "jwtkit.toml"
+    config.write_text(
+        f'database = "{state / "jwtkit.db"}"\nkey_file = "{state / "keys.secret"}"\n',
+        encoding="utf-8",
+    )
+    listing = run("keys", "list", "--config", str(config))
+    assert listing.exit_code == 0, listing.output
+    assert "active" in listing.output
+    assert "alice" in run("users", "list", "--config", str(config)).output
+
+    # A key file that exists but is not the service's: named, with what to do.
+    other = elsewhere / "other.secret"
+    other.write_text(OTHER_KEK + "\n", encoding="ascii")
+    os.environ[env_var("key_file")] = str(other)
+    assert _console.main(["keys", "list", "--database", database]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"with the key file {other}: it is not the key file the signing keys were" in err
+    assert "wrong key_encryption_key" not in err
+    assert _tree(elsewhere) == ["jwtkit.toml", "other.secret"]
+
+
+def test_listing_commands_open_the_database_read_only(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jwtkit.server import storage
+
+    opened: list[str] = []
+    real_open_store = storage.open_store
+
+    def spy(url: str, **options: Any) -> Any:
+        opened.append(options["access"])
+        return real_open_store(url, **options)
+
+    monkeypatch.setattr(storage, "open_store", spy)
+    for command in (["users", "list"], ["clients", "list"], ["keys", "list"]):
+        assert run(*command, "--database", database).exit_code == 0
+    assert opened == ["read", "read", "read"]
+    assert run("clients", "add", "backend", "--database", database).exit_code == 0
+    assert opened[-1] == "write"
+
+
+def test_keys_list_shows_due_transitions_without_writing_them(database: str) -> None:
+    assert run("keys", "rotate", "--activate-after", "3600", "--database", database).exit_code == 0
+    conn = sqlite3.connect(database)  # an hour later: the pending key's activation is due
+    with conn:
+        conn.execute("UPDATE signing_keys SET activated_at = 0 WHERE status = 'pending'")
+    conn.close()
+
+    def statuses() -> dict[str, str]:
+        async def read() -> dict[str, str]:
+            async with SQLiteStore(database) as store:
+                return {record.kid: record.status for record in await store.signing_keys()}
+
+        return anyio.run(read)
+
+    stored = statuses()
+    assert sorted(stored.values()) == ["active", "pending"]
+    listing = run("keys", "list", "--database", database)
+    shown = {line.split()[0]: line.split()[2] for line in listing.output.splitlines()[1:]}
+    assert sorted(shown.values()) == ["active", "retired"]
+    assert statuses() == stored
+
+
+def test_a_password_is_asked_for_only_once_the_database_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: None
+) -> None:
+    def no_prompt(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("prompted before the database was found")
+
+    monkeypatch.setattr(click, "prompt", no_prompt)
+    missing = str(tmp_path / "missing.db")
+    assert run("users", "add", "alice", "--database", missing).exit_code == 1
+    assert run("users", "set-password", "alice", "--database", missing).exit_code == 1
+    database = started_once(missing)
+    assert run("users", "set-password", "nobody", "--database", database).exit_code == 1
+
+
+# -- passwords from a pipe -------------------------------------------------------------------
+
+NOT_A_TERMINAL = (
+    "jwtkit: error: standard input is not a terminal: pass --password-stdin to read the "
+    "password from it\n"
+)
+
+
+@pytest.mark.parametrize("command", [("users", "add"), ("users", "set-password")], ids=" ".join)
+def test_a_piped_password_needs_password_stdin(
+    command: tuple[str, ...], database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(*command, "alice", "--database", database, stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 2
+    assert result.output == NOT_A_TERMINAL
+    assert users_of(database) == []
+
+
+@pytest.mark.parametrize("command", [("users", "add"), ("users", "set-password")], ids=" ".join)
+def test_a_piped_password_in_a_real_process_is_one_line(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """``echo pw | jwtkit users add alice``: no TTY, so no prompt (getpass would read the
+    pipe with a GetPassWarning and its file/line prefix): one line and exit status 2."""
+    database = started_once(str(tmp_path / "p.db"))
+    piped = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "jwtkit._console", *command, "alice", "--database", database],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert (piped.returncode, piped.stdout, piped.stderr) == (2, "", NOT_A_TERMINAL)
