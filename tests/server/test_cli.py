@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import importlib
 import os
+import shlex
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -22,7 +24,7 @@ import click
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from conftest import FAST_ARGON2, PASSWORD, TEST_KEK
+from conftest import FAST_ARGON2, PASSWORD, TEST_KEK, free_port
 
 from jwtkit import _console
 from jwtkit.server import cli as server_cli
@@ -404,33 +406,63 @@ def test_commands_may_return_an_exit_status(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 class Recorder:
+    """Stands in for uvicorn's Config, Server and Multiprocess: records the app (or factory
+    name) with the options, and the sockets each runner was given."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
+        self.runs: list[tuple[str, list[Any]]] = []
+        self.started = True
+        recorder = self
 
-    def __call__(self, app: Any, **kwargs: Any) -> None:
-        self.calls.append((app, kwargs))
+        class Config:
+            def __init__(self, app: Any, **kwargs: Any) -> None:
+                recorder.calls.append((app, kwargs))
+
+        class Server:
+            def __init__(self, config: Config) -> None:
+                self.started = False
+
+            def run(self, sockets: list[Any]) -> None:
+                recorder.runs.append(("server", [s.getsockname() for s in sockets]))
+                self.started = recorder.started
+
+        class Multiprocess:
+            def __init__(self, config: Config, sockets: list[Any]) -> None:
+                self.sockets = sockets
+
+            def run(self) -> None:
+                recorder.runs.append(("workers", [s.getsockname() for s in self.sockets]))
+
+        self.Config, self.Server, self.Multiprocess = Config, Server, Multiprocess
 
 
 @pytest.fixture
 def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     import uvicorn
+    import uvicorn.supervisors
 
     recorder = Recorder()
-    monkeypatch.setattr(uvicorn, "run", recorder)
+    monkeypatch.setattr(uvicorn, "Config", recorder.Config)
+    monkeypatch.setattr(uvicorn, "Server", recorder.Server)
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", recorder.Multiprocess)
     return recorder
 
 
 def test_serve_prints_how_to_start_and_runs_uvicorn(database: str, uvicorn_run: Recorder) -> None:
-    result = run("serve", "--port", "9001", "--database", database, "--log-level", "debug")
+    port = free_port()
+    result = run("serve", "--port", str(port), "--database", database, "--log-level", "debug")
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:9001" in result.output
+    assert f"http://127.0.0.1:{port}" in result.output
     assert f"jwtkit users add alice --database {database}" in result.output
     assert "grant_type=password" in result.output
     ((app, options),) = uvicorn_run.calls
-    assert app.state.settings.issuer == "http://127.0.0.1:9001"
-    assert options["port"] == 9001
+    assert app.state.settings.issuer == f"http://127.0.0.1:{port}"
+    assert options["port"] == port
     assert options["host"] == "127.0.0.1"
     assert options["log_config"]["loggers"]["jwtkit"]["level"] == "DEBUG"
+    # uvicorn serves on the socket that serve bound before it printed anything.
+    assert uvicorn_run.runs == [("server", [("127.0.0.1", port)])]
 
 
 def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: Recorder) -> None:
@@ -438,6 +470,8 @@ def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: 
         "serve",
         "--workers",
         "2",
+        "--port",
+        "0",
         "--database",
         database,
         "--no-allow-registration",
@@ -456,17 +490,22 @@ def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: 
     assert os.environ["JWTKIT_DATABASE"] == database
     assert os.environ["JWTKIT_ALLOW_REGISTRATION"] == "false"
     assert os.environ["JWTKIT_CONFIG"] == os.devnull
+    ((kind, [(host, port)]),) = uvicorn_run.runs
+    assert (kind, host) == ("workers", "127.0.0.1")
+    assert options["port"] == port != 0
+    assert os.environ["JWTKIT_ISSUER"] == f"http://127.0.0.1:{port}"
     assert "or: curl" not in result.output  # registration is off
     assert "grant_type=password" not in result.output  # so is the password grant
 
 
 def test_serve_workers_from_the_environment(database: str, uvicorn_run: Recorder) -> None:
     os.environ["JWTKIT_WORKERS"] = "3"
-    result = run("serve", "--port", "9002", "--database", database)
+    port = free_port()
+    result = run("serve", "--port", str(port), "--database", database)
     assert result.exit_code == 0, result.output
     ((_, options),) = uvicorn_run.calls
     assert options["workers"] == 3
-    assert os.environ["JWTKIT_ISSUER"] == "http://127.0.0.1:9002"
+    assert os.environ["JWTKIT_ISSUER"] == f"http://127.0.0.1:{port}"
     assert "JWTKIT_CONFIG" not in os.environ
 
 
@@ -475,6 +514,7 @@ def test_serve_refuses_bad_settings(database: str, uvicorn_run: Recorder) -> Non
     assert result.exit_code == 2
     assert "https" in result.output
     assert not uvicorn_run.calls
+    assert not uvicorn_run.runs
 
 
 def test_serve_with_a_wrong_key_encryption_key_is_one_line(
@@ -809,3 +849,190 @@ def test_a_piped_password_in_a_real_process_is_one_line(
         check=False,
     )
     assert (piped.returncode, piped.stdout, piped.stderr) == (2, "", NOT_A_TERMINAL)
+
+
+# -- serve: the listening socket comes first -------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_one_line_before_anything_else(
+    workers: str,
+    tmp_path: Path,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = tmp_path / "fresh.db"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = _console.main(
+            ["serve", "--port", str(port), "--database", str(database), "--workers", workers]
+        )
+    assert status == 1
+    assert capsys.readouterr() == (
+        "",
+        f"jwtkit: error: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(choose another with --port, or make serve PORT=...)\n",
+    )
+    assert not database.exists()  # no preflight either
+    assert (uvicorn_run.calls, uvicorn_run.runs) == ([], [])
+
+
+def test_an_address_that_is_not_ours_is_one_line(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): no interface of this machine has it.
+    assert _console.main(["serve", "--host", "192.0.2.1", "--database", database]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("jwtkit: error: cannot listen on 192.0.2.1:8000: ")
+    assert err.endswith(" (choose another with --host/--port, or make serve HOST=... PORT=...)\n")
+    assert err.count("\n") == 1
+
+
+def test_a_taken_ipv6_port_is_named_in_brackets(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        taken = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        taken.bind(("::1", 0))
+    except OSError:  # pragma: no cover - a machine without IPv6 loopback
+        pytest.skip("no IPv6 loopback")
+    with taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert _console.main(["serve", "--host", "::1", "--port", str(port)]) == 1
+    assert f"cannot listen on [::1]:{port}: address already in use" in capsys.readouterr().err
+
+
+def test_serve_on_port_0_publishes_the_port_it_got(database: str, uvicorn_run: Recorder) -> None:
+    result = run("serve", "--port", "0", "--database", database)
+    assert result.exit_code == 0, result.output
+    ((kind, [(_, port)]),) = uvicorn_run.runs
+    assert kind == "server"
+    ((app, options),) = uvicorn_run.calls
+    assert port != 0
+    assert options["port"] == port
+    assert app.state.settings.issuer == f"http://127.0.0.1:{port}"
+    assert result.output.startswith(f"jwtkit token service: http://127.0.0.1:{port}  (")
+    assert ":8000" not in result.output
+
+
+def test_serve_on_port_0_keeps_an_explicit_issuer(database: str, uvicorn_run: Recorder) -> None:
+    issuer = "http://localhost:1234"
+    result = run("serve", "--port", "0", "--issuer", issuer, "--database", database)
+    assert result.exit_code == 0, result.output
+    ((app, options),) = uvicorn_run.calls
+    assert options["port"] != 0
+    assert app.state.settings.issuer == "http://localhost:1234"
+
+
+def test_a_server_that_stops_during_start_up_is_one_line(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uvicorn_run.started = False
+    assert _console.main(["serve", "--port", "0", "--database", database]) == 1
+    assert capsys.readouterr().err == (
+        "jwtkit: error: the service stopped before it started (see the log above)\n"
+    )
+
+
+# -- serve: the banner's commands run as printed ---------------------------------------------
+
+
+def _script(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n", encoding="ascii")
+    path.chmod(0o755)
+    return path
+
+
+def _create_a_user_line(output: str) -> str:
+    (line,) = [line for line in output.splitlines() if "create a user:" in line]
+    return line.split("create a user:", 1)[1].strip()
+
+
+def test_banner_says_jwtkit_when_jwtkit_on_path_is_this_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    script = _script(tmp_path / "venv" / "bin" / "jwtkit")
+    monkeypatch.setattr(sys, "argv", [str(script), "serve"])
+    monkeypatch.setitem(os.environ, "PATH", str(script.parent))
+    monkeypatch.chdir(tmp_path)
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert _create_a_user_line(result.output) == "jwtkit users add alice"
+
+
+@pytest.mark.parametrize(
+    ("started_as", "printed"),
+    [
+        ("venv/bin/jwtkit", "venv/bin/jwtkit"),  # make serve: .venv/bin/jwtkit
+        ("jwtkit", "./jwtkit"),  # a bare name would be looked up on PATH
+        ("../outside/jwtkit", "{tmp}/outside/jwtkit"),  # not below: absolute
+        ("my tools/jwtkit", "'my tools/jwtkit'"),  # quoted for the shell
+    ],
+)
+def test_banner_names_the_program_that_started_serve_when_jwtkit_on_path_is_not_it(
+    started_as: str,
+    printed: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_run: Recorder,
+) -> None:
+    here = tmp_path / "project"
+    _script(here / started_as)
+    other = _script(tmp_path / "elsewhere" / "jwtkit")  # another installation on PATH
+    monkeypatch.setattr(sys, "argv", [started_as, "serve"])
+    monkeypatch.setitem(os.environ, "PATH", str(other.parent))
+    monkeypatch.chdir(here)
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    program = printed.format(tmp=tmp_path)
+    assert _create_a_user_line(result.output) == f"{program} users add alice"
+
+
+def test_banner_falls_back_to_this_environments_script_or_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    import sysconfig
+
+    scripts = tmp_path / "scripts"
+    monkeypatch.setattr(sys, "argv", ["-c", "serve"])  # python -c / python -m
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(scripts))
+    monkeypatch.setitem(os.environ, "PATH", str(scripts))
+    monkeypatch.chdir(tmp_path)
+    result = run("serve", "--port", "0")
+    python = shlex.quote(sys.executable)
+    assert _create_a_user_line(result.output) == f"{python} -m jwtkit._console users add alice"
+
+    _script(scripts / "jwtkit")
+    assert _create_a_user_line(run("serve", "--port", "0").output) == "jwtkit users add alice"
+    monkeypatch.setitem(os.environ, "PATH", "")
+    assert _create_a_user_line(run("serve", "--port", "0").output) == (
+        "scripts/jwtkit users add alice"
+    )
+
+
+def test_banner_carries_the_options_that_reach_the_same_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["-c", "serve"])
+    monkeypatch.setitem(os.environ, "PATH", "")
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "my settings.toml"
+    config.write_text('database = "from-config.db"\n', encoding="utf-8")
+
+    def options(*args: str) -> str:
+        result = run("serve", "--port", "0", *args)
+        assert result.exit_code == 0, result.output
+        return _create_a_user_line(result.output).split(" users add alice", 1)[1]
+
+    assert options() == ""
+    assert options("--database", "a b.db") == " --database 'a b.db'"
+    assert options("--config", str(config)) == f" --config '{config}'"
+    os.environ[env_var("config")] = str(config)
+    assert options() == f" --config '{config}'"
+    os.environ[env_var("database")] = "from-env.db"
+    assert options() == f" --database from-env.db --config '{config}'"

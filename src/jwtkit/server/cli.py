@@ -10,7 +10,7 @@ variables and the TOML file (:mod:`jwtkit.server.config`). Only ``serve`` create
 database, the development key file and their folder): the admin commands need the service's
 existing database, and the ones that only list open it read-only. Errors are one message on
 stderr: exit status 2 for bad usage or settings, 1 for a failure (a store error, an existing
-user, a missing database...), never a traceback. Heavy dependencies (FastAPI,
+user, a missing database, a taken port...), never a traceback. Heavy dependencies (FastAPI,
 uvicorn, argon2) are imported by the commands that need them, so ``jwtkit --help`` works with
 the ``cli`` extra alone.
 """
@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import functools
 import logging
 import os
 import re
+import shlex
+import shutil
+import socket
 import sys
+import sysconfig
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -31,7 +36,15 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from ._extras import MissingExtra
-from .config import ENVIRONMENTS, LOG_LEVELS, ConfigError, Settings, env_var, load_settings
+from .config import (
+    CONFIG_ENV_VAR,
+    ENVIRONMENTS,
+    LOG_LEVELS,
+    ConfigError,
+    Settings,
+    env_var,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from .storage import Access, Store
@@ -195,9 +208,48 @@ def _log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def _banner(settings: Settings, database_option: str) -> str:
+def _display_path(path: str) -> str:
+    """``path`` as a command line can give it from the current directory: relative when it is
+    below it (``.venv/bin/jwtkit``, ``./jwtkit``), else absolute; quoted for a POSIX shell."""
+    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    if absolute.startswith(here.rstrip(os.sep) + os.sep):
+        relative = absolute[len(here.rstrip(os.sep)) + 1 :]
+        absolute = relative if os.sep in relative else os.curdir + os.sep + relative
+    return shlex.quote(absolute)
+
+
+def _program() -> str:
+    """How to run this very ``jwtkit`` again: ``jwtkit`` when that name on PATH is this
+    program, else the path it was started by (``.venv/bin/jwtkit`` after ``make serve``), else
+    this environment's ``jwtkit`` script, else ``python -m jwtkit._console``."""
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) not in {"jwtkit", "jwtkit.exe"} or not os.path.isfile(script):
+        installed = os.path.join(sysconfig.get_path("scripts"), "jwtkit")
+        script = installed if os.path.isfile(installed) else ""
+    if not script:
+        return f"{_display_path(sys.executable)} -m jwtkit._console"
+    on_path = shutil.which("jwtkit")
+    if on_path is not None and os.path.samefile(on_path, script):
+        return "jwtkit"
+    return _display_path(script)
+
+
+def _state_options(database: str | None, config: str | None, settings: Settings) -> str:
+    """The options an admin command needs to reach the state of this ``serve``: ``--database``
+    and ``--config`` when they (or their variables) were given."""
+    options = ""
+    if database is not None or env_var("database") in os.environ:
+        options += f" --database {shlex.quote(settings.database)}"
+    config_file = config if config is not None else os.environ.get(CONFIG_ENV_VAR) or None
+    if config_file is not None:
+        options += f" --config {shlex.quote(config_file)}"
+    return options
+
+
+def _banner(settings: Settings, state_options: str) -> str:
     base = settings.issuer
-    add_user = f"jwtkit users add alice{database_option}"
+    add_user = f"{_program()} users add alice{state_options}"
     lines = [
         f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})",
         f"  API docs:       {base}/docs",
@@ -217,6 +269,31 @@ def _banner(settings: Settings, database_option: str) -> str:
         f"  call an API:    curl -s {base}/userinfo -H 'Authorization: Bearer <access_token>'"
     )
     return "\n".join(lines)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound before anything is printed (as uvicorn binds
+    it: IPv6 when the host has a colon, ``SO_REUSEADDR``, inheritable for its workers), so a
+    taken port is one line and ``--port 0`` has its real number from the start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog: connections wait for the app
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            hint = "choose another with --port, or make serve PORT=..."
+        else:
+            hint = "choose another with --host/--port, or make serve HOST=... PORT=..."
+        raise CommandFailed(
+            f"cannot listen on {address}: {reason[:1].lower()}{reason[1:]} ({hint})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _create_state_folders(settings: Settings) -> None:
@@ -304,40 +381,47 @@ def serve(
         "allow_registration": allow_registration,
         "password_grant": password_grant,
     }
-    settings = _issuer_for(_settings(database, config, **cli))
+    settings = _settings(database, config, **cli)
     try:
         import uvicorn  # noqa: PLC0415 - server extra
+        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 
         from .app import create_app  # noqa: PLC0415
     except ImportError as exc:
         missing = MissingExtra(exc.name or "uvicorn", "server")
         raise UsageProblem(str(missing)) from None
-    _create_state_folders(settings)
-    _preflight(settings)
-    database_option = "" if database is None else f" --database {database}"
-    click.echo(_banner(settings, database_option))
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_config": _log_config(settings.log_level),
-        "log_level": settings.log_level,
-        "forwarded_allow_ips": forwarded_allow_ips,
-        "proxy_headers": True,
-    }
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), **common)
-        return
-    # Worker processes rebuild the settings from the environment (app_from_environment).
-    for name, value in {**cli, "database": database, "issuer": settings.issuer}.items():
-        if value is not None:
-            os.environ[env_var(name)] = (
-                str(value).lower() if isinstance(value, bool) else str(value)
-            )
-    if config is not None:
-        os.environ[env_var("config")] = config
-    uvicorn.run(
-        "jwtkit.server.app:app_from_environment", factory=True, workers=settings.workers, **common
-    )
+    with _listen(settings.host, settings.port) as sock:
+        # --port 0: the port the system chose is the one to publish (issuer, banner).
+        settings = _issuer_for(dataclasses.replace(settings, port=sock.getsockname()[1]))
+        _create_state_folders(settings)
+        _preflight(settings)
+        click.echo(_banner(settings, _state_options(database, config, settings)))
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": _log_config(settings.log_level),
+            "log_level": settings.log_level,
+            "forwarded_allow_ips": forwarded_allow_ips,
+            "proxy_headers": True,
+        }
+        if settings.workers == 1:
+            server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
+            server.run(sockets=[sock])
+            if not server.started:
+                raise CommandFailed("the service stopped before it started (see the log above)")
+            return
+        # Worker processes rebuild the settings from the environment (app_from_environment)
+        # and serve on the socket bound here.
+        for name, value in {**cli, "database": database, "issuer": settings.issuer}.items():
+            if value is not None:
+                os.environ[env_var(name)] = (
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                )
+        if config is not None:
+            os.environ[env_var("config")] = config
+        target = "jwtkit.server.app:app_from_environment"
+        pool = uvicorn.Config(target, factory=True, workers=settings.workers, **common)
+        Multiprocess(pool, sockets=[sock]).run()
 
 
 # -- users -----------------------------------------------------------------------------------
