@@ -327,6 +327,25 @@ def test_errors_are_one_line_with_exit_codes(
     assert _console.main(["users", "list", "--database", database]) == 0
 
 
+def test_other_database_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _console.main(["users", "list", "--database", "postgresql://u:secret@db/x"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jwtkit: error: database: postgresql:// databases are not available")
+    assert err.count("\n") == 1
+    assert "secret" not in err
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    assert _console.main(["users", "add", "x", "--password-stdin", "--database", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jwtkit: error: database: ")
+    assert "not a jwtkit one" in err
+    assert err.count("\n") == 1
+
+
 def test_an_aborted_prompt_exits_1(
     database: str, monkeypatch: pytest.MonkeyPatch, terminal: None
 ) -> None:
