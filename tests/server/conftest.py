@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -35,6 +36,14 @@ FAST_ARGON2: dict[str, Any] = {
     "argon2_memory_cost": 8,
     "argon2_parallelism": 1,
 }
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

@@ -1,11 +1,18 @@
 """The ``jwtkit`` command: admin commands through click's runner, ``serve`` with uvicorn
-replaced by a recorder, the composition root's error handling, and one real subprocess."""
+replaced by a recorder, the composition root's error handling, and real subprocesses.
+
+The admin commands need the service's database: the ``database`` fixture is the state that a
+first ``jwtkit serve`` leaves (schema and first signing key)."""
 
 from __future__ import annotations
 
 import base64
 import importlib
 import os
+import shlex
+import socket
+import sqlite3
+import stat
 import subprocess
 import sys
 import types
@@ -17,7 +24,7 @@ import click
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from conftest import FAST_ARGON2, PASSWORD, TEST_KEK
+from conftest import FAST_ARGON2, PASSWORD, TEST_KEK, free_port
 
 from jwtkit import _console
 from jwtkit.server import cli as server_cli
@@ -42,9 +49,22 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ[env_var("key_encryption_key")] = TEST_KEK
 
 
+def started_once(database: str) -> str:
+    """Create ``database`` as a first ``jwtkit serve`` does (its preflight): only ``serve``
+    creates state."""
+    server_cli._preflight(server_cli._settings(database, None))
+    return database
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    return str(tmp_path / "cli.db")
+    return started_once(str(tmp_path / "cli.db"))
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard input is a terminal (click's runner feeds the hidden prompt)."""
+    monkeypatch.setattr(server_cli, "_stdin_is_terminal", lambda: True)
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -62,7 +82,7 @@ def users_of(database: str) -> list[User]:
 # -- users -----------------------------------------------------------------------------------
 
 
-def test_users_add_list_disable_enable(database: str) -> None:
+def test_users_add_list_disable_enable(database: str, terminal: None) -> None:
     added = run(
         "users", "add", "alice", "--password-stdin", "--database", database, stdin=f"{PASSWORD}\n"
     )
@@ -307,7 +327,28 @@ def test_errors_are_one_line_with_exit_codes(
     assert _console.main(["users", "list", "--database", database]) == 0
 
 
-def test_an_aborted_prompt_exits_1(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_database_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _console.main(["users", "list", "--database", "postgresql://u:secret@db/x"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jwtkit: error: database: postgresql:// databases are not available")
+    assert err.count("\n") == 1
+    assert "secret" not in err
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    assert _console.main(["users", "add", "x", "--password-stdin", "--database", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jwtkit: error: database: ")
+    assert "not a jwtkit one" in err
+    assert err.count("\n") == 1
+
+
+def test_an_aborted_prompt_exits_1(
+    database: str, monkeypatch: pytest.MonkeyPatch, terminal: None
+) -> None:
     def abort(*args: Any, **kwargs: Any) -> str:
         raise click.Abort
 
@@ -384,33 +425,63 @@ def test_commands_may_return_an_exit_status(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 class Recorder:
+    """Stands in for uvicorn's Config, Server and Multiprocess: records the app (or factory
+    name) with the options, and the sockets each runner was given."""
+
     def __init__(self) -> None:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
+        self.runs: list[tuple[str, list[Any]]] = []
+        self.started = True
+        recorder = self
 
-    def __call__(self, app: Any, **kwargs: Any) -> None:
-        self.calls.append((app, kwargs))
+        class Config:
+            def __init__(self, app: Any, **kwargs: Any) -> None:
+                recorder.calls.append((app, kwargs))
+
+        class Server:
+            def __init__(self, config: Config) -> None:
+                self.started = False
+
+            def run(self, sockets: list[Any]) -> None:
+                recorder.runs.append(("server", [s.getsockname() for s in sockets]))
+                self.started = recorder.started
+
+        class Multiprocess:
+            def __init__(self, config: Config, sockets: list[Any]) -> None:
+                self.sockets = sockets
+
+            def run(self) -> None:
+                recorder.runs.append(("workers", [s.getsockname() for s in self.sockets]))
+
+        self.Config, self.Server, self.Multiprocess = Config, Server, Multiprocess
 
 
 @pytest.fixture
 def uvicorn_run(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     import uvicorn
+    import uvicorn.supervisors
 
     recorder = Recorder()
-    monkeypatch.setattr(uvicorn, "run", recorder)
+    monkeypatch.setattr(uvicorn, "Config", recorder.Config)
+    monkeypatch.setattr(uvicorn, "Server", recorder.Server)
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", recorder.Multiprocess)
     return recorder
 
 
 def test_serve_prints_how_to_start_and_runs_uvicorn(database: str, uvicorn_run: Recorder) -> None:
-    result = run("serve", "--port", "9001", "--database", database, "--log-level", "debug")
+    port = free_port()
+    result = run("serve", "--port", str(port), "--database", database, "--log-level", "debug")
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:9001" in result.output
+    assert f"http://127.0.0.1:{port}" in result.output
     assert f"jwtkit users add alice --database {database}" in result.output
     assert "grant_type=password" in result.output
     ((app, options),) = uvicorn_run.calls
-    assert app.state.settings.issuer == "http://127.0.0.1:9001"
-    assert options["port"] == 9001
+    assert app.state.settings.issuer == f"http://127.0.0.1:{port}"
+    assert options["port"] == port
     assert options["host"] == "127.0.0.1"
     assert options["log_config"]["loggers"]["jwtkit"]["level"] == "DEBUG"
+    # uvicorn serves on the socket that serve bound before it printed anything.
+    assert uvicorn_run.runs == [("server", [("127.0.0.1", port)])]
 
 
 def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: Recorder) -> None:
@@ -418,6 +489,8 @@ def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: 
         "serve",
         "--workers",
         "2",
+        "--port",
+        "0",
         "--database",
         database,
         "--no-allow-registration",
@@ -436,17 +509,22 @@ def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: 
     assert os.environ["JWTKIT_DATABASE"] == database
     assert os.environ["JWTKIT_ALLOW_REGISTRATION"] == "false"
     assert os.environ["JWTKIT_CONFIG"] == os.devnull
+    ((kind, [(host, port)]),) = uvicorn_run.runs
+    assert (kind, host) == ("workers", "127.0.0.1")
+    assert options["port"] == port != 0
+    assert os.environ["JWTKIT_ISSUER"] == f"http://127.0.0.1:{port}"
     assert "or: curl" not in result.output  # registration is off
     assert "grant_type=password" not in result.output  # so is the password grant
 
 
 def test_serve_workers_from_the_environment(database: str, uvicorn_run: Recorder) -> None:
     os.environ["JWTKIT_WORKERS"] = "3"
-    result = run("serve", "--port", "9002", "--database", database)
+    port = free_port()
+    result = run("serve", "--port", str(port), "--database", database)
     assert result.exit_code == 0, result.output
     ((_, options),) = uvicorn_run.calls
     assert options["workers"] == 3
-    assert os.environ["JWTKIT_ISSUER"] == "http://127.0.0.1:9002"
+    assert os.environ["JWTKIT_ISSUER"] == f"http://127.0.0.1:{port}"
     assert "JWTKIT_CONFIG" not in os.environ
 
 
@@ -455,6 +533,7 @@ def test_serve_refuses_bad_settings(database: str, uvicorn_run: Recorder) -> Non
     assert result.exit_code == 2
     assert "https" in result.output
     assert not uvicorn_run.calls
+    assert not uvicorn_run.runs
 
 
 def test_serve_with_a_wrong_key_encryption_key_is_one_line(
@@ -462,7 +541,7 @@ def test_serve_with_a_wrong_key_encryption_key_is_one_line(
 ) -> None:
     assert run("keys", "list", "--database", database).exit_code == 0
     os.environ[env_var("key_encryption_key")] = OTHER_KEK
-    assert _console.main(["serve", "--database", database]) == 2
+    assert _console.main(["serve", "--port", "0", "--database", database]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "cannot decrypt signing key" in err
@@ -510,6 +589,7 @@ def test_production_issuer_is_never_guessed() -> None:
 def test_the_command_in_a_real_process(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "jwtkit._console"]
     env = dict(os.environ)
+    started_once(str(tmp_path / "p.db"))
     added = subprocess.run(  # noqa: S603 - fixed arguments
         [
             *command,
@@ -552,3 +632,426 @@ def test_the_command_in_a_real_process(tmp_path: Path) -> None:
     assert failed.returncode == 1
     assert "Traceback" not in failed.stderr
     assert failed.stderr.count("\n") == 1
+
+
+# -- state: only serve creates it ------------------------------------------------------------
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def test_serve_keeps_development_state_in_one_private_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    del os.environ[env_var("key_encryption_key")]  # development: the key file
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    state = tmp_path / ".jwtkit"
+    assert [path.name for path in tmp_path.iterdir()] == [".jwtkit"]
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert {"jwtkit.db", "keys.secret"} <= set(os.listdir(state))
+    for name in os.listdir(state):  # the database, its WAL files, the key file
+        assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
+    assert "database .jwtkit/jwtkit.db" in result.output
+    # The state is complete: the admin commands find it with the same (default) settings.
+    assert run("keys", "list").exit_code == 0
+    added = run("users", "add", "alice", "--password-stdin", stdin=f"{PASSWORD}\n")
+    assert added.exit_code == 0, added.output
+    assert "alice" in run("users", "list").output
+
+
+def test_serve_reports_a_state_folder_it_cannot_create(
+    tmp_path: Path, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "missing" / "state" / "jwtkit.db"
+    assert _console.main(["serve", "--port", "0", "--database", str(database)]) == 1
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: cannot create the folder {database.parent} for the database: "
+        "No such file or directory\n"
+    )
+    assert not uvicorn_run.calls
+
+
+def test_serve_creates_the_key_files_folder_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    del os.environ[env_var("key_encryption_key")]
+    os.environ[env_var("key_file")] = str(tmp_path / "secrets" / "kek")
+    database = str(tmp_path / "db" / "jwtkit.db")
+    assert run("serve", "--port", "0", "--database", database).exit_code == 0
+    assert stat.S_IMODE((tmp_path / "secrets").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "secrets" / "kek").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "db").stat().st_mode) == 0o700
+
+
+ADMIN_COMMANDS = [
+    ("users", "list"),
+    ("users", "add", "alice", "--password-stdin"),
+    ("users", "disable", "alice"),
+    ("users", "enable", "alice"),
+    ("users", "set-password", "alice", "--password-stdin"),
+    ("clients", "add", "backend"),
+    ("clients", "list"),
+    ("clients", "remove", "backend"),
+    ("keys", "list"),
+    ("keys", "rotate"),
+    ("keys", "retire", "some-kid"),
+]
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=" ".join)
+def test_admin_commands_never_create_a_database(
+    command: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    del os.environ[env_var("key_encryption_key")]  # development: a key file would be made
+    assert _console.main(list(command)) == 1
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: database: {tmp_path / '.jwtkit' / 'jwtkit.db'} does not exist; point "
+        "--database, JWTKIT_DATABASE or --config at the service's database, or start the "
+        "service once with `jwtkit serve` to create it\n"
+    )
+    assert _tree(tmp_path) == []
+
+
+def test_admin_commands_find_the_service_state_through_its_settings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service, elsewhere = tmp_path / "service", tmp_path / "elsewhere"
+    service.mkdir()
+    elsewhere.mkdir()
+    del os.environ[env_var("key_encryption_key")]
+    monkeypatch.chdir(service)
+    assert run("serve", "--port", "0").exit_code == 0
+    state = service / ".jwtkit"
+
+    monkeypatch.chdir(elsewhere)
+    database = str(state / "jwtkit.db")
+    added = run("users", "add", "alice", "--password-stdin", "--database", database, stdin=PASSWORD)
+    assert added.exit_code == 0, added.output
+    # The database is found, but the key file is looked for here: named, never created.
+    assert _console.main(["keys", "list", "--database", database]) == 2
+    assert capsys.readouterr().err == (
+        f"jwtkit: error: key file {elsewhere / '.jwtkit' / 'keys.secret'} does not exist: point "
+        "key_file (JWTKIT_KEY_FILE, or --config) at the service's key file, or start the "
+        "service once with `jwtkit serve` to create it\n"
+    )
+    assert _tree(elsewhere) == []
+
+    # Through the environment, as serve would read it.
+    os.environ[env_var("database")] = database
+    os.environ[env_var("key_file")] = str(state / "keys.secret")
+    assert run("keys", "list").exit_code == 0
+    assert "alice" in run("users", "list").output
+    del os.environ[env_var("database")], os.environ[env_var("key_file")]
+
+    # Through a --config file.
+    config = elsewhere / "jwtkit.toml"
+    config.write_text(
+        f'database = "{state / "jwtkit.db"}"\nkey_file = "{state / "keys.secret"}"\n',
+        encoding="utf-8",
+    )
+    listing = run("keys", "list", "--config", str(config))
+    assert listing.exit_code == 0, listing.output
+    assert "active" in listing.output
+    assert "alice" in run("users", "list", "--config", str(config)).output
+
+    # A key file that exists but is not the service's: named, with what to do.
+    other = elsewhere / "other.secret"
+    other.write_text(OTHER_KEK + "\n", encoding="ascii")
+    os.environ[env_var("key_file")] = str(other)
+    assert _console.main(["keys", "list", "--database", database]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"with the key file {other}: it is not the key file the signing keys were" in err
+    assert "wrong key_encryption_key" not in err
+    assert _tree(elsewhere) == ["jwtkit.toml", "other.secret"]
+
+
+def test_listing_commands_open_the_database_read_only(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jwtkit.server import storage
+
+    opened: list[str] = []
+    real_open_store = storage.open_store
+
+    def spy(url: str, **options: Any) -> Any:
+        opened.append(options["access"])
+        return real_open_store(url, **options)
+
+    monkeypatch.setattr(storage, "open_store", spy)
+    for command in (["users", "list"], ["clients", "list"], ["keys", "list"]):
+        assert run(*command, "--database", database).exit_code == 0
+    assert opened == ["read", "read", "read"]
+    assert run("clients", "add", "backend", "--database", database).exit_code == 0
+    assert opened[-1] == "write"
+
+
+def test_keys_list_shows_due_transitions_without_writing_them(database: str) -> None:
+    assert run("keys", "rotate", "--activate-after", "3600", "--database", database).exit_code == 0
+    conn = sqlite3.connect(database)  # an hour later: the pending key's activation is due
+    with conn:
+        conn.execute("UPDATE signing_keys SET activated_at = 0 WHERE status = 'pending'")
+    conn.close()
+
+    def statuses() -> dict[str, str]:
+        async def read() -> dict[str, str]:
+            async with SQLiteStore(database) as store:
+                return {record.kid: record.status for record in await store.signing_keys()}
+
+        return anyio.run(read)
+
+    stored = statuses()
+    assert sorted(stored.values()) == ["active", "pending"]
+    listing = run("keys", "list", "--database", database)
+    shown = {line.split()[0]: line.split()[2] for line in listing.output.splitlines()[1:]}
+    assert sorted(shown.values()) == ["active", "retired"]
+    assert statuses() == stored
+
+
+def test_a_password_is_asked_for_only_once_the_database_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: None
+) -> None:
+    def no_prompt(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("prompted before the database was found")
+
+    monkeypatch.setattr(click, "prompt", no_prompt)
+    missing = str(tmp_path / "missing.db")
+    assert run("users", "add", "alice", "--database", missing).exit_code == 1
+    assert run("users", "set-password", "alice", "--database", missing).exit_code == 1
+    database = started_once(missing)
+    assert run("users", "set-password", "nobody", "--database", database).exit_code == 1
+
+
+# -- passwords from a pipe -------------------------------------------------------------------
+
+NOT_A_TERMINAL = (
+    "jwtkit: error: standard input is not a terminal: pass --password-stdin to read the "
+    "password from it\n"
+)
+
+
+@pytest.mark.parametrize("command", [("users", "add"), ("users", "set-password")], ids=" ".join)
+def test_a_piped_password_needs_password_stdin(
+    command: tuple[str, ...], database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(*command, "alice", "--database", database, stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 2
+    assert result.output == NOT_A_TERMINAL
+    assert users_of(database) == []
+
+
+@pytest.mark.parametrize("command", [("users", "add"), ("users", "set-password")], ids=" ".join)
+def test_a_piped_password_in_a_real_process_is_one_line(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """``echo pw | jwtkit users add alice``: no TTY, so no prompt (getpass would read the
+    pipe with a GetPassWarning and its file/line prefix): one line and exit status 2."""
+    database = started_once(str(tmp_path / "p.db"))
+    piped = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-m", "jwtkit._console", *command, "alice", "--database", database],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert (piped.returncode, piped.stdout, piped.stderr) == (2, "", NOT_A_TERMINAL)
+
+
+# -- serve: the listening socket comes first -------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_one_line_before_anything_else(
+    workers: str,
+    tmp_path: Path,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = tmp_path / "fresh.db"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = _console.main(
+            ["serve", "--port", str(port), "--database", str(database), "--workers", workers]
+        )
+    assert status == 1
+    assert capsys.readouterr() == (
+        "",
+        f"jwtkit: error: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(choose another with --port, or make serve PORT=...)\n",
+    )
+    assert not database.exists()  # no preflight either
+    assert (uvicorn_run.calls, uvicorn_run.runs) == ([], [])
+
+
+def test_an_address_that_is_not_ours_is_one_line(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): no interface of this machine has it.
+    assert _console.main(["serve", "--host", "192.0.2.1", "--database", database]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("jwtkit: error: cannot listen on 192.0.2.1:8000: ")
+    assert err.endswith(" (choose another with --host/--port, or make serve HOST=... PORT=...)\n")
+    assert err.count("\n") == 1
+
+
+def test_a_taken_ipv6_port_is_named_in_brackets(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        taken = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        taken.bind(("::1", 0))
+    except OSError:  # pragma: no cover - a machine without IPv6 loopback
+        pytest.skip("no IPv6 loopback")
+    with taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert _console.main(["serve", "--host", "::1", "--port", str(port)]) == 1
+    assert f"cannot listen on [::1]:{port}: address already in use" in capsys.readouterr().err
+
+
+def test_serve_on_port_0_publishes_the_port_it_got(database: str, uvicorn_run: Recorder) -> None:
+    result = run("serve", "--port", "0", "--database", database)
+    assert result.exit_code == 0, result.output
+    ((kind, [(_, port)]),) = uvicorn_run.runs
+    assert kind == "server"
+    ((app, options),) = uvicorn_run.calls
+    assert port != 0
+    assert options["port"] == port
+    assert app.state.settings.issuer == f"http://127.0.0.1:{port}"
+    assert result.output.startswith(f"jwtkit token service: http://127.0.0.1:{port}  (")
+    assert ":8000" not in result.output
+
+
+def test_serve_on_port_0_keeps_an_explicit_issuer(database: str, uvicorn_run: Recorder) -> None:
+    issuer = "http://localhost:1234"
+    result = run("serve", "--port", "0", "--issuer", issuer, "--database", database)
+    assert result.exit_code == 0, result.output
+    ((app, options),) = uvicorn_run.calls
+    assert options["port"] != 0
+    assert app.state.settings.issuer == "http://localhost:1234"
+
+
+def test_a_server_that_stops_during_start_up_is_one_line(
+    database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uvicorn_run.started = False
+    assert _console.main(["serve", "--port", "0", "--database", database]) == 1
+    assert capsys.readouterr().err == (
+        "jwtkit: error: the service stopped before it started (see the log above)\n"
+    )
+
+
+# -- serve: the banner's commands run as printed ---------------------------------------------
+
+
+def _script(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n", encoding="ascii")
+    path.chmod(0o755)
+    return path
+
+
+def _create_a_user_line(output: str) -> str:
+    (line,) = [line for line in output.splitlines() if "create a user:" in line]
+    return line.split("create a user:", 1)[1].strip()
+
+
+def test_banner_says_jwtkit_when_jwtkit_on_path_is_this_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    script = _script(tmp_path / "venv" / "bin" / "jwtkit")
+    monkeypatch.setattr(sys, "argv", [str(script), "serve"])
+    monkeypatch.setitem(os.environ, "PATH", str(script.parent))
+    monkeypatch.chdir(tmp_path)
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert _create_a_user_line(result.output) == "jwtkit users add alice"
+
+
+@pytest.mark.parametrize(
+    ("started_as", "printed"),
+    [
+        ("venv/bin/jwtkit", "venv/bin/jwtkit"),  # make serve: .venv/bin/jwtkit
+        ("jwtkit", "./jwtkit"),  # a bare name would be looked up on PATH
+        ("../outside/jwtkit", "{tmp}/outside/jwtkit"),  # not below: absolute
+        ("my tools/jwtkit", "'my tools/jwtkit'"),  # quoted for the shell
+    ],
+)
+def test_banner_names_the_program_that_started_serve_when_jwtkit_on_path_is_not_it(
+    started_as: str,
+    printed: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_run: Recorder,
+) -> None:
+    here = tmp_path / "project"
+    _script(here / started_as)
+    other = _script(tmp_path / "elsewhere" / "jwtkit")  # another installation on PATH
+    monkeypatch.setattr(sys, "argv", [started_as, "serve"])
+    monkeypatch.setitem(os.environ, "PATH", str(other.parent))
+    monkeypatch.chdir(here)
+    result = run("serve", "--port", "0")
+    assert result.exit_code == 0, result.output
+    program = printed.format(tmp=tmp_path)
+    assert _create_a_user_line(result.output) == f"{program} users add alice"
+
+
+def test_banner_falls_back_to_this_environments_script_or_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    import sysconfig
+
+    scripts = tmp_path / "scripts"
+    monkeypatch.setattr(sys, "argv", ["-c", "serve"])  # python -c / python -m
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(scripts))
+    monkeypatch.setitem(os.environ, "PATH", str(scripts))
+    monkeypatch.chdir(tmp_path)
+    result = run("serve", "--port", "0")
+    python = shlex.quote(sys.executable)
+    assert _create_a_user_line(result.output) == f"{python} -m jwtkit._console users add alice"
+
+    _script(scripts / "jwtkit")
+    assert _create_a_user_line(run("serve", "--port", "0").output) == "jwtkit users add alice"
+    monkeypatch.setitem(os.environ, "PATH", "")
+    assert _create_a_user_line(run("serve", "--port", "0").output) == (
+        "scripts/jwtkit users add alice"
+    )
+
+
+def test_banner_carries_the_options_that_reach_the_same_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["-c", "serve"])
+    monkeypatch.setitem(os.environ, "PATH", "")
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "my settings.toml"
+    config.write_text('database = "from-config.db"\n', encoding="utf-8")
+
+    def options(*args: str) -> str:
+        result = run("serve", "--port", "0", *args)
+        assert result.exit_code == 0, result.output
+        return _create_a_user_line(result.output).split(" users add alice", 1)[1]
+
+    assert options() == ""
+    assert options("--database", "a b.db") == " --database 'a b.db'"
+    assert options("--config", str(config)) == f" --config '{config}'"
+    os.environ[env_var("config")] = str(config)
+    assert options() == f" --config '{config}'"
+    os.environ[env_var("database")] = "from-env.db"
+    assert options() == f" --database from-env.db --config '{config}'"

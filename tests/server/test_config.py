@@ -38,11 +38,20 @@ def _write(tmp_path: Path, text: str) -> str:
 # -- defaults and properties -----------------------------------------------------------------
 
 
+def test_default_state_is_in_one_git_ignored_folder() -> None:
+    folders = {Path(Settings().database).parent, Path(Settings().key_file).parent}
+    assert folders == {Path(".jwtkit")}
+    gitignore = Path(__file__).parents[2] / ".gitignore"
+    assert ".jwtkit/" in gitignore.read_text(encoding="utf-8").splitlines()
+
+
 def test_defaults_match_the_documented_values() -> None:
     settings = load_settings(env={})
     assert settings == Settings()
     assert settings.issuer == "http://127.0.0.1:8000"
-    assert (settings.host, settings.port, settings.database) == ("127.0.0.1", 8000, "jwtkit.db")
+    # Development state lives in one git-ignored folder (.gitignore lists .jwtkit/).
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.database == ".jwtkit/jwtkit.db"
     assert settings.environment == "development"
     assert settings.audience == "jwtkit"
     assert settings.access_token_ttl == 900
@@ -50,7 +59,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.refresh_grace_period == 0
     assert settings.signing_algorithm == "ES256"
     assert settings.key_encryption_key is None
-    assert settings.key_file == "jwtkit-keys.secret"
+    assert settings.key_file == ".jwtkit/keys.secret"
     assert settings.allow_registration is None
     assert settings.password_grant is True
     assert settings.first_party_client_id == "first-party"

@@ -2,16 +2,20 @@
 
 The process runs with development defaults (a generated key file, SQLite) in a temporary
 directory, is killed with SIGKILL and started again to prove that users, refresh tokens and
-signing keys survive a crash.
+signing keys survive a crash. Other processes start as a new user would (``--port 0``, the
+``jwtkit`` script, the default state folder) and run the commands the banner prints.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
-import socket
+import stat
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +26,7 @@ import anyio
 import httpx
 import jwt
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, free_port
 
 import jwtkit
 
@@ -31,52 +35,71 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX sign
 STARTUP_TIMEOUT = 30.0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+PYTHON_C = [sys.executable, "-c", "from jwtkit._console import main; raise SystemExit(main())"]
+_BANNER_URL = re.compile(r"^jwtkit token service: (http://\S+)  \(", re.MULTILINE)
+
+
+def _environment(path: str | None = None) -> dict[str, str]:
+    """The test's environment without JWTKIT_* settings, with fast Argon2 (and ``PATH``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
+    env.update(
+        JWTKIT_ARGON2_TIME_COST="1",
+        JWTKIT_ARGON2_MEMORY_COST="8",
+        JWTKIT_ARGON2_PARALLELISM="1",
+        JWTKIT_LOG_LEVEL="warning",
+    )
+    if path is not None:
+        env["PATH"] = path
+    return env
 
 
 class Server:
-    """One ``jwtkit serve`` process."""
+    """One ``jwtkit serve`` process: ``port=None`` starts it with ``--port 0`` and reads the
+    address from its banner; ``program`` replaces ``python -c ...``; ``database=None`` leaves
+    the default state folder."""
 
-    def __init__(self, workdir: Path, port: int) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None,
+        *,
+        program: list[str] = PYTHON_C,
+        database: str | None = "jwtkit.db",
+        env: dict[str, str] | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.workdir = workdir
         self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = "" if port is None else f"http://127.0.0.1:{port}"
         self.log = workdir / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JWTKIT_")}
-        env.update(
-            JWTKIT_ARGON2_TIME_COST="1",
-            JWTKIT_ARGON2_MEMORY_COST="8",
-            JWTKIT_ARGON2_PARALLELISM="1",
-            JWTKIT_LOG_LEVEL="warning",
-        )
-        command = [
-            sys.executable,
-            "-c",
-            "from jwtkit._console import main; raise SystemExit(main())",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            str(workdir / "jwtkit.db"),
-        ]
+        self.env = _environment() if env is None else env
+        command = [*program, "serve", "--port", str(port or 0), *options]
+        if database is not None:
+            command += ["--database", str(workdir / database)]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
-                command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         self._wait_ready()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def banner_line(self, label: str) -> str:
+        """What the banner prints after ``label`` (``"create a user:"``)."""
+        (line,) = [line for line in self.output().splitlines() if label in line]
+        return line.split(label, 1)[1].strip()
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"jwtkit serve exited early:\n{self.output()}")
+            if not self.url:  # --port 0: the banner says where
+                found = _BANNER_URL.search(self.output())
+                self.url = found.group(1) if found else ""
+                time.sleep(0.05)  # polling for start-up, not waiting for an expiry
+                continue
             try:
                 if (
                     httpx.get(f"{self.url}/healthz", timeout=1.0, trust_env=False).status_code
@@ -105,8 +128,8 @@ class Server:
 
 
 @contextmanager
-def _serve(workdir: Path, port: int) -> Iterator[Server]:
-    server = Server(workdir, port)
+def _serve(workdir: Path, port: int | None, **options: Any) -> Iterator[Server]:
+    server = Server(workdir, port, **options)
     try:
         yield server
     finally:
@@ -133,7 +156,7 @@ def _verify_with_pyjwt(http: httpx.Client, token: str, issuer: str) -> dict[str,
 
 
 def test_lifecycle_and_restart_persistence(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with (
         _serve(tmp_path, port) as server,
         httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
@@ -198,7 +221,7 @@ def test_lifecycle_and_restart_persistence(tmp_path: Path) -> None:
 
 
 def test_parallel_refreshes_over_real_http(tmp_path: Path) -> None:
-    with _serve(tmp_path, _free_port()) as server:
+    with _serve(tmp_path, free_port()) as server:
 
         async def race() -> list[int]:
             async with httpx.AsyncClient(base_url=server.url, timeout=10, trust_env=False) as http:
@@ -223,4 +246,124 @@ def test_parallel_refreshes_over_real_http(tmp_path: Path) -> None:
 
         statuses = anyio.run(race)
         assert sorted(statuses) == [200] + [400] * 19
+        assert "Traceback" not in server.output()
+
+
+# -- a new user's first hour -----------------------------------------------------------------
+
+
+def _path_without_jwtkit() -> str:
+    """``PATH`` minus every directory that has a ``jwtkit``: as after ``make serve``."""
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(e for e in entries if e and shutil.which("jwtkit", path=e) is None)
+
+
+def _make_serve_checkout(workdir: Path) -> Path:
+    """``workdir/.venv/bin/jwtkit``: this environment's console script (its shebang names
+    this environment's Python), where ``make serve`` has it in a clone."""
+    script = workdir / ".venv" / "bin" / "jwtkit"
+    script.parent.mkdir(parents=True)
+    shutil.copy2(os.path.join(sysconfig.get_path("scripts"), "jwtkit"), script)
+    return script
+
+
+def _shell(command: str, workdir: Path, env: dict[str, str], stdin: str = "") -> Any:
+    return subprocess.run(  # noqa: S603 - the command is the banner's, under test
+        ["/bin/sh", "-c", command],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_first_start_on_port_0_with_the_default_state_folder(tmp_path: Path) -> None:
+    """``.venv/bin/jwtkit serve --port 0`` in a fresh clone, ``jwtkit`` not on PATH: the
+    state goes to .jwtkit/, the banner, the metadata and the tokens carry the real port,
+    and the banner's command runs as printed."""
+    _make_serve_checkout(tmp_path)
+    env = _environment(_path_without_jwtkit())
+    with (
+        _serve(tmp_path, None, program=[".venv/bin/jwtkit"], database=None, env=env) as server,
+        httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
+    ):
+        port = int(server.url.rsplit(":", 1)[1])
+        assert port not in {0, 8000}
+        assert server.output().startswith(f"jwtkit token service: {server.url}  (development")
+        assert f"curl -s {server.url}/token" in server.output()
+        metadata = http.get("/.well-known/oauth-authorization-server").json()
+        assert metadata["issuer"] == server.url
+        assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
+
+        add_user = server.banner_line("create a user:")
+        assert add_user == ".venv/bin/jwtkit users add alice"
+        added = _shell(f"{add_user} --password-stdin", tmp_path, env, stdin=PASSWORD)
+        assert added.returncode == 0, added.stderr
+        token = _login(http)["access_token"]
+        assert _verify_with_pyjwt(http, token, server.url)["iss"] == server.url
+        listed = _shell(add_user.replace("users add alice", "keys list"), tmp_path, env)
+        assert listed.returncode == 0, listed.stderr
+
+        state = tmp_path / ".jwtkit"
+        assert stat.S_IMODE(state.stat().st_mode) == 0o700
+        assert {"jwtkit.db", "keys.secret"} <= {path.name for path in state.iterdir()}
+        assert {path.name for path in tmp_path.iterdir()} == {".venv", ".jwtkit", "server.log"}
+
+        # From another directory the default finds nothing: one line, nothing created.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        lost = _shell(f"{tmp_path}/.venv/bin/jwtkit users list", elsewhere, env)
+        assert lost.returncode == 1
+        assert lost.stderr == (
+            f"jwtkit: error: database: {elsewhere}/.jwtkit/jwtkit.db does not exist; point "
+            "--database, JWTKIT_DATABASE or --config at the service's database, or start the "
+            "service once with `jwtkit serve` to create it\n"
+        )
+        assert list(elsewhere.iterdir()) == []
+        assert "Traceback" not in server.output()
+
+
+def test_banner_says_jwtkit_when_that_is_this_program(tmp_path: Path) -> None:
+    script = _make_serve_checkout(tmp_path)
+    env = _environment(os.pathsep.join([str(script.parent), _path_without_jwtkit()]))
+    with _serve(tmp_path, None, program=["jwtkit"], env=env) as server:
+        add_user = server.banner_line("create a user:")
+        assert add_user == "jwtkit users add alice --database " + str(tmp_path / "jwtkit.db")
+        added = _shell(f"{add_user} --password-stdin", tmp_path, env, stdin=PASSWORD)
+        assert added.returncode == 0, added.stderr
+
+
+def test_a_taken_port_is_one_line_and_no_banner(tmp_path: Path) -> None:
+    with _serve(tmp_path, None) as server:
+        port = server.url.rsplit(":", 1)[1]
+        second = subprocess.run(  # noqa: S603 - fixed arguments
+            [*PYTHON_C, "serve", "--port", port, "--database", str(tmp_path / "other.db")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=server.env,
+            timeout=60,
+            check=False,
+        )
+    assert (second.returncode, second.stdout) == (1, "")
+    assert second.stderr == (
+        f"jwtkit: error: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(choose another with --port, or make serve PORT=...)\n"
+    )
+    assert not (tmp_path / "other.db").exists()
+
+
+def test_workers_serve_on_the_socket_bound_first(tmp_path: Path) -> None:
+    with (
+        _serve(tmp_path, None, options=("--workers", "2")) as server,
+        httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
+    ):
+        assert http.get("/.well-known/openid-configuration").json()["issuer"] == server.url
+        created = http.post("/users", json={"username": "alice", "password": PASSWORD})
+        assert created.status_code == 201, created.text
+        token = _login(http)["access_token"]
+        assert _verify_with_pyjwt(http, token, server.url)["iss"] == server.url
         assert "Traceback" not in server.output()

@@ -10,7 +10,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -663,3 +663,79 @@ async def test_with_the_sqlite_store_keys_survive_a_restart(
         assert statuses == {old_kid: "retired", new.kid: "active"}
     finally:
         await reopened.close()
+
+
+# -- access: only the service creates the key file or writes on load --------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("access", ["write", "read"])
+async def test_admin_access_never_creates_the_key_file(
+    store: FakeStore,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    access: Any,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        await KeyRing.load(cast(Store, store), Settings(), clock, access=access)
+    assert str(caught.value) == (
+        f"key file {tmp_path / '.jwtkit' / 'keys.secret'} does not exist: point key_file "
+        "(JWTKIT_KEY_FILE, or --config) at the service's key file, or start the service once "
+        "with `jwtkit serve` to create it"
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert store.keys == {}
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_key_encryption_key(Settings(), create=False)
+
+
+@pytest.mark.anyio
+async def test_read_access_creates_no_key_and_persists_no_transition(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    empty = await KeyRing.load(cast(Store, store), _settings(), clock, access="read")
+    assert empty.records() == []
+    assert store.keys == {}
+
+    ring = await _load(store, clock)
+    first = ring.records()[0]
+    second = await ring.rotate(activate_after=60)
+    clock.advance(61)
+    updates = store.updates
+    reader = await KeyRing.load(cast(Store, store), _settings(), clock, access="read")
+    assert {r.kid: r.status for r in reader.records()} == {
+        first.kid: "retired",
+        second.kid: "active",
+    }
+    assert store.updates == updates  # shown as of now, left for the service to persist
+    assert store.keys[second.kid].status == "pending"
+    writer = await KeyRing.load(cast(Store, store), _settings(), clock, access="write")
+    assert store.keys[second.kid].status == "active"
+    assert writer.records() == reader.records()
+
+
+@pytest.mark.anyio
+async def test_a_key_file_that_does_not_decrypt_the_keys_is_named(
+    store: FakeStore, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = tmp_path / "service"
+    service.mkdir()
+    monkeypatch.chdir(service)
+    await KeyRing.load(cast(Store, store), Settings(key_file="keys.secret"), clock)
+    [record] = await store.signing_keys()
+    other = tmp_path / "elsewhere" / "keys.secret"
+    other.parent.mkdir()
+    other.write_text(secrets.token_urlsafe(32) + "\n", encoding="ascii")
+    with pytest.raises(ConfigError) as caught:
+        await KeyRing.load(cast(Store, store), Settings(key_file=str(other)), clock, access="read")
+    assert str(caught.value) == (
+        f"cannot decrypt signing key {record.kid} with the key file {other}: it is not the "
+        "key file the signing keys were encrypted with (point key_file, JWTKIT_KEY_FILE or "
+        "--config at the service's key file)"
+    )
+    same = await KeyRing.load(
+        cast(Store, store), Settings(key_file=str(service / "keys.secret")), clock, access="read"
+    )
+    assert same.records()[0].kid == record.kid

@@ -21,7 +21,13 @@ import anyio
 import pytest
 
 from jwtkit.server.models import Client, RefreshToken, SigningKeyRecord, User
-from jwtkit.server.storage import Conflict, SQLiteStore, StoreError, open_store
+from jwtkit.server.storage import (
+    Conflict,
+    DatabaseMissing,
+    SQLiteStore,
+    StoreError,
+    open_store,
+)
 from jwtkit.server.storage.sqlite import MIGRATIONS, _transaction
 
 pytestmark = pytest.mark.anyio
@@ -119,7 +125,91 @@ def test_invalid_arguments_are_refused() -> None:
         SQLiteStore("x.db", busy_timeout=float("nan"))
     with pytest.raises(ValueError, match="synchronous"):
         SQLiteStore("x.db", synchronous="OFF")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="access"):
+        SQLiteStore("x.db", access="append")  # type: ignore[arg-type]
     assert repr(SQLiteStore("x.db")) == "SQLiteStore('x.db')"
+
+
+# access: only "create" creates ---------------------------------------------------------------
+@pytest.mark.parametrize("access", ["write", "read"])
+async def test_only_create_access_creates_the_database(tmp_path: Path, access: Any) -> None:
+    store = SQLiteStore(tmp_path / "jwtkit.db", access=access)
+    with pytest.raises(DatabaseMissing) as caught:
+        await store.open()
+    assert caught.value.location == str(tmp_path / "jwtkit.db")
+    assert str(caught.value) == f"there is no database at {tmp_path / 'jwtkit.db'}"
+    assert isinstance(caught.value, StoreError)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_users()
+
+
+async def test_a_relative_missing_database_is_named_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatabaseMissing) as caught:
+        await open_store(".jwtkit/jwtkit.db", access="write").open()
+    assert caught.value.location == str(tmp_path / ".jwtkit" / "jwtkit.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_write_access_uses_an_existing_database(db: Path) -> None:
+    async with SQLiteStore(db):
+        pass
+    async with SQLiteStore(db, access="write") as store:
+        await store.add_user(user())
+        assert await store.user_by_name("alice") == user()
+        assert await store.schema_version() == len(MIGRATIONS)
+
+
+async def test_write_access_migrates_an_existing_empty_file(db: Path) -> None:
+    db.touch()
+    async with SQLiteStore(db, access="write") as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+
+
+async def test_read_access_reads_and_never_writes(db: Path) -> None:
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+    before = db.read_bytes()
+    async with SQLiteStore(db, access="read") as reader:
+        assert await reader.list_users() == [user()]
+        assert await reader.user_by_name("alice") == user()  # the lookup connection
+        with pytest.raises(StoreError, match="readonly"):
+            await reader.add_user(user("u2", "bob"))
+    assert db.read_bytes() == before
+
+
+async def test_read_access_migrates_nothing(db: Path) -> None:
+    db.touch()  # an empty SQLite database: no schema yet
+    with pytest.raises(StoreError, match="schema version 0, older than this jwtkit's"):
+        await SQLiteStore(db, access="read").open()
+    assert db.stat().st_size == 0
+    conn = raw(db)
+    conn.execute("CREATE TABLE users (id TEXT)")
+    conn.close()
+    with pytest.raises(StoreError, match="not a jwtkit one"):
+        await SQLiteStore(db, access="read").open()
+
+
+async def test_read_access_refuses_a_newer_schema(db: Path) -> None:
+    async with SQLiteStore(db):
+        pass
+    conn = raw(db)
+    conn.execute("INSERT INTO schema_version VALUES (99, 0)")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this jwtkit"):
+        await SQLiteStore(db, access="read").open()
+
+
+async def test_read_access_to_a_path_with_uri_characters(tmp_path: Path) -> None:
+    db = tmp_path / "a dir?#%" / "jwtkit.db"
+    db.parent.mkdir()
+    async with SQLiteStore(db) as store:
+        await store.add_user(user())
+    async with SQLiteStore(db, access="read") as reader:
+        assert await reader.list_users() == [user()]
 
 
 # migrations ---------------------------------------------------------------------------------
@@ -635,7 +725,10 @@ async def test_memory_databases_are_private_to_their_store() -> None:
 def test_open_store_picks_sqlite(url: str, path: str) -> None:
     store = open_store(url, busy_timeout=1.5)
     assert isinstance(store, SQLiteStore)
-    assert (store.path, store.busy_timeout) == (path, 1.5)
+    assert (store.path, store.busy_timeout, store.access) == (path, 1.5, "create")
+    reader = open_store(url, access="read")
+    assert isinstance(reader, SQLiteStore)
+    assert (reader.path, reader.access) == (path, "read")
 
 
 def test_open_store_reads_sqlite_url_options() -> None:

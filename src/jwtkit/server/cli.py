@@ -6,21 +6,29 @@
 :mod:`jwtkit._console` builds.
 
 Every command takes ``--database`` and ``--config``; the other settings come from ``JWTKIT_*``
-variables and the TOML file (:mod:`jwtkit.server.config`). Errors are one message on stderr:
-exit status 2 for bad usage or settings, 1 for a failure (a store error, an existing user...),
-never a traceback. Heavy dependencies (FastAPI, uvicorn, argon2) are imported by the commands
-that need them, so ``jwtkit --help`` works with the ``cli`` extra alone.
+variables and the TOML file (:mod:`jwtkit.server.config`). Only ``serve`` creates state (the
+database, the development key file and their folder): the admin commands need the service's
+existing database, and the ones that only list open it read-only. Errors are one message on
+stderr: exit status 2 for bad usage or settings, 1 for a failure (a store error, an existing
+user, a missing database, a taken port...), never a traceback. Heavy dependencies (FastAPI,
+uvicorn, argon2) are imported by the commands that need them, so ``jwtkit --help`` works with
+the ``cli`` extra alone.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import errno
 import functools
 import logging
 import os
 import re
+import shlex
+import shutil
+import socket
 import sys
+import sysconfig
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -28,10 +36,18 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from ._extras import MissingExtra
-from .config import ENVIRONMENTS, LOG_LEVELS, ConfigError, Settings, env_var, load_settings
+from .config import (
+    CONFIG_ENV_VAR,
+    ENVIRONMENTS,
+    LOG_LEVELS,
+    ConfigError,
+    Settings,
+    env_var,
+    load_settings,
+)
 
 if TYPE_CHECKING:
-    from .storage import Store
+    from .storage import Access, Store
 
 __all__ = ["CommandFailed", "UsageProblem", "register"]
 
@@ -63,13 +79,19 @@ def _handled(function: Callable[_P, _T]) -> Callable[_P, _T]:
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
-            from .storage import StoreError  # noqa: PLC0415 - needs anyio (server extra)
+            from .storage import DatabaseMissing, StoreError  # noqa: PLC0415 - server extra
         except ImportError as exc:
             raise UsageProblem(str(MissingExtra(exc.name or "anyio", "server"))) from None
         try:
             return function(*args, **kwargs)
         except (ConfigError, MissingExtra) as exc:
             raise UsageProblem(str(exc)) from None
+        except DatabaseMissing as exc:
+            raise CommandFailed(
+                f"database: {exc.location} does not exist; point --database, "
+                f"{env_var('database')} or --config at the service's database, or start the "
+                "service once with `jwtkit serve` to create it"
+            ) from None
         except StoreError as exc:
             raise CommandFailed(f"database: {exc}") from None
 
@@ -80,14 +102,18 @@ def _settings(database: str | None, config: str | None, **cli: Any) -> Settings:
     return load_settings(cli={"database": database, **cli}, config_file=config)
 
 
-def _run(settings: Settings, work: Callable[[Store], Awaitable[_T]]) -> _T:
-    """Open the store of ``settings``, run ``work`` on it, close it."""
+def _run(
+    settings: Settings, work: Callable[[Store], Awaitable[_T]], access: Access = "write"
+) -> _T:
+    """Open the store of ``settings``, run ``work`` on it, close it. Only ``serve`` passes
+    ``access="create"``; the admin commands need an existing database (``"write"``), which
+    the listing ones only read (``"read"``)."""
     import anyio  # noqa: PLC0415 - server extra
 
     from .storage import open_store  # noqa: PLC0415
 
     async def main() -> _T:
-        store = open_store(settings.database)
+        store = open_store(settings.database, access=access)
         await store.open()
         try:
             return await work(store)
@@ -118,11 +144,26 @@ def _store_options(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
     return click.option(
         "--database",
-        help=f"SQLite file or store URL (default: ${env_var('database')}, else jwtkit.db).",
+        help=f"SQLite file or store URL (default: ${env_var('database')}, "
+        f"else {Settings.__dataclass_fields__['database'].default}).",
     )(function)
 
 
+def _stdin_is_terminal() -> bool:
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
+def _check_password_source(password_stdin: bool) -> None:
+    """Refuse to prompt when standard input is not a terminal: getpass would read the piped
+    text with a Python warning instead of prompting. Checked before anything else is done."""
+    if not password_stdin and not _stdin_is_terminal():
+        raise UsageProblem(
+            "standard input is not a terminal: pass --password-stdin to read the password from it"
+        )
+
+
 def _read_password(password_stdin: bool, prompt: str) -> str:
+    """The password from standard input or a hidden prompt (see :func:`_check_password_source`)."""
     if password_stdin:
         line = sys.stdin.readline()
         given = line[:-1] if line.endswith("\n") else line
@@ -167,9 +208,48 @@ def _log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def _banner(settings: Settings, database_option: str) -> str:
+def _display_path(path: str) -> str:
+    """``path`` as a command line can give it from the current directory: relative when it is
+    below it (``.venv/bin/jwtkit``, ``./jwtkit``), else absolute; quoted for a POSIX shell."""
+    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    if absolute.startswith(here.rstrip(os.sep) + os.sep):
+        relative = absolute[len(here.rstrip(os.sep)) + 1 :]
+        absolute = relative if os.sep in relative else os.curdir + os.sep + relative
+    return shlex.quote(absolute)
+
+
+def _program() -> str:
+    """How to run this very ``jwtkit`` again: ``jwtkit`` when that name on PATH is this
+    program, else the path it was started by (``.venv/bin/jwtkit`` after ``make serve``), else
+    this environment's ``jwtkit`` script, else ``python -m jwtkit._console``."""
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) not in {"jwtkit", "jwtkit.exe"} or not os.path.isfile(script):
+        installed = os.path.join(sysconfig.get_path("scripts"), "jwtkit")
+        script = installed if os.path.isfile(installed) else ""
+    if not script:
+        return f"{_display_path(sys.executable)} -m jwtkit._console"
+    on_path = shutil.which("jwtkit")
+    if on_path is not None and os.path.samefile(on_path, script):
+        return "jwtkit"
+    return _display_path(script)
+
+
+def _state_options(database: str | None, config: str | None, settings: Settings) -> str:
+    """The options an admin command needs to reach the state of this ``serve``: ``--database``
+    and ``--config`` when they (or their variables) were given."""
+    options = ""
+    if database is not None or env_var("database") in os.environ:
+        options += f" --database {shlex.quote(settings.database)}"
+    config_file = config if config is not None else os.environ.get(CONFIG_ENV_VAR) or None
+    if config_file is not None:
+        options += f" --config {shlex.quote(config_file)}"
+    return options
+
+
+def _banner(settings: Settings, state_options: str) -> str:
     base = settings.issuer
-    add_user = f"jwtkit users add alice{database_option}"
+    add_user = f"{_program()} users add alice{state_options}"
     lines = [
         f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})",
         f"  API docs:       {base}/docs",
@@ -191,10 +271,57 @@ def _banner(settings: Settings, database_option: str) -> str:
     return "\n".join(lines)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The service's listening socket, bound before anything is printed (as uvicorn binds
+    it: IPv6 when the host has a colon, ``SO_REUSEADDR``, inheritable for its workers), so a
+    taken port is one line and ``--port 0`` has its real number from the start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog: connections wait for the app
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            hint = "choose another with --port, or make serve PORT=..."
+        else:
+            hint = "choose another with --host/--port, or make serve HOST=... PORT=..."
+        raise CommandFailed(
+            f"cannot listen on {address}: {reason[:1].lower()}{reason[1:]} ({hint})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _create_state_folders(settings: Settings) -> None:
+    """Create the folder of the SQLite database and of the development key file (the default
+    ``.jwtkit/``) with mode 0700 when it is missing; only ``serve`` creates state."""
+    from .storage import SQLiteStore, open_store  # noqa: PLC0415 - server extra
+
+    store = open_store(settings.database)  # not opened: it only parses the setting
+    paths = {"database": store.path} if isinstance(store, SQLiteStore) else {}
+    if settings.key_encryption_key is None and settings.environment == "development":
+        paths["key file"] = settings.key_file
+    for what, path in paths.items():
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(folder):  # also ":memory:": the current directory
+            continue
+        try:
+            os.mkdir(folder, 0o700)
+        except OSError as exc:
+            raise CommandFailed(
+                f"cannot create the folder {folder} for the {what}: {exc.strerror}"
+            ) from None
+
+
 def _preflight(settings: Settings) -> None:
     """Open the store and load the keys once before uvicorn starts, so that a wrong
     key-encryption key or an unusable database is one line here, not a traceback from the
-    app's lifespan. Creates the schema and the first signing key on a fresh database."""
+    app's lifespan. Creates the schema and the first signing key on a fresh database (and the
+    key file in development)."""
     quiet = logging.getLogger("jwtkit")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the lifespan logs the same warnings again, properly
@@ -203,7 +330,7 @@ def _preflight(settings: Settings) -> None:
         async def nothing(ring: Any) -> None:
             return None
 
-        _with_keyring(settings, nothing)
+        _with_keyring(settings, nothing, access="create")
     finally:
         quiet.setLevel(level)
 
@@ -254,39 +381,47 @@ def serve(
         "allow_registration": allow_registration,
         "password_grant": password_grant,
     }
-    settings = _issuer_for(_settings(database, config, **cli))
+    settings = _settings(database, config, **cli)
     try:
         import uvicorn  # noqa: PLC0415 - server extra
+        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 
         from .app import create_app  # noqa: PLC0415
     except ImportError as exc:
         missing = MissingExtra(exc.name or "uvicorn", "server")
         raise UsageProblem(str(missing)) from None
-    _preflight(settings)
-    database_option = "" if database is None else f" --database {database}"
-    click.echo(_banner(settings, database_option))
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_config": _log_config(settings.log_level),
-        "log_level": settings.log_level,
-        "forwarded_allow_ips": forwarded_allow_ips,
-        "proxy_headers": True,
-    }
-    if settings.workers == 1:
-        uvicorn.run(create_app(settings), **common)
-        return
-    # Worker processes rebuild the settings from the environment (app_from_environment).
-    for name, value in {**cli, "database": database, "issuer": settings.issuer}.items():
-        if value is not None:
-            os.environ[env_var(name)] = (
-                str(value).lower() if isinstance(value, bool) else str(value)
-            )
-    if config is not None:
-        os.environ[env_var("config")] = config
-    uvicorn.run(
-        "jwtkit.server.app:app_from_environment", factory=True, workers=settings.workers, **common
-    )
+    with _listen(settings.host, settings.port) as sock:
+        # --port 0: the port the system chose is the one to publish (issuer, banner).
+        settings = _issuer_for(dataclasses.replace(settings, port=sock.getsockname()[1]))
+        _create_state_folders(settings)
+        _preflight(settings)
+        click.echo(_banner(settings, _state_options(database, config, settings)))
+        common: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": _log_config(settings.log_level),
+            "log_level": settings.log_level,
+            "forwarded_allow_ips": forwarded_allow_ips,
+            "proxy_headers": True,
+        }
+        if settings.workers == 1:
+            server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
+            server.run(sockets=[sock])
+            if not server.started:
+                raise CommandFailed("the service stopped before it started (see the log above)")
+            return
+        # Worker processes rebuild the settings from the environment (app_from_environment)
+        # and serve on the socket bound here.
+        for name, value in {**cli, "database": database, "issuer": settings.issuer}.items():
+            if value is not None:
+                os.environ[env_var(name)] = (
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                )
+        if config is not None:
+            os.environ[env_var("config")] = config
+        target = "jwtkit.server.app:app_from_environment"
+        pool = uvicorn.Config(target, factory=True, workers=settings.workers, **common)
+        Multiprocess(pool, sockets=[sock]).run()
 
 
 # -- users -----------------------------------------------------------------------------------
@@ -318,13 +453,15 @@ def users_add(
         check_username(username)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
-    password = _read_password(password_stdin, "Password")
-    _check_password(password, username)
+    _check_password_source(password_stdin)
     hasher = PasswordHasher.from_settings(settings)
 
     async def add(store: Store) -> str:
         import time  # noqa: PLC0415
 
+        # Asked for once the database is open: no password typed for a missing database.
+        password = _read_password(password_stdin, "Password")
+        _check_password(password, username)
         user = User(
             id=uuid.uuid4().hex,
             username=username,
@@ -354,7 +491,7 @@ def users_list(database: str | None, config: str | None) -> None:
             for u in await store.list_users()
         ]
 
-    _table(("USERNAME", "ID", "STATUS", "CREATED"), _run(settings, read))
+    _table(("USERNAME", "ID", "STATUS", "CREATED"), _run(settings, read, access="read"))
 
 
 def _set_disabled(username: str, disabled: bool, database: str | None, config: str | None) -> None:
@@ -406,8 +543,7 @@ def users_set_password(
     from .passwords import PasswordHasher  # noqa: PLC0415
 
     settings = _settings(database, config)
-    password = _read_password(password_stdin, "New password")
-    _check_password(password, username)
+    _check_password_source(password_stdin)
     hasher = PasswordHasher.from_settings(settings)
 
     async def change(store: Store) -> int:
@@ -416,6 +552,9 @@ def users_set_password(
         user = await store.user_by_name(username)
         if user is None:
             raise CommandFailed(f"no user {username!r}")
+        # Asked for once the user is known: no password typed for a missing user or database.
+        password = _read_password(password_stdin, "New password")
+        _check_password(password, username)
         now = time.time()
         await store.set_password(user.id, await hasher.hash(password), now)
         return await store.revoke_user_families(user.id, now)
@@ -513,7 +652,9 @@ def clients_list(database: str | None, config: str | None) -> None:
             for c in await store.list_clients()
         ]
 
-    _table(("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "CREATED"), _run(settings, read))
+    _table(
+        ("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "CREATED"), _run(settings, read, access="read")
+    )
 
 
 @clients.command("remove")
@@ -540,17 +681,21 @@ def keys() -> None:
     """Manage signing keys: rotation publishes a key before it signs (RFC 7517 rollover)."""
 
 
-def _with_keyring(settings: Settings, work: Callable[[Any], Awaitable[_T]]) -> _T:
+def _with_keyring(
+    settings: Settings, work: Callable[[Any], Awaitable[_T]], access: Access = "write"
+) -> _T:
+    """Run ``work`` on the key ring of the store (``access`` as for :func:`_run`; only
+    ``"create"`` may create the development key file)."""
     from .keyring import KeyRing, KeyRingError  # noqa: PLC0415 - server extra
 
     async def run(store: Store) -> _T:
-        ring = await KeyRing.load(store, settings)
+        ring = await KeyRing.load(store, settings, access=access)
         try:
             return await work(ring)
         except KeyRingError as exc:
             raise CommandFailed(str(exc)) from None
 
-    return _run(settings, run)
+    return _run(settings, run, access)
 
 
 @keys.command("list")
@@ -573,7 +718,7 @@ def keys_list(database: str | None, config: str | None) -> None:
             for r in ring.records()
         ]
 
-    rows = _with_keyring(settings, read)
+    rows = _with_keyring(settings, read, access="read")
     _table(("KID", "ALG", "STATUS", "CREATED", "SIGNS FROM", "PUBLISHED UNTIL"), rows)
 
 

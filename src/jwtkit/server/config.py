@@ -118,7 +118,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     #: A SQLite file path (or a store URL understood by ``jwtkit.server.storage.open_store``).
-    database: str = "jwtkit.db"
+    #: The default lives in the development state folder ``.jwtkit/`` (git-ignored), which
+    #: ``jwtkit serve`` creates (mode 0700); the admin commands never create a database.
+    database: str = ".jwtkit/jwtkit.db"
     environment: str = "development"
     #: The ``aud`` of access tokens (RFC 9068 §2.2).
     audience: str = "jwtkit"
@@ -133,8 +135,9 @@ class Settings:
     signing_algorithm: str = "ES256"
     #: base64url of 32 bytes; the private parts of signing keys are encrypted under it.
     key_encryption_key: str | None = field(default=None, repr=False)
-    #: Development only: where the generated key-encryption key is kept (mode 0600).
-    key_file: str = "jwtkit-keys.secret"
+    #: Development only: where the generated key-encryption key is kept (mode 0600); created
+    #: by ``jwtkit serve`` only.
+    key_file: str = ".jwtkit/keys.secret"
     #: ``None``: on in development, off in production. See :attr:`registration_enabled`.
     allow_registration: bool | None = None
     #: The password grant (RFC 6749 §4.3), which RFC 9700 §2.4 says must not be used; kept for

@@ -47,7 +47,7 @@ from ..errors import JWTError
 from ..jwk import Key, KeySet
 from .config import ConfigError, Settings, decode_key_encryption_key
 from .models import SigningKeyRecord
-from .storage.base import Store
+from .storage.base import Access, Store
 
 __all__ = ["DEFAULT_PUBLISH_MARGIN", "KeyRing", "KeyRingError", "resolve_key_encryption_key"]
 
@@ -103,15 +103,21 @@ def _create_key_file(path: str) -> bytes:
     return raw
 
 
-def resolve_key_encryption_key(settings: Settings) -> bytes:
+def resolve_key_encryption_key(settings: Settings, *, create: bool = True) -> bytes:
     """The 32-byte KEK: ``settings.key_encryption_key``, or in development the key file.
 
     In development without a configured KEK, ``settings.key_file`` is read, or created with
-    32 random bytes and mode 0600, and a loud warning is logged. In production a missing KEK
-    is a :class:`~jwtkit.server.config.ConfigError`.
+    32 random bytes and mode 0600 (unless ``create`` is false: then a missing file is a
+    :class:`~jwtkit.server.config.ConfigError` naming its absolute path), and a loud warning
+    is logged. In production a missing KEK is a :class:`~jwtkit.server.config.ConfigError`.
     """
+    return _resolve(settings, create)[0]
+
+
+def _resolve(settings: Settings, create: bool) -> tuple[bytes, str | None]:
+    """The KEK and, when it came from the development key file, that file's absolute path."""
     if settings.key_encryption_key is not None:
-        return decode_key_encryption_key(settings.key_encryption_key)
+        return decode_key_encryption_key(settings.key_encryption_key), None
     if settings.environment != "development":
         raise ConfigError(
             "key_encryption_key (JWTKIT_KEY_ENCRYPTION_KEY): required in production; the "
@@ -122,6 +128,12 @@ def resolve_key_encryption_key(settings: Settings) -> bytes:
         kek = _read_key_file(path)
         action = "using"
     except FileNotFoundError:
+        if not create:
+            raise ConfigError(
+                f"key file {os.path.abspath(path)} does not exist: point key_file "
+                "(JWTKIT_KEY_FILE, or --config) at the service's key file, or start the "
+                "service once with `jwtkit serve` to create it"
+            ) from None
         try:
             kek = _create_key_file(path)
         except OSError as exc:
@@ -138,7 +150,7 @@ def resolve_key_encryption_key(settings: Settings) -> bytes:
     )
     if os.name == "posix" and os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning("key file %s is accessible to other users: run chmod 600 %s", path, path)
-    return kek
+    return kek, os.path.abspath(path)
 
 
 # -- sealing ---------------------------------------------------------------------------------
@@ -149,9 +161,16 @@ def _seal(kek: bytes, kid: str, private_pem: bytes) -> bytes:
     return _BLOB_VERSION + nonce + AESGCM(kek).encrypt(nonce, private_pem, kid.encode("utf-8"))
 
 
-def _unseal(kek: bytes, record: SigningKeyRecord) -> Key:
+def _unseal(kek: bytes, record: SigningKeyRecord, key_file: str | None = None) -> Key:
+    """The private key of ``record``; ``key_file`` names where ``kek`` came from, if a file."""
     blob = bytes(record.encrypted_private)
     message = f"cannot decrypt signing key {record.kid}: wrong key_encryption_key?"
+    if key_file is not None:
+        message = (
+            f"cannot decrypt signing key {record.kid} with the key file {key_file}: it is not "
+            "the key file the signing keys were encrypted with (point key_file, "
+            "JWTKIT_KEY_FILE or --config at the service's key file)"
+        )
     if len(blob) < 1 + _NONCE_SIZE + _TAG_SIZE or blob[:1] != _BLOB_VERSION:
         raise ConfigError(message)
     nonce, sealed = blob[1 : 1 + _NONCE_SIZE], blob[1 + _NONCE_SIZE :]
@@ -261,11 +280,15 @@ class KeyRing:
         kek: bytes,
         *,
         publish_margin: float = DEFAULT_PUBLISH_MARGIN,
+        key_file: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
         self._kek = kek
+        self._key_file = key_file
+        self._read_only = read_only
         self._retention = settings.access_token_ttl + publish_margin
         self._records: list[SigningKeyRecord] = []
         self._private: dict[str, Key] = {}
@@ -281,17 +304,29 @@ class KeyRing:
         clock: Callable[[], float] = time.time,
         *,
         publish_margin: float = DEFAULT_PUBLISH_MARGIN,
+        access: Access = "create",
     ) -> KeyRing:
         """Resolve the KEK, read the keys, create the first key on an empty store.
 
         Every key that signs or will sign is decrypted now, so a wrong KEK is reported at
         start-up as a :class:`~jwtkit.server.config.ConfigError`, not at the first login.
+        ``access`` (:data:`~jwtkit.server.storage.base.Access`): only ``"create"`` creates
+        the development key file; ``"read"`` also writes nothing to the store (no first key,
+        no transition persisted: :meth:`records` still shows them as of now).
         """
-        kek = resolve_key_encryption_key(settings)
-        ring = cls(store, settings, clock, kek, publish_margin=publish_margin)
+        kek, key_file = _resolve(settings, create=access == "create")
+        ring = cls(
+            store,
+            settings,
+            clock,
+            kek,
+            publish_margin=publish_margin,
+            key_file=key_file,
+            read_only=access == "read",
+        )
         async with ring._lock:
             await ring._reload()
-            if ring._current() is None:
+            if ring._current() is None and not ring._read_only:
                 now = clock()
                 record = await ring._generate(settings.signing_algorithm, now, now)
                 await store.add_signing_key(record)
@@ -322,7 +357,7 @@ class KeyRing:
     def _private_key(self, record: SigningKeyRecord) -> Key:
         key = self._private.get(record.kid)
         if key is None:
-            key = _unseal(self._kek, record)
+            key = _unseal(self._kek, record, self._key_file)
             self._private[record.kid] = key
         return key
 
@@ -370,8 +405,9 @@ class KeyRing:
         records = await self._store.signing_keys()
         now = self._clock()
         settled, changed = _settle(records, now, self._retention)
-        for record in changed:
-            await self._store.update_signing_key(record)
+        if not self._read_only:  # a read-only ring shows the transitions, persists none
+            for record in changed:
+                await self._store.update_signing_key(record)
         self._records = settled
         published = {record.kid for record in settled if _published(record, now)}
         self._private = {kid: key for kid, key in self._private.items() if kid in published}

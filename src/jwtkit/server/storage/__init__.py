@@ -11,7 +11,10 @@
 * ``postgresql://...`` and ``redis://...``: later backends (extras ``postgres`` and ``redis``).
 
 The returned store is not open yet: ``await store.open()`` (or ``async with store:``) connects
-and migrates. See ``docs/storage.md``.
+and migrates. ``access`` says whether opening may create the database (``"create"``, the
+default: ``jwtkit serve``) or needs an existing one, for writing (``"write"``) or only for
+reading (``"read"``: the admin commands that list); see :data:`~.base.Access`. See
+``docs/storage.md``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,18 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import parse_qsl
 
-from .base import Conflict, Store, StoreError
+from .base import Access, Conflict, DatabaseMissing, Store, StoreError
 from .sqlite import SQLiteStore
 
-__all__ = ["Conflict", "SQLiteStore", "Store", "StoreError", "open_store"]
+__all__ = [
+    "Access",
+    "Conflict",
+    "DatabaseMissing",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
+    "open_store",
+]
 
 _LATER = {
     "postgres": "PostgreSQL",
@@ -34,19 +45,21 @@ _LATER = {
 _SYNCHRONOUS: dict[str, Literal["FULL", "NORMAL"]] = {"FULL": "FULL", "NORMAL": "NORMAL"}
 
 
-def open_store(url: str, *, busy_timeout: float = 5.0) -> Store:
+def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create") -> Store:
     """The backend for ``url``, not yet opened; :class:`StoreError` for an unsupported URL.
 
-    Error messages name the URL's scheme only: a URL may carry a password.
+    With ``access`` ``"write"`` or ``"read"``, :meth:`Store.open` raises
+    :class:`DatabaseMissing` instead of creating a database. Error messages name the URL's
+    scheme only: a URL may carry a password.
     """
     scheme, separator, rest = url.partition("://")
     if not separator:
         if not url:
             raise StoreError("the database URL is empty")
-        return SQLiteStore(url, busy_timeout=busy_timeout)
+        return SQLiteStore(url, busy_timeout=busy_timeout, access=access)
     scheme = scheme.lower()
     if scheme == "sqlite":
-        return _sqlite_url(rest, busy_timeout)
+        return _sqlite_url(rest, busy_timeout, access)
     base = scheme.split("+", 1)[0]
     if base in _LATER:
         raise StoreError(
@@ -58,7 +71,7 @@ def open_store(url: str, *, busy_timeout: float = 5.0) -> Store:
     )
 
 
-def _sqlite_url(rest: str, busy_timeout: float) -> SQLiteStore:
+def _sqlite_url(rest: str, busy_timeout: float, access: Access) -> SQLiteStore:
     """``sqlite:///path?busy_timeout=10&synchronous=NORMAL`` (what follows ``sqlite://``)."""
     location, _, query = rest.partition("?")
     if not location.startswith("/") or location == "/":
@@ -75,7 +88,9 @@ def _sqlite_url(rest: str, busy_timeout: float) -> SQLiteStore:
         raise StoreError("the SQLite URL option synchronous must be FULL or NORMAL")
     try:
         timeout = float(options.get("busy_timeout", busy_timeout))
-        return SQLiteStore(location[1:], busy_timeout=timeout, synchronous=synchronous)
+        return SQLiteStore(
+            location[1:], busy_timeout=timeout, synchronous=synchronous, access=access
+        )
     except ValueError:
         raise StoreError(
             "the SQLite URL option busy_timeout must be a number of seconds >= 0"

@@ -12,11 +12,16 @@ Atomicity the service relies on:
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
 
-__all__ = ["Conflict", "Store", "StoreError"]
+__all__ = ["Access", "Conflict", "DatabaseMissing", "Store", "StoreError"]
+
+#: How a store may touch its database when it opens: ``"create"`` creates and migrates it
+#: if needed (``jwtkit serve``); ``"write"`` needs an existing database (the admin commands
+#: that change something); ``"read"`` needs an existing, migrated database and never writes.
+Access = Literal["create", "write", "read"]
 
 
 class StoreError(Exception):
@@ -27,11 +32,23 @@ class Conflict(StoreError):
     """A record with the same unique name or id already exists."""
 
 
+class DatabaseMissing(StoreError):
+    """The database does not exist, and the store may not create it (``access`` other than
+    ``"create"``). ``location`` is the absolute path (or what names the database)."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(f"there is no database at {location}")
+
+
 class Store(Protocol):
     """What the token service needs from a database."""
 
     async def open(self) -> None:
-        """Connect and bring the schema to the current version (versioned migrations)."""
+        """Connect and bring the schema to the current version (versioned migrations).
+
+        A store made with an ``access`` other than ``"create"`` (:data:`Access`) raises
+        :class:`DatabaseMissing` rather than create the database; ``"read"`` never writes."""
 
     async def close(self) -> None:
         """Release connections. The store may not be used afterwards."""

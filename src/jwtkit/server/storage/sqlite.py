@@ -38,6 +38,11 @@ Guarantees:
   violation becomes :class:`~.base.Conflict`.
 * **Permissions**: a new database file is created with mode ``0600``; SQLite gives its
   ``-wal`` and ``-shm`` files the database file's mode. An existing file is left as it is.
+* **Access** (:data:`~.base.Access`): only ``access="create"`` (the default) creates the file.
+  ``"write"`` and ``"read"`` open an existing file (SQLite's ``mode=rw`` / ``mode=ro``, so a
+  file removed meanwhile is not recreated either) and raise :class:`~.base.DatabaseMissing`
+  when there is none; ``"read"`` sets no pragma that writes, migrates nothing and refuses a
+  database whose schema is not the current one.
 
 Refresh tokens are stored by their SHA-256 (``BLOB``), never in clear; times are Unix seconds
 (``REAL``).
@@ -48,6 +53,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pathlib
 import sqlite3
 import threading
 import time
@@ -57,7 +63,7 @@ from typing import Any, Literal, TypeVar
 
 from .._extras import MissingExtra
 from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
-from .base import Conflict, StoreError
+from .base import Access, Conflict, DatabaseMissing, StoreError
 
 try:
     import anyio.to_thread
@@ -69,6 +75,8 @@ __all__ = ["MIGRATIONS", "SQLiteStore"]
 _T = TypeVar("_T")
 
 _MEMORY = ":memory:"
+#: SQLite's URI ``mode`` of a connection per access: "write" and "read" never create the file.
+_URI_MODES: dict[Access, str] = {"write": "rw", "read": "ro"}
 
 #: The schema, one entry per version: migration N is ``MIGRATIONS[N - 1]``. Append only;
 #: never edit a released migration (databases in the field already ran it).
@@ -302,7 +310,9 @@ class SQLiteStore:
     :class:`~.base.StoreError`. ``synchronous`` is ``"FULL"`` (fsync every commit:
     durable across power loss) or ``"NORMAL"`` (durable across a killed process; faster).
     ``clock`` gives the time where the protocol passes none (:meth:`remove_client`, the
-    migration log).
+    migration log). ``access`` (:data:`~.base.Access`): whether :meth:`open` may create the
+    file (``"create"``), needs it to exist (``"write"``), or needs it to exist and only reads
+    (``"read"``).
 
     .. warning::
        ``":memory:"`` lives and dies with this store object: nothing is persisted and other
@@ -319,12 +329,16 @@ class SQLiteStore:
         busy_timeout: float = 5.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         clock: Callable[[], float] = time.time,
+        access: Access = "create",
     ) -> None:
         if not (math.isfinite(busy_timeout) and busy_timeout >= 0):
             raise ValueError("busy_timeout must be a finite number of seconds >= 0")
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
+        if access not in ("create", "write", "read"):
+            raise ValueError("access must be 'create', 'write' or 'read'")
         self.path = os.fspath(path)
+        self.access = access
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous
         self._clock = clock
@@ -393,7 +407,9 @@ class SQLiteStore:
 
     # lifecycle --------------------------------------------------------------------------
     async def open(self) -> None:
-        """Open (creating the file with mode 0600 if needed), set the pragmas, migrate.
+        """Open (with ``access="create"``, creating the file with mode 0600 if needed), set
+        the pragmas, migrate. :class:`~.base.DatabaseMissing` when another ``access`` finds
+        no file.
 
         Does nothing if the store is already open.
         """
@@ -404,15 +420,12 @@ class SQLiteStore:
             if self._conn is not None:
                 return
             memory = self.path == _MEMORY
-            if not memory:
+            if not memory and self.access == "create":
                 _create_private_file(self.path)
+            elif not memory and not os.path.exists(self.path):
+                raise DatabaseMissing(os.path.abspath(self.path))
             try:
-                conn = sqlite3.connect(
-                    self.path,
-                    timeout=self.busy_timeout,
-                    isolation_level=None,  # no implicit transactions: ours are explicit
-                    check_same_thread=False,  # worker threads take turns under self._lock
-                )
+                conn = self._connect(timeout=self.busy_timeout, memory=memory)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the database {self.path!r}: {exc}") from exc
             reader = None
@@ -430,10 +443,31 @@ class SQLiteStore:
             with self._reader_lock:
                 self._reader = reader
 
+    def _connect(self, *, timeout: float, memory: bool) -> sqlite3.Connection:
+        """A connection to the file: by name for ``"create"`` (and ``":memory:"``), else by
+        a ``file:`` URI whose ``mode`` (``rw``, ``ro``) never creates the file."""
+        uri_mode = None if memory else _URI_MODES.get(self.access)
+        target = self.path
+        if uri_mode is not None:
+            target = f"{pathlib.Path(os.path.abspath(self.path)).as_uri()}?mode={uri_mode}"
+        return sqlite3.connect(
+            target,
+            timeout=timeout,
+            isolation_level=None,  # no implicit transactions: ours are explicit
+            check_same_thread=False,  # worker threads take turns under their lock
+            uri=uri_mode is not None,
+        )
+
     def _prepare(self, conn: sqlite3.Connection, *, memory: bool) -> None:
         """Set the pragmas and migrate. Several processes (``--workers N``) may open a new
         database at the same moment; a switch to WAL or a migration that finds the file
-        locked by another opener is tried again until ``busy_timeout`` has passed."""
+        locked by another opener is tried again until ``busy_timeout`` has passed.
+
+        With ``access="read"``: only check that the schema is the current one."""
+        if self.access == "read":
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._check_schema(conn)
+            return
         deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
@@ -447,12 +481,9 @@ class SQLiteStore:
 
     def _connect_reader(self) -> sqlite3.Connection:
         """The read-only connection of :meth:`_lookup` (the file exists and is migrated)."""
-        reader = sqlite3.connect(
-            self.path,
-            timeout=0,  # never wait on the event loop: _lookup retries in a thread instead
-            isolation_level=None,  # autocommit: every lookup is its own read transaction
-            check_same_thread=False,  # used by the event loop's thread, opened in a worker
-        )
+        # timeout=0: never wait on the event loop, _lookup retries in a thread instead;
+        # autocommit: every lookup is its own read transaction.
+        reader = self._connect(timeout=0, memory=False)
         try:
             reader.execute("PRAGMA query_only=ON")
         except BaseException:
@@ -470,22 +501,22 @@ class SQLiteStore:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def _schema_version(self, conn: sqlite3.Connection) -> int | None:
+        """The version recorded in the file (``None``: an empty file, no table yet); a newer
+        one than this code knows and another program's database are :class:`StoreError`."""
         tables = {
             row[0]
             for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         }
-        if tables and "schema_version" not in tables:
+        if not tables:
+            return None
+        if "schema_version" not in tables:
             raise StoreError(
                 f"{self.path!r} is an SQLite database but not a jwtkit one"
                 " (it has no schema_version table); choose another file"
             )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version"
-            " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
-        )
         current = _scalar(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version")
         latest = len(self.migrations)
         if current > latest:
@@ -493,6 +524,25 @@ class SQLiteStore:
                 f"the database {self.path!r} has schema version {current}, newer than this"
                 f" jwtkit supports ({latest}): upgrade jwtkit"
             )
+        return current
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """For ``access="read"``: the schema must be the current one (nothing is migrated)."""
+        current = self._schema_version(conn) or 0
+        if current < len(self.migrations):
+            raise StoreError(
+                f"the database {self.path!r} has schema version {current}, older than this"
+                f" jwtkit's ({len(self.migrations)}); it is migrated when the service"
+                " (or a command that writes) opens it"
+            )
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        current = self._schema_version(conn) or 0
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        latest = len(self.migrations)
         for version in range(current + 1, latest + 1):
             for statement in self.migrations[version - 1]:
                 conn.execute(statement)
