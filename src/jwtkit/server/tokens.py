@@ -962,7 +962,7 @@ class TokenService:
         issuer = self.settings.issuer
         grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant]
         auth_methods = ["client_secret_basic", "client_secret_post", "none"]
-        return {
+        metadata: dict[str, Any] = {
             "issuer": issuer,
             "token_endpoint": f"{issuer}/token",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
@@ -975,5 +975,7 @@ class TokenService:
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods[:2],
-            "service_documentation": f"{issuer}/docs",
         }
+        if self.settings.docs_enabled:
+            metadata["service_documentation"] = f"{issuer}/docs"
+        return metadata
