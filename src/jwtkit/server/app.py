@@ -74,6 +74,7 @@ from .ratelimit import LoginLimiter
 from .storage import Store, StoreError, open_store
 from .tokens import (
     JWKS_MAX_AGE,
+    PASSWORD_GENERATION_CLAIM,
     ClientAuth,
     TokenService,
     derive_successor_key,
@@ -410,10 +411,11 @@ _CLAIM_TYPES = {
     "sub": "string",
     "aud": "string",
     "exp": "integer",
-    "iat": "number",
+    "iat": "integer",
     "jti": "string",
     "client_id": "string",
     "scope": "string",
+    PASSWORD_GENERATION_CLAIM: "integer",
 }
 _CHALLENGE_HEADER = {
     "WWW-Authenticate": {
