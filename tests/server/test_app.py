@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from fastapi.responses import JSONResponse
 import jwtkit
 from jwtkit.server import create_app
 from jwtkit.server.app import app_from_environment
+from jwtkit.server.config import Settings
 from jwtkit.server.oauth_errors import (
     OAuthError,
     bearer_challenge,
@@ -124,6 +126,79 @@ async def test_healthz_and_openapi(harness: Harness) -> None:
     assert "/users/me/password" in openapi["paths"]
     docs = await harness.http.get("/docs")
     assert docs.status_code == 200
+
+
+#: What /docs may reference, by extension: the media type the service must answer with.
+_ASSET_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+
+
+async def test_docs_reference_only_assets_that_the_service_serves(harness: Harness) -> None:
+    """Swagger UI works offline: /docs names no other host (FastAPI's own page loads its
+    script and style sheet from a CDN), and every asset it names is served here."""
+    docs = await harness.http.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    html = docs.text
+    assert re.search(r"(?i)(https?:)?//", html) is None, "an absolute URL in /docs"
+    references = re.findall(r'(?:src|href)="([^"]*)"', html) + re.findall(r"url: '([^']*)'", html)
+    assert {Path(reference).suffix for reference in references} == set(_ASSET_TYPES)
+    for reference in references:
+        assert reference.startswith("/"), reference
+        answer = await harness.http.get(reference)
+        assert answer.status_code == 200, reference
+        media_type = answer.headers["content-type"].split(";")[0]
+        assert media_type == _ASSET_TYPES[Path(reference).suffix], reference
+        assert answer.content, reference
+    (script,) = [reference for reference in references if reference.endswith(".js")]
+    assert "SwaggerUIBundle" in (await harness.http.get(script)).text
+    # Only the assets /docs uses: not the bundle's demo page (it loads a remote document).
+    for name in ("index.html", "swagger-initializer.js", "..%2F__init__.py", "nothing.js"):
+        missing = await harness.http.get(f"/docs/assets/{name}")
+        assert _assert_json_error(missing, 404)["error"] == "not_found"
+    metadata = (await harness.http.get("/.well-known/oauth-authorization-server")).json()
+    assert metadata["service_documentation"] == f"{harness.settings.issuer}/docs"
+
+
+async def test_docs_follow_the_root_path_of_a_proxy(settings: Settings) -> None:
+    app = create_app(settings, clock=FrozenClock(0))
+    transport = httpx.ASGITransport(app=app, root_path="/auth")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        html = (await http.get("/docs")).text
+    assert "url: '/auth/openapi.json'" in html
+    assert 'src="/auth/docs/assets/swagger-ui-bundle.js"' in html
+
+
+@pytest.mark.parametrize(
+    ("docs", "status"), [(None, 404), (False, 404), (True, 200)], ids=["unset", "off", "on"]
+)
+async def test_docs_are_off_in_production_unless_enabled(
+    run_app: RunApp, docs: bool | None, status: int
+) -> None:
+    production = {
+        "environment": "production",
+        "issuer": "https://id.example",
+        "argon2_memory_cost": 19456,
+        "docs": docs,
+    }
+    async with run_app(**production) as harness:
+        for path in ("/docs", "/openapi.json", "/docs/assets/swagger-ui-bundle.js", "/redoc"):
+            expected = 404 if path == "/redoc" else status
+            assert (await harness.http.get(path)).status_code == expected, path
+        metadata = (await harness.http.get("/.well-known/oauth-authorization-server")).json()
+        assert ("service_documentation" in metadata) is (status == 200)
+        assert metadata["token_endpoint"] == "https://id.example/token"
+
+
+async def test_docs_can_be_switched_off_in_development(run_app: RunApp) -> None:
+    async with run_app(docs=False) as harness:
+        assert (await harness.http.get("/docs")).status_code == 404
+        assert (await harness.http.get("/openapi.json")).status_code == 404
+        assert (await harness.http.get("/healthz")).status_code == 200
 
 
 async def test_registration(harness: Harness) -> None:

@@ -148,6 +148,7 @@ def test_users_set_password(database: str) -> None:
     (after,) = users_of(database)
     assert after.password_hash != before.password_hash
     assert after.tokens_valid_after > 0
+    assert after.token_generation == before.token_generation + 1  # its access tokens are refused
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     assert anyio.run(hasher.verify, after.password_hash, "a whole new passphrase")
     missing = run(

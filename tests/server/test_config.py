@@ -61,6 +61,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.key_encryption_key is None
     assert settings.key_file == ".jwtkit/keys.secret"
     assert settings.allow_registration is None
+    assert settings.docs is None
     assert settings.password_grant is True
     assert settings.first_party_client_id == "first-party"
     assert settings.default_scope == "openid profile"
@@ -91,6 +92,23 @@ def test_registration_is_on_in_development_and_off_in_production_by_default() ->
     assert production.is_production
     assert dataclasses.replace(production, allow_registration=True).registration_enabled is True
     assert Settings(allow_registration=False).registration_enabled is False
+
+
+def test_docs_are_on_in_development_and_off_in_production_by_default(tmp_path: Path) -> None:
+    assert Settings().docs_enabled is True
+    assert Settings(docs=False).docs_enabled is False
+    production = {
+        "JWTKIT_ENVIRONMENT": "production",
+        "JWTKIT_ISSUER": "https://id.example",
+        "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
+    }
+    assert load_settings(env=production).docs_enabled is False
+    assert load_settings(env={**production, "JWTKIT_DOCS": "on"}).docs_enabled is True
+    assert load_settings(env={**production, "JWTKIT_DOCS": ""}).docs is None
+    path = _write(tmp_path, "docs = true\n")
+    assert load_settings(env=production, config_file=path).docs_enabled is True
+    with pytest.raises(ConfigError, match=r"docs: expected true or false"):
+        load_settings(env={"JWTKIT_DOCS": "maybe"})
 
 
 def test_repr_hides_the_key_encryption_key() -> None:

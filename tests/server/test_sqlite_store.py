@@ -258,6 +258,39 @@ async def test_missing_migrations_are_applied_on_open(db: Path) -> None:
     assert raw_query(db, "SELECT x FROM extra") == [("a",)]
 
 
+class _Version1(SQLiteStore):
+    """The schema as jwtkit 0.1.0.dev0 left it (before the password generation)."""
+
+    migrations = MIGRATIONS[:1]
+
+
+async def test_a_version_1_database_gains_the_password_generation(db: Path) -> None:
+    """Migration 2 keeps every user, at generation 0 (their access tokens carry no generation
+    claim), with the time of their last password change; a change then moves to 1."""
+    async with _Version1(db):
+        pass
+    conn = raw(db)
+    conn.execute(
+        "INSERT INTO users (id, username, password_hash, created_at, disabled,"
+        " tokens_valid_after) VALUES ('u1', 'alice', '$argon2id$x', ?, 0, ?)",
+        (T0, T0 + 0.5),
+    )
+    conn.close()
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == 2 == len(MIGRATIONS)
+        migrated = await store.user_by_id("u1")
+        assert migrated == User("u1", "alice", "$argon2id$x", T0, tokens_valid_after=T0 + 0.5)
+        assert migrated.token_generation == 0
+        assert await store.set_password("u1", "$argon2id$y", T0 + 9)
+        changed = await store.user_by_id("u1")
+        assert changed is not None
+        assert (changed.token_generation, changed.tokens_valid_after) == (1, T0 + 9)
+    conn = raw(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE users SET token_generation = -1")
+    conn.close()
+
+
 async def test_a_failing_migration_is_rolled_back_entirely(db: Path) -> None:
     async with SQLiteStore(db):
         pass

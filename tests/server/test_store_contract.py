@@ -160,7 +160,7 @@ async def test_second_store_on_the_same_database_sees_committed_data(
 
 # users --------------------------------------------------------------------------------------
 async def test_user_round_trips_by_id_and_name(store: Store) -> None:
-    user = make_user(disabled=True, tokens_valid_after=T0 + 5.5)
+    user = make_user(disabled=True, tokens_valid_after=T0 + 5.5, token_generation=7)
     await store.add_user(user)
     assert await store.user_by_id("u1") == user
     assert await store.user_by_name("alice") == user
@@ -200,6 +200,34 @@ async def test_set_password_stores_hash_and_tokens_valid_after(store: Store) -> 
     assert await store.set_password("nobody", "$argon2id$new", T0) is False
 
 
+async def test_set_password_moves_the_user_to_the_next_token_generation(
+    store: Store, new_store: StoreFactory
+) -> None:
+    """A password change revokes the access tokens of the previous generation: every change,
+    concurrent ones included (two stores, as two processes), counts once; nothing else does."""
+    await store.add_user(make_user())
+    assert await store.set_password("u1", "$argon2id$new", T0 + 1) is True
+    user = await store.user_by_id("u1")
+    assert user is not None
+    assert user.token_generation == 1
+    other = new_store()
+    await other.open()
+    try:
+        changes = [
+            other.set_password("u1", "$argon2id$a", T0 + 2),
+            store.set_password("u1", "$argon2id$b", T0 + 2),
+        ]
+        assert await asyncio.gather(*changes) == [True, True]
+    finally:
+        await other.close()
+    assert await store.rehash_password("u1", "$argon2id$b", "$argon2id$rehash")
+    assert await store.set_disabled("u1", True)
+    user = await store.user_by_id("u1")
+    assert user is not None
+    assert user.token_generation == 3
+    assert [u.token_generation for u in await store.list_users()] == [3]
+
+
 async def test_rehash_password_is_a_compare_and_set(store: Store) -> None:
     await store.add_user(make_user())
     assert await store.rehash_password("u1", "$argon2id$stale", "$argon2id$rehash") is False
@@ -209,6 +237,7 @@ async def test_rehash_password_is_a_compare_and_set(store: Store) -> None:
     assert user is not None
     assert user.password_hash == "$argon2id$rehash"
     assert user.tokens_valid_after == 0.0  # a rehash is not a password change
+    assert user.token_generation == 0
     assert await store.rehash_password("nobody", "x", "y") is False
 
 

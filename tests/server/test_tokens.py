@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
+import sqlite3
 import time
 from typing import Any
 
@@ -18,7 +20,11 @@ import anyio
 import httpx
 import jwt
 import pytest
-from conftest import PASSWORD, Harness, RunApp
+from conftest import PASSWORD, T0, Harness, RunApp
+from joserfc import jwt as joserfc_jwt
+from joserfc.jwk import KeySet as JoserfcKeySet
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jwt as jwcrypto_jwt
 
 import jwtkit
 from jwtkit.server.keyring import KeyRing
@@ -27,6 +33,7 @@ from jwtkit.server.oauth_errors import OAuthError
 from jwtkit.server.storage import SQLiteStore
 from jwtkit.server.tokens import (
     KEYRING_REFRESH_INTERVAL,
+    PASSWORD_GENERATION_CLAIM,
     PURGE_INTERVAL,
     ClientAuth,
     TokenService,
@@ -75,7 +82,17 @@ async def test_access_token_follows_rfc9068(harness: Harness) -> None:
     assert header["alg"] == "ES256"
     assert header["kid"] == harness.service.keyring.signing_key().kid
     claims = jwtkit.decode_unverified(answer["access_token"]).claims
-    assert set(claims) == {"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope"}
+    assert set(claims) == {
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "jti",
+        "client_id",
+        "scope",
+        PASSWORD_GENERATION_CLAIM,
+    }
     assert claims["iss"] == harness.settings.issuer
     assert claims["sub"] == user_id
     assert claims["aud"] == "jwtkit"
@@ -111,6 +128,75 @@ async def test_access_token_verifies_with_pyjwt_and_jwtkit_from_the_published_jw
         now=harness.clock(),
     )
     assert verified == claims
+
+
+#: The NumericDate claims (RFC 7519 §4.1.4-§4.1.6).
+_TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _assert_whole_seconds(claims: dict[str, Any], issued: float) -> None:
+    """Every time claim is an int (never a float, even a whole one); iat is ``issued`` rounded
+    down: never after the moment of issue."""
+    for name in _TIME_CLAIMS:
+        if name in claims:
+            assert type(claims[name]) is int, (name, claims[name])
+    assert claims["iat"] == math.floor(issued)
+
+
+async def test_every_time_claim_the_service_issues_is_an_integer(harness: Harness) -> None:
+    """RFC 7519 §2 NumericDates in whole seconds, as peers issue them, from every grant and in
+    every answer that shows them (/userinfo, introspection of both kinds of token)."""
+    await harness.register()
+    secret = await harness.add_client("backend")
+    harness.clock.set(T0 + 0.75)
+    login = await harness.tokens()
+    refreshed = await harness.refresh(login["refresh_token"])
+    client = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    tokens = [login["access_token"], refreshed.json()["access_token"]]
+    tokens.append(client.json()["access_token"])
+    for token in tokens:
+        claims = jwtkit.decode_unverified(token).claims
+        _assert_whole_seconds(claims, harness.clock())
+        assert claims["exp"] == claims["iat"] + harness.settings.access_token_ttl
+        _assert_whole_seconds((await harness.userinfo(token)).json(), harness.clock())
+        introspected = await harness.http.post(
+            "/introspect", data={"token": token}, headers=_basic("backend", secret)
+        )
+        _assert_whole_seconds(introspected.json(), harness.clock())
+    refresh = await harness.http.post(
+        "/introspect",
+        data={"token": refreshed.json()["refresh_token"]},
+        headers=_basic("backend", secret),
+    )
+    assert refresh.json()["active"] is True
+    _assert_whole_seconds(refresh.json(), harness.clock())
+
+
+async def test_peers_accept_an_access_token_the_moment_it_is_issued(harness: Harness) -> None:
+    """PyJWT, joserfc and jwcrypto, with their default checks and the published JWKS, accept a
+    token at once. The peers read the real clock; the service's stands 0.9 s into the current
+    second, where a fractional iat would be in the peers' future (joserfc compares it with
+    whole seconds and no leeway) and a whole-second iat is not."""
+    await harness.register()
+    harness.clock.set(math.floor(time.time()) + 0.9)
+    token = (await harness.tokens())["access_token"]
+    jwks: Any = await harness.jwks()
+    kid = _header(token)["kid"]
+    (jwk,) = [key for key in jwks["keys"] if key["kid"] == kid]
+    issuer = harness.settings.issuer
+
+    pyjwt_claims = jwt.decode(
+        token, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience="jwtkit", issuer=issuer
+    )
+    decoded = joserfc_jwt.decode(token, JoserfcKeySet.import_key_set(jwks), algorithms=["ES256"])
+    joserfc_jwt.JWTClaimsRegistry().validate(decoded.claims)
+    checked = jwcrypto_jwt.JWT(jwt=token, key=jwcrypto_jwk.JWK(**jwk), algs=["ES256"])
+    jwcrypto_claims = json.loads(checked.claims)
+
+    assert pyjwt_claims == decoded.claims == jwcrypto_claims
+    assert pyjwt_claims["iat"] <= time.time()
 
 
 async def test_access_token_expires_with_the_clock(harness: Harness) -> None:
@@ -696,6 +782,76 @@ async def test_password_change_kills_refresh_families_and_access_tokens(
     await _error(await harness.login(), 400, "invalid_grant")
     fresh = await harness.tokens(password="a brand new passphrase")
     assert (await harness.userinfo(fresh["access_token"])).status_code == 200
+
+
+async def _change_password(harness: Harness, access_token: str) -> httpx.Response:
+    return await harness.http.post(
+        "/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+
+
+async def test_a_password_change_is_exact_within_one_second(harness: Harness) -> None:
+    """Tokens issued in the same whole second as a password change share their iat: the one
+    issued before the change is refused, the one issued after it is accepted."""
+    await harness.register()
+    harness.clock.set(T0 + 0.1)
+    before = await harness.tokens()
+    refreshed = (await harness.refresh(before["refresh_token"])).json()
+    assert (await harness.userinfo(refreshed["access_token"])).status_code == 200  # cached
+    harness.clock.set(T0 + 0.5)
+    assert (await _change_password(harness, before["access_token"])).status_code == 200
+    harness.clock.set(T0 + 0.6)
+    after = await harness.tokens(password="a brand new passphrase")
+    for stale in (before["access_token"], refreshed["access_token"]):
+        assert jwtkit.decode_unverified(stale).claims["iat"] == int(T0)
+        body = await _error(await harness.userinfo(stale), 401, "invalid_token")
+        assert "password change" in body["error_description"]
+    assert jwtkit.decode_unverified(after["access_token"]).claims["iat"] == int(T0)
+    assert (await harness.userinfo(after["access_token"])).status_code == 200
+    fresh = (await harness.refresh(after["refresh_token"])).json()
+    assert (await harness.userinfo(fresh["access_token"])).status_code == 200
+    # The next change, in the same second again, refuses these too.
+    assert (await _change_password(harness, after["access_token"])).status_code == 400
+    changed = await harness.http.post(
+        "/users/me/password",
+        json={"current_password": "a brand new passphrase", "new_password": "yet another one!"},
+        headers={"Authorization": f"Bearer {after['access_token']}"},
+    )
+    assert changed.status_code == 200
+    for stale in (after["access_token"], fresh["access_token"]):
+        await _error(await harness.userinfo(stale), 401, "invalid_token")
+
+
+async def test_access_tokens_of_earlier_versions_still_honour_password_changes(
+    harness: Harness,
+) -> None:
+    """Tokens issued before the upgrade have no generation claim and a fractional iat: until
+    they expire, the time of the last change decides, and any change since the upgrade refuses
+    them."""
+    user_id = await harness.register()
+    # A password change made by an earlier version: recorded by its time only (the migration
+    # starts every user at generation 0).
+    with sqlite3.connect(harness.settings.database) as conn:
+        conn.execute("UPDATE users SET tokens_valid_after = ? WHERE id = ?", (T0 + 0.5, user_id))
+    conn.close()
+    harness.clock.set(T0 + 0.8)
+
+    def legacy(issued_at: float, **claims: Any) -> str:
+        return _forged(harness, sub=user_id, client_id="first-party", iat=issued_at, **claims)
+
+    assert (await _as_fresh(harness, legacy(T0 + 0.4))).status_code == 401
+    assert (await _as_fresh(harness, legacy(T0 + 0.6))).status_code == 200
+    assert await harness.store.set_password(user_id, "$argon2id$changed", T0 + 0.5)
+    body = (await _as_fresh(harness, legacy(T0 + 0.6))).json()
+    assert "password change" in body["error_description"]
+    # The claim is an int: True (== 1 in Python) is not generation 1.
+    assert (
+        await _as_fresh(harness, legacy(T0, **{PASSWORD_GENERATION_CLAIM: 1}))
+    ).status_code == 200
+    forged = legacy(T0, **{PASSWORD_GENERATION_CLAIM: True})
+    assert (await _as_fresh(harness, forged)).status_code == 401
 
 
 async def test_password_change_failures(run_app: RunApp) -> None:

@@ -6,7 +6,14 @@ Endpoints: ``POST /token`` (RFC 6749 §3.2, §5), ``POST /revoke`` (RFC 7009), `
 /introspect`` (RFC 7662), ``GET /.well-known/jwks.json``, ``GET
 /.well-known/oauth-authorization-server`` (RFC 8414) and ``/.well-known/openid-configuration``,
 ``GET /userinfo`` (a Bearer-protected resource, RFC 6750), ``POST /users`` (registration),
-``POST /users/me/password``, ``GET /healthz``; OpenAPI docs at ``/docs``.
+``POST /users/me/password``, ``GET /healthz``.
+
+``GET /docs`` (Swagger UI) and ``GET /openapi.json`` are served when ``settings.docs_enabled``
+(on in development, off in production unless ``docs = true``). Swagger UI's script, style sheet
+and icon come from the ``swagger-ui-bundle-v2`` package and are served by the service itself
+under ``/docs/assets/``, so the page works without internet access and sends no request to
+another host (FastAPI's own ``/docs`` loads them from a CDN); ReDoc, which only exists on a
+CDN, is off.
 
 Every answer is JSON, errors included (RFC 6749 §5.2 shape): validation problems are 400, a
 body over ``max_body_bytes`` is 413 (chunked bodies too), a store outage is 503 and a bug is a
@@ -36,6 +43,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -46,12 +54,14 @@ from ._extras import MissingExtra
 try:
     from fastapi import FastAPI, Request, Security
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
     from fastapi.security import HTTPBearer
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from swagger_ui_bundle import swagger_ui_path
 except ImportError as exc:  # pragma: no cover - the server extra is installed in tests
     raise MissingExtra(exc.name or "fastapi", "server") from exc
 
@@ -64,6 +74,7 @@ from .ratelimit import LoginLimiter
 from .storage import Store, StoreError, open_store
 from .tokens import (
     JWKS_MAX_AGE,
+    PASSWORD_GENERATION_CLAIM,
     ClientAuth,
     TokenService,
     derive_successor_key,
@@ -400,10 +411,11 @@ _CLAIM_TYPES = {
     "sub": "string",
     "aud": "string",
     "exp": "integer",
-    "iat": "number",
+    "iat": "integer",
     "jti": "string",
     "client_id": "string",
     "scope": "string",
+    PASSWORD_GENERATION_CLAIM: "integer",
 }
 _CHALLENGE_HEADER = {
     "WWW-Authenticate": {
@@ -573,6 +585,10 @@ def create_app(
         summary="OAuth 2.0 token endpoint with RFC 9068 access tokens, rotated refresh "
         "tokens, revocation, introspection and a JWKS.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their assets from a CDN: _add_docs serves Swagger UI.
+        openapi_url=_OPENAPI_PATH if settings.docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.unhandled_errors = 0
@@ -581,6 +597,8 @@ def create_app(
     _add_exception_handlers(app)
     app.own_exception_handlers = dict(app.exception_handlers)
     _add_routes(app)
+    if settings.docs_enabled:
+        _add_docs(app)
     return app
 
 
@@ -760,3 +778,44 @@ def _add_routes(app: FastAPI) -> None:
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
+
+
+# -- GET /docs -------------------------------------------------------------------------------
+
+_OPENAPI_PATH = "/openapi.json"
+_DOCS_PATH = "/docs"
+_DOCS_ASSETS_PATH = "/docs/assets"
+#: The files of the Swagger UI bundle that /docs uses, and their media types. Only these are
+#: served: the bundle also holds a demo page that loads a document from the internet.
+_DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``GET /docs``: Swagger UI with its assets served from ``/docs/assets/`` (no CDN)."""
+    assets = Path(swagger_ui_path)
+
+    @app.get(_DOCS_PATH, include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + _OPENAPI_PATH,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{_DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{_DOCS_ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{_DOCS_ASSETS_PATH}/favicon-32x32.png",
+            # No badge that would send the document to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(_DOCS_ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> FileResponse:
+        media_type = _DOCS_ASSETS.get(name)
+        if media_type is None:
+            raise StarletteHTTPException(404, "Not Found")
+        return FileResponse(
+            assets / name, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
+        )

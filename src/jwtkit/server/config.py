@@ -140,6 +140,8 @@ class Settings:
     key_file: str = ".jwtkit/keys.secret"
     #: ``None``: on in development, off in production. See :attr:`registration_enabled`.
     allow_registration: bool | None = None
+    #: ``None``: on in development, off in production. See :attr:`docs_enabled`.
+    docs: bool | None = None
     #: The password grant (RFC 6749 §4.3), which RFC 9700 §2.4 says must not be used; kept for
     #: first-party logins and switchable off.
     password_grant: bool = True
@@ -172,6 +174,14 @@ class Settings:
         if self.allow_registration is None:
             return self.environment == "development"
         return self.allow_registration
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether ``/docs`` (Swagger UI) and ``/openapi.json`` are served: ``docs``, else
+        development only."""
+        if self.docs is None:
+            return self.environment == "development"
+        return self.docs
 
     @property
     def is_production(self) -> bool:

@@ -22,8 +22,14 @@ class User:
     password_hash: str
     created_at: float
     disabled: bool = False
-    #: Access tokens issued before this time are refused by this service (password change).
+    #: The time of the last password change. Access tokens without the password-generation
+    #: claim (issued by earlier versions, with a fractional ``iat``) are refused by this service
+    #: when issued before it.
     tokens_valid_after: float = 0.0
+    #: How many times the password was changed: access tokens carry the generation they were
+    #: issued in, and this service refuses them once it has moved on (exact within a second,
+    #: unlike ``iat``, a whole second).
+    token_generation: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@
   §2.4 deprecates it), ``refresh_token`` (§6) and ``client_credentials`` (§4.4). Clients
   authenticate with ``client_secret_basic`` or ``client_secret_post`` (§2.3.1).
 * Access tokens are RFC 9068 JWTs: header ``typ: at+jwt`` and ``kid``; claims ``iss``,
-  ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and ``scope``.
+  ``sub``, ``aud``, ``exp``, ``iat``, ``jti``, ``client_id`` and ``scope``; a user's token also
+  carries :data:`PASSWORD_GENERATION_CLAIM` (see "Password changes" below). ``exp`` and ``iat``
+  are whole seconds (RFC 7519 §2 NumericDates as every JWT library issues them: a fractional
+  ``iat`` is "in the future" for a verifier with a whole-second clock and no leeway).
 * Refresh tokens (RFC 9700 §4.14) are 256-bit opaque strings stored as SHA-256 only, rotated on
   every use; presenting a rotated token again revokes its whole family.
 * Revocation (RFC 7009), introspection (RFC 7662), and :meth:`TokenService.verify_access_token`
@@ -31,8 +34,20 @@ would give at that moment:
   again against the injected clock on every hit; a token that fails them is dropped and
   verified afresh, which reports the precise error;
 * what the service learns after issuing a token is never cached: the ``jti`` denylist
-  (RFC 7009 revocations), the user's ``tokens_valid_after`` (password changes), a disabled user
+  (RFC 7009 revocations), the user's password generation (password changes), a disabled user
   and a removed client are checked in the store on every request.
+
+.. rubric:: Password changes
+
+A password change must refuse every access token issued before it and none issued after it,
+also within the same second, which a whole-second ``iat`` cannot tell apart. Each user has a
+``token_generation``, which :meth:`Store.set_password <.storage.Store.set_password>` increments
+atomically with the new hash; a user's access token carries the generation it was issued in as
+the private claim :data:`PASSWORD_GENERATION_CLAIM` (a collision-resistant name, RFC 7519 §4.3),
+and this service refuses a token whose generation is not the user's current one. Tokens of
+earlier versions have no such claim and a fractional ``iat``: they are refused after any
+password change made since the upgrade, and, as before, when issued before the user's
+``tokens_valid_after`` (the time of the last change).
 
 .. rubric:: Client secrets
 
@@ -114,6 +129,7 @@ __all__ = [
     "GRANT_TYPES",
     "JWKS_MAX_AGE",
     "KEYRING_REFRESH_INTERVAL",
+    "PASSWORD_GENERATION_CLAIM",
     "PURGE_INTERVAL",
     "ClientAuth",
     "TokenService",
@@ -139,6 +155,10 @@ KEYRING_REFRESH_INTERVAL = 10.0
 JWKS_MAX_AGE = 300
 #: How often (seconds) expired refresh tokens, revocations and rate-limit windows are purged.
 PURGE_INTERVAL = 3600.0
+#: The private claim of a user's access token: the user's password generation when it was
+#: issued (module docstring, "Password changes"). A URI under the project's own name, so that
+#: it collides with no other issuer's claim (RFC 7519 §4.2, §4.3).
+PASSWORD_GENERATION_CLAIM = "https://github.com/jwtkit/jwtkit/claims/password_generation"
 #: The grants of the built-in public first-party client.
 _FIRST_PARTY_GRANTS = ("password", "refresh_token")
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
@@ -454,7 +474,9 @@ class TokenService:
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
         now = self.clock()
-        response = self._access_response(user.id, caller.client_id, scope, now)
+        response = self._access_response(
+            user.id, caller.client_id, scope, now, user.token_generation
+        )
         if "refresh_token" in caller.grant_types(self._is_first_party(caller)):
             refresh, family_id = await self._start_family(user.id, caller.client_id, scope, now)
             response["refresh_token"] = refresh
@@ -539,8 +561,12 @@ class TokenService:
                 client_id=stored.client_id,
                 client_ip=ip,
             )
-        subject = user.id if user is not None else stored.client_id
-        response = self._access_response(subject, stored.client_id, scope, now)
+        if user is None:
+            response = self._access_response(stored.client_id, stored.client_id, scope, now)
+        else:
+            response = self._access_response(
+                user.id, stored.client_id, scope, now, user.token_generation
+            )
         response["refresh_token"] = successor
         return response
 
@@ -640,23 +666,32 @@ class TokenService:
     # -- issuing ------------------------------------------------------------------------
 
     def _access_response(
-        self, subject: str, client_id: str, scope: str, now: float
+        self,
+        subject: str,
+        client_id: str,
+        scope: str,
+        now: float,
+        password_generation: int | None = None,
     ) -> dict[str, Any]:
-        """A §5.1 response with a fresh RFC 9068 access token."""
+        """A §5.1 response with a fresh RFC 9068 access token; ``password_generation`` is the
+        user's ``token_generation`` (``None`` for a client's own token)."""
         ttl = self.settings.access_token_ttl
+        # Whole seconds, rounded down: iat is never after the moment of issue, so that no
+        # verifier with a whole-second clock and no leeway sees it in the future.
+        issued_at = math.floor(now)
         claims: dict[str, Any] = {
             "iss": self.settings.issuer,
             "sub": subject,
             "aud": self.settings.audience,
-            "exp": int(now) + ttl,
-            # Sub-second precision: a password change at time T refuses tokens issued before T
-            # but not one issued right after (RFC 7519 §2 allows non-integer NumericDates).
-            "iat": now,
+            "exp": issued_at + ttl,
+            "iat": issued_at,
             "jti": secrets.token_urlsafe(16),
             "client_id": client_id,
         }
         if scope:
             claims["scope"] = scope
+        if password_generation is not None:
+            claims[PASSWORD_GENERATION_CLAIM] = password_generation
         key = self.keyring.signing_key()
         token = jwtkit.encode(
             claims, key, algorithm=key.alg or self.settings.signing_algorithm, typ="at+jwt"
@@ -698,7 +733,7 @@ class TokenService:
 
         Checks the signature against the published keys, ``typ: at+jwt``, ``iss``, ``aud``,
         ``exp`` (RFC 9068 §4), then what only this service knows: the ``jti`` denylist
-        (RFC 7009 revocations) and the user's ``tokens_valid_after`` (password changes).
+        (RFC 7009 revocations) and the user's password generation (password changes).
         Raises ``invalid_token`` (401 with a Bearer challenge, RFC 6750 §3.1).
 
         The signature check is skipped for a token verified before with the same keys (the
@@ -779,8 +814,13 @@ class TokenService:
         user = await self.store.user_by_id(subject)
         if user is None or user.disabled:
             raise invalid_token("the access token's user is disabled")
-        iat = claims["iat"]
-        if iat < user.tokens_valid_after:
+        generation = claims.get(PASSWORD_GENERATION_CLAIM)
+        if generation is None:
+            # A token of an earlier version (fractional iat): refused after any change since.
+            stale = user.token_generation != 0 or claims["iat"] < user.tokens_valid_after
+        else:
+            stale = type(generation) is not int or generation != user.token_generation
+        if stale:
             raise invalid_token("the access token was issued before a password change")
         return user
 
@@ -928,7 +968,8 @@ class TokenService:
         self, claims: Mapping[str, Any], current: str, new: str, ip: str
     ) -> int:
         """Change the caller's password; revoke every refresh family of the user and refuse
-        access tokens issued before now. Returns the number of refresh tokens revoked."""
+        the access tokens issued before now (the store moves the user to the next password
+        generation). Returns the number of refresh tokens revoked."""
         if claims["sub"] == claims["client_id"]:
             raise OAuthError(
                 "invalid_request", "only a user's access token can change a password", 403
@@ -962,7 +1003,7 @@ class TokenService:
         issuer = self.settings.issuer
         grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant]
         auth_methods = ["client_secret_basic", "client_secret_post", "none"]
-        return {
+        metadata: dict[str, Any] = {
             "issuer": issuer,
             "token_endpoint": f"{issuer}/token",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
@@ -975,5 +1016,7 @@ class TokenService:
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods[:2],
-            "service_documentation": f"{issuer}/docs",
         }
+        if self.settings.docs_enabled:
+            metadata["service_documentation"] = f"{issuer}/docs"
+        return metadata

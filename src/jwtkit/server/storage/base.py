@@ -7,7 +7,9 @@ Atomicity the service relies on:
 
 * :meth:`Store.rotate_refresh_token` is a compare-and-set: of any number of concurrent calls
   with the same token, exactly one sees ``"rotated"``;
-* :meth:`Store.record_failure` increments and reads a counter in one step.
+* :meth:`Store.record_failure` increments and reads a counter in one step;
+* :meth:`Store.set_password` increments the user's ``token_generation`` in the same step as it
+  stores the hash: two concurrent changes give two generations.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ class Store(Protocol):
     async def set_password(
         self, user_id: str, password_hash: str, tokens_valid_after: float
     ) -> bool:
-        """Store a new hash and the time before which the user's access tokens are refused.
-        ``False`` if there is no such user."""
+        """Store a new hash and the time of the change, and add one to the user's
+        ``token_generation``, in one atomic step (a password change revokes the access tokens of
+        the previous generation). ``False`` if there is no such user."""
 
     async def rehash_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
         """Replace ``old_hash`` by ``new_hash`` only if it is still current (parameters changed)."""

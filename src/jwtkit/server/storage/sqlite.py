@@ -138,24 +138,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX rate_limits_window_end ON rate_limits (window_end)",
     ),
+    # 2: the password generation carried by access tokens (exact where a whole-second iat is
+    # not); existing users start at 0, as their tokens without the claim do.
+    (
+        "ALTER TABLE users ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0"
+        " CHECK (token_generation >= 0)",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
 _USER_BY_ID = (
-    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
-    " WHERE id = ?"
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
+    " token_generation FROM users WHERE id = ?"
 )
 _USER_BY_NAME = (
-    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
-    " WHERE username = ?"
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
+    " token_generation FROM users WHERE username = ?"
 )
 _ALL_USERS = (
-    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after FROM users"
-    " ORDER BY username"
+    "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
+    " token_generation FROM users ORDER BY username"
 )
 _INSERT_USER = (
-    "INSERT INTO users (id, username, password_hash, created_at, disabled, tokens_valid_after)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO users (id, username, password_hash, created_at, disabled, tokens_valid_after,"
+    " token_generation) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _CLIENT_BY_ID = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name FROM clients WHERE id = ?"
@@ -232,6 +238,7 @@ def _user(row: Sequence[Any]) -> User:
         created_at=row[3],
         disabled=bool(row[4]),
         tokens_valid_after=row[5],
+        token_generation=row[6],
     )
 
 
@@ -578,6 +585,7 @@ class SQLiteStore:
             user.created_at,
             int(user.disabled),
             user.tokens_valid_after,
+            user.token_generation,
         )
         await self._write(lambda c: c.execute(_INSERT_USER, values))
 
@@ -599,9 +607,11 @@ class SQLiteStore:
     async def set_password(
         self, user_id: str, password_hash: str, tokens_valid_after: float
     ) -> bool:
-        """Store a new hash and the time before which the user's access tokens are refused."""
+        """Store a new hash and the time of the change; add one to ``token_generation`` in the
+        same statement."""
         return await self._update(
-            "UPDATE users SET password_hash = ?, tokens_valid_after = ? WHERE id = ?",
+            "UPDATE users SET password_hash = ?, tokens_valid_after = ?,"
+            " token_generation = token_generation + 1 WHERE id = ?",
             (password_hash, tokens_valid_after, user_id),
         )
 
