@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_e2e import _free_port, _serve
+from conftest import free_port
+from test_e2e import _serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,7 +61,7 @@ def test_swagger_ui_renders_offline_in_chromium(tmp_path: Path) -> None:
         if response.status >= 400:
             failed.append(f"{response.status} {response.url}")
 
-    with _serve(tmp_path, _free_port()) as server, sync_playwright() as playwright:
+    with _serve(tmp_path, free_port()) as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
