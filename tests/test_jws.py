@@ -764,3 +764,19 @@ def test_signer_and_verifier_are_bound_to_a_key(hmac_key: OctKey, rsa_key: Key) 
 def test_jwtkit_top_level_exposes_the_jws_module() -> None:
     assert jwtkit.jws.sign is jws.sign
     assert jwtkit.jws.verify is jws.verify
+
+
+def test_eddsa_algorithms_name_the_key_they_need() -> None:
+    registry = jwa.DEFAULT_REGISTRY
+    ec_key = jwtkit.Key.generate("ES256")
+    ed448 = jwtkit.Key.generate("Ed448")
+    for name, key, message in (
+        ("EdDSA", ec_key, "EdDSA needs an OKP key on Ed25519 or Ed448"),
+        ("Ed25519", ed448, "Ed25519 needs an OKP key on Ed25519, got Ed448"),
+    ):
+        algorithm = registry.signature(name)
+        assert algorithm is not None
+        with pytest.raises(InvalidKey, match=message):
+            algorithm.signer(key)
+        with pytest.raises(InvalidKey, match=message):
+            algorithm.verifier(key.public_key())

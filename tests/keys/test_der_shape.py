@@ -3,13 +3,16 @@ anything that is not exactly one of them is not (X.690 §8.1, RFC 5280 §4.1.1.2
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 
+from jwtkit._keys import formats
 from jwtkit._keys.der_shape import key_container
 from jwtkit.errors import InvalidKey
-from jwtkit.jwk import OctKey
+from jwtkit.jwk import Key, OctKey
 
 from .test_unsupported_types import DATA, _der
 
@@ -100,3 +103,41 @@ def test_anything_else_is_not_a_container(name: str) -> None:
 def test_the_minimal_well_formed_shapes_are_containers() -> None:
     assert key_container(b"\x30\x07\x30\x03\x06\x01\x00\x03\x00") == "SubjectPublicKeyInfo"
     assert key_container(b"\x30\x0a\x02\x01\x00\x30\x03\x06\x01\x00\x04\x00") == "PrivateKeyInfo"
+
+
+def test_other_der_forms_of_keys_are_refused_as_hmac_secrets(
+    rsa_private: rsa.RSAPrivateKey,
+) -> None:
+    """Beyond the two containers, what ``cryptography`` reads is a key too: PKCS#1 public and
+    private keys and traditional (PKCS#1 / SEC1 / DSA) private keys, even under an ``error``
+    warnings filter, where loading a DSA key raises cryptography's deprecation warning."""
+    traditional = serialization.PrivateFormat.TraditionalOpenSSL
+    pkcs1_public = rsa_private.public_key().public_bytes(DER, serialization.PublicFormat.PKCS1)
+    forms = [pkcs1_public, rsa_private.private_bytes(DER, traditional, NONE)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dsa_key = serialization.load_pem_private_key((DATA / "dsa-private.pem").read_bytes(), None)
+        assert isinstance(dsa_key, dsa.DSAPrivateKey)
+        forms.append(dsa_key.private_bytes(DER, traditional, NONE))
+    for form in forms:
+        assert key_container(form) is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(InvalidKey, match="symmetric secret"):
+                OctKey(form)
+
+
+def test_a_pkcs8_key_of_an_unknown_algorithm_is_unsupported_whatever_the_loader_raises() -> None:
+    """cryptography before 47 raises ValueError for it; the message is the same either way."""
+    _, private = _pair(ed25519.Ed25519PrivateKey.generate())
+    odd = private.replace(bytes.fromhex("06032b6570"), bytes.fromhex("06032b657f"))
+    error = formats._private_key_error(ValueError("unknown"), None, "DER private key", odd)
+    assert "unsupported key type or encryption" in str(error)
+    plain = formats._private_key_error(ValueError("bad"), None, "DER private key", b"\x30\x00")
+    assert str(plain) == "DER private key: not a valid private key"
+
+
+def test_a_pem_private_block_whose_body_is_not_base64_is_not_a_valid_key() -> None:
+    block = b"-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(InvalidKey, match="not a valid private key"):
+        Key.from_pem(block)

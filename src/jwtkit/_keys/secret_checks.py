@@ -131,10 +131,8 @@ def _is_der_key(data: bytes) -> bool:
 
 def _read_by_cryptography(data: bytes) -> bool:
     try:
-        serialization.load_der_public_key(data)
-    except UnsupportedAlgorithm:
-        return True
-    except (ValueError, TypeError):
+        serialization.load_der_public_key(data)  # PKCS#1 (SPKI is a key_container)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         pass
     else:
         return True
