@@ -126,6 +126,16 @@ def test_only_the_console_entry_point_imports_the_server() -> None:
             assert not name.startswith("jwtkit.server"), f"{relative} imports {name}"
 
 
+def test_only_python_dash_m_imports_the_composition_root() -> None:
+    """``_console`` assembles every command; only ``__main__`` (``python -m jwtkit``) runs it."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        if relative.name in {"__main__.py", "_console.py"}:
+            continue
+        for name, _ in _imports(path):
+            assert name != "jwtkit._console", f"{relative} imports {name}"
+
+
 def test_server_storage_does_not_import_the_web_framework() -> None:
     """Storage backends are usable without FastAPI (admin commands, other frameworks)."""
     for path in sorted((SRC / "server" / "storage").rglob("*.py")):

@@ -84,5 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m jwtkit._console
+if (
+    __name__ == "__main__"
+):  # pragma: no cover - python -m jwtkit._console (python -m jwtkit: __main__)
     raise SystemExit(main())

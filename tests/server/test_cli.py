@@ -588,7 +588,7 @@ def test_production_issuer_is_never_guessed() -> None:
 
 
 def test_the_command_in_a_real_process(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "jwtkit._console"]
+    command = [sys.executable, "-m", "jwtkit"]
     env = dict(os.environ)
     started_once(str(tmp_path / "p.db"))
     added = subprocess.run(  # noqa: S603 - fixed arguments
@@ -859,7 +859,7 @@ def test_a_piped_password_in_a_real_process_is_one_line(
     pipe with a GetPassWarning and its file/line prefix): one line and exit status 2."""
     database = started_once(str(tmp_path / "p.db"))
     piped = subprocess.run(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "jwtkit._console", *command, "alice", "--database", database],
+        [sys.executable, "-m", "jwtkit", *command, "alice", "--database", database],
         input=f"{PASSWORD}\n{PASSWORD}\n",
         capture_output=True,
         text=True,
@@ -1025,7 +1025,7 @@ def test_banner_falls_back_to_this_environments_script_or_python(
     monkeypatch.chdir(tmp_path)
     result = run("serve", "--port", "0")
     python = shlex.quote(sys.executable)
-    assert _create_a_user_line(result.output) == f"{python} -m jwtkit._console users add alice"
+    assert _create_a_user_line(result.output) == f"{python} -m jwtkit users add alice"
 
     _script(scripts / "jwtkit")
     assert _create_a_user_line(run("serve", "--port", "0").output) == "jwtkit users add alice"
@@ -1056,3 +1056,17 @@ def test_banner_carries_the_options_that_reach_the_same_state(
     assert options() == f" --config '{config}'"
     os.environ[env_var("database")] = "from-env.db"
     assert options() == f" --database from-env.db --config '{config}'"
+
+
+def test_banner_lists_the_api_docs_only_when_they_are_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shown = run("serve", "--port", "0")
+    assert shown.exit_code == 0, shown.output
+    assert "  API docs:       http://127.0.0.1:" in shown.output
+    monkeypatch.setitem(os.environ, env_var("docs"), "false")
+    hidden = run("serve", "--port", "0")
+    assert hidden.exit_code == 0, hidden.output
+    assert "API docs" not in hidden.output
+    assert "create a user:" in hidden.output

@@ -222,13 +222,13 @@ def _display_path(path: str) -> str:
 def _program() -> str:
     """How to run this very ``jwtkit`` again: ``jwtkit`` when that name on PATH is this
     program, else the path it was started by (``.venv/bin/jwtkit`` after ``make serve``), else
-    this environment's ``jwtkit`` script, else ``python -m jwtkit._console``."""
+    this environment's ``jwtkit`` script, else ``python -m jwtkit``."""
     script = sys.argv[0] if sys.argv else ""
     if os.path.basename(script) not in {"jwtkit", "jwtkit.exe"} or not os.path.isfile(script):
         installed = os.path.join(sysconfig.get_path("scripts"), "jwtkit")
         script = installed if os.path.isfile(installed) else ""
     if not script:
-        return f"{_display_path(sys.executable)} -m jwtkit._console"
+        return f"{_display_path(sys.executable)} -m jwtkit"
     on_path = shutil.which("jwtkit")
     if on_path is not None and os.path.samefile(on_path, script):
         return "jwtkit"
@@ -251,10 +251,11 @@ def _banner(settings: Settings, state_options: str) -> str:
     base = settings.issuer
     add_user = f"{_program()} users add alice{state_options}"
     lines = [
-        f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})",
-        f"  API docs:       {base}/docs",
-        f"  create a user:  {add_user}",
+        f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})"
     ]
+    if settings.docs_enabled:
+        lines.append(f"  API docs:       {base}/docs")
+    lines.append(f"  create a user:  {add_user}")
     if settings.registration_enabled:
         lines.append(
             f"                  or: curl -s {base}/users -H 'Content-Type: application/json' "
