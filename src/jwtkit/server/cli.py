@@ -21,6 +21,7 @@ import copy
 import dataclasses
 import errno
 import functools
+import inspect
 import logging
 import os
 import re
@@ -297,6 +298,18 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _worker_supervisor(config: Any, sock: socket.socket) -> Any:
+    """uvicorn's supervisor of ``config.workers`` processes serving on ``sock``. uvicorn 0.51
+    made each worker build its own server; before, the supervisor took ``target=Server.run``."""
+    import uvicorn  # noqa: PLC0415 - server extra
+    from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn < 0.51
+        legacy: Any = Multiprocess  # typed after the installed release
+        return legacy(config, target=uvicorn.Server(config).run, sockets=[sock])
+    return Multiprocess(config, sockets=[sock])
+
+
 def _create_state_folders(settings: Settings) -> None:
     """Create the folder of the SQLite database and of the development key file (the default
     ``.jwtkit/``) with mode 0700 when it is missing; only ``serve`` creates state."""
@@ -385,7 +398,6 @@ def serve(
     settings = _settings(database, config, **cli)
     try:
         import uvicorn  # noqa: PLC0415 - server extra
-        from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 
         from .app import create_app  # noqa: PLC0415
     except ImportError as exc:
@@ -422,7 +434,7 @@ def serve(
             os.environ[env_var("config")] = config
         target = "jwtkit.server.app:app_from_environment"
         pool = uvicorn.Config(target, factory=True, workers=settings.workers, **common)
-        Multiprocess(pool, sockets=[sock]).run()
+        _worker_supervisor(pool, sock).run()
 
 
 # -- users -----------------------------------------------------------------------------------
