@@ -1,8 +1,10 @@
 # Developer entry points. `make test` is what CI runs (see .ci/run); every target installs what it
 # needs on first use, from the lock file (uv.lock), with only python3 and make to start from.
 PYTHON ?= python3
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# make serve HOST=... PORT=...: passed on only when given, so JWTKIT_HOST/JWTKIT_PORT and a
+# --config file still apply otherwise (the service's defaults: 127.0.0.1, 8000).
+HOST ?=
+PORT ?=
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -42,7 +44,7 @@ test: lint typecheck pytest
 # `make serve PORT=9000 HOST=127.0.0.2` picks another address.
 serve: $(UV)
 	$(SYNC) --inexact --extra server
-	$(BIN)/jwtkit serve --host $(HOST) --port $(PORT)
+	$(BIN)/jwtkit serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 bench: $(UV)
 	$(SYNC) --extra all --group test --group bench

@@ -1,0 +1,40 @@
+"""The Makefile's entry points as a newcomer types them (``make -n`` prints, runs nothing)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def _serve_command(*variables: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"HOST", "PORT", "MAKEFLAGS"}}
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        ["make", "-n", "--no-print-directory", "serve", *variables],  # noqa: S607
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (line,) = [line for line in out.splitlines() if "jwtkit serve" in line]
+    return line.split("jwtkit serve", 1)[1].split()
+
+
+def test_make_serve_passes_host_and_port_only_when_given() -> None:
+    assert _serve_command() == []  # JWTKIT_HOST / JWTKIT_PORT / --config still apply
+    assert _serve_command("PORT=9000") == ["--port", "9000"]
+    assert _serve_command("HOST=127.0.0.2", "PORT=0") == ["--host", "127.0.0.2", "--port", "0"]
+
+
+def test_make_serve_and_make_test_install_from_the_lock() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "SYNC := $(UV) sync --locked" in makefile
+    assert (REPO / "uv.lock").is_file()
+    assert "uv==" in (REPO / "requirements-uv.txt").read_text(encoding="utf-8")
