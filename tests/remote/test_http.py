@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -21,6 +23,8 @@ from jwtkit.remote._http import (
     MAX_REDIRECTS,
     Document,
     FetchOptions,
+    _shut,
+    _Watchdog,
     afetch_json,
     check_url,
     fetch_json,
@@ -210,6 +214,37 @@ def test_slow_body_past_the_overall_deadline_times_out() -> None:
         pytest.raises(JWKSFetchError, match=r"timed out after 5s \(timeout\)"),
     ):
         fetch_json(http, URL, OPTIONS, clock)
+
+
+def test_the_watchdog_shuts_down_connections_at_the_deadline() -> None:
+    """The edges of the sync fetch's watchdog (the loopback tests run it against a server)."""
+    watchdog = _Watchdog(60)
+    watchdog.trace("connection.connect_tcp.started", {"host": "id.example"})
+    watchdog.trace("connection.connect_tcp.complete", {"return_value": object()})
+    ours, theirs = socket.socketpair()
+    with watchdog, ours, theirs:
+        assert 59 < watchdog.remaining() <= 60
+        watchdog._fire()  # what the timer does at the deadline
+        stream = SimpleNamespace(get_extra_info={"socket": ours}.get)
+        watchdog.trace("connection.connect_tcp.complete", {"return_value": stream})
+        assert theirs.recv(1) == b""  # connected too late: shut down at once
+        with socket.socket() as unconnected:
+            _shut(unconnected)  # nothing to shut down: no error
+    assert watchdog.fired
+    assert watchdog._sockets == []  # the duplicates are closed
+    assert ours.fileno() == -1
+
+
+def test_sync_requests_ask_for_a_connection_each(key: jwtkit.Key) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=_jwks(key))
+
+    _fetch(handler)
+    assert seen[0].headers["connection"] == "close"  # so that the watchdog sees the socket
+    assert "trace" in seen[0].extensions
 
 
 @pytest.mark.parametrize(

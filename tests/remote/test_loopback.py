@@ -1,7 +1,9 @@
 """End to end over real sockets on 127.0.0.1: a JWKS server that rotates its keys during the
-test, and the project's own token service as a real issuer (discovery, /token, key rotation).
+test, a server that dribbles its response headers (the overall ``timeout``), and the project's
+own token service as a real issuer (discovery, /token, key rotation).
 
-Cache time comes from a FrozenClock; the only waiting is for servers to start.
+Cache time comes from a FrozenClock; the only waiting is for servers to start and, bounded,
+for a fetch to hit its ``timeout`` against the dribbling server.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -88,6 +91,165 @@ def jwks_server() -> Iterator[JWKSServer]:
         yield server
     finally:
         server.stop()
+
+
+class DribblingServer:
+    """A raw socket on a loopback port that answers every request with a status line, then
+    one header line every ``interval`` seconds and never the end of the headers: each read is
+    quick, the response never completes (a slow-loris answer). It gives up after ``lifetime``
+    seconds or when the client hangs up, so a test against an unbounded client still ends."""
+
+    def __init__(self, interval: float = 0.3, lifetime: float = 6.0, *, body: bool = False) -> None:
+        self.interval = interval
+        #: Dribble the body instead: complete headers, no Content-Length (the body ends with the
+        #: connection), then one byte of a JWK Set at a time.
+        self.body = body
+        self.lifetime = lifetime
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/jwks"
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            thread = threading.Thread(target=self._dribble, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _dribble(self, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(self.lifetime)
+            try:
+                connection.recv(65536)  # the request
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                if self.body:
+                    connection.sendall(b"Connection: close\r\n\r\n")
+                for line in range(int(self.lifetime / self.interval)):
+                    if self._stop.wait(self.interval):
+                        return
+                    byte = b'{"keys": []}'[line : line + 1] or b" "
+                    header = f"X-Slow-{line}: {line}\r\n".encode()
+                    connection.sendall(byte if self.body else header)
+            except OSError:
+                return  # the client hung up
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.listener.close()
+
+
+@pytest.fixture
+def dribbler() -> Iterator[DribblingServer]:
+    server = DribblingServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (at most 5 s) for another thread to get somewhere; not a wait for an expiry."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+TIMEOUT = 1.0
+#: A bound on a fetch that the timeout stops: not a performance assertion, just far below the
+#: lifetime of the dribbling server (what an unbounded fetch would take).
+BOUND = TIMEOUT * 2 + 0.5
+
+
+def test_sync_timeout_bounds_slow_headers_for_the_fetch_and_its_waiters(
+    dribbler: DribblingServer,
+) -> None:
+    client = JWKSClient(dribbler.url, timeout=TIMEOUT)
+    outcomes: dict[str, tuple[BaseException, float]] = {}
+
+    def lookup(name: str) -> None:
+        started = time.monotonic()
+        try:
+            client.get_keyset()
+        except BaseException as exc:  # checked below
+            outcomes[name] = (exc, time.monotonic() - started)
+
+    fetching = threading.Thread(target=lookup, args=("fetching",))
+    waiting = threading.Thread(target=lookup, args=("waiting",))
+    try:
+        fetching.start()
+        _until(lambda: dribbler.connections == 1, "the fetch to connect")
+        waiting.start()
+        _until(lambda: client._waiters == 1, "the second thread to wait for the fetch")
+    finally:
+        fetching.join(timeout=dribbler.lifetime + 5)
+        waiting.join(timeout=dribbler.lifetime + 5)
+        client.close()
+    assert set(outcomes) == {"fetching", "waiting"}
+    for error, elapsed in outcomes.values():
+        assert isinstance(error, JWKSFetchError)
+        assert error.message.startswith(f"JWKS from 127.0.0.1:{urlsplit(dribbler.url).port}")
+        assert "timed out after 1s" in error.message
+        assert elapsed < BOUND
+    assert dribbler.connections == 1  # one fetch, shared
+
+
+def test_sync_timeout_bounds_a_slow_body_that_ends_with_the_connection() -> None:
+    """The watchdog's shutdown ends a body delimited by the connection's end: httpx sees a
+    complete response, the fetch must still report the timeout (not a truncated document)."""
+    server = DribblingServer(body=True)
+    clock = FrozenClock()  # the deadline between reads never passes: the watchdog ends it
+    try:
+        with JWKSClient(server.url, timeout=TIMEOUT, clock=clock) as client:
+            started = time.monotonic()
+            with pytest.raises(JWKSFetchError, match=r"timed out after 1s \(timeout\)$"):
+                client.get_keyset()
+            assert time.monotonic() - started < BOUND
+    finally:
+        server.stop()
+
+
+@pytest.mark.anyio
+async def test_async_timeout_bounds_slow_headers_for_the_fetch_and_its_waiters(
+    dribbler: DribblingServer,
+) -> None:
+    outcomes: dict[str, tuple[BaseException, float]] = {}
+
+    async with AsyncJWKSClient(dribbler.url, timeout=TIMEOUT) as client:
+
+        async def lookup(name: str) -> None:
+            started = time.monotonic()
+            try:
+                await client.aget_keyset()
+            except BaseException as exc:  # checked below
+                outcomes[name] = (exc, time.monotonic() - started)
+
+        with anyio.fail_after(dribbler.lifetime + 5):
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(lookup, "fetching")
+                while dribbler.connections == 0:
+                    await anyio.sleep(0.005)
+                tasks.start_soon(lookup, "waiting")
+                while client._waiters == 0:
+                    await anyio.sleep(0.005)
+    assert set(outcomes) == {"fetching", "waiting"}
+    for error, elapsed in outcomes.values():
+        assert isinstance(error, JWKSFetchError)
+        assert "timed out after 1s" in error.message
+        assert elapsed < BOUND
+    assert dribbler.connections == 1
 
 
 def _token(key: jwtkit.Key) -> str:

@@ -10,7 +10,10 @@ Rules (security matrix D6, A4):
   loopback ``http``;
 * the response must be ``200``; its body is read as a stream and abandoned past ``max_bytes``
   (decompressed bytes; ``identity`` encoding is asked for);
-* ``timeout`` bounds connecting and each read, and the whole fetch (redirects included);
+* ``timeout`` bounds the whole fetch: connecting, the response headers, the body, redirects.
+  httpx's own timeouts bound each read only, so a server sending one header line at a time
+  could hold a fetch for ever; the async fetch is cancelled at the deadline
+  (``anyio.fail_after``), the sync one has its connection shut down by a :class:`_Watchdog`;
 * every failure is a :class:`~._errors.JWKSError` naming the host and what went wrong, never
   an httpx exception or its traceback.
 
@@ -23,11 +26,16 @@ published is known to everyone.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
+import socket
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, urljoin, urlsplit
 
@@ -296,28 +304,112 @@ def _too_many_redirects(url: str, what: str) -> NoReturn:
     raise JWKSFetchError(f"{what} from {host}: more than {MAX_REDIRECTS} redirects", host=host)
 
 
+class _Watchdog:
+    """Ends a synchronous fetch at its deadline, whatever the server does.
+
+    httpx bounds connecting and each read by its timeout, never a whole response: a server
+    that sends one header line every few tenths of a second keeps every read short and the
+    fetch going for minutes (and every thread waiting for the keys with it). A blocked
+    ``recv`` can only be ended from another thread, so a timer shuts the connection down at
+    the deadline; httpx then fails the read and :func:`fetch_json` reports a timeout.
+
+    The socket comes from httpcore's ``trace`` request extension (its
+    ``connection.connect_tcp.complete`` event carries the new network stream). The watchdog
+    keeps a duplicate of its descriptor: ``shutdown`` through it ends the TCP connection under
+    any TLS layer wrapped around it later, and the duplicate is never reused for anything else
+    while the watchdog holds it. Requests ask for ``Connection: close``, so that each one opens
+    a connection that the watchdog sees. Transports that are not httpcore's (``MockTransport``,
+    a custom one) send no such event; for them the deadline is checked between reads.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.deadline = time.monotonic() + timeout
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (at least a millisecond, for httpx)."""
+        return max(self.deadline - time.monotonic(), 0.001)
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """The httpcore ``trace`` extension: keep each new connection's socket."""
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = getattr(stream, "get_extra_info", lambda _: None)("socket")
+        if not isinstance(sock, socket.socket):
+            return
+        handle = sock.dup()
+        with self._lock:
+            self._sockets.append(handle)
+            if self.fired:  # connected just as the time ran out
+                _shut(handle)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for handle in self._sockets:
+                _shut(handle)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for handle in self._sockets:
+                handle.close()
+            self._sockets.clear()
+
+
+def _shut(handle: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the other side: nothing to end
+        handle.shutdown(socket.SHUT_RDWR)
+
+
 def fetch_json(
     http: httpx.Client, url: str, options: FetchOptions, clock: Clock, what: str = "JWKS"
 ) -> Document:
     """GET ``url`` (a URL that passed :func:`check_url`) with ``http``; the JSON object it
-    answers, following allowed redirects. ``clock`` measures the overall deadline."""
+    answers, following allowed redirects. The whole fetch ends after ``options.timeout``
+    seconds of real time (:class:`_Watchdog`); ``clock`` is also checked between reads."""
     deadline = clock() + options.timeout
     current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            with http.stream("GET", current, headers=options.request_headers()) as response:
-                target = _redirect(current, response, what)
-                if target is None:
-                    _check_status(response, host_of(current), what, options)
-                    body = _Body(options, host_of(current), what)
-                    for chunk in response.iter_bytes():
-                        body.add(chunk, clock(), deadline)
-                    return _document(body.value(), response, current, what)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise _transport_failure(exc, current, what, options) from None
-        if clock() > deadline:
-            raise _timed_out(options, host_of(current), what)
-        current = target
+    with _Watchdog(options.timeout) as watchdog:
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                with http.stream(
+                    "GET",
+                    current,
+                    headers={**options.request_headers(), "Connection": "close"},
+                    timeout=watchdog.remaining(),
+                    extensions={"trace": watchdog.trace},
+                ) as response:
+                    target = _redirect(current, response, what)
+                    if target is None:
+                        _check_status(response, host_of(current), what, options)
+                        body = _Body(options, host_of(current), what)
+                        for chunk in response.iter_bytes():
+                            body.add(chunk, clock(), deadline)
+                        if watchdog.fired:  # a body read to the end of the connection
+                            raise _timed_out(options, host_of(current), what)
+                        return _document(body.value(), response, current, what)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                if watchdog.fired:
+                    raise _timed_out(options, host_of(current), what) from None
+                raise _transport_failure(exc, current, what, options) from None
+            if clock() > deadline or watchdog.fired:
+                raise _timed_out(options, host_of(current), what)
+            current = target
     _too_many_redirects(url, what)
 
 
