@@ -278,6 +278,33 @@ def test_failure_keeps_the_last_good_keys_within_max_stale(keys: KeySet) -> None
     assert decide(state, POLICY, clock(), "a").step is Step.FETCH  # try again after it
 
 
+def test_an_answer_without_usable_keys_replaces_the_keys(keys: KeySet) -> None:
+    """Issue 10, finding 8: a well-formed JWK Set with no usable key is the issuer's word
+    that no key is trusted any more; it replaces the cache like any other answer, and a later
+    failure does not bring the removed keys back (stale-if-error serves the last answer)."""
+    clock = FrozenClock()
+    state = _filled(keys, clock)
+    clock.advance(600)
+    empty = KeySet([])
+    state = fetched(decide(state, POLICY, clock(), "a").state, POLICY, clock(), empty, None)
+    assert state.keys is empty
+    assert state.kids == frozenset()
+    assert state.error is None
+    decision = decide(state, POLICY, clock(), "a")
+    assert decision.step is Step.USE  # within the cooldown: the empty set (KeyNotFound)
+    assert decision.state.keys is empty
+    assert decide(state, POLICY, clock(), None).step is Step.USE
+    clock.advance(30)
+    state = failed(decide(state, POLICY, clock(), "a").state, _error())
+    assert state.keys is empty  # the removed keys stay removed
+    clock.advance(600 + 3600)
+    assert decide(state, POLICY, clock(), "a").step is Step.FETCH
+    clock.advance(30)
+    state = fetched(decide(state, POLICY, clock(), "a").state, POLICY, clock(), keys, None)
+    assert decide(state, POLICY, clock(), "a").step is Step.USE  # republished: trusted again
+    assert state.keys is keys
+
+
 def test_failure_past_max_stale_surfaces_the_error(keys: KeySet) -> None:
     clock = FrozenClock()
     state = _filled(keys, clock)

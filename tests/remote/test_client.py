@@ -48,6 +48,8 @@ class FakeIssuer:
         self.requests: list[str] = []
         #: JWK members served instead of ``keys`` when set.
         self.raw: list[dict[str, Any]] | None = None
+        #: A whole response body served instead of a JWK Set when set.
+        self.body: bytes | None = None
 
     def jwks(self) -> dict[str, Any]:
         if self.raw is not None:
@@ -62,6 +64,8 @@ class FakeIssuer:
             return httpx.Response(404)
         if self.status != 200:
             return httpx.Response(self.status)
+        if self.body is not None:
+            return httpx.Response(200, content=self.body, headers=self.headers)
         return httpx.Response(200, json=self.jwks(), headers=self.headers)
 
     def transport(self) -> httpx.MockTransport:
@@ -236,23 +240,82 @@ def test_first_fetch_failure_is_reported_to_every_caller_within_the_cooldown(
     assert len(client.get_keyset()) == 1
 
 
-def test_a_jwks_without_usable_keys_keeps_the_old_set(
+def test_a_jwks_without_usable_keys_replaces_the_old_set(
     key1: jwtkit.Key, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Issue 10, finding 8: the issuer removed its keys (it publishes none that is usable):
+    tokens signed by the removed keys are refused at the next fetch, not for up to max_stale."""
+    issuer = FakeIssuer(key1)
+    clock = FrozenClock()
+    client = issuer.client(clock)
+    verifier = _verifier(client)
+    token = _token(key1)
+    assert verifier.decode(token) == {"sub": "42"}
+    secret = jwtkit.OctKey.generate(256, kid="secret")
+    issuer.raw = [secret.to_jwk(private=True)]  # a published secret is refused
+    clock.advance(600)
+    with (
+        caplog.at_level(logging.WARNING, logger="jwtkit.remote"),
+        pytest.raises(KeyNotFound, match="no trusted key has kid 'k1'"),
+    ):
+        verifier.decode(token)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("symmetric ('oct') key" in message for message in messages)
+    assert messages[-1] == (
+        "JWKS from id.example: no usable key (1 in the set, 1 skipped); tokens are refused "
+        "until the issuer publishes one"
+    )
+    assert len(issuer.requests) == 2
+    emptied = client.refresh()  # an answer, not an error
+    assert list(emptied) == []
+    assert [entry.kid for entry in emptied.skipped] == ["secret"]
+    issuer.raw = []
+    clock.advance(30)
+    assert list(client.refresh()) == []
+    issuer.raw = None  # published again: found by the unknown-kid refetch after the cooldown
+    clock.advance(30)
+    assert verifier.decode(token) == {"sub": "42"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>maintenance</html>", b'{"keys": [', b'{"keys": {}}', b"[]", b'{"kids": []}'],
+)
+def test_a_malformed_document_keeps_the_old_set(
+    key1: jwtkit.Key, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that is not JSON, or not a JWK Set, is a broken answer (an error page, a
+    truncated response), not the issuer's word: stale-if-error applies, as for HTTP errors."""
     issuer = FakeIssuer(key1)
     clock = FrozenClock()
     client = issuer.client(clock)
     keys = client.get_keyset()
-    secret = jwtkit.OctKey.generate(256, kid="secret")
-    issuer.raw = [secret.to_jwk(private=True)]  # a published secret is refused
+    issuer.body = body
     clock.advance(600)
     with caplog.at_level(logging.WARNING, logger="jwtkit.remote"):
         assert client.get_keyset() is keys
-    messages = [record.getMessage() for record in caplog.records]
-    assert any("symmetric ('oct') key" in message for message in messages)
-    assert any("no usable key" in message for message in messages)
-    with pytest.raises(JWKSInvalid, match="no usable key"):
+    assert caplog.records[-1].getMessage().endswith("; serving the last good keys")
+    with pytest.raises(JWKSInvalid) as caught:
         client.refresh()
+    assert caught.value.code == "jwks_invalid"
+
+
+@pytest.mark.anyio
+async def test_async_client_replaces_the_set_with_an_empty_answer(key1: jwtkit.Key) -> None:
+    issuer = FakeIssuer(key1)
+    clock = FrozenClock()
+    async with issuer.async_client(clock) as client:
+        verifier = _verifier(client)
+        assert await verifier.adecode(_token(key1)) == {"sub": "42"}
+        issuer.keys = []
+        clock.advance(600)
+        with pytest.raises(KeyNotFound):
+            await verifier.adecode(_token(key1))
+        issuer.body = b"not json"
+        clock.advance(600)
+        with pytest.raises(JWKSInvalid, match="not a JSON object"):
+            await verifier.adecode(_token(key1))  # an unknown kid reports the failed fetch
+        assert list(await client.aget_keyset()) == []  # stale: the last answer, still empty
 
 
 def test_keyset_for_ignores_non_string_kids(key1: jwtkit.Key) -> None:

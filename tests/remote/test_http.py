@@ -520,8 +520,10 @@ def test_parse_jwks_passes_allow_weak(caplog: pytest.LogCaptureFixture) -> None:
     small = rsa.generate_private_key(65537, 1024).public_key()  # noqa: S505 - the point
     weak = jwtkit.Key.from_cryptography(small, kid="small", allow_weak=True)
     document = _document({"keys": [weak.to_jwk()]})
-    with caplog.at_level(logging.WARNING, logger="jwtkit.remote"), pytest.raises(JWKSInvalid):
-        parse_jwks(document)
+    with caplog.at_level(logging.WARNING, logger="jwtkit.remote"):
+        strict = parse_jwks(document)
+    assert list(strict) == []
+    assert [(s.kid, "2048" in s.reason) for s in strict.skipped] == [("small", True)]
     assert [k.kid for k in parse_jwks(document, allow_weak=True)] == ["small"]
 
 
@@ -530,11 +532,10 @@ def test_parse_jwks_passes_allow_weak(caplog: pytest.LogCaptureFixture) -> None:
     [
         ({}, "the 'keys' member must be an array"),
         ({"keys": {"kty": "EC"}}, "the 'keys' member must be an array"),
-        ({"keys": []}, r"no usable key \(0 in the set, 0 skipped"),
-        ({"keys": [{"kty": "nope"}]}, r"no usable key \(1 in the set, 1 skipped"),
+        ({"keys": None}, "the 'keys' member must be an array"),
     ],
 )
-def test_jwks_without_usable_keys_is_invalid(
+def test_documents_that_are_not_a_jwk_set_are_invalid(
     data: dict[str, Any], reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with (
@@ -543,6 +544,31 @@ def test_jwks_without_usable_keys_is_invalid(
     ):
         parse_jwks(_document(data))
     assert caught.value.host == "id.example"
+
+
+@pytest.mark.parametrize(
+    ("members", "skipped"),
+    [
+        ([], []),
+        ([{"kty": "nope"}], [(0, None)]),
+        ([jwtkit.OctKey.generate(256, kid="s").to_jwk(private=True), "x"], [(0, "s"), (1, None)]),
+    ],
+)
+def test_a_jwk_set_without_usable_keys_is_an_empty_key_set(
+    members: list[Any], skipped: list[tuple[int, str | None]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10, finding 8: a well-formed set with no usable key is an answer (no key is
+    trusted), not an error that would keep the previous keys."""
+    with caplog.at_level(logging.WARNING, logger="jwtkit.remote"):
+        keys = parse_jwks(_document({"keys": members}))
+    assert list(keys) == []
+    assert [(s.index, s.kid) for s in keys.skipped] == skipped
+    messages = [r.getMessage() for r in caplog.records if r.name == "jwtkit.remote"]
+    assert len(messages) == len(skipped) + 1
+    assert messages[-1] == (
+        f"JWKS from id.example: no usable key ({len(members)} in the set, {len(skipped)} "
+        "skipped); tokens are refused until the issuer publishes one"
+    )
 
 
 # -- errors and the extra --------------------------------------------------------------------

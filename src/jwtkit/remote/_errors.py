@@ -7,7 +7,7 @@
         ├── UnsafeURL      "jwks_unsafe_url"       a URL you gave breaks the network policy
         │                                          (also a UsageError)
         ├── JWKSFetchError "jwks_fetch_failed"     network, timeout, HTTP status, size, redirect
-        ├── JWKSInvalid    "jwks_invalid"          not JSON, no "keys" array, no usable key
+        ├── JWKSInvalid    "jwks_invalid"          not JSON, not an object, no "keys" array
         └── DiscoveryError "jwks_discovery_failed" RFC 8414 / OpenID metadata unusable
 
 Messages name the URL's host and what went wrong; they never contain key material, response
@@ -56,8 +56,9 @@ class JWKSFetchError(JWKSError):
 
 
 class JWKSInvalid(JWKSError):
-    """The document is not a usable JWK Set (RFC 7517 §5): not a JSON object, no ``keys``
-    array, or no key that can be used."""
+    """The document is not a JWK Set (RFC 7517 §5): not JSON, not a JSON object, or no
+    ``keys`` array. (A JWK Set whose keys are all unusable is not an error: it is an empty
+    set, and no token verifies.)"""
 
     code = "jwks_invalid"
 

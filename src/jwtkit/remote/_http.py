@@ -21,7 +21,8 @@ JSON is parsed strictly (no duplicate names, no NaN, bounded depth: ``jwtkit._co
 Set (RFC 7517 §5) keeps its usable keys; the others are skipped and logged at WARNING on the
 ``jwtkit.remote`` logger with their reason (security matrix F2). A published set must contain
 public keys only: symmetric (``oct``) keys and private keys are skipped too, since whatever is
-published is known to everyone.
+published is known to everyone. A well-formed set without any usable key is an answer (no key
+is trusted), not an error: only a document that is not a JWK Set is :class:`JWKSInvalid`.
 """
 
 from __future__ import annotations
@@ -455,7 +456,10 @@ def parse_jwks(document: Document, *, allow_weak: bool = False) -> KeySet:
     """The usable public keys of a JWK Set document (RFC 7517 §5).
 
     Skipped members are logged at WARNING with their reason (security matrix F2) and listed
-    in :attr:`KeySet.skipped`; a set without any usable key is :class:`JWKSInvalid`.
+    in :attr:`KeySet.skipped`. A set without any usable key (empty, or every member skipped)
+    is an empty :class:`KeySet`, logged at WARNING: the issuer trusts no key now, and the
+    cache must not keep serving the keys it removed (issue 10, finding 8). A document without
+    a ``keys`` array is :class:`JWKSInvalid`.
     """
     host = host_of(document.url)
     try:
@@ -483,9 +487,11 @@ def parse_jwks(document: Document, *, allow_weak: bool = False) -> KeySet:
             entry.reason,
         )
     if not keys:
-        raise JWKSInvalid(
-            f"JWKS from {host}: no usable key ({len(members)} in the set, "
-            f"{len(skipped)} skipped; see the jwtkit.remote log)",
-            host=host,
+        logger.warning(
+            "JWKS from %s: no usable key (%d in the set, %d skipped); tokens are refused "
+            "until the issuer publishes one",
+            host,
+            len(members),
+            len(skipped),
         )
     return KeySet(keys, skipped=skipped)
