@@ -50,6 +50,8 @@ class FakeIssuer:
         self.raw: list[dict[str, Any]] | None = None
         #: A whole response body served instead of a JWK Set when set.
         self.body: bytes | None = None
+        #: Where the JWK Set URL redirects to when set.
+        self.location: str | None = None
 
     def jwks(self) -> dict[str, Any]:
         if self.raw is not None:
@@ -62,6 +64,8 @@ class FakeIssuer:
             return httpx.Response(200, json=self.metadata[request.url.path])
         if request.url.path != "/.well-known/jwks.json":
             return httpx.Response(404)
+        if self.location is not None:
+            return httpx.Response(302, headers={"Location": self.location})
         if self.status != 200:
             return httpx.Response(self.status)
         if self.body is not None:
@@ -300,6 +304,19 @@ def test_a_malformed_document_keeps_the_old_set(
     assert caught.value.code == "jwks_invalid"
 
 
+def test_a_redirect_to_another_port_is_a_fetch_failure(key1: jwtkit.Key) -> None:
+    issuer = FakeIssuer(key1)
+    clock = FrozenClock()
+    client = issuer.client(clock)
+    keys = client.get_keyset()
+    issuer.location = "https://id.example:8443/.well-known/jwks.json"
+    with pytest.raises(JWKSFetchError, match=r"refused redirect to another port") as caught:
+        client.refresh()
+    assert caught.value.status == 302
+    assert client.get_keyset() is keys  # stale-if-error: a refused hop is a fetch failure
+    assert issuer.requests == ["/.well-known/jwks.json"] * 2  # the other port never asked
+
+
 @pytest.mark.anyio
 async def test_async_client_replaces_the_set_with_an_empty_answer(key1: jwtkit.Key) -> None:
     issuer = FakeIssuer(key1)
@@ -316,6 +333,9 @@ async def test_async_client_replaces_the_set_with_an_empty_answer(key1: jwtkit.K
         with pytest.raises(JWKSInvalid, match="not a JSON object"):
             await verifier.adecode(_token(key1))  # an unknown kid reports the failed fetch
         assert list(await client.aget_keyset()) == []  # stale: the last answer, still empty
+        issuer.location = "https://id.example:8443/jwks"
+        with pytest.raises(JWKSFetchError, match="another port"):
+            await client.arefresh()
 
 
 def test_keyset_for_ignores_non_string_kids(key1: jwtkit.Key) -> None:

@@ -336,6 +336,9 @@ def test_redirect_on_the_same_host_is_followed(status: int) -> None:
         ("gopher://id.example/", "the scheme must be https"),
         ("https://evil.example/moved", "to another host"),
         ("https://id.example.evil.example/moved", "to another host"),
+        ("https://id.example:8443/moved", r"to another port \(id\.example:8443\)"),
+        ("https://id.example:80/moved", r"to another port \(id\.example:80\)"),
+        ("//id.example:444/moved", "to another port"),
     ],
 )
 def test_redirects_elsewhere_are_refused(location: str, reason: str) -> None:
@@ -368,16 +371,39 @@ def test_loopback_http_may_redirect_to_https_on_the_same_host_and_not_back() -> 
         if request.url.scheme == "http":
             return httpx.Response(301, headers={"Location": "https://127.0.0.1:8443/jwks"})
         if request.url.path == "/jwks":
-            return httpx.Response(302, headers={"Location": "http://127.0.0.1:8080/again"})
+            return httpx.Response(302, headers={"Location": "http://127.0.0.1:8443/again"})
         return httpx.Response(200, json={})  # pragma: no cover - never reached
 
     with pytest.raises(JWKSFetchError, match="http is refused after https"):
-        _fetch(handler, "http://127.0.0.1:8080/jwks")
-    assert _fetch(_redirecting("http://127.0.0.1:9/moved"), "http://127.0.0.1:8080/x").data == {
-        "keys": []
-    }
+        _fetch(handler, "http://127.0.0.1:8443/jwks")
+    assert _fetch(_redirecting("/moved"), "http://127.0.0.1:8080/x").data == {"keys": []}
     with pytest.raises(JWKSFetchError, match="to another host"):
         _fetch(_redirecting("http://localhost/moved"), "http://127.0.0.1:8080/x")
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("http://127.0.0.1:8080/x", "http://127.0.0.1:9/moved"),
+        ("http://127.0.0.1:8080/x", "https://127.0.0.1:8443/moved"),
+        ("http://127.0.0.1/x", "https://127.0.0.1/moved"),  # 80 is not 443
+        ("https://id.example/x", "https://id.example:8443/moved"),
+    ],
+)
+def test_redirects_keep_the_port(url: str, location: str) -> None:
+    """Issue 10, finding 8: another port on the same host is another server (another
+    service, another tenant's proxy), refused like another host; the sync and async fetches
+    follow the same rule. A URL without a port means its scheme's default one."""
+    with pytest.raises(JWKSFetchError, match=r"refused redirect to another port") as caught:
+        _fetch(_redirecting(location), url)
+    assert caught.value.status == 302
+    assert "only redirects on the same host and port are followed" in caught.value.message
+
+
+@pytest.mark.anyio
+async def test_async_redirects_keep_the_port() -> None:
+    with pytest.raises(JWKSFetchError, match="refused redirect to another port"):
+        await _afetch(_redirecting("https://id.example:8443/moved"))
 
 
 def test_redirects_count_against_the_overall_deadline() -> None:

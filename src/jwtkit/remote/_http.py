@@ -6,8 +6,8 @@ Rules (security matrix D6, A4):
   ``localhost``) for development and tests; no other scheme (``file:``, ``data:``, ...), no
   user information, no fragment;
 * redirects are followed by hand, at most :data:`MAX_REDIRECTS`, each hop checked: same host
-  only, never from ``https`` to ``http``; ``http`` is allowed only when the first URL was
-  loopback ``http``;
+  and port only (a missing port is the scheme's default), never from ``https`` to ``http``;
+  ``http`` is allowed only when the first URL was loopback ``http``;
 * the response must be ``200``; its body is read as a stream and abandoned past ``max_bytes``
   (decompressed bytes; ``identity`` encoding is asked for);
 * ``timeout`` bounds the whole fetch: connecting, the response headers, the body, redirects.
@@ -70,6 +70,7 @@ DEFAULT_MAX_BYTES = 512 * 1024
 #: Redirects followed at most (each one checked).
 MAX_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 _MAX_URL_LENGTH = 2048
 _USER_AGENT = f"jwtkit/{__version__}"
 _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d{1,10})\"?\s*\Z", re.IGNORECASE)
@@ -249,14 +250,21 @@ def _redirect(current: str, response: httpx.Response, what: str) -> str | None:
         raise JWKSFetchError(
             f"{what} from {host}: refused {exc.message}", host=host, status=response.status_code
         ) from None
-    if parts.hostname != current_parts.hostname:
+    if parts.hostname != current_parts.hostname or _port(parts) != _port(current_parts):
+        other = "host" if parts.hostname != current_parts.hostname else "port"
         raise JWKSFetchError(
-            f"{what} from {host}: refused redirect to another host "
-            f"({host_of(target)}); only redirects on the same host are followed",
+            f"{what} from {host}: refused redirect to another {other} "
+            f"({_netloc(parts.hostname or '', _port(parts))}); only redirects on the same host "
+            "and port are followed",
             host=host,
             status=response.status_code,
         )
     return target
+
+
+def _port(parts: SplitResult) -> int:
+    """The port of a URL that passed :func:`check_url`: its own, or its scheme's default."""
+    return parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
 
 
 def _check_status(response: httpx.Response, host: str, what: str, options: FetchOptions) -> None:
