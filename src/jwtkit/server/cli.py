@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
+from .._command_errors import CommandFailed, UsageProblem
 from ._extras import MissingExtra
 from .config import (
     CONFIG_ENV_VAR,
@@ -57,21 +58,6 @@ _T = TypeVar("_T")
 _CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _DEFAULT_ISSUER = Settings.__dataclass_fields__["issuer"].default
-
-
-class CommandFailed(click.ClickException):
-    """A command could not do its work (exit status 1)."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"jwtkit: error: {self.format_message()}", err=True)
-
-
-class UsageProblem(CommandFailed):
-    """Bad settings or arguments (exit status 2)."""
-
-    exit_code = 2
 
 
 def _handled(function: Callable[_P, _T]) -> Callable[_P, _T]:
