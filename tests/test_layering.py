@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "_codec": 0,
     "_messages": 0,
     "_extras": 0,
+    "_oauth": 0,
     "_keys": 1,
     "jwk": 1,
     "_jwa_signing": 2,

@@ -19,6 +19,10 @@ Every answer is JSON, errors included (RFC 6749 §5.2 shape): validation problem
 body over ``max_body_bytes`` is 413 (chunked bodies too), a store outage is 503 and a bug is a
 bare 500 whose details go to the log only.
 
+The ``Authorization`` header is read by :mod:`jwtkit._oauth`, the code the integrations use:
+exactly one field (two are a 400 ``invalid_request``, RFC 6750 §3.1), ``Bearer`` and one
+``b64token`` (RFC 6750 §2.1).
+
 ``GET /userinfo`` is the request a protected resource serves most, so it takes a shortcut:
 the app (:class:`_ServiceApp`) answers it before FastAPI's middleware stack, routing and
 dependency machinery (about a third of the request's cost on uvicorn), with the same handler
@@ -39,9 +43,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ from urllib.parse import parse_qsl
 
 import jwtkit
 
+from .. import _oauth
 from ._extras import MissingExtra
 
 try:
@@ -89,8 +93,6 @@ logger = logging.getLogger("jwtkit.server")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
 _MAX_FIELDS = 32
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class BodyTooLarge(Exception):
@@ -235,9 +237,31 @@ def _validation_summary(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _authorization(request: Request) -> str | None:
+    """The request's one ``Authorization`` value; several are a 400 (RFC 6750 §3.1)."""
+    return _single_authorization(request.headers.getlist("authorization"))
+
+
+def _single_authorization(values: Sequence[str]) -> str | None:
+    try:
+        return _oauth.single_authorization(values)
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+
+
+def _malformed_authorization(description: str) -> OAuthError:
+    """400 ``invalid_request`` with its Bearer challenge (RFC 6750 §3.1)."""
+    return OAuthError(
+        "invalid_request",
+        description,
+        400,
+        {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+    )
+
+
 def _client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
     """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1)."""
-    header = request.headers.get("authorization")
+    header = _authorization(request)
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
     if header is not None:
         if form_secret is not None:
@@ -255,28 +279,20 @@ def _client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
 
 def _bearer_token(request: Request) -> str:
     """The access token of ``Authorization: Bearer`` (RFC 6750 §2.1), or a 401/400."""
-    return _bearer_token_of(request.headers.get("authorization"))
+    return _bearer_token_of(request.headers.getlist("authorization"))
 
 
-def _bearer_token_of(header: str | None) -> str:
-    """The access token of an ``Authorization`` header value (RFC 6750 §2.1), or a 401/400."""
-    scheme, _, value = (header or "").strip().partition(" ")
-    if header is None or scheme.lower() != "bearer":
+def _bearer_token_of(values: Sequence[str]) -> str:
+    """The access token of a request's ``Authorization`` values, or a 401/400: decided by
+    :mod:`jwtkit._oauth`, as the integrations decide (RFC 6750 §2.1, §3.1)."""
+    try:
+        token = _oauth.parse_bearer(_oauth.single_authorization(values))
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+    if token is None:
         # RFC 6750 §3.1: no error code when the request carries no Bearer credentials.
         raise OAuthError(
-            "invalid_request",
-            "an access token is required: Authorization: Bearer <token>",
-            401,
-            {"WWW-Authenticate": bearer_challenge()},
-        )
-    token = value.strip()
-    if not _B64TOKEN.fullmatch(token):
-        description = "malformed Authorization header: expected Bearer <token>"
-        raise OAuthError(
-            "invalid_request",
-            description,
-            400,
-            {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+            "invalid_request", _oauth.MISSING_TOKEN, 401, {"WWW-Authenticate": bearer_challenge()}
         )
     return token
 
@@ -295,7 +311,7 @@ def _service(request: Request) -> TokenService:
 
 
 def _error_body(error: str, description: str) -> bytes:
-    return json.dumps({"error": error, "error_description": description}).encode()
+    return json.dumps(_oauth.error_body(error, description)).encode()
 
 
 async def _send_json(send: Send, status: int, body: bytes) -> None:
@@ -468,8 +484,9 @@ _USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
 _USERINFO_PATH = "/userinfo"
 
 
-async def _userinfo(service: TokenService, authorization: str | None) -> JSONResponse:
-    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750)."""
+async def _userinfo(service: TokenService, authorization: Sequence[str]) -> JSONResponse:
+    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750);
+    ``authorization`` holds the request's ``Authorization`` values."""
     claims = await service.verify_access_token(_bearer_token_of(authorization))
     return JSONResponse(claims, headers=NO_STORE)
 
@@ -516,12 +533,11 @@ class _ServiceApp(FastAPI):
 
     async def _userinfo_shortcut(self, scope: Scope, receive: Receive, send: Send) -> None:
         """What the middleware, the route and the exception handlers would answer."""
-        authorization = None
+        authorization: list[str] = []
         limit = self.state.settings.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"authorization":
-                if authorization is None:
-                    authorization = value.decode("latin-1")
+                authorization.append(value.decode("latin-1"))
             elif name == b"content-length" and await _refused_length(value, limit, send):
                 return
         try:
@@ -736,7 +752,7 @@ def _add_routes(app: FastAPI) -> None:
         and expiry (RFC 9068 §4), not revoked (RFC 7009), issued after the user's last
         password change, of an enabled user or an existing client.
         """
-        return await _userinfo(_service(request), request.headers.get("authorization"))
+        return await _userinfo(_service(request), request.headers.getlist("authorization"))
 
     @app.post(
         "/users",

@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._oauth import is_client_id, is_scope
 from ._extras import require
 
 __all__ = [
@@ -59,10 +60,6 @@ _KEK_TEXT = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by one space.
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-# RFC 6749 Appendix A.1: client_id = *VSCHAR; we also refuse spaces and the empty id.
-_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
 _PRODUCTION_MIN_ARGON2_MEMORY = 19456
 _SECRET_FIELDS = frozenset({"key_encryption_key"})
@@ -311,14 +308,12 @@ def _value_problems(s: Settings) -> list[str]:
             f"{_label('key_encryption_key')}: required in production (signing keys are "
             f"encrypted at rest under it); {_GENERATE_KEK}"
         )
-    if not _CLIENT_ID.fullmatch(s.first_party_client_id):
+    if not is_client_id(s.first_party_client_id):
         add(
             f"{_label('first_party_client_id')}: must be 1 to 128 printable ASCII characters "
             f"without spaces, got {s.first_party_client_id!r}"
         )
-    if s.default_scope and not all(
-        _SCOPE_TOKEN.fullmatch(token) for token in s.default_scope.split(" ")
-    ):
+    if s.default_scope and not is_scope(s.default_scope):
         add(
             f"{_label('default_scope')}: must be scope tokens separated by single spaces "
             f"(RFC 6749 §3.3), got {s.default_scope!r}"
