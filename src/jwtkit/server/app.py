@@ -17,7 +17,10 @@ CDN, is off.
 
 Every answer is JSON, errors included (RFC 6749 §5.2 shape): validation problems are 400, a
 body over ``max_body_bytes`` is 413 (chunked bodies too), a store outage is 503 and a bug is a
-bare 500 whose details go to the log only.
+bare 500 whose details go to the log only. Every answer, whoever sends it (a route, an error
+handler, the request limits, the shortcut below, /docs), carries ``X-Content-Type-Options:
+nosniff``, and ``Strict-Transport-Security: max-age=31536000`` (RFC 6797, one year) when the
+issuer is https (:func:`security_headers`).
 
 The ``Authorization`` header is read by :mod:`jwtkit._oauth`, the code the integrations use:
 exactly one field (two are a 400 ``invalid_request``, RFC 6750 §3.1), ``Bearer`` and one
@@ -85,7 +88,7 @@ from .tokens import (
     parse_basic_authorization,
 )
 
-__all__ = ["BodyTooLarge", "app_from_environment", "create_app"]
+__all__ = ["HSTS_MAX_AGE", "BodyTooLarge", "app_from_environment", "create_app", "security_headers"]
 
 logger = logging.getLogger("jwtkit.server")
 
@@ -93,6 +96,9 @@ logger = logging.getLogger("jwtkit.server")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
 _MAX_FIELDS = 32
+#: RFC 6797 §6.1: one year, the value browsers' HSTS preload lists ask for; no
+#: ``includeSubDomains``, since the issuer's sibling hosts are not the service's to pin.
+HSTS_MAX_AGE = 31_536_000
 
 
 class BodyTooLarge(Exception):
@@ -498,11 +504,38 @@ def _telemetry_enabled(app: FastAPI) -> bool:
     return bool(enabled is not None and enabled())
 
 
+def security_headers(settings: Settings) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers of every answer: ``X-Content-Type-Options: nosniff`` (a JSON answer is never
+    sniffed as HTML or script), and ``Strict-Transport-Security`` (RFC 6797) when the issuer,
+    the service's public URL, is https."""
+    headers = [(b"x-content-type-options", b"nosniff")]
+    if settings.issuer.startswith("https://"):
+        headers.append((b"strict-transport-security", f"max-age={HSTS_MAX_AGE}".encode()))
+    return tuple(headers)
+
+
+def _adding(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
+    """``send`` adding ``extra`` to the response's headers (those it does not set itself)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            present = {bytes(name).lower() for name, _ in headers}
+            headers.extend(item for item in extra if item[0] not in present)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
 class _ServiceApp(FastAPI):
-    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (module docstring)."""
+    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (module docstring)
+    and the :func:`security_headers` on every answer."""
 
     #: Whether the shortcut is on: decided when the middleware stack is built.
     userinfo_shortcut = False
+    #: Added to every HTTP answer, whoever sends it (set by :func:`create_app`).
+    security_headers: tuple[tuple[bytes, bytes], ...] = ()
     #: The exception handlers :func:`create_app` installed (the shortcut answers as they do).
     own_exception_handlers: dict[Any, Any] | None = None
 
@@ -520,9 +553,12 @@ class _ServiceApp(FastAPI):
         return super().build_middleware_stack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        send = _adding(send, self.security_headers)
         if (
             self.userinfo_shortcut
-            and scope["type"] == "http"
             and scope["path"] == _USERINFO_PATH
             and scope["method"] == "GET"
             and not scope.get("root_path")
@@ -608,6 +644,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.unhandled_errors = 0
+    app.security_headers = security_headers(settings)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(_CatchAll, owner=app)
     _add_exception_handlers(app)
