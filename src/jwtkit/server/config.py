@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import os
 import re
 import sys
@@ -56,6 +57,17 @@ SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class _DefaultEnvironment(str):
+    """The default ``environment``: equal to ``"development"``, but told apart from an
+    ``environment = "development"`` that a settings source gave (see :func:`_exposure`)."""
+
+    __slots__ = ()
+
+
+#: The default of :attr:`Settings.environment`: development, not asked for.
+_DEVELOPMENT_BY_DEFAULT = _DefaultEnvironment("development")
 _KEK_TEXT = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -118,7 +130,9 @@ class Settings:
     #: The default lives in the development state folder ``.jwtkit/`` (git-ignored), which
     #: ``jwtkit serve`` creates (mode 0700); the admin commands never create a database.
     database: str = ".jwtkit/jwtkit.db"
-    environment: str = "development"
+    #: ``"development"`` or ``"production"``. Development by default, but only on a loopback
+    #: host with an http issuer: elsewhere it must be given (:attr:`environment_given`).
+    environment: str = _DEVELOPMENT_BY_DEFAULT
     #: The ``aud`` of access tokens (RFC 9068 §2.2).
     audience: str = "jwtkit"
     access_token_ttl: int = 900
@@ -183,6 +197,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def environment_given(self) -> bool:
+        """Whether ``environment`` was given (a flag, a variable, the file, an argument)
+        rather than left to its default."""
+        return not isinstance(self.environment, _DefaultEnvironment)
 
 
 def _field_kinds() -> dict[str, tuple[type, bool]]:
@@ -256,6 +276,40 @@ def _issuer_problem(issuer: str, environment: str) -> str | None:
     return None
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposure(s: Settings) -> str | None:
+    """Development mode where others can reach it, without being asked for: refused.
+
+    Development opens ``POST /users`` to anyone, serves ``/docs`` and keeps the
+    key-encryption key in a file next to the database; that is meant for one machine. On a
+    host other than loopback, or behind an https issuer (a public URL), the environment must
+    be given: ``production``, or ``development`` on purpose.
+    """
+    if _is_loopback(s.host) and not s.issuer.startswith("https://"):
+        return None
+    where = (
+        f"listens on {s.host!r}, which is not a loopback address"
+        if not _is_loopback(s.host)
+        else f"has an https issuer ({s.issuer})"
+    )
+    return (
+        f"{_label('environment')}: not set, and the service {where}: development mode (open "
+        "registration at POST /users, /docs, the key-encryption key in the key file) is not "
+        "assumed there. Set environment = 'production' (JWTKIT_ENVIRONMENT=production or "
+        "--environment production, with a key_encryption_key) to deploy, or environment = "
+        "'development' explicitly to run a development service there"
+    )
+
+
 def _range_problem(name: str, value: int, low: int, high: int | None, unit: str = "") -> str | None:
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
@@ -281,6 +335,8 @@ def _value_problems(s: Settings) -> list[str]:
     issuer = _issuer_problem(s.issuer, s.environment)
     if issuer is not None:
         add(f"{_label('issuer')}: {issuer}")
+    elif not s.environment_given and _text_problem("host", s.host) is None:
+        add(_exposure(s))
     for name in ("host", "database", "audience", "key_file"):
         add(_text_problem(name, getattr(s, name)))
     add(_range_problem("port", s.port, 0, 65535))
