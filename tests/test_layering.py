@@ -19,6 +19,8 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "_codec": 0,
     "_messages": 0,
+    "_extras": 0,
+    "_oauth": 0,
     "_keys": 1,
     "jwk": 1,
     "_jwa_signing": 2,
@@ -142,6 +144,37 @@ def test_server_storage_does_not_import_the_web_framework() -> None:
         for name, _ in _imports(path):
             top = name.split(".")[0]
             assert top not in {"fastapi", "starlette", "uvicorn"}, f"{path.name} imports {name}"
+
+
+# Shared modules outside the core, below every optional layer: what each may import besides the
+# standard library and the core (docs/architecture.md, "Shared below the optional layers").
+SHARED_LOW_MODULES: dict[str, set[str]] = {"_command_errors": {"click"}}
+
+
+@pytest.mark.parametrize("module", sorted(SHARED_LOW_MODULES))
+def test_shared_low_modules_import_only_the_core(module: str) -> None:
+    path = SRC / f"{module}.py"
+    for name, _ in _imports(path):
+        parts = name.split(".")
+        if parts[0] == "jwtkit":
+            assert ".".join(parts[1:2]) in LAYERS, f"{module} imports {name}"
+        elif parts[0] != "__future__":
+            assert parts[0] in sys.stdlib_module_names | SHARED_LOW_MODULES[module], (
+                f"{module} imports {name}"
+            )
+
+
+def test_one_missing_extra_and_one_command_failure() -> None:
+    """One ``MissingExtra`` (``jwtkit._extras``) and one ``CommandFailed``/``UsageProblem``
+    (``jwtkit._command_errors``): the layers re-export them, never define their own."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+        if str(relative) != "_extras.py":
+            assert "MissingExtra" not in defined, relative
+        if str(relative) != "_command_errors.py":
+            assert not defined & {"CommandFailed", "UsageProblem"}, relative
 
 
 # Optional layers: what each may import from jwtkit (ARCHITECTURE: imports only point down).

@@ -16,10 +16,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._extras import install_line
+
 __all__ = ["CLI_EXTRA_MESSAGE", "build", "main"]
 
 #: What ``jwtkit`` prints when click is not installed.
-CLI_EXTRA_MESSAGE = "jwtkit needs the 'cli' extra: pip install 'jwtkit[cli]'"
+CLI_EXTRA_MESSAGE = install_line("cli")
 
 #: Modules that contribute commands with a ``register(group)`` function, in order.
 _COMMAND_MODULES = ("jwtkit.cli", "jwtkit.server.cli")

@@ -106,3 +106,28 @@ def test_the_composition_root_skips_a_command_layer_that_does_not_exist(
         "audit", "decode", "decrypt", "encode", "encrypt", "jwks", "keygen", "thumbprint",
         "verify",
     ]  # fmt: skip
+
+
+def test_every_missing_extra_is_one_class_with_one_message_format() -> None:
+    """Issue 10: one ``MissingExtra`` and one ``CommandFailed``, importable where they were."""
+    import jwtkit.cli._errors
+    import jwtkit.remote
+    import jwtkit.server._extras
+    import jwtkit.server.cli
+    from jwtkit import _command_errors, _console, _extras
+
+    assert jwtkit.remote.MissingExtra is jwtkit.server._extras.MissingExtra is _extras.MissingExtra
+    for name in ("CommandFailed", "UsageProblem"):
+        shared = getattr(_command_errors, name)
+        assert getattr(jwtkit.cli._errors, name) is getattr(jwtkit.server.cli, name) is shared
+    for extra, what in [
+        ("server", "jwtkit serve"),
+        ("cli", "jwtkit"),
+        ("remote", "jwtkit.remote"),
+        ("flask", "jwtkit.integrations.flask"),
+    ]:
+        error = _extras.MissingExtra("some_module", extra)
+        assert isinstance(error, ImportError)
+        assert error.name == error.module == "some_module"
+        assert str(error) == f"{what} needs the '{extra}' extra: pip install 'jwtkit[{extra}]'"
+    assert _extras.install_line("cli") == _console.CLI_EXTRA_MESSAGE

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import subprocess
 import sys
 from typing import Any
@@ -180,12 +181,13 @@ def test_challenge_values_are_always_safe_quoted_strings() -> None:
     assert challenge is not None
     assert "\r" not in challenge
     assert "\n" not in challenge
+    # One sanitizer with the token service (jwtkit._oauth): '"' reads as "'", '\\' as '/'.
     assert challenge == (
-        'Bearer realm="re?alm", error="invalid_token", '
-        'error_description="bad ?quote? ? and??X-Injected: 1 ?"'
+        'Bearer realm="re\'alm", error="invalid_token", '
+        "error_description=\"bad 'quote' / and??X-Injected: 1 ?\""
     )
     forced = BearerError.insufficient_scope(['a"b\r\n'])  # unchecked scopes are still safe
-    assert str(forced.challenge()).endswith('scope="a?b??"')
+    assert str(forced.challenge()).endswith('scope="a\'b??"')
     assert repr(BearerError.unavailable()).startswith("BearerError(503, 'temporarily_unavailable'")
     assert BearerError.code == "bearer_error"
     assert isinstance(error, jwtkit.JWTError)
@@ -350,3 +352,19 @@ def test_every_module_cites_rfc_6750_and_has_all() -> None:
         assert isinstance(module.__all__, list)
     assert _bearer.DEFAULT_REALM == "api"
     assert (AUDIENCE, ISSUER) == ("https://api.example", "https://id.example")
+
+
+def test_the_body_and_the_challenge_carry_the_same_valid_description() -> None:
+    """RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E, in the JSON
+    body as in the challenge; the token service sanitizes the same way (one sanitizer)."""
+    from jwtkit.server.oauth_errors import OAuthError
+
+    text = "the token\u2019s \u201ckid\u201d is unknown (RFC 7515 \u00a74.1.4) \u2014 \u00fc \\ "
+    text += "x" * 400
+    error = BearerError(401, "invalid_token", text)
+    description = error.body()["error_description"]
+    assert re.fullmatch(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,300}", description)
+    assert description.startswith("the token's 'kid' is unknown (RFC 7515 section 4.1.4) - ")
+    assert description.endswith("...")
+    assert f'error_description="{description}"' in str(error.challenge())
+    assert description == OAuthError("invalid_token", text).description

@@ -629,7 +629,7 @@ def test_missing_httpx_prints_the_install_line() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"MissingExtra: {INSTALL_LINE}"
-    error = MissingExtra("httpx")
+    error = MissingExtra("httpx", "remote")
     assert isinstance(error, ImportError)
     assert (str(error), error.name) == (INSTALL_LINE, "httpx")
     assert INSTALL_LINE == "jwtkit.remote needs the 'remote' extra: pip install 'jwtkit[remote]'"

@@ -564,7 +564,10 @@ def test_serve_without_uvicorn(
         ({"port": 9000}, "http://127.0.0.1:9000"),
         ({"host": "localhost", "port": 9000}, "http://localhost:9000"),
         ({"host": "::1", "port": 9000}, "http://[::1]:9000"),
-        ({"host": "0.0.0.0", "port": 9000}, "http://127.0.0.1:9000"),  # noqa: S104
+        (
+            {"host": "0.0.0.0", "port": 9000, "environment": "development"},  # noqa: S104
+            "http://127.0.0.1:9000",
+        ),
         ({"port": 0}, "http://127.0.0.1:8000"),
         ({"port": 9000, "issuer": "http://localhost:1234"}, "http://localhost:1234"),
     ],
@@ -903,7 +906,8 @@ def test_an_address_that_is_not_ours_is_one_line(
     database: str, uvicorn_run: Recorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # 192.0.2.1 is TEST-NET-1 (RFC 5737): no interface of this machine has it.
-    assert _console.main(["serve", "--host", "192.0.2.1", "--database", database]) == 1
+    args = ["serve", "--host", "192.0.2.1", "--environment", "development"]
+    assert _console.main([*args, "--database", database]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("jwtkit: error: cannot listen on 192.0.2.1:8000: ")
@@ -1070,3 +1074,23 @@ def test_banner_lists_the_api_docs_only_when_they_are_served(
     assert hidden.exit_code == 0, hidden.output
     assert "API docs" not in hidden.output
     assert "create a user:" in hidden.output
+
+
+def test_serve_refuses_development_by_default_on_a_public_address(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_run: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 10, finding 3: `serve --host 0.0.0.0` with no environment set does not start a
+    development service (open registration, a key file in the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    del os.environ[env_var("key_encryption_key")]
+    for args in (["--host", "0.0.0.0"], ["--issuer", "https://id.example.com"]):  # noqa: S104
+        assert _console.main(["serve", *args]) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.startswith("jwtkit: error: environment (JWTKIT_ENVIRONMENT): not set")
+        assert err.count("\n") == 1
+    assert not uvicorn_run.calls
+    assert list(tmp_path.iterdir()) == []  # no database, no key file

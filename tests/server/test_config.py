@@ -298,7 +298,8 @@ def test_invalid_toml(tmp_path: Path) -> None:
     ],
 )
 def test_valid_issuers(issuer: str) -> None:
-    assert Settings(issuer=issuer).issuer == issuer
+    # An https issuer is a deployment: development there is only what was asked for.
+    assert Settings(issuer=issuer, environment="development").issuer == issuer
 
 
 @pytest.mark.parametrize(
@@ -531,3 +532,81 @@ def test_require_names_unknown_extras_generically() -> None:
 
 def test_a_non_string_log_level_is_a_type_problem() -> None:
     assert _problem(log_level=5) == "log_level (JWTKIT_LOG_LEVEL): expected a string, got 5"
+
+
+# -- development mode where others can reach it (issue 10, finding 3) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"host": "0.0.0.0"}, "listens on '0.0.0.0', which is not a loopback address"),  # noqa: S104
+        ({"host": "::"}, "listens on '::', which is not a loopback address"),
+        ({"host": "192.0.2.1"}, "listens on '192.0.2.1'"),
+        ({"host": "id.example"}, "listens on 'id.example'"),
+        ({"issuer": "https://id.example.com"}, "has an https issuer (https://id.example.com)"),
+        (
+            {"host": "0.0.0.0", "issuer": "https://id.example.com"},  # noqa: S104
+            "listens on '0.0.0.0'",
+        ),
+    ],
+)
+def test_development_by_default_is_refused_where_others_can_reach_it(
+    values: dict[str, Any], where: str
+) -> None:
+    text = _problem(**values)
+    assert text.startswith("environment (JWTKIT_ENVIRONMENT): not set, and the service " + where)
+    assert "environment = 'production'" in text
+    assert "'development' explicitly" in text
+    # The same through every settings source that does not name the environment.
+    with pytest.raises(ConfigError, match=r"environment \(JWTKIT_ENVIRONMENT\): not set"):
+        load_settings(cli=values, env={})
+    env = {env_var(name): value for name, value in values.items()}
+    with pytest.raises(ConfigError, match=r"environment \(JWTKIT_ENVIRONMENT\): not set"):
+        load_settings(env=env)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_development_by_default_stays_on_loopback(host: str) -> None:
+    settings = Settings(host=host)
+    assert settings.environment == "development"
+    assert not settings.environment_given
+    assert settings.registration_enabled
+
+
+def test_development_given_explicitly_runs_anywhere(tmp_path: Path) -> None:
+    exposed: dict[str, Any] = {"host": "0.0.0.0", "issuer": "https://id.example.com"}  # noqa: S104
+    given = [
+        Settings(**exposed, environment="development"),
+        load_settings(cli={**exposed, "environment": "development"}, env={}),
+        load_settings(
+            env={
+                **{env_var(k): v for k, v in exposed.items()},
+                env_var("environment"): "development",
+            }
+        ),
+        load_settings(
+            env={}, config_file=_write(tmp_path, 'environment = "development"\nhost = "0.0.0.0"\n')
+        ),
+    ]
+    for settings in given:
+        assert settings.environment == "development"
+        assert settings.environment_given
+        assert settings.registration_enabled  # what was asked for
+    # dataclasses.replace keeps whether it was given: the default stays "not given".
+    assert not dataclasses.replace(Settings(), port=9000).environment_given
+    with pytest.raises(ConfigError, match="not set"):
+        dataclasses.replace(Settings(), host="0.0.0.0")  # noqa: S104
+    assert dataclasses.replace(given[0], port=9000).environment_given
+
+
+def test_production_runs_anywhere() -> None:
+    settings = Settings(
+        host="0.0.0.0",  # noqa: S104
+        issuer="https://id.example.com",
+        environment="production",
+        key_encryption_key=KEK,
+    )
+    assert settings.is_production
+    assert settings.environment_given
+    assert not settings.registration_enabled

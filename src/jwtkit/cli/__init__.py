@@ -21,12 +21,12 @@ usage. ``docs/cli.md`` is the manual.
 
 from __future__ import annotations
 
+from .._extras import MissingExtra
+
 try:
     import click
 except ImportError as exc:  # the console script says this first; a direct import says it too
-    raise ImportError(
-        "jwtkit.cli needs the 'cli' extra: pip install 'jwtkit[cli]'", name="click"
-    ) from exc
+    raise MissingExtra(exc.name or "click", "cli", "jwtkit.cli") from exc
 
 from .audit import audit_command
 from .decode import decode_command

@@ -2,7 +2,10 @@
 
 * :func:`parse_authorization` reads ``Authorization: Bearer <token>`` (RFC 6750 §2.1): the scheme
   is case-insensitive, then one or more spaces and exactly one ``b64token``; anything else under
-  the Bearer scheme is a malformed request. Other schemes mean "no bearer credentials".
+  the Bearer scheme is a malformed request. Other schemes mean "no bearer credentials". Two
+  ``Authorization`` fields are a malformed request too (:func:`single_header`). The grammar,
+  the error body and the challenge come from :mod:`jwtkit._oauth`, which the token service
+  uses as well: both answer every request alike.
 * :func:`token_scopes` reads the granted scopes from ``scope`` (a space-separated string, RFC 8693
   §4.2, RFC 9068 §2.2.3) or ``scp`` (a string or a list of strings, as some issuers send).
 * :func:`authenticate` / :func:`aauthenticate` verify the token with a :class:`jwtkit.Verifier`
@@ -31,10 +34,10 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from .. import _oauth
 from .._jwt import Verifier
 from ..errors import (
     AlgorithmNotAllowed,
@@ -74,16 +77,6 @@ SCOPE_CLAIMS: tuple[str, ...] = ("scope", "scp")
 
 _log = logging.getLogger("jwtkit.integrations")
 
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-# RFC 6750 §3: error_description and realm as quoted-strings of printable ASCII without '"'
-# and '\', so that no escaping (and no header injection) is ever needed.
-_QUOTABLE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
-
-_MISSING = "an access token is required: Authorization: Bearer <token>"
-_MALFORMED_HEADER = "malformed Authorization header: expected Bearer <token>"
 _UNAVAILABLE = "the access token cannot be verified right now; try again later"
 
 
@@ -91,8 +84,10 @@ class BearerError(JWTError):
     """A request refused by a protected resource, with all an HTTP layer needs to answer it.
 
     ``status`` is the HTTP status, ``error`` the RFC 6750 §3.1 code, ``description`` a fixed
-    phrase safe to show, ``scope`` the scopes a 403 asks for. ``challenge(realm)`` is the
-    ``WWW-Authenticate`` value (``None`` for 503), ``headers(realm)`` and ``body()`` the rest.
+    phrase safe to show (sanitized to the RFC 6749 §5.2 character set like the token
+    service's: :func:`jwtkit._oauth.sanitize_description`), ``scope`` the scopes a 403 asks
+    for. ``challenge(realm)`` is the ``WWW-Authenticate`` value (``None`` for 503),
+    ``headers(realm)`` and ``body()`` the rest.
     """
 
     code: ClassVar[str] = "bearer_error"
@@ -106,6 +101,7 @@ class BearerError(JWTError):
         scope: Sequence[str] = (),
         credentials: bool = True,
     ) -> None:
+        description = _oauth.sanitize_description(description)
         super().__init__(description)
         self.status = status
         self.error = error
@@ -117,10 +113,10 @@ class BearerError(JWTError):
     @classmethod
     def missing(cls) -> BearerError:
         """401 for a request without bearer credentials: a bare challenge (RFC 6750 §3.1)."""
-        return cls(401, "invalid_request", _MISSING, credentials=False)
+        return cls(401, "invalid_request", _oauth.MISSING_TOKEN, credentials=False)
 
     @classmethod
-    def malformed_request(cls, description: str = _MALFORMED_HEADER) -> BearerError:
+    def malformed_request(cls, description: str = _oauth.MALFORMED_AUTHORIZATION) -> BearerError:
         """400 ``invalid_request``: the ``Authorization`` header is not ``Bearer <token>``."""
         return cls(400, "invalid_request", description)
 
@@ -148,13 +144,12 @@ class BearerError(JWTError):
         """The ``WWW-Authenticate`` value (RFC 6750 §3), or ``None`` when none is sent (503)."""
         if self.status == 503:
             return None
-        parts = [f'Bearer realm="{_quotable(realm)}"']
-        if self.credentials:
-            parts.append(f'error="{self.error}"')
-            parts.append(f'error_description="{_quotable(self.description)}"')
-        if self.scope:
-            parts.append(f'scope="{_quotable(" ".join(self.scope))}"')
-        return ", ".join(parts)
+        return _oauth.bearer_challenge(
+            realm,
+            self.error if self.credentials else None,
+            self.description if self.credentials else None,
+            " ".join(self.scope) if self.scope else None,
+        )
 
     def headers(self, realm: str = DEFAULT_REALM) -> dict[str, str]:
         """The response headers: the challenge, and ``Cache-Control: no-store``."""
@@ -166,22 +161,15 @@ class BearerError(JWTError):
 
     def body(self) -> dict[str, str]:
         """The JSON body: ``{"error": ..., "error_description": ...}`` (RFC 6749 §5.2)."""
-        return {"error": self.error, "error_description": self.description}
+        return _oauth.error_body(self.error, self.description)
 
     def __repr__(self) -> str:
         return f"BearerError({self.status}, {self.error!r}, {self.description!r})"
 
 
-def _quotable(text: str) -> str:
-    """``text`` as the content of a quoted-string: printable ASCII, no ``"`` or ``\\``."""
-    if _QUOTABLE.fullmatch(text):
-        return text
-    return re.sub(r"[^\x20\x21\x23-\x5b\x5d-\x7e]", "?", text)
-
-
 def check_realm(realm: str) -> str:
     """``realm`` if it can be sent as-is in a challenge (printable ASCII, no quotes)."""
-    if not isinstance(realm, str) or not _QUOTABLE.fullmatch(realm):
+    if not isinstance(realm, str) or not _oauth.is_quotable(realm):
         raise UsageError(
             "realm: expected printable ASCII without '\"' or '\\' (it is sent in WWW-Authenticate)"
         )
@@ -193,7 +181,7 @@ def check_scopes(scopes: str | Iterable[str]) -> tuple[str, ...]:
     items = scopes.split(" ") if isinstance(scopes, str) else list(scopes)
     result: list[str] = []
     for item in items:
-        if not isinstance(item, str) or not _SCOPE_TOKEN.fullmatch(item):
+        if not _oauth.is_scope_token(item):
             raise UsageError(
                 f"scopes: {item!r} is not a scope token (printable ASCII without spaces, "
                 "'\"' or '\\', RFC 6749 §3.3)"
@@ -236,13 +224,13 @@ def single_header(values: Sequence[str]) -> str | None:
     """The one ``Authorization`` header of a request, ``None`` without one.
 
     Several ``Authorization`` fields are a malformed request (RFC 6750 §3.1 ``invalid_request``:
-    "uses more than one method").
+    "uses more than one method"); the token service decides by the same rule
+    (:func:`jwtkit._oauth.single_authorization`).
     """
-    if not values:
-        return None
-    if len(values) > 1:
-        raise BearerError.malformed_request("more than one Authorization header")
-    return values[0]
+    try:
+        return _oauth.single_authorization(values)
+    except _oauth.MalformedAuthorization as exc:
+        raise BearerError.malformed_request(exc.description) from None
 
 
 def parse_authorization(header: str | None) -> str | None:
@@ -250,18 +238,13 @@ def parse_authorization(header: str | None) -> str | None:
 
     RFC 6750 §2.1: ``credentials = "Bearer" 1*SP b64token``, the scheme compared without case
     (RFC 9110 §11.1). A Bearer value that is empty, has several tokens or characters outside
-    the ``b64token`` alphabet raises a 400 :class:`BearerError`.
+    the ``b64token`` alphabet raises a 400 :class:`BearerError`. The token service parses by
+    the same code (:func:`jwtkit._oauth.parse_bearer`).
     """
-    if header is None:
-        return None
-    value = header.strip(" \t")
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    token = rest.lstrip(" ")
-    if not _B64TOKEN.fullmatch(token):
-        raise BearerError.malformed_request()
-    return token
+    try:
+        return _oauth.parse_bearer(header)
+    except _oauth.MalformedAuthorization as exc:
+        raise BearerError.malformed_request(exc.description) from None
 
 
 def bearer_token(header: str | None) -> str:

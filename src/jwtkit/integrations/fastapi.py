@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Annotated, Any
 
+from .._extras import MissingExtra
 from .._jwt import Verifier
 from ..errors import UsageError
 from ._bearer import (
@@ -43,14 +44,13 @@ from ._bearer import (
     check_verifier,
     single_header,
 )
-from ._extras import MissingExtra
 
 try:
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, Response
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 except ImportError as exc:  # a test hides fastapi to check the message
-    raise MissingExtra("fastapi") from exc
+    raise MissingExtra(exc.name or "fastapi", "fastapi") from exc
 
 __all__ = [
     "STATE_ATTRIBUTE",

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
+from .._extras import MissingExtra
 from .._jwt import Verifier
 from ..errors import UsageError
 from ._bearer import (
@@ -46,12 +47,11 @@ from ._bearer import (
     check_verifier,
     single_header,
 )
-from ._extras import MissingExtra
 
 try:
     from flask import Flask, Response, current_app, g, request
 except ImportError as exc:  # a test hides flask to check the message
-    raise MissingExtra("flask") from exc
+    raise MissingExtra(exc.name or "flask", "flask") from exc
 
 __all__ = [
     "EXTENSION_NAME",

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .._extras import MissingExtra
 from .._jwt import Verifier
 from ._bearer import (
     DEFAULT_REALM,
@@ -36,7 +37,6 @@ from ._bearer import (
     single_header,
     token_scopes,
 )
-from ._extras import MissingExtra
 
 try:
     from starlette.authentication import (
@@ -52,7 +52,7 @@ try:
     from starlette.responses import JSONResponse, PlainTextResponse, Response
     from starlette.types import ASGIApp, Receive, Scope, Send
 except ImportError as exc:  # a test hides starlette to check the message
-    raise MissingExtra("starlette") from exc
+    raise MissingExtra(exc.name or "starlette", "starlette") from exc
 
 __all__ = [
     "BearerError",

@@ -1,38 +1,13 @@
-"""Optional dependencies of the token service, imported on demand.
+"""Optional dependencies of the token service: :class:`jwtkit._extras.MissingExtra` and
+:func:`~jwtkit._extras.require`, re-exported for the service's modules.
 
-:func:`require` imports a module of an extra (``fastapi``, ``argon2``, ``tomli``...) or raises
-:class:`MissingExtra`, whose message is exactly the line that installs it, e.g.
+``require("argon2", "server")`` imports a module of an extra or raises
+:class:`MissingExtra`, whose message is exactly the line that installs it:
 ``jwtkit serve needs the 'server' extra: pip install 'jwtkit[server]'``.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from .._extras import MissingExtra, require
 
 __all__ = ["MissingExtra", "require"]
-
-#: What each extra is for, as the start of the message.
-_PURPOSE = {
-    "server": "jwtkit serve",
-    "cli": "the jwtkit command",
-    "remote": "jwtkit.remote",
-}
-
-
-class MissingExtra(ImportError):
-    """An optional dependency is not installed; the message is the install line."""
-
-    def __init__(self, module: str, extra: str) -> None:
-        purpose = _PURPOSE.get(extra, f"this feature of jwtkit ({module})")
-        super().__init__(f"{purpose} needs the '{extra}' extra: pip install 'jwtkit[{extra}]'")
-        self.module = module
-        self.extra = extra
-
-
-def require(module: str, extra: str) -> ModuleType:
-    """Import ``module`` (a dependency of the ``extra``) or raise :class:`MissingExtra`."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingExtra(module, extra) from exc

@@ -17,7 +17,14 @@ CDN, is off.
 
 Every answer is JSON, errors included (RFC 6749 §5.2 shape): validation problems are 400, a
 body over ``max_body_bytes`` is 413 (chunked bodies too), a store outage is 503 and a bug is a
-bare 500 whose details go to the log only.
+bare 500 whose details go to the log only. Every answer, whoever sends it (a route, an error
+handler, the request limits, the shortcut below, /docs), carries ``X-Content-Type-Options:
+nosniff``, and ``Strict-Transport-Security: max-age=31536000`` (RFC 6797, one year) when the
+issuer is https (:func:`security_headers`).
+
+The ``Authorization`` header is read by :mod:`jwtkit._oauth`, the code the integrations use:
+exactly one field (two are a 400 ``invalid_request``, RFC 6750 §3.1), ``Bearer`` and one
+``b64token`` (RFC 6750 §2.1).
 
 ``GET /userinfo`` is the request a protected resource serves most, so it takes a shortcut:
 the app (:class:`_ServiceApp`) answers it before FastAPI's middleware stack, routing and
@@ -39,9 +46,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -49,6 +55,7 @@ from urllib.parse import parse_qsl
 
 import jwtkit
 
+from .. import _oauth
 from ._extras import MissingExtra
 
 try:
@@ -81,7 +88,7 @@ from .tokens import (
     parse_basic_authorization,
 )
 
-__all__ = ["BodyTooLarge", "app_from_environment", "create_app"]
+__all__ = ["HSTS_MAX_AGE", "BodyTooLarge", "app_from_environment", "create_app", "security_headers"]
 
 logger = logging.getLogger("jwtkit.server")
 
@@ -89,8 +96,9 @@ logger = logging.getLogger("jwtkit.server")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM = "application/x-www-form-urlencoded"
 _MAX_FIELDS = 32
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+#: RFC 6797 §6.1: one year, the value browsers' HSTS preload lists ask for; no
+#: ``includeSubDomains``, since the issuer's sibling hosts are not the service's to pin.
+HSTS_MAX_AGE = 31_536_000
 
 
 class BodyTooLarge(Exception):
@@ -235,9 +243,31 @@ def _validation_summary(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _authorization(request: Request) -> str | None:
+    """The request's one ``Authorization`` value; several are a 400 (RFC 6750 §3.1)."""
+    return _single_authorization(request.headers.getlist("authorization"))
+
+
+def _single_authorization(values: Sequence[str]) -> str | None:
+    try:
+        return _oauth.single_authorization(values)
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+
+
+def _malformed_authorization(description: str) -> OAuthError:
+    """400 ``invalid_request`` with its Bearer challenge (RFC 6750 §3.1)."""
+    return OAuthError(
+        "invalid_request",
+        description,
+        400,
+        {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+    )
+
+
 def _client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
     """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1)."""
-    header = request.headers.get("authorization")
+    header = _authorization(request)
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
     if header is not None:
         if form_secret is not None:
@@ -255,28 +285,20 @@ def _client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
 
 def _bearer_token(request: Request) -> str:
     """The access token of ``Authorization: Bearer`` (RFC 6750 §2.1), or a 401/400."""
-    return _bearer_token_of(request.headers.get("authorization"))
+    return _bearer_token_of(request.headers.getlist("authorization"))
 
 
-def _bearer_token_of(header: str | None) -> str:
-    """The access token of an ``Authorization`` header value (RFC 6750 §2.1), or a 401/400."""
-    scheme, _, value = (header or "").strip().partition(" ")
-    if header is None or scheme.lower() != "bearer":
+def _bearer_token_of(values: Sequence[str]) -> str:
+    """The access token of a request's ``Authorization`` values, or a 401/400: decided by
+    :mod:`jwtkit._oauth`, as the integrations decide (RFC 6750 §2.1, §3.1)."""
+    try:
+        token = _oauth.parse_bearer(_oauth.single_authorization(values))
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+    if token is None:
         # RFC 6750 §3.1: no error code when the request carries no Bearer credentials.
         raise OAuthError(
-            "invalid_request",
-            "an access token is required: Authorization: Bearer <token>",
-            401,
-            {"WWW-Authenticate": bearer_challenge()},
-        )
-    token = value.strip()
-    if not _B64TOKEN.fullmatch(token):
-        description = "malformed Authorization header: expected Bearer <token>"
-        raise OAuthError(
-            "invalid_request",
-            description,
-            400,
-            {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+            "invalid_request", _oauth.MISSING_TOKEN, 401, {"WWW-Authenticate": bearer_challenge()}
         )
     return token
 
@@ -295,7 +317,7 @@ def _service(request: Request) -> TokenService:
 
 
 def _error_body(error: str, description: str) -> bytes:
-    return json.dumps({"error": error, "error_description": description}).encode()
+    return json.dumps(_oauth.error_body(error, description)).encode()
 
 
 async def _send_json(send: Send, status: int, body: bytes) -> None:
@@ -468,8 +490,9 @@ _USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
 _USERINFO_PATH = "/userinfo"
 
 
-async def _userinfo(service: TokenService, authorization: str | None) -> JSONResponse:
-    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750)."""
+async def _userinfo(service: TokenService, authorization: Sequence[str]) -> JSONResponse:
+    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750);
+    ``authorization`` holds the request's ``Authorization`` values."""
     claims = await service.verify_access_token(_bearer_token_of(authorization))
     return JSONResponse(claims, headers=NO_STORE)
 
@@ -481,11 +504,38 @@ def _telemetry_enabled(app: FastAPI) -> bool:
     return bool(enabled is not None and enabled())
 
 
+def security_headers(settings: Settings) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers of every answer: ``X-Content-Type-Options: nosniff`` (a JSON answer is never
+    sniffed as HTML or script), and ``Strict-Transport-Security`` (RFC 6797) when the issuer,
+    the service's public URL, is https."""
+    headers = [(b"x-content-type-options", b"nosniff")]
+    if settings.issuer.startswith("https://"):
+        headers.append((b"strict-transport-security", f"max-age={HSTS_MAX_AGE}".encode()))
+    return tuple(headers)
+
+
+def _adding(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
+    """``send`` adding ``extra`` to the response's headers (those it does not set itself)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            present = {bytes(name).lower() for name, _ in headers}
+            headers.extend(item for item in extra if item[0] not in present)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
 class _ServiceApp(FastAPI):
-    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (module docstring)."""
+    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (module docstring)
+    and the :func:`security_headers` on every answer."""
 
     #: Whether the shortcut is on: decided when the middleware stack is built.
     userinfo_shortcut = False
+    #: Added to every HTTP answer, whoever sends it (set by :func:`create_app`).
+    security_headers: tuple[tuple[bytes, bytes], ...] = ()
     #: The exception handlers :func:`create_app` installed (the shortcut answers as they do).
     own_exception_handlers: dict[Any, Any] | None = None
 
@@ -503,9 +553,12 @@ class _ServiceApp(FastAPI):
         return super().build_middleware_stack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        send = _adding(send, self.security_headers)
         if (
             self.userinfo_shortcut
-            and scope["type"] == "http"
             and scope["path"] == _USERINFO_PATH
             and scope["method"] == "GET"
             and not scope.get("root_path")
@@ -516,12 +569,11 @@ class _ServiceApp(FastAPI):
 
     async def _userinfo_shortcut(self, scope: Scope, receive: Receive, send: Send) -> None:
         """What the middleware, the route and the exception handlers would answer."""
-        authorization = None
+        authorization: list[str] = []
         limit = self.state.settings.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"authorization":
-                if authorization is None:
-                    authorization = value.decode("latin-1")
+                authorization.append(value.decode("latin-1"))
             elif name == b"content-length" and await _refused_length(value, limit, send):
                 return
         try:
@@ -592,6 +644,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.unhandled_errors = 0
+    app.security_headers = security_headers(settings)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(_CatchAll, owner=app)
     _add_exception_handlers(app)
@@ -736,7 +789,7 @@ def _add_routes(app: FastAPI) -> None:
         and expiry (RFC 9068 §4), not revoked (RFC 7009), issued after the user's last
         password change, of an enabled user or an existing client.
         """
-        return await _userinfo(_service(request), request.headers.get("authorization"))
+        return await _userinfo(_service(request), request.headers.getlist("authorization"))
 
     @app.post(
         "/users",

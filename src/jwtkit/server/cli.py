@@ -24,7 +24,6 @@ import functools
 import inspect
 import logging
 import os
-import re
 import shlex
 import shutil
 import socket
@@ -36,6 +35,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
+from .._command_errors import CommandFailed, UsageProblem
+from .._oauth import is_client_id, is_scope_token
 from ._extras import MissingExtra
 from .config import (
     CONFIG_ENV_VAR,
@@ -54,24 +55,7 @@ __all__ = ["CommandFailed", "UsageProblem", "register"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _DEFAULT_ISSUER = Settings.__dataclass_fields__["issuer"].default
-
-
-class CommandFailed(click.ClickException):
-    """A command could not do its work (exit status 1)."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"jwtkit: error: {self.format_message()}", err=True)
-
-
-class UsageProblem(CommandFailed):
-    """Bad settings or arguments (exit status 2)."""
-
-    exit_code = 2
 
 
 def _handled(function: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -616,10 +600,10 @@ def clients_add(
     from .storage import Conflict  # noqa: PLC0415
     from .tokens import hash_client_secret, new_client_secret  # noqa: PLC0415
 
-    if not _CLIENT_ID.fullmatch(client_id):
+    if not is_client_id(client_id):
         raise UsageProblem("CLIENT_ID must be 1 to 128 printable ASCII characters, no spaces")
     scope_tokens = tuple(dict.fromkeys(t for scope in scopes for t in scope.split()))
-    if not all(_SCOPE_TOKEN.fullmatch(token) for token in scope_tokens):
+    if not all(is_scope_token(token) for token in scope_tokens):
         raise UsageProblem("--scope: scope tokens are printable ASCII without spaces, '\"', '\\'")
     grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
     if public and "client_credentials" in grants:

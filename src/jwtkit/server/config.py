@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import os
 import re
 import sys
@@ -29,6 +30,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._oauth import is_client_id, is_scope
 from ._extras import require
 
 __all__ = [
@@ -55,14 +57,21 @@ SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class _DefaultEnvironment(str):
+    """The default ``environment``: equal to ``"development"``, but told apart from an
+    ``environment = "development"`` that a settings source gave (see :func:`_exposure`)."""
+
+    __slots__ = ()
+
+
+#: The default of :attr:`Settings.environment`: development, not asked for.
+_DEVELOPMENT_BY_DEFAULT = _DefaultEnvironment("development")
 _KEK_TEXT = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by one space.
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-# RFC 6749 Appendix A.1: client_id = *VSCHAR; we also refuse spaces and the empty id.
-_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
 _PRODUCTION_MIN_ARGON2_MEMORY = 19456
 _SECRET_FIELDS = frozenset({"key_encryption_key"})
@@ -121,7 +130,9 @@ class Settings:
     #: The default lives in the development state folder ``.jwtkit/`` (git-ignored), which
     #: ``jwtkit serve`` creates (mode 0700); the admin commands never create a database.
     database: str = ".jwtkit/jwtkit.db"
-    environment: str = "development"
+    #: ``"development"`` or ``"production"``. Development by default, but only on a loopback
+    #: host with an http issuer: elsewhere it must be given (:attr:`environment_given`).
+    environment: str = _DEVELOPMENT_BY_DEFAULT
     #: The ``aud`` of access tokens (RFC 9068 §2.2).
     audience: str = "jwtkit"
     access_token_ttl: int = 900
@@ -186,6 +197,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def environment_given(self) -> bool:
+        """Whether ``environment`` was given (a flag, a variable, the file, an argument)
+        rather than left to its default."""
+        return not isinstance(self.environment, _DefaultEnvironment)
 
 
 def _field_kinds() -> dict[str, tuple[type, bool]]:
@@ -259,6 +276,40 @@ def _issuer_problem(issuer: str, environment: str) -> str | None:
     return None
 
 
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _exposure(s: Settings) -> str | None:
+    """Development mode where others can reach it, without being asked for: refused.
+
+    Development opens ``POST /users`` to anyone, serves ``/docs`` and keeps the
+    key-encryption key in a file next to the database; that is meant for one machine. On a
+    host other than loopback, or behind an https issuer (a public URL), the environment must
+    be given: ``production``, or ``development`` on purpose.
+    """
+    if _is_loopback(s.host) and not s.issuer.startswith("https://"):
+        return None
+    where = (
+        f"listens on {s.host!r}, which is not a loopback address"
+        if not _is_loopback(s.host)
+        else f"has an https issuer ({s.issuer})"
+    )
+    return (
+        f"{_label('environment')}: not set, and the service {where}: development mode (open "
+        "registration at POST /users, /docs, the key-encryption key in the key file) is not "
+        "assumed there. Set environment = 'production' (JWTKIT_ENVIRONMENT=production or "
+        "--environment production, with a key_encryption_key) to deploy, or environment = "
+        "'development' explicitly to run a development service there"
+    )
+
+
 def _range_problem(name: str, value: int, low: int, high: int | None, unit: str = "") -> str | None:
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
@@ -284,6 +335,8 @@ def _value_problems(s: Settings) -> list[str]:
     issuer = _issuer_problem(s.issuer, s.environment)
     if issuer is not None:
         add(f"{_label('issuer')}: {issuer}")
+    elif not s.environment_given and _text_problem("host", s.host) is None:
+        add(_exposure(s))
     for name in ("host", "database", "audience", "key_file"):
         add(_text_problem(name, getattr(s, name)))
     add(_range_problem("port", s.port, 0, 65535))
@@ -311,14 +364,12 @@ def _value_problems(s: Settings) -> list[str]:
             f"{_label('key_encryption_key')}: required in production (signing keys are "
             f"encrypted at rest under it); {_GENERATE_KEK}"
         )
-    if not _CLIENT_ID.fullmatch(s.first_party_client_id):
+    if not is_client_id(s.first_party_client_id):
         add(
             f"{_label('first_party_client_id')}: must be 1 to 128 printable ASCII characters "
             f"without spaces, got {s.first_party_client_id!r}"
         )
-    if s.default_scope and not all(
-        _SCOPE_TOKEN.fullmatch(token) for token in s.default_scope.split(" ")
-    ):
+    if s.default_scope and not is_scope(s.default_scope):
         add(
             f"{_label('default_scope')}: must be scope tokens separated by single spaces "
             f"(RFC 6749 §3.3), got {s.default_scope!r}"

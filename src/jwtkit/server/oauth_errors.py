@@ -3,7 +3,8 @@
 An :class:`OAuthError` carries what the HTTP layer needs to answer: the RFC 6749 §5.2 error
 code, a human description, the status and extra headers. Helpers build the JSON body
 (:meth:`OAuthError.body`) and the RFC 6750 §3 ``WWW-Authenticate: Bearer`` challenge
-(:func:`bearer_challenge`).
+(:func:`bearer_challenge`), with the grammar the integrations use too (:mod:`jwtkit._oauth`,
+which sanitizes descriptions to the RFC 6749 §5.2 character set).
 
 Codes used (RFC 6749 §5.2 unless noted): ``invalid_request``, ``invalid_client`` (401),
 ``invalid_grant``, ``unauthorized_client``, ``unsupported_grant_type``, ``invalid_scope``;
@@ -19,7 +20,9 @@ logins; the code is registered for the token endpoint by RFC 8628 §3.5);
 from __future__ import annotations
 
 import math
-import re
+
+from .. import _oauth
+from .._oauth import sanitize_description
 
 __all__ = [
     "REALM",
@@ -34,27 +37,6 @@ __all__ = [
 
 #: The realm named in every ``WWW-Authenticate`` challenge (RFC 7235 §2.2).
 REALM = "jwtkit"
-
-# RFC 6749 §5.2 and RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E, i.e.
-# printable ASCII without '"' and '\'.
-_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
-_MAX_DESCRIPTION = 300
-
-
-#: Readable ASCII for the few non-ASCII characters the service's own messages use.
-_ASCII_SPELLING = str.maketrans(
-    {"\u00a7": "section ", "\u2013": "-", "\u2014": "-", "\u2019": "'", "\u2018": "'"}
-)
-
-
-def sanitize_description(text: str) -> str:
-    """Make ``text`` a valid ``error_description``: printable ASCII without quotes/backslashes
-    (RFC 6749 §5.2); "§" is spelt "section", anything else outside the set becomes "?"."""
-    text = text.translate(_ASCII_SPELLING)
-    cleaned = _NOT_ALLOWED.sub("?", text.replace('"', "'").replace("\\", "/"))
-    if len(cleaned) > _MAX_DESCRIPTION:
-        cleaned = cleaned[: _MAX_DESCRIPTION - 3] + "..."
-    return cleaned
 
 
 class OAuthError(Exception):
@@ -75,7 +57,7 @@ class OAuthError(Exception):
 
     def body(self) -> dict[str, str]:
         """The JSON body of the response (RFC 6749 §5.2)."""
-        return {"error": self.error, "error_description": self.description}
+        return _oauth.error_body(self.error, self.description)
 
     def __repr__(self) -> str:
         return f"OAuthError({self.error!r}, {self.description!r}, status={self.status})"
@@ -89,14 +71,7 @@ def bearer_challenge(
     Without ``error`` this is the bare challenge for a request that carried no credentials
     (RFC 6750 §3.1: no error code then).
     """
-    parts = [f'Bearer realm="{REALM}"']
-    if error is not None:
-        parts.append(f'error="{error}"')
-    if description is not None:
-        parts.append(f'error_description="{sanitize_description(description)}"')
-    if scope is not None:
-        parts.append(f'scope="{sanitize_description(scope)}"')
-    return ", ".join(parts)
+    return _oauth.bearer_challenge(REALM, error, description, scope)
 
 
 def basic_challenge() -> str:

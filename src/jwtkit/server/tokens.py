@@ -96,6 +96,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import jwtkit
+from jwtkit._oauth import is_scope
 from jwtkit.errors import (
     ClaimError,
     ExpiredToken,
@@ -161,8 +162,6 @@ PURGE_INTERVAL = 3600.0
 PASSWORD_GENERATION_CLAIM = "https://github.com/jwtkit/jwtkit/claims/password_generation"
 #: The grants of the built-in public first-party client.
 _FIRST_PARTY_GRANTS = ("password", "refresh_token")
-# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 _SUCCESSOR_LABEL = b"jwtkit refresh-token successor v1\x00"
 _MAX_TOKEN_LENGTH = 8192
@@ -294,7 +293,7 @@ def _scope_tokens(scope: str | None) -> list[str] | None:
     if scope is None:
         return None
     tokens = scope.split(" ")
-    if not all(_SCOPE_TOKEN.fullmatch(token) for token in tokens):
+    if not is_scope(scope):
         raise OAuthError("invalid_scope", "scope must be scope tokens separated by single spaces")
     return list(dict.fromkeys(tokens))
 
