@@ -108,8 +108,10 @@ class Harness:
         client_id: str = "backend",
         grants: tuple[str, ...] = ("client_credentials",),
         scopes: tuple[str, ...] = ("read", "write"),
+        audiences: tuple[str, ...] = (),
     ) -> str:
-        """Store a confidential client; return its secret."""
+        """Store a confidential client (a resource server of ``audiences`` if any, RFC 7662
+        §4); return its secret."""
         secret = new_client_secret()
         await self.store.add_client(
             Client(
@@ -118,6 +120,7 @@ class Harness:
                 grant_types=grants,
                 scopes=scopes,
                 created_at=self.clock(),
+                audiences=audiences,
             )
         )
         return secret

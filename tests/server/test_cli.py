@@ -33,6 +33,7 @@ from jwtkit.server.config import Settings, env_var
 from jwtkit.server.models import User
 from jwtkit.server.passwords import PasswordHasher
 from jwtkit.server.storage import SQLiteStore
+from jwtkit.server.storage.sqlite import MIGRATIONS
 from jwtkit.server.tokens import hash_client_secret, verify_client_secret
 
 OTHER_KEK = base64.urlsafe_b64encode(bytes(range(32, 64))).decode().rstrip("=")
@@ -132,6 +133,53 @@ def test_users_add_failures(database: str) -> None:
     assert "no user 'nobody'" in unknown.output
 
 
+def test_users_add_refuses_a_name_that_differs_only_in_case(database: str) -> None:
+    """Issue 10: usernames are unique ignoring case; the refusal is one line naming both."""
+    add = ("users", "add", "--password-stdin", "--database", database)
+    assert run(*add[:2], "alice", *add[2:], stdin=f"{PASSWORD}\n").exit_code == 0
+    taken = run(*add[:2], "ALICE", *add[2:], stdin=f"{PASSWORD}\n")
+    assert taken.exit_code == 1
+    assert taken.output == (
+        "jwtkit: error: user 'ALICE' already exists as 'alice' (usernames ignore case)\n"
+    )
+    assert [user.username for user in users_of(database)] == ["alice"]
+
+
+def test_commands_refuse_a_database_whose_usernames_collide_in_case(tmp_path: Path) -> None:
+    """A database of an earlier version holding ``bob`` and ``BOB`` is not migrated: one line
+    names them and the way out, and nothing changes."""
+    database = str(tmp_path / "old.db")
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at REAL)")
+    for version, migration in enumerate(MIGRATIONS[:2], 1):
+        for statement in migration:
+            assert isinstance(statement, str)
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
+    for user_id, name in (("u1", "bob"), ("u2", "BOB")):
+        conn.execute(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'h', 0)",
+            (user_id, name),
+        )
+    conn.close()
+    result = run("users", "add", "carol", "--password-stdin", "--database", database, stdin="x\n")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("jwtkit: error: database: cannot upgrade the database")
+    assert "'bob' (id u1)" in result.output
+    assert "'BOB' (id u2)" in result.output
+    assert "UPDATE users SET username" in result.output
+    assert raw_versions(database) == [(1,), (2,)]
+
+
+def raw_versions(database: str) -> list[Any]:
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    finally:
+        conn.close()
+
+
 def test_users_set_password(database: str) -> None:
     run("users", "add", "alice", "--password-stdin", "--database", database, stdin=f"{PASSWORD}\n")
     (before,) = users_of(database)
@@ -223,6 +271,63 @@ def test_clients_add_list_remove(database: str) -> None:
     assert "spa" not in run("clients", "list", "--database", database).output
     gone = run("clients", "remove", "spa", "--database", database)
     assert gone.exit_code == 1
+
+
+def test_clients_add_resource_servers(database: str) -> None:
+    """Issue 10: ``--resource-server`` lets a client introspect the access tokens of its
+    audiences (RFC 7662 §4): the service's audience unless ``--audience`` names others."""
+    own = run("clients", "add", "api", "--resource-server", "--database", database)
+    assert own.exit_code == 0, own.output
+    assert "resource server of jwtkit" in own.output
+    others = (
+        "clients",
+        "add",
+        "gateway",
+        "--resource-server",
+        "--audience",
+        "https://a.example.com",
+        "--audience",
+        "b",
+        "--database",
+        database,
+    )
+    assert run(*others).exit_code == 0
+    assert run("clients", "add", "plain", "--database", database).exit_code == 0
+
+    async def stored() -> dict[str, tuple[str, ...]]:
+        async with SQLiteStore(database) as store:
+            return {c.id: c.audiences for c in await store.list_clients()}
+
+    assert anyio.run(stored) == {
+        "api": ("jwtkit",),
+        "gateway": ("https://a.example.com", "b"),
+        "plain": (),
+    }
+    listing = run("clients", "list", "--database", database).output.splitlines()
+    assert "RESOURCE_SERVER_OF" in listing[0]
+    assert "https://a.example.com,b" in next(line for line in listing if "gateway" in line)
+    plain = next(line for line in listing if line.startswith("plain"))
+    assert plain.split()[4] == "-"
+    alone = run("clients", "add", "x", "--audience", "a", "--database", database)
+    assert alone.exit_code == 2
+    assert "--audience is for a --resource-server" in alone.output
+    public = run(
+        "clients",
+        "add",
+        "x",
+        "--resource-server",
+        "--public",
+        "--grant",
+        "password",
+        "--database",
+        database,
+    )
+    assert public.exit_code == 2
+    assert "cannot be --public" in public.output
+    spaced = run(
+        "clients", "add", "x", "--resource-server", "--audience", "a b", "--database", database
+    )
+    assert spaced.exit_code == 2
 
 
 def test_a_client_added_by_the_cli_gets_tokens_from_the_service(database: str) -> None:

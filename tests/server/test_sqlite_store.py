@@ -277,7 +277,7 @@ async def test_a_version_1_database_gains_the_password_generation(db: Path) -> N
     )
     conn.close()
     async with SQLiteStore(db) as store:
-        assert await store.schema_version() == 2 == len(MIGRATIONS)
+        assert await store.schema_version() == len(MIGRATIONS)
         migrated = await store.user_by_id("u1")
         assert migrated == User("u1", "alice", "$argon2id$x", T0, tokens_valid_after=T0 + 0.5)
         assert migrated.token_generation == 0
@@ -289,6 +289,88 @@ async def test_a_version_1_database_gains_the_password_generation(db: Path) -> N
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE users SET token_generation = -1")
     conn.close()
+
+
+class _Version2(SQLiteStore):
+    """The schema before issue 10 (usernames unique with case, no resource servers, no
+    attempts in progress)."""
+
+    migrations = MIGRATIONS[:2]
+
+
+def _insert_users(db: Path, *names: str) -> None:
+    conn = raw(db)
+    for number, name in enumerate(names, 1):
+        conn.execute(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'h', ?)",
+            (f"u{number}", name, T0),
+        )
+    conn.close()
+
+
+async def test_a_version_2_database_gains_case_insensitive_usernames_and_resource_servers(
+    db: Path,
+) -> None:
+    """Migration 3 keeps every user, client and rate-limit window."""
+    async with _Version2(db):
+        pass
+    _insert_users(db, "Alice", "bob")
+    conn = raw(db)
+    conn.execute(
+        "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name)"
+        """ VALUES ('app', 'sha256$x', '["client_credentials"]', '["read"]', ?, 'The app')""",
+        (T0,),
+    )
+    conn.execute("INSERT INTO rate_limits VALUES ('user:x', 1, ?)", (T0 + 60,))
+    conn.close()
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == 3 == len(MIGRATIONS)
+        assert [u.username for u in await store.list_users()] == ["Alice", "bob"]
+        found = await store.user_by_name("ALICE")
+        assert found is not None
+        assert (found.id, found.username) == ("u1", "Alice")
+        with pytest.raises(Conflict):
+            await store.add_user(user("u3", "BOB"))
+        client = await store.client_by_id("app")
+        assert client is not None
+        assert (client.audiences, client.resource_server, client.name) == ((), False, "The app")
+        assert await store.failures("user:x", T0) == (1, 60.0)
+        reservation = await store.reserve_attempt((("user:x", 2),), T0, 60)
+        assert reservation.admitted
+        assert not (await store.reserve_attempt((("user:x", 2),), T0, 60)).admitted
+
+
+async def test_a_database_with_usernames_differing_only_in_case_is_not_migrated(
+    db: Path,
+) -> None:
+    """No user is lost: the migration is refused, naming the users and the way out, and the
+    database stays at version 2 (the jwtkit that wrote it still works)."""
+    async with _Version2(db):
+        pass
+    _insert_users(db, "alice", "carol", "ALICE", "Bob", "bob", "BOB")
+    store = SQLiteStore(db)
+    with pytest.raises(StoreError) as refusal:
+        await store.open()
+    message = str(refusal.value)
+    assert str(db) in message
+    assert "'alice' (id u1), 'ALICE' (id u3)" in message or "'ALICE' (id u3), 'alice' (id u1)" in (
+        message
+    )
+    for name in ("'Bob' (id u4)", "'bob' (id u5)", "'BOB' (id u6)"):
+        assert name in message
+    assert "carol" not in message
+    assert "UPDATE users SET username" in message
+    assert "\n" not in message
+    assert raw_query(db, "SELECT MAX(version) FROM schema_version") == [(2,)]
+    assert raw_query(db, "SELECT COUNT(*) FROM users") == [(6,)]
+    # Renamed as the message says, the database is migrated.
+    conn = raw(db)
+    conn.execute("UPDATE users SET username = 'alice-2' WHERE id = 'u3'")
+    conn.execute("DELETE FROM users WHERE id IN ('u5', 'u6')")
+    conn.close()
+    async with SQLiteStore(db) as migrated:
+        assert await migrated.schema_version() == len(MIGRATIONS)
+        assert len(await migrated.list_users()) == 4
 
 
 async def test_a_failing_migration_is_rolled_back_entirely(db: Path) -> None:

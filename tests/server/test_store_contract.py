@@ -21,7 +21,7 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from jwtkit.server.models import Client, RefreshToken, SigningKeyRecord, User
+from jwtkit.server.models import AttemptReservation, Client, RefreshToken, SigningKeyRecord, User
 from jwtkit.server.storage import Conflict, SQLiteStore, Store, StoreError
 
 pytestmark = pytest.mark.anyio
@@ -166,11 +166,40 @@ async def test_user_round_trips_by_id_and_name(store: Store) -> None:
     assert await store.user_by_name("alice") == user
 
 
-async def test_unknown_user_is_none_and_names_are_case_sensitive(store: Store) -> None:
-    await store.add_user(make_user())
+async def test_unknown_user_is_none_and_names_ignore_case(store: Store) -> None:
+    """Issue 10: ``alice`` and ``ALICE`` are one username; the name is kept as registered."""
+    await store.add_user(make_user(username="Alice"))
     assert await store.user_by_id("nobody") is None
     assert await store.user_by_name("bob") is None
-    assert await store.user_by_name("ALICE") is None
+    for variant in ("alice", "ALICE", "Alice", "aLICE"):
+        found = await store.user_by_name(variant)
+        assert found is not None
+        assert (found.id, found.username) == ("u1", "Alice")
+
+
+async def test_a_username_differing_only_in_case_is_a_conflict(store: Store) -> None:
+    await store.add_user(make_user("u1", "alice.smith@example.com"))
+    for number, variant in enumerate(("ALICE.SMITH@EXAMPLE.COM", "Alice.Smith@example.com")):
+        with pytest.raises(Conflict):
+            await store.add_user(make_user(f"u{number + 2}", variant))
+    await store.add_user(make_user("u9", "alice.smith2@example.com"))
+    assert sorted(u.id for u in await store.list_users()) == ["u1", "u9"]
+
+
+async def test_parallel_registrations_of_one_name_in_two_cases_have_one_winner(
+    store: Store,
+) -> None:
+    async def add(number: int, name: str) -> bool:
+        try:
+            await store.add_user(make_user(f"u{number}", name))
+        except Conflict:
+            return False
+        return True
+
+    names = ["alice", "ALICE", "Alice", "aLiCe"] * 5
+    results = await asyncio.gather(*(add(n, name) for n, name in enumerate(names)))
+    assert sum(results) == 1
+    assert len(await store.list_users()) == 1
 
 
 async def test_list_users_is_ordered_by_username(store: Store) -> None:
@@ -266,12 +295,17 @@ async def test_set_disabled_flips_the_flag(store: Store) -> None:
 async def test_client_round_trips_and_lists_by_id(store: Store) -> None:
     public = make_client("zeta", secret_hash=None, grant_types=(), scopes=(), name="")
     confidential = make_client("alpha", grant_types=("client_credentials",), scopes=("a b",))
+    resource_server = make_client("api", audiences=("jwtkit", "https://api.example.com"))
     await store.add_client(public)
     await store.add_client(confidential)
+    await store.add_client(resource_server)
     assert await store.client_by_id("zeta") == public
     assert await store.client_by_id("alpha") == confidential
+    assert await store.client_by_id("api") == resource_server
+    assert resource_server.resource_server
+    assert not confidential.resource_server
     assert await store.client_by_id("nobody") is None
-    assert await store.list_clients() == [confidential, public]
+    assert await store.list_clients() == [confidential, resource_server, public]
 
 
 async def test_add_client_with_existing_id_is_a_conflict(store: Store) -> None:
@@ -630,6 +664,120 @@ async def test_clear_failures_resets_one_bucket(store: Store) -> None:
 async def test_concurrent_failures_are_all_counted(store: Store) -> None:
     results = await asyncio.gather(*(store.record_failure("b", T0, 60) for _ in range(20)))
     assert sorted(count for count, _ in results) == list(range(1, 21))
+
+
+async def test_attempts_are_reserved_up_to_the_limit(store: Store) -> None:
+    """Failures plus attempts in progress fill a bucket; a refusal counts nothing anywhere."""
+    limits = (("user:a", 3), ("ip:1", 5))
+    first = await store.reserve_attempt(limits, T0, 60)
+    assert first == AttemptReservation(True, (("user:a", T0 + 60), ("ip:1", T0 + 60)))
+    await store.settle_attempt(first.windows, T0 + 1, 60, failed=True)
+    assert await store.failures("user:a", T0 + 1) == (1, 59.0)
+    assert await store.failures("ip:1", T0 + 1) == (1, 59.0)
+    held = [await store.reserve_attempt(limits, T0 + 10, 60) for _ in range(2)]
+    assert all(reservation.admitted for reservation in held)
+    refused = await store.reserve_attempt(limits, T0 + 20, 60)
+    assert refused == AttemptReservation(False, retry_after=40.0)
+    # the refusal counted nothing at the address: 2 attempts are left there
+    others = [await store.reserve_attempt((("ip:1", 5),), T0 + 20, 60) for _ in range(3)]
+    assert [reservation.admitted for reservation in others] == [True, True, False]
+
+
+async def test_a_refusal_by_one_bucket_counts_in_none(store: Store) -> None:
+    full = await store.reserve_attempt((("ip:1", 1),), T0, 60)
+    assert full.admitted
+    refused = await store.reserve_attempt((("user:a", 1), ("ip:1", 1)), T0 + 15, 60)
+    assert refused == AttemptReservation(False, retry_after=45.0)
+    alone = await store.reserve_attempt((("user:a", 1),), T0 + 15, 60)
+    assert alone.admitted
+    assert alone.windows == (("user:a", T0 + 75),)
+
+
+async def test_the_longest_wait_of_the_full_buckets_is_the_retry_after(store: Store) -> None:
+    await store.record_failure("user:a", T0, 60)
+    await store.record_failure("ip:1", T0 + 30, 60)
+    refused = await store.reserve_attempt((("user:a", 1), ("ip:1", 1)), T0 + 40, 60)
+    assert refused == AttemptReservation(False, retry_after=50.0)
+
+
+async def test_settling_a_success_counts_nothing_and_forgets_only_failures(
+    store: Store,
+) -> None:
+    limits = (("user:a", 3),)
+    await store.record_failure("user:a", T0, 60)
+    in_progress = await store.reserve_attempt(limits, T0, 60)
+    winner = await store.reserve_attempt(limits, T0, 60)
+    await store.settle_attempt(winner.windows, T0 + 1, 60, failed=False, forget=("user:a",))
+    assert await store.failures("user:a", T0 + 1) == (0, 59.0)
+    # one attempt is still in progress: 2 places are left of 3
+    assert [(await store.reserve_attempt(limits, T0 + 2, 60)).admitted for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    await store.settle_attempt(in_progress.windows, T0 + 3, 60, failed=True)
+    assert await store.failures("user:a", T0 + 3) == (1, 57.0)
+
+
+async def test_an_attempt_settled_after_its_window_keeps_the_next_windows_count(
+    store: Store,
+) -> None:
+    limits = (("user:a", 2),)
+    old = await store.reserve_attempt(limits, T0, 60)
+    new = await store.reserve_attempt(limits, T0 + 60, 60)  # the old window has ended
+    assert new.windows == (("user:a", T0 + 120),)
+    await store.settle_attempt(old.windows, T0 + 61, 60, failed=False)
+    assert (await store.reserve_attempt(limits, T0 + 62, 60)).admitted
+    assert not (await store.reserve_attempt(limits, T0 + 62, 60)).admitted
+    # a failure that ends late is counted in the window it ends in
+    await store.settle_attempt(old.windows, T0 + 63, 60, failed=True)
+    assert await store.failures("user:a", T0 + 63) == (1, 57.0)
+    # after a window without a settle, its attempts in progress are not carried over
+    assert (await store.reserve_attempt(limits, T0 + 200, 60)).admitted
+    assert await store.failures("user:a", T0 + 200) == (0, 60.0)
+
+
+async def test_concurrent_reservations_admit_exactly_the_limit(store: Store) -> None:
+    results = await asyncio.gather(
+        *(store.reserve_attempt((("user:a", 5), ("ip:1", 100)), T0, 60) for _ in range(30))
+    )
+    assert sum(result.admitted for result in results) == 5
+
+
+async def test_reservations_from_separate_stores_in_threads_admit_exactly_the_limit(
+    store: Store, new_store: StoreFactory
+) -> None:
+    threads = 20
+    barrier = threading.Barrier(threads)
+    admitted: list[bool] = []
+    errors: list[BaseException] = []
+
+    async def contender() -> None:
+        own = new_store()
+        await own.open()
+        try:
+            barrier.wait(timeout=30)
+            reservation = await own.reserve_attempt((("user:a", 5),), T0, 60)
+            admitted.append(reservation.admitted)
+        finally:
+            await own.close()
+
+    def run() -> None:
+        try:
+            anyio.run(contender)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    def run_all() -> None:
+        workers = [threading.Thread(target=run) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    await anyio.to_thread.run_sync(run_all)
+    assert errors == []
+    assert sorted(admitted) == [False] * (threads - 5) + [True] * 5
 
 
 # housekeeping -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ moves with the frozen clock, never with sleep.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -147,10 +148,19 @@ async def test_every_time_claim_the_service_issues_is_an_integer(harness: Harnes
     """RFC 7519 §2 NumericDates in whole seconds, as peers issue them, from every grant and in
     every answer that shows them (/userinfo, introspection of both kinds of token)."""
     await harness.register()
-    secret = await harness.add_client("backend")
+    # A resource server of the service's audience, which also logs users in: it may
+    # introspect every access token here and its own refresh tokens (RFC 7662 §4).
+    secret = await harness.add_client(
+        "backend",
+        grants=("client_credentials", "password", "refresh_token"),
+        audiences=(harness.settings.audience,),
+    )
     harness.clock.set(T0 + 0.75)
     login = await harness.tokens()
-    refreshed = await harness.refresh(login["refresh_token"])
+    own_login = await harness.login(**_post_auth("backend", secret))
+    refreshed = await harness.refresh(
+        own_login.json()["refresh_token"], **_post_auth("backend", secret)
+    )
     client = await harness.http.post(
         "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
     )
@@ -589,7 +599,7 @@ async def test_revoking_an_access_token_is_honoured_by_userinfo_and_introspect(
     harness: Harness,
 ) -> None:
     await harness.register()
-    secret = await harness.add_client("rs")
+    secret = await harness.add_client("rs", audiences=(harness.settings.audience,))
     token = (await harness.tokens())["access_token"]
     introspect = await harness.http.post(
         "/introspect", data={"token": token}, headers=_basic("rs", secret)
@@ -671,8 +681,14 @@ async def test_introspection_needs_an_authenticated_client(harness: Harness) -> 
 
 async def test_introspection_of_access_and_refresh_tokens(harness: Harness) -> None:
     user_id = await harness.register()
-    secret = await harness.add_client("rs")
+    # A resource server of the service's audience (RFC 7662 §4) that logs users in too.
+    secret = await harness.add_client(
+        "rs",
+        grants=("client_credentials", "password", "refresh_token"),
+        audiences=(harness.settings.audience,),
+    )
     answer = await harness.tokens()
+    own = (await harness.login(**_post_auth("rs", secret))).json()
 
     async def introspect(token: str, hint: str | None = None) -> dict[str, Any]:
         data = {"token": token} if hint is None else {"token": token, "token_type_hint": hint}
@@ -688,16 +704,19 @@ async def test_introspection_of_access_and_refresh_tokens(harness: Harness) -> N
     assert access["username"] == "alice"
     assert access["scope"] == "openid profile"
     assert access["client_id"] == "first-party"
-    refresh = await introspect(answer["refresh_token"], "refresh_token")
+    refresh = await introspect(own["refresh_token"], "refresh_token")
     assert refresh["active"] is True
     assert refresh["token_type"] == "refresh_token"
     assert refresh["username"] == "alice"
+    assert refresh["client_id"] == "rs"
     assert refresh["exp"] > harness.clock()
+    # another client's refresh token is never shown to a resource server
+    assert await introspect(answer["refresh_token"], "refresh_token") == {"active": False}
     assert (await introspect(answer["access_token"], "refresh_token"))["active"] is True
     assert await introspect("garbage") == {"active": False}
     assert await introspect("x" * 9000, "refresh_token") == {"active": False}
-    await harness.refresh(answer["refresh_token"])
-    assert await introspect(answer["refresh_token"]) == {"active": False}
+    await harness.refresh(own["refresh_token"], **_post_auth("rs", secret))
+    assert await introspect(own["refresh_token"]) == {"active": False}
     client_token = (
         await harness.http.post(
             "/token", data={"grant_type": "client_credentials"}, headers=_basic("rs", secret)
@@ -749,13 +768,18 @@ async def test_refresh_tokens_without_a_user_or_scope(harness: Harness) -> None:
 
 async def test_introspection_of_a_disabled_users_refresh_token(harness: Harness) -> None:
     user_id = await harness.register()
-    secret = await harness.add_client("rs")
-    answer = await harness.tokens()
+    secret = await harness.add_client("rs", grants=("password", "refresh_token"))
+    answer = (await harness.login(**_post_auth("rs", secret))).json()
+
+    async def introspect() -> Any:
+        response = await harness.http.post(
+            "/introspect", data={"token": answer["refresh_token"]}, headers=_basic("rs", secret)
+        )
+        return response.json()
+
+    assert (await introspect())["active"] is True
     await harness.store.set_disabled(user_id, True)
-    response = await harness.http.post(
-        "/introspect", data={"token": answer["refresh_token"]}, headers=_basic("rs", secret)
-    )
-    assert response.json() == {"active": False}
+    assert await introspect() == {"active": False}
 
 
 # -- password change -------------------------------------------------------------------------
@@ -1351,3 +1375,219 @@ async def test_a_lost_client_rehash_race_keeps_the_other_hash(
     assert response.status_code == 200
     assert calls == ["backend"]
     assert "client_secret_rehashed" not in caplog.text
+
+
+# -- issue 10: limits that hold under concurrency ----------------------------------------------
+
+
+class _CountingVerify:
+    """Wraps the password hasher's ``verify``: how many checks reached Argon2."""
+
+    def __init__(self, harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        original = harness.service.hasher.verify
+
+        async def verify(stored_hash: str | None, password: str) -> bool:
+            self.calls += 1
+            return await original(stored_hash, password)
+
+        monkeypatch.setattr(harness.service.hasher, "verify", verify)
+
+
+async def test_parallel_wrong_guesses_reach_the_hasher_at_most_limit_times(
+    run_app: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 1: the attempt is reserved before the password is checked, atomically, so 30
+    parallel guesses against a limit of 5 check 5 passwords; the right one comes too late."""
+    async with run_app(login_max_failures_per_user=5) as harness:
+        await harness.register()
+        counter = _CountingVerify(harness, monkeypatch)
+        responses = await asyncio.gather(
+            *(harness.login(password=f"wrong guess {number}") for number in range(30))
+        )
+        statuses = sorted(response.status_code for response in responses)
+        assert counter.calls == 5
+        assert statuses == [400] * 5 + [429] * 25
+        limited = await harness.login()
+        await _error(limited, 429, "slow_down")
+        assert counter.calls == 5
+
+
+async def test_the_right_password_among_parallel_guesses_is_held_to_the_limit(
+    run_app: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack of the finding: 29 wrong guesses and the right password at once."""
+    async with run_app(login_max_failures_per_user=5) as harness:
+        await harness.register()
+        counter = _CountingVerify(harness, monkeypatch)
+        guesses = [harness.login(password=f"wrong guess {number}") for number in range(29)]
+        responses = await asyncio.gather(*guesses, harness.login())
+        statuses = [response.status_code for response in responses]
+        assert counter.calls <= 5
+        assert statuses.count(429) == 30 - counter.calls
+        assert statuses.count(200) <= 1
+        if statuses[-1] == 429:  # not among the first five: refused unchecked
+            await _error(await harness.login(), 429, "slow_down")
+
+
+async def test_parallel_failures_from_one_address_are_held_to_the_ip_limit(
+    run_app: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with run_app(login_max_failures_per_ip=20) as harness:
+        counter = _CountingVerify(harness, monkeypatch)
+        responses = await asyncio.gather(
+            *(harness.login(username=f"user{number}") for number in range(40))
+        )
+        statuses = sorted(response.status_code for response in responses)
+        assert counter.calls == 20
+        assert statuses == [400] * 20 + [429] * 20
+
+
+async def test_a_success_does_not_count_as_a_failure_of_the_address(run_app: RunApp) -> None:
+    async with run_app(login_max_failures_per_ip=3) as harness:
+        await harness.register()
+        for _ in range(5):
+            assert (await harness.login()).status_code == 200
+        for _ in range(3):
+            await _error(await harness.login(password="wrong password"), 400, "invalid_grant")
+        await _error(await harness.login(), 429, "slow_down")
+
+
+async def test_parallel_password_changes_reach_the_hasher_at_most_limit_times(
+    run_app: RunApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with run_app(login_max_failures_per_user=3) as harness:
+        await harness.register()
+        token = (await harness.tokens())["access_token"]
+        counter = _CountingVerify(harness, monkeypatch)
+
+        async def change(current: str) -> httpx.Response:
+            body = {"current_password": current, "new_password": "a brand new passphrase"}
+            return await harness.http.post(
+                "/users/me/password", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+
+        responses = await asyncio.gather(*(change(f"wrong {number}") for number in range(20)))
+        statuses = sorted(response.status_code for response in responses)
+        assert counter.calls == 3
+        assert statuses == [400] * 3 + [429] * 17
+        await _error(await change(PASSWORD), 429, "slow_down")
+        assert counter.calls == 3
+
+
+# -- issue 10: registration is rate-limited per address ------------------------------------------
+
+
+async def test_registrations_are_limited_per_address(harness: Harness) -> None:
+    """Finding 3: POST /users is open in development; an address may register
+    ``registration_max_per_ip`` users (default 10) per hour."""
+    for number in range(10):
+        await harness.register(f"user{number}")
+    refused = await harness.http.post("/users", json={"username": "user10", "password": PASSWORD})
+    await _error(refused, 429, "slow_down")
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert await harness.store.user_by_name("user10") is None
+    transport = httpx.ASGITransport(app=harness.app, client=("198.51.100.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        elsewhere = await other.post("/users", json={"username": "user10", "password": PASSWORD})
+        assert elsewhere.status_code == 201, elsewhere.text
+    harness.clock.advance(3600)
+    await harness.register("user11")
+
+
+async def test_parallel_registrations_are_held_to_the_limit(run_app: RunApp) -> None:
+    async with run_app() as harness:
+        responses = await asyncio.gather(
+            *(
+                harness.http.post(
+                    "/users", json={"username": f"user{number}", "password": PASSWORD}
+                )
+                for number in range(25)
+            )
+        )
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [201] * 10 + [429] * 15
+        assert len(await harness.store.list_users()) == 10
+
+
+# -- issue 10: introspection only for resource servers (RFC 7662 §4) ----------------------------
+
+
+async def _introspect(harness: Harness, client_id: str, secret: str, token: str) -> Any:
+    response = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic(client_id, secret)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_client_cannot_introspect_the_tokens_of_others(harness: Harness) -> None:
+    """Finding 4: a confidential client that is no resource server learns nothing about
+    another client's tokens (RFC 7662 §2.2: an inactive answer, not an error)."""
+    await harness.register()
+    answer = await harness.tokens()  # issued to the first-party client
+    secret = await harness.add_client("backend")
+    for token in (answer["access_token"], answer["refresh_token"]):
+        assert await _introspect(harness, "backend", secret, token) == {"active": False}
+
+
+async def test_resource_servers_introspect_access_tokens_of_their_audience_only(
+    harness: Harness,
+) -> None:
+    user_id = await harness.register()
+    answer = await harness.tokens()
+    api = await harness.add_client("api", audiences=(harness.settings.audience,))
+    other = await harness.add_client("other-api", audiences=("https://other.example.com",))
+    seen = await _introspect(harness, "api", api, answer["access_token"])
+    assert seen["active"] is True
+    assert (seen["sub"], seen["username"]) == (user_id, "alice")
+    assert await _introspect(harness, "other-api", other, answer["access_token"]) == {
+        "active": False
+    }
+    # A refresh token is never presented to a resource server: only its client may look.
+    assert await _introspect(harness, "api", api, answer["refresh_token"]) == {"active": False}
+
+
+async def test_a_client_may_introspect_its_own_tokens(harness: Harness) -> None:
+    await harness.register()
+    secret = await harness.add_client(
+        "app", grants=("password", "refresh_token"), scopes=("openid",)
+    )
+    answer = (await harness.login(**_post_auth("app", secret))).json()
+    access = await _introspect(harness, "app", secret, answer["access_token"])
+    assert (access["active"], access["client_id"], access["username"]) == (True, "app", "alice")
+    refresh = await _introspect(harness, "app", secret, answer["refresh_token"])
+    assert (refresh["active"], refresh["token_type"]) == (True, "refresh_token")
+    stranger = await harness.add_client("stranger")
+    assert await _introspect(harness, "stranger", stranger, answer["access_token"]) == {
+        "active": False
+    }
+
+
+def _post_auth(client_id: str, secret: str) -> dict[str, str]:
+    return {"client_id": client_id, "client_secret": secret}
+
+
+# -- issue 10: usernames are unique ignoring case ------------------------------------------------
+
+
+async def test_usernames_differing_only_in_case_cannot_both_register(harness: Harness) -> None:
+    """Finding 10: ``alice`` and ``ALICE`` are one username."""
+    await harness.register("alice")
+    for variant in ("ALICE", "Alice", "aLiCe"):
+        taken = await harness.http.post("/users", json={"username": variant, "password": PASSWORD})
+        body = await _error(taken, 409, "username_taken")
+        assert "case" in body["error_description"]
+    assert [user.username for user in await harness.store.list_users()] == ["alice"]
+
+
+async def test_logins_ignore_the_case_of_the_username(harness: Harness) -> None:
+    """The name is shown as registered; a login in another case is the same user."""
+    user_id = await harness.register("Alice.Smith")
+    answer = await harness.tokens("alice.smith")
+    claims = jwtkit.decode_unverified(answer["access_token"]).claims
+    assert claims["sub"] == user_id
+    assert (await harness.userinfo(answer["access_token"])).status_code == 200
+    stored = await harness.store.user_by_name("ALICE.SMITH")
+    assert stored is not None
+    assert (stored.id, stored.username) == (user_id, "Alice.Smith")

@@ -803,7 +803,9 @@ def _add_routes(app: FastAPI) -> None:
         if not settings.registration_enabled:
             raise OAuthError("access_denied", "registration is disabled on this server", 403)
         body: Registration = await _json_body(request, Registration)
-        user = await _service(request).create_user(body.username, body.password)
+        user = await _service(request).create_user(
+            body.username, body.password, _client_ip(request)
+        )
         answer = {"id": user.id, "username": user.username, "created_at": int(user.created_at)}
         return JSONResponse(answer, status_code=201)
 

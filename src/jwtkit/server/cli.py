@@ -468,6 +468,12 @@ def users_add(
         try:
             await store.add_user(user)
         except Conflict:
+            existing = await store.user_by_name(username)
+            if existing is not None and existing.username != username:
+                raise CommandFailed(
+                    f"user {username!r} already exists as {existing.username!r}"
+                    " (usernames ignore case)"
+                ) from None
             raise CommandFailed(f"user {username!r} already exists") from None
         return user.id
 
@@ -582,6 +588,19 @@ def clients() -> None:
 @click.option(
     "--public", is_flag=True, help="No secret (first-party apps; not client_credentials)."
 )
+@click.option(
+    "--resource-server",
+    is_flag=True,
+    help="The client is a resource server: it may introspect the access tokens of its "
+    "audiences (RFC 7662 §4). Every client may introspect its own tokens.",
+)
+@click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    help="An audience (aud) the --resource-server serves (repeatable; default: the "
+    "service's audience setting).",
+)
 @_store_options
 @_handled
 def clients_add(
@@ -590,6 +609,8 @@ def clients_add(
     scopes: tuple[str, ...],
     name: str,
     public: bool,
+    resource_server: bool,
+    audiences: tuple[str, ...],
     database: str | None,
     config: str | None,
 ) -> None:
@@ -608,7 +629,16 @@ def clients_add(
     grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
     if public and "client_credentials" in grants:
         raise UsageProblem("a --public client cannot use client_credentials (RFC 6749 §4.4)")
+    if audiences and not resource_server:
+        raise UsageProblem("--audience is for a --resource-server")
+    if resource_server and public:
+        raise UsageProblem("a --resource-server authenticates to introspect: it cannot be --public")
+    if not all(_CLIENT_ID.fullmatch(audience) for audience in audiences):
+        raise UsageProblem("--audience: 1 to 128 printable ASCII characters, no spaces")
     settings = _settings(database, config)
+    if resource_server and not audiences:
+        audiences = (settings.audience,)
+    audiences = tuple(dict.fromkeys(audiences))
     secret = None if public else new_client_secret()
 
     # 256 random bits: a fast digest is safe (nobody can guess the secret), and a slow
@@ -616,7 +646,7 @@ def clients_add(
     secret_hash = None if secret is None else hash_client_secret(secret)
 
     async def add(store: Store) -> None:
-        client = Client(client_id, secret_hash, grants, scope_tokens, time.time(), name)
+        client = Client(client_id, secret_hash, grants, scope_tokens, time.time(), name, audiences)
         try:
             await store.add_client(client)
         except Conflict:
@@ -624,7 +654,8 @@ def clients_add(
 
     _run(settings, add)
     kind = "public" if public else "confidential"
-    click.echo(f"{kind} client {client_id} created: grants {', '.join(grants)}", err=True)
+    served = f"; resource server of {', '.join(audiences)}" if audiences else ""
+    click.echo(f"{kind} client {client_id} created: grants {', '.join(grants)}{served}", err=True)
     if secret is not None:
         click.echo(f"client_secret: {secret}")
         click.echo("Store the secret now: it is not shown again.", err=True)
@@ -644,13 +675,15 @@ def clients_list(database: str | None, config: str | None) -> None:
                 "public" if c.secret_hash is None else "confidential",
                 ",".join(c.grant_types) or "-",
                 " ".join(c.scopes) or "-",
+                ",".join(c.audiences) or "-",
                 _time(c.created_at),
             )
             for c in await store.list_clients()
         ]
 
     _table(
-        ("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "CREATED"), _run(settings, read, access="read")
+        ("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "RESOURCE_SERVER_OF", "CREATED"),
+        _run(settings, read, access="read"),
     )
 
 

@@ -166,6 +166,8 @@ class Settings:
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 20
     login_failure_window: int = 900
+    #: Registrations (``POST /users``) one client address may make per hour.
+    registration_max_per_ip: int = 10
     max_body_bytes: int = 65536
     log_level: str = "info"
     workers: int = 1
@@ -393,6 +395,7 @@ def _value_problems(s: Settings) -> list[str]:
     add(_range_problem("login_max_failures_per_user", s.login_max_failures_per_user, 1, None))
     add(_range_problem("login_max_failures_per_ip", s.login_max_failures_per_ip, 1, None))
     add(_range_problem("login_failure_window", s.login_failure_window, 1, None, " seconds"))
+    add(_range_problem("registration_max_per_ip", s.registration_max_per_ip, 1, None))
     add(_range_problem("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024, " bytes"))
     if s.log_level not in LOG_LEVELS:
         add(f"{_label('log_level')}: must be one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")

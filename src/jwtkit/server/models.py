@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Client", "RefreshToken", "RotationOutcome", "SigningKeyRecord", "User"]
+__all__ = [
+    "AttemptReservation",
+    "Client",
+    "RefreshToken",
+    "RotationOutcome",
+    "SigningKeyRecord",
+    "User",
+]
 
 
 @dataclass(frozen=True)
 class User:
-    """A person who logs in with a username and password."""
+    """A person who logs in with a username and password.
+
+    ``username`` is kept as registered; it is unique, and looked up, ignoring case
+    (``alice`` and ``ALICE`` are one user): see ``docs/storage.md``.
+    """
 
     id: str
     username: str
@@ -34,7 +45,12 @@ class User:
 
 @dataclass(frozen=True)
 class Client:
-    """An OAuth client (RFC 6749 §2). Confidential clients have a secret hash."""
+    """An OAuth client (RFC 6749 §2). Confidential clients have a secret hash.
+
+    A client with ``audiences`` is also a resource server (RFC 7662 §4): it may introspect the
+    access tokens whose ``aud`` names one of them. Every client may introspect the tokens
+    issued to itself.
+    """
 
     id: str
     secret_hash: str | None
@@ -42,6 +58,13 @@ class Client:
     scopes: tuple[str, ...]
     created_at: float
     name: str = ""
+    #: The ``aud`` values this client serves as a resource server (empty: it is none).
+    audiences: tuple[str, ...] = ()
+
+    @property
+    def resource_server(self) -> bool:
+        """Whether the client is a resource server (it serves at least one audience)."""
+        return bool(self.audiences)
 
 
 @dataclass(frozen=True)
@@ -99,3 +122,18 @@ class SigningKeyRecord:
     retired_at: float | None = None
     #: The key stays in the JWKS until this time (the last token it signed has expired).
     publish_until: float | None = None
+
+
+@dataclass(frozen=True)
+class AttemptReservation:
+    """The answer of :meth:`Store.reserve_attempt <.storage.Store.reserve_attempt>`.
+
+    ``admitted``: the attempt is counted as in progress in every bucket; ``windows`` names each
+    bucket with the end of the window it is counted in (what :meth:`settle_attempt
+    <.storage.Store.settle_attempt>` needs). Refused: nothing was counted, and ``retry_after``
+    is the number of seconds until the last full bucket's window ends.
+    """
+
+    admitted: bool
+    windows: tuple[tuple[str, float], ...] = ()
+    retry_after: float = 0.0

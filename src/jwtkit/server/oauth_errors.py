@@ -94,12 +94,13 @@ def invalid_client(description: str = "client authentication failed") -> OAuthEr
     return OAuthError("invalid_client", description, 401, {"WWW-Authenticate": basic_challenge()})
 
 
-def too_many_attempts(retry_after: float) -> OAuthError:
-    """429 with ``Retry-After`` in whole seconds (RFC 9110 §10.2.3; RFC 6585 §4)."""
+def too_many_attempts(retry_after: float, what: str = "failed attempts") -> OAuthError:
+    """429 with ``Retry-After`` in whole seconds (RFC 9110 §10.2.3; RFC 6585 §4); ``what``
+    names what there were too many of."""
     seconds = max(1, math.ceil(retry_after))
     return OAuthError(
         "slow_down",
-        f"too many failed attempts; retry in {seconds} seconds",
+        f"too many {what}; retry in {seconds} seconds",
         429,
         {"Retry-After": str(seconds)},
     )

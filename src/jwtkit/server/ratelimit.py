@@ -1,4 +1,5 @@
-"""Brute-force protection for logins: failed attempts counted per username and per client IP.
+"""Brute-force protection: password checks limited per username and per client IP, and
+registrations per client IP.
 
 Each bucket is a fixed window of ``login_failure_window`` seconds in the Store (so every worker
 shares it). Over ``login_max_failures_per_user`` failures for a username, or
@@ -6,9 +7,34 @@ shares it). Over ``login_max_failures_per_user`` failures for a username, or
 resets; the caller answers 429 with ``Retry-After`` (RFC 6585 §4, RFC 9110 §10.2.3) without
 checking the password (RFC 9700 §4.16 / OWASP: throttle online guessing).
 
+.. rubric:: Reserve, check, settle
+
+A limit must hold for attempts that arrive together, not only one after another: checking the
+count, running Argon2 (~100 ms) and recording the failure afterwards let 30 parallel guesses
+through a limit of 5. :meth:`LoginLimiter.attempt` therefore *reserves* the attempt before the
+password is checked: :meth:`Store.reserve_attempt <.storage.Store.reserve_attempt>` counts it as
+in progress in both buckets, in one atomic step, and only if neither bucket is full (failures
+plus attempts in progress reach the limit). When the check is done the attempt is *settled*
+(:meth:`Store.settle_attempt <.storage.Store.settle_attempt>`): a failure stays counted; a
+success counts nothing in either bucket and forgets the username's earlier failures, but never
+the attempts still in progress, so a success cannot open the way for guesses already under
+way. An attempt that ends any other way (an error, a cancelled request) counts as a failure:
+the password may have been checked.
+
+The state lives in the Store, not in this object: several workers, or several hosts on a
+shared store, share one count. The two operations are what a shared backend implements: in
+Redis (issue 12) a Lua script per operation, which runs atomically, over one hash per bucket
+(``failures``, ``pending``, ``window_end``, the key expiring with the window).
+
+Registrations (``POST /users``) are counted per address in a fixed window of
+:data:`REGISTRATION_WINDOW` seconds; past ``registration_max_per_ip`` they get 429 before the
+password is hashed. Each registration is counted by one atomic increment-and-read
+(:meth:`Store.record_failure <.storage.Store.record_failure>`), so parallel ones hold too.
+
 Bucket names: ``user:<sha256 of the NFKC-casefolded username>`` (``Alice`` and ``alice`` share
-one; the Store never holds what people typed as a username, which is sometimes a password) and
-``ip:<address>``; IPv6 addresses count per /64 network, the block one host usually controls.
+one; the Store never holds what people typed as a username, which is sometimes a password),
+``ip:<address>`` and ``register:ip:<address>``; IPv6 addresses count per /64 network, the
+block one host usually controls.
 
 .. warning:: A per-username limit lets anyone lock a user out for one window by failing on
    purpose; the per-IP limit and a short window keep that cheap to recover from. A successful
@@ -22,12 +48,25 @@ import hashlib
 import ipaddress
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
 
 from .config import Settings
 from .storage.base import Store
 
-__all__ = ["LoginLimiter", "ip_bucket", "user_bucket"]
+__all__ = [
+    "REGISTRATION_WINDOW",
+    "LimitReached",
+    "LoginAttempt",
+    "LoginLimiter",
+    "ip_bucket",
+    "user_bucket",
+]
+
+#: The window (seconds) in which ``registration_max_per_ip`` registrations are counted.
+REGISTRATION_WINDOW = 3600.0
 
 
 def user_bucket(username: str) -> str:
@@ -50,8 +89,28 @@ def ip_bucket(client_ip: str) -> str:
     return f"ip:{address}"
 
 
+class LimitReached(Exception):
+    """An attempt refused by a limit; ``retry_after`` is in seconds, at least 1."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(retry_after, 1.0)
+        super().__init__(f"limit reached; retry in {self.retry_after:.0f} s")
+
+
+class LoginAttempt:
+    """A password check admitted by :meth:`LoginLimiter.attempt`: call :meth:`succeeded` once
+    the password matched; otherwise the attempt counts as a failure."""
+
+    def __init__(self) -> None:
+        self.ok = False
+
+    def succeeded(self) -> None:
+        self.ok = True
+
+
 class LoginLimiter:
-    """Counts failed logins per username and per client IP in the Store."""
+    """Limits password checks per username and per client IP, and registrations per IP, with
+    counts kept in the Store."""
 
     def __init__(
         self, store: Store, settings: Settings, clock: Callable[[], float] = time.time
@@ -61,29 +120,45 @@ class LoginLimiter:
         self._window = float(settings.login_failure_window)
         self._max_user = settings.login_max_failures_per_user
         self._max_ip = settings.login_max_failures_per_ip
+        self._max_registrations = settings.registration_max_per_ip
 
-    async def check(self, username: str, client_ip: str) -> float | None:
-        """Seconds until a login may be tried again (for ``Retry-After``), or ``None``.
+    @asynccontextmanager
+    async def attempt(self, username: str, client_ip: str) -> AsyncIterator[LoginAttempt]:
+        """Reserve one password check for ``username`` from ``client_ip``, or raise
+        :class:`LimitReached` (nothing is counted then) when either bucket is full.
 
-        Refused once either bucket holds its maximum number of failures in the window.
+        The body checks the password and calls :meth:`LoginAttempt.succeeded` when it matched;
+        on leaving, the attempt is settled: a success counts nothing and clears the username's
+        failures, anything else (including an exception) counts one failure in both buckets.
         """
-        now = self._clock()
-        waits = []
-        for bucket, limit in (
-            (user_bucket(username), self._max_user),
-            (ip_bucket(client_ip), self._max_ip),
-        ):
-            count, resets_in = await self._store.failures(bucket, now)
-            if count >= limit:
-                waits.append(max(resets_in, 1.0))
-        return max(waits) if waits else None
+        user = user_bucket(username)
+        reservation = await self._store.reserve_attempt(
+            ((user, self._max_user), (ip_bucket(client_ip), self._max_ip)),
+            self._clock(),
+            self._window,
+        )
+        if not reservation.admitted:
+            raise LimitReached(reservation.retry_after)
+        attempt = LoginAttempt()
+        try:
+            yield attempt
+        finally:
+            # Settled even when the request is cancelled: an unsettled attempt would hold its
+            # place in the buckets until the window ends.
+            with anyio.CancelScope(shield=True):
+                await self._store.settle_attempt(
+                    reservation.windows,
+                    self._clock(),
+                    self._window,
+                    failed=not attempt.ok,
+                    forget=(user,) if attempt.ok else (),
+                )
 
-    async def failed(self, username: str, client_ip: str) -> None:
-        """Count one failed login in both buckets."""
-        now = self._clock()
-        await self._store.record_failure(user_bucket(username), now, self._window)
-        await self._store.record_failure(ip_bucket(client_ip), now, self._window)
-
-    async def succeeded(self, username: str, client_ip: str) -> None:
-        """A correct password: forget the username's failures (the IP's stay counted)."""
-        await self._store.clear_failures(user_bucket(username))
+    async def registration(self, client_ip: str) -> None:
+        """Count one registration from ``client_ip``; :class:`LimitReached` past
+        ``registration_max_per_ip`` in the :data:`REGISTRATION_WINDOW`."""
+        count, resets_in = await self._store.record_failure(
+            "register:" + ip_bucket(client_ip), self._clock(), REGISTRATION_WINDOW
+        )
+        if count > self._max_registrations:
+            raise LimitReached(resets_in)

@@ -13,8 +13,12 @@
   ``iat`` is "in the future" for a verifier with a whole-second clock and no leeway).
 * Refresh tokens (RFC 9700 §4.14) are 256-bit opaque strings stored as SHA-256 only, rotated on
   every use; presenting a rotated token again revokes its whole family.
-* Revocation (RFC 7009), introspection (RFC 7662), and :meth:`TokenService.verify_access_token`
-  for the service's own protected endpoints.
+* Revocation (RFC 7009), introspection (RFC 7662; a client sees its own tokens, a resource
+  server also the access tokens of its audiences, §4), and
+  :meth:`TokenService.verify_access_token` for the service's own protected endpoints.
+* Password checks (logins, password changes) are reserved in the login limits before Argon2
+  runs, so parallel guesses hold to the limits (:mod:`~jwtkit.server.ratelimit`); registrations
+  are limited per client address.
 * Client secrets (RFC 6749 §2.3.1) are 256-bit random values made by the server, stored as
   their SHA-256 (:func:`hash_client_secret`): see "Client secrets" below.
 
@@ -115,6 +119,7 @@ from .oauth_errors import (
     too_many_attempts,
 )
 from .passwords import PasswordPolicyError, check_policy
+from .ratelimit import LimitReached
 from .storage import Conflict
 
 if TYPE_CHECKING:
@@ -234,7 +239,10 @@ def hash_refresh_token(token: str) -> bytes:
 
 def check_username(username: str) -> None:
     """Raise :class:`ValueError` unless ``username`` is 1-64 of ``A-Z a-z 0-9 . _ @ + -``,
-    starting with a letter or digit (so that e-mail addresses work)."""
+    starting with a letter or digit (so that e-mail addresses work).
+
+    Usernames are ASCII, so the store's uniqueness and lookups ignoring ASCII case ignore case
+    entirely: ``alice`` and ``ALICE`` are one user (shown as registered)."""
     if not _USERNAME.fullmatch(username):
         raise ValueError(
             "the username must be 1 to 64 characters: letters, digits and . _ @ + -, "
@@ -445,26 +453,33 @@ class TokenService:
         password = params.get("password")
         if username is None or password is None:
             raise OAuthError("invalid_request", "username and password are required")
-        retry_after = await self.limiter.check(username, ip)
-        if retry_after is not None:
+        try:
+            async with self.limiter.attempt(username, ip) as attempt:
+                user = await self.store.user_by_name(username)
+                matched = await self.hasher.verify(user.password_hash if user else None, password)
+                if user is None or not matched or user.disabled:
+                    # What was typed as a username is sometimes a password: only known names
+                    # are logged.
+                    reason = (
+                        "unknown_user"
+                        if user is None
+                        else "disabled"
+                        if matched
+                        else "bad_password"
+                    )
+                    self._audit(
+                        "login_failed",
+                        user_id=user.id if user else None,
+                        username=user.username if user else None,
+                        client_ip=ip,
+                        client_id=caller.client_id,
+                        reason=reason,
+                    )
+                    raise OAuthError("invalid_grant", "invalid username or password")
+                attempt.succeeded()
+        except LimitReached as exc:
             self._audit("rate_limited", client_ip=ip, client_id=caller.client_id)
-            raise too_many_attempts(retry_after)
-        user = await self.store.user_by_name(username)
-        matched = await self.hasher.verify(user.password_hash if user else None, password)
-        if user is None or not matched or user.disabled:
-            await self.limiter.failed(username, ip)
-            # What was typed as a username is sometimes a password: only known names are logged.
-            reason = "unknown_user" if user is None else "disabled" if matched else "bad_password"
-            self._audit(
-                "login_failed",
-                user_id=user.id if user else None,
-                username=user.username if user else None,
-                client_ip=ip,
-                client_id=caller.client_id,
-                reason=reason,
-            )
-            raise OAuthError("invalid_grant", "invalid username or password")
-        await self.limiter.succeeded(username, ip)
+            raise too_many_attempts(exc.retry_after) from None
         if self.hasher.needs_rehash(user.password_hash):
             rehashed = await self.hasher.hash(password)
             await self.store.rehash_password(user.id, user.password_hash, rehashed)
@@ -888,35 +903,62 @@ class TokenService:
     async def introspect(
         self, params: Mapping[str, str], auth: ClientAuth, ip: str
     ) -> dict[str, Any]:
-        """RFC 7662 §2: the state of a token, for authenticated confidential clients only."""
-        await self._caller(auth, required=True, ip=ip)
+        """RFC 7662 §2: the state of a token, for authenticated confidential clients only.
+
+        What a client may see (RFC 7662 §4, see :meth:`_may_introspect`): the tokens issued to
+        itself, and, for a resource server, the access tokens whose ``aud`` it serves. Any other
+        token is answered ``{"active": false}``, as an unknown one is (§2.2), so that the
+        answer tells nothing about other clients' tokens.
+        """
+        caller = await self._caller(auth, required=True, ip=ip)
         token = params.get("token")
         if token is None:
             raise OAuthError("invalid_request", "token is required")
         hint = params.get("token_type_hint")
         if hint == "refresh_token":
-            answer = await self._introspect_refresh(token) or await self._introspect_access(token)
+            answer = await self._introspect_refresh(token, caller) or await self._introspect_access(
+                token, caller
+            )
         else:
-            answer = await self._introspect_access(token) or await self._introspect_refresh(token)
+            answer = await self._introspect_access(token, caller) or await self._introspect_refresh(
+                token, caller
+            )
         return answer or {"active": False}
 
-    async def _introspect_access(self, token: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _may_introspect(caller: _Caller, client_id: str, audience: object = None) -> bool:
+        """RFC 7662 §4: whether ``caller`` may learn about a token issued to ``client_id``
+        (with ``aud`` ``audience``; ``None`` for a refresh token, which only its client ever
+        holds). A client may always see its own tokens: it holds them, and what it would learn
+        it was given with them. A resource server (a client with ``audiences``) may see the
+        access tokens meant for it: those whose ``aud`` names one of its audiences."""
+        if client_id == caller.client_id:
+            return True
+        if caller.client is None or audience is None:
+            return False
+        audiences = audience if isinstance(audience, list) else [audience]
+        return any(value in caller.client.audiences for value in audiences)
+
+    async def _introspect_access(self, token: str, caller: _Caller) -> dict[str, Any] | None:
         try:
             claims, user = await self._verified(token)
         except OAuthError:
+            return None
+        if not self._may_introspect(caller, str(claims["client_id"]), claims.get("aud")):
             return None
         answer: dict[str, Any] = {"active": True, "token_type": "Bearer", **claims}
         if user is not None:
             answer["username"] = user.username
         return answer
 
-    async def _introspect_refresh(self, token: str) -> dict[str, Any] | None:
+    async def _introspect_refresh(self, token: str, caller: _Caller) -> dict[str, Any] | None:
         if len(token) > _MAX_TOKEN_LENGTH:
             return None
         stored = await self.store.refresh_token(hash_refresh_token(token))
         now = self.clock()
         if (
             stored is None
+            or not self._may_introspect(caller, stored.client_id)
             or stored.rotated_at is not None
             or stored.revoked_at is not None
             or min(stored.expires_at, stored.family_expires_at) <= now
@@ -942,14 +984,22 @@ class TokenService:
 
     # -- users --------------------------------------------------------------------------
 
-    async def create_user(self, username: str, password: str) -> User:
-        """Register a user (``POST /users``, ``jwtkit users add``); ``invalid_request`` for a
-        bad username or password, ``409 username_taken`` for a duplicate."""
+    async def create_user(self, username: str, password: str, ip: str) -> User:
+        """Register a user (``POST /users`` from the client address ``ip``);
+        ``invalid_request`` for a bad username or password, 429 past
+        ``registration_max_per_ip`` registrations from ``ip`` per hour (counted before the
+        password is hashed), ``409 username_taken`` for a duplicate (ignoring case: ``ALICE`` is
+        taken when ``alice`` exists; the name is kept as given)."""
         try:
             check_username(username)
             check_policy(password, username=username)
         except (ValueError, PasswordPolicyError) as exc:
             raise OAuthError("invalid_request", str(exc)) from None
+        try:
+            await self.limiter.registration(ip)
+        except LimitReached as exc:
+            self._audit("rate_limited", client_ip=ip)
+            raise too_many_attempts(exc.retry_after, "registrations") from None
         user = User(
             id=uuid.uuid4().hex,
             username=username,
@@ -959,7 +1009,9 @@ class TokenService:
         try:
             await self.store.add_user(user)
         except Conflict:
-            raise OAuthError("username_taken", "this username is taken", 409) from None
+            raise OAuthError(
+                "username_taken", "this username is taken (usernames ignore case)", 409
+            ) from None
         self._audit("user_registered", user_id=user.id, username=username)
         return user
 
@@ -976,18 +1028,18 @@ class TokenService:
         user = await self.store.user_by_id(str(claims["sub"]))
         if user is None:  # pragma: no cover - verify_access_token checked the user
             raise invalid_token("the access token's user no longer exists")
-        retry_after = await self.limiter.check(user.username, ip)
-        if retry_after is not None:
-            raise too_many_attempts(retry_after)
-        if not await self.hasher.verify(user.password_hash, current):
-            await self.limiter.failed(user.username, ip)
-            self._audit("password_change_failed", user_id=user.id, client_ip=ip)
-            raise OAuthError("invalid_grant", "the current password is wrong")
+        try:
+            async with self.limiter.attempt(user.username, ip) as attempt:
+                if not await self.hasher.verify(user.password_hash, current):
+                    self._audit("password_change_failed", user_id=user.id, client_ip=ip)
+                    raise OAuthError("invalid_grant", "the current password is wrong")
+                attempt.succeeded()
+        except LimitReached as exc:
+            raise too_many_attempts(exc.retry_after) from None
         try:
             check_policy(new, username=user.username)
         except PasswordPolicyError as exc:
             raise OAuthError("invalid_request", str(exc)) from None
-        await self.limiter.succeeded(user.username, ip)
         new_hash = await self.hasher.hash(new)
         now = self.clock()
         await self.store.set_password(user.id, new_hash, now)

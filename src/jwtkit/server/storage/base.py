@@ -8,15 +8,26 @@ Atomicity the service relies on:
 * :meth:`Store.rotate_refresh_token` is a compare-and-set: of any number of concurrent calls
   with the same token, exactly one sees ``"rotated"``;
 * :meth:`Store.record_failure` increments and reads a counter in one step;
+* :meth:`Store.reserve_attempt` checks and counts an attempt in every bucket in one step (all
+  buckets or none): of any number of concurrent attempts, at most the limit are admitted;
+* :meth:`Store.add_user` refuses a username that differs from a stored one only in case;
 * :meth:`Store.set_password` increments the user's ``token_generation`` in the same step as it
   stores the hash: two concurrent changes give two generations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
+from ..models import (
+    AttemptReservation,
+    Client,
+    RefreshToken,
+    RotationOutcome,
+    SigningKeyRecord,
+    User,
+)
 
 __all__ = ["Access", "Conflict", "DatabaseMissing", "Store", "StoreError"]
 
@@ -57,11 +68,14 @@ class Store(Protocol):
 
     # users ------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
-        """Insert ``user``; :class:`Conflict` if the id or username exists."""
+        """Insert ``user``; :class:`Conflict` if the id exists or the username does, ignoring
+        ASCII case (``ALICE`` is taken when ``alice`` exists)."""
 
     async def user_by_id(self, user_id: str) -> User | None: ...
 
-    async def user_by_name(self, username: str) -> User | None: ...
+    async def user_by_name(self, username: str) -> User | None:
+        """The user whose username equals ``username`` ignoring ASCII case (its ``username``
+        as registered), or ``None``."""
 
     async def list_users(self) -> list[User]: ...
 
@@ -141,6 +155,33 @@ class Store(Protocol):
         """(failures in the current window, seconds until it resets); (0, 0) if none."""
 
     async def clear_failures(self, bucket: str) -> None: ...
+
+    async def reserve_attempt(
+        self, limits: Sequence[tuple[str, int]], now: float, window: float
+    ) -> AttemptReservation:
+        """Admit one attempt (a password check) under the limit of every bucket, atomically.
+
+        ``limits`` is (bucket, limit) pairs. A bucket is full when its failures plus its
+        attempts in progress in the current window reach its limit. If none is full, one
+        attempt in progress is counted in each (a bucket without a current window opens one of
+        ``window`` seconds) and the answer is admitted; otherwise nothing changes and the
+        answer is refused, with the seconds until the last full bucket's window ends. All
+        buckets are checked and counted in one step: of concurrent calls, at most ``limit``
+        are admitted into a bucket (minus its failures and attempts already in progress)."""
+
+    async def settle_attempt(
+        self,
+        windows: Sequence[tuple[str, float]],
+        now: float,
+        window: float,
+        *,
+        failed: bool,
+        forget: Sequence[str] = (),
+    ) -> None:
+        """End an attempt that :meth:`reserve_attempt` admitted (``windows`` is its
+        ``windows``): each bucket holds one attempt in progress fewer, unless its window has
+        ended since; ``failed`` counts one failure in each, as :meth:`record_failure` does;
+        the buckets in ``forget`` lose their failures (not the attempts still in progress)."""
 
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:

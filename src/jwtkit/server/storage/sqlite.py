@@ -31,9 +31,16 @@ Guarantees:
   ``busy_timeout`` seconds. :meth:`SQLiteStore.rotate_refresh_token` is a compare-and-set
   (``UPDATE ... WHERE rotated_at IS NULL AND revoked_at IS NULL AND expires_at > now`` and
   its row count), so of any number of concurrent rotations exactly one wins (RFC 9700 §4.14.2).
-* **Versioned migrations**: migration *N* is ``MIGRATIONS[N - 1]``, a list of SQL statements;
+* **Versioned migrations**: migration *N* is ``MIGRATIONS[N - 1]``, a list of SQL statements
+  (or checks: functions of the connection that raise :class:`~.base.StoreError` to refuse);
   :meth:`SQLiteStore.open` applies the missing ones in one transaction and records each in
   ``schema_version``. A database written by a newer jwtkit is refused.
+* **Usernames** are unique ignoring ASCII case (a ``UNIQUE`` index on ``username COLLATE
+  NOCASE``) and looked up the same way; usernames are ASCII (``check_username``), so this is
+  the Unicode case folding of every valid name.
+* **Attempts** (:meth:`SQLiteStore.reserve_attempt`) are checked and counted in one
+  ``BEGIN IMMEDIATE`` transaction, so of concurrent attempts no more than the limit are
+  admitted, in one process or many.
 * **Errors**: every ``sqlite3`` error becomes a :class:`~.base.StoreError`; a unique-key
   violation becomes :class:`~.base.Conflict`.
 * **Permissions**: a new database file is created with mode ``0600``; SQLite gives its
@@ -62,7 +69,14 @@ from functools import partial
 from typing import Any, Literal, TypeVar
 
 from .._extras import MissingExtra
-from ..models import Client, RefreshToken, RotationOutcome, SigningKeyRecord, User
+from ..models import (
+    AttemptReservation,
+    Client,
+    RefreshToken,
+    RotationOutcome,
+    SigningKeyRecord,
+    User,
+)
 from .base import Access, Conflict, DatabaseMissing, StoreError
 
 try:
@@ -70,7 +84,7 @@ try:
 except ImportError as exc:  # pragma: no cover - anyio comes with the server extra
     raise MissingExtra("anyio", "server") from exc
 
-__all__ = ["MIGRATIONS", "SQLiteStore"]
+__all__ = ["MIGRATIONS", "MigrationStep", "SQLiteStore"]
 
 _T = TypeVar("_T")
 
@@ -78,9 +92,37 @@ _MEMORY = ":memory:"
 #: SQLite's URI ``mode`` of a connection per access: "write" and "read" never create the file.
 _URI_MODES: dict[Access, str] = {"write": "rw", "read": "ro"}
 
+#: One step of a migration: an SQL statement, or a check of the database that raises
+#: :class:`~.base.StoreError` to refuse the migration (nothing of it is applied then).
+MigrationStep = str | Callable[[sqlite3.Connection], None]
+
+
+#: How to rename a user by hand (no jwtkit command can open a database it must first migrate).
+_RENAME_EXAMPLE = "sqlite3 <database> \"UPDATE users SET username = 'alice-2' WHERE id = '<id>'\""
+
+
+def _refuse_case_collisions(conn: sqlite3.Connection) -> None:
+    """Migration 3's check: usernames that differ only in case cannot become unique ignoring
+    case without losing a user, so the migration is refused, naming them and the fix."""
+    groups = conn.execute(
+        "SELECT group_concat(quote(username) || ' (id ' || id || ')', ', ') FROM users"
+        " GROUP BY username COLLATE NOCASE HAVING COUNT(*) > 1 ORDER BY MIN(username)"
+    ).fetchall()
+    if not groups:
+        return
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or _MEMORY
+    collisions = "; ".join(str(group[0]) for group in groups)
+    raise StoreError(
+        f"cannot upgrade the database {path!r}: usernames are now unique ignoring case, and"
+        f" these users differ only in case: {collisions}. Nothing was changed. Rename all but"
+        f" one user of each group ({_RENAME_EXAMPLE}), or remove them with the jwtkit version"
+        " that wrote the database; then start again"
+    )
+
+
 #: The schema, one entry per version: migration N is ``MIGRATIONS[N - 1]``. Append only;
 #: never edit a released migration (databases in the field already ran it).
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
     (
         """CREATE TABLE users (
             id TEXT PRIMARY KEY,
@@ -144,6 +186,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE users ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0"
         " CHECK (token_generation >= 0)",
     ),
+    # 3 (issue 10): usernames unique ignoring case (refused, changing nothing, while two
+    # differ only in case); resource servers and their audiences (RFC 7662 §4); attempts in
+    # progress, counted before a password is checked.
+    (
+        _refuse_case_collisions,
+        "CREATE UNIQUE INDEX users_username_nocase ON users (username COLLATE NOCASE)",
+        "ALTER TABLE clients ADD COLUMN audiences TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE rate_limits ADD COLUMN pending INTEGER NOT NULL DEFAULT 0"
+        " CHECK (pending >= 0)",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -153,7 +205,7 @@ _USER_BY_ID = (
 )
 _USER_BY_NAME = (
     "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
-    " token_generation FROM users WHERE username = ?"
+    " token_generation FROM users WHERE username = ? COLLATE NOCASE"
 )
 _ALL_USERS = (
     "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
@@ -164,14 +216,16 @@ _INSERT_USER = (
     " token_generation) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _CLIENT_BY_ID = (
-    "SELECT id, secret_hash, grant_types, scopes, created_at, name FROM clients WHERE id = ?"
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences FROM clients"
+    " WHERE id = ?"
 )
 _ALL_CLIENTS = (
-    "SELECT id, secret_hash, grant_types, scopes, created_at, name FROM clients ORDER BY id"
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences FROM clients"
+    " ORDER BY id"
 )
 _INSERT_CLIENT = (
-    "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name, audiences)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
@@ -216,12 +270,28 @@ _UPDATE_KEY = (
     "UPDATE signing_keys SET algorithm = ?, public_jwk = ?, encrypted_private = ?, status = ?,"
     " created_at = ?, activated_at = ?, retired_at = ?, publish_until = ? WHERE kid = ?"
 )
-# Fixed-window failure counter: a new window starts at the first failure after the last ended.
+# Fixed-window failure counter: a new window starts at the first failure after the last ended
+# (attempts still in progress from the ended window are not carried over).
 _RECORD_FAILURE = (
     "INSERT INTO rate_limits (bucket, failures, window_end) VALUES (?, 1, ?)"
     " ON CONFLICT (bucket) DO UPDATE SET"
     " failures = CASE WHEN window_end <= ? THEN 1 ELSE failures + 1 END,"
+    " pending = CASE WHEN window_end <= ? THEN 0 ELSE pending END,"
     " window_end = CASE WHEN window_end <= ? THEN excluded.window_end ELSE window_end END"
+)
+# The same window rules for one attempt in progress more (reserve_attempt).
+_ADD_PENDING = (
+    "INSERT INTO rate_limits (bucket, failures, pending, window_end) VALUES (?, 0, 1, ?)"
+    " ON CONFLICT (bucket) DO UPDATE SET"
+    " failures = CASE WHEN window_end <= ? THEN 0 ELSE failures END,"
+    " pending = CASE WHEN window_end <= ? THEN 1 ELSE pending + 1 END,"
+    " window_end = CASE WHEN window_end <= ? THEN excluded.window_end ELSE window_end END"
+)
+_WINDOW_END = "SELECT window_end FROM rate_limits WHERE bucket = ?"
+_USED = "SELECT failures + pending, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?"
+# One attempt in progress fewer, only in the window it was counted in.
+_END_PENDING = (
+    "UPDATE rate_limits SET pending = MAX(pending - 1, 0) WHERE bucket = ? AND window_end = ?"
 )
 _PURGE = (
     "DELETE FROM revoked_jtis WHERE expires_at <= ?",
@@ -250,6 +320,7 @@ def _client(row: Sequence[Any]) -> Client:
         scopes=tuple(json.loads(row[3])),
         created_at=row[4],
         name=row[5],
+        audiences=tuple(json.loads(row[6])),
     )
 
 
@@ -327,7 +398,7 @@ class SQLiteStore:
     """
 
     #: The schema migrations this code knows (a subclass may extend them, e.g. in tests).
-    migrations: tuple[tuple[str, ...], ...] = MIGRATIONS
+    migrations: tuple[tuple[MigrationStep, ...], ...] = MIGRATIONS
 
     def __init__(
         self,
@@ -551,8 +622,11 @@ class SQLiteStore:
         )
         latest = len(self.migrations)
         for version in range(current + 1, latest + 1):
-            for statement in self.migrations[version - 1]:
-                conn.execute(statement)
+            for step in self.migrations[version - 1]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 (version, self._clock()),
@@ -577,7 +651,8 @@ class SQLiteStore:
 
     # users ------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
-        """Insert ``user``; :class:`~.base.Conflict` if the id or username exists."""
+        """Insert ``user``; :class:`~.base.Conflict` if the id exists or the username does,
+        ignoring case."""
         values = (
             user.id,
             user.username,
@@ -595,7 +670,7 @@ class SQLiteStore:
         return None if row is None else _user(row)
 
     async def user_by_name(self, username: str) -> User | None:
-        """The user with exactly this username (case-sensitive), or ``None``."""
+        """The user with this username ignoring ASCII case, or ``None``."""
         row = await self._lookup(_USER_BY_NAME, (username,))
         return None if row is None else _user(row)
 
@@ -642,6 +717,7 @@ class SQLiteStore:
             json.dumps(list(client.scopes)),
             client.created_at,
             client.name,
+            json.dumps(list(client.audiences)),
         )
         await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
 
@@ -797,7 +873,7 @@ class SQLiteStore:
         at the first failure after the last one ended); return (failures, seconds to reset)."""
 
         def record(conn: sqlite3.Connection) -> tuple[int, float]:
-            conn.execute(_RECORD_FAILURE, (bucket, now + window, now, now))
+            conn.execute(_RECORD_FAILURE, (bucket, now + window, now, now, now))
             failures, window_end = conn.execute(
                 "SELECT failures, window_end FROM rate_limits WHERE bucket = ?", (bucket,)
             ).fetchone()
@@ -814,6 +890,53 @@ class SQLiteStore:
         await self._write(
             lambda c: c.execute("DELETE FROM rate_limits WHERE bucket = ?", (bucket,))
         )
+
+    async def reserve_attempt(
+        self, limits: Sequence[tuple[str, int]], now: float, window: float
+    ) -> AttemptReservation:
+        """Check every bucket, then count the attempt in each, in one ``BEGIN IMMEDIATE``
+        transaction (the write lock is held from the first read: no other connection or
+        process counts in between)."""
+        buckets = tuple(limits)
+
+        def reserve(conn: sqlite3.Connection) -> AttemptReservation:
+            waits = []
+            for bucket, limit in buckets:
+                row = conn.execute(_USED, (bucket, now)).fetchone()
+                if row is not None and row[0] >= limit:
+                    waits.append(float(row[1]) - now)
+            if waits:
+                return AttemptReservation(False, retry_after=max(waits))
+            windows = []
+            for bucket, _ in buckets:
+                conn.execute(_ADD_PENDING, (bucket, now + window, now, now, now))
+                window_end = _fetch_one(conn, _WINDOW_END, (bucket,))[0]
+                windows.append((bucket, float(window_end)))
+            return AttemptReservation(True, tuple(windows))
+
+        return await self._write(reserve)
+
+    async def settle_attempt(
+        self,
+        windows: Sequence[tuple[str, float]],
+        now: float,
+        window: float,
+        *,
+        failed: bool,
+        forget: Sequence[str] = (),
+    ) -> None:
+        """End an admitted attempt in one transaction (see :class:`~.base.Store`)."""
+        reserved, cleared = tuple(windows), tuple(forget)
+
+        def settle(conn: sqlite3.Connection) -> None:
+            for bucket, window_end in reserved:
+                conn.execute(_END_PENDING, (bucket, window_end))
+                if failed:
+                    conn.execute(_RECORD_FAILURE, (bucket, now + window, now, now, now))
+            for bucket in cleared:
+                conn.execute("UPDATE rate_limits SET failures = 0 WHERE bucket = ?", (bucket,))
+
+        await self._write(settle)
 
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
