@@ -381,7 +381,9 @@ def test_keys_list_rotate_retire(database: str) -> None:
     }
     assert statuses[first] == "active"
     assert sorted(statuses.values()) == ["active", "pending"]
-    active_retire = run("keys", "retire", first, "--database", database)
+    active_retire = run(
+        "keys", "retire", "--database", database, "--", first
+    )  # a kid may start with "-"
     assert active_retire.exit_code == 1
     assert "active key" in active_retire.output
     now = run(
@@ -389,7 +391,7 @@ def test_keys_list_rotate_retire(database: str) -> None:
     )
     assert now.exit_code == 0
     assert "EdDSA" in now.output
-    retired = run("keys", "retire", first, "--database", database)
+    retired = run("keys", "retire", "--database", database, "--", first)
     assert retired.exit_code == 0, retired.output
     assert run("keys", "retire", "no-such-kid", "--database", database).exit_code == 1
 

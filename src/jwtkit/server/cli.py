@@ -633,7 +633,7 @@ def clients_add(
         raise UsageProblem("--audience is for a --resource-server")
     if resource_server and public:
         raise UsageProblem("a --resource-server authenticates to introspect: it cannot be --public")
-    if not all(_CLIENT_ID.fullmatch(audience) for audience in audiences):
+    if not all(is_client_id(audience) for audience in audiences):
         raise UsageProblem("--audience: 1 to 128 printable ASCII characters, no spaces")
     settings = _settings(database, config)
     if resource_server and not audiences:
