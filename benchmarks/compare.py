@@ -7,7 +7,7 @@ must not warn: no implementation is timed doing less work than the others.
 
 Usage::
 
-    python benchmarks/compare.py              # full run (under a minute), Markdown on stdout
+    python benchmarks/compare.py              # full run (1-2 minutes), Markdown on stdout
     python benchmarks/compare.py --quick      # short run, noisier numbers
     python benchmarks/compare.py --json out.json   # also write the raw numbers (``-``: stdout)
     python benchmarks/compare.py --profile    # where jwtkit's time goes (cProfile + steps)
@@ -505,17 +505,18 @@ def render_limits(limits: list[LimitRatio], target: float) -> str:
         "",
         f"Rounds of two adjacent batches of about {target:g} s (jwtkit, limit; the order "
         "alternates), repeated until the 95% interval of the median ratio is within "
-        f"+-{LIMIT_TOLERANCE:.0%} of it.",
+        f"+-{LIMIT_TOLERANCE:.0%} of it. The ratio is the median of the rounds' ratios; the "
+        "times are each side's best batch.",
         "",
-        "| algorithm | limit us/op | jwtkit us/op | ratio (median) | 95% interval | "
+        "| algorithm | limit us/op (best) | jwtkit us/op (best) | ratio (median) | 95% interval | "
         "min-max of rounds | rounds | goal | result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for limit in limits:
         low, high = limit.interval()
         ratios = limit.ratios
-        mine = statistics.median(pair[0] for pair in limit.pairs)
-        theirs = statistics.median(pair[1] for pair in limit.pairs)
+        mine = min(pair[0] for pair in limit.pairs)
+        theirs = min(pair[1] for pair in limit.pairs)
         precision = f"+-{limit.half_width:.1%}" + ("" if limit.stable else " (not reached)")
         out.append(
             f"| {limit.title} | {_fmt_us(theirs)} | {_fmt_us(mine)} | {limit.median:.3f}x | "
