@@ -7,14 +7,18 @@ must not warn: no implementation is timed doing less work than the others.
 
 Usage::
 
-    python benchmarks/compare.py              # full run (under a minute), Markdown on stdout
+    python benchmarks/compare.py              # full run (1-2 minutes), Markdown on stdout
     python benchmarks/compare.py --quick      # short run, noisier numbers
     python benchmarks/compare.py --json out.json   # also write the raw numbers (``-``: stdout)
     python benchmarks/compare.py --profile    # where jwtkit's time goes (cProfile + steps)
+    python benchmarks/compare.py --limits-only   # only jwtkit against the limit (asymmetric)
 
 Method: each implementation gets an iteration count N calibrated so that one timed batch takes
 about 0.2 s; the batches of one table are interleaved (A B C ... A B C ...) five times, and the
-best batch gives ops/s and every ratio (the median is reported too). See docs/performance.md.
+best batch gives ops/s and every ratio (the median is reported too). The asymmetric tables
+also have a "limit" row (the stdlib floor's parsing and claim checks around the bare
+``cryptography`` verify); jwtkit's ratio to it is measured apart, in many paired rounds, until
+it is known to +-3% (see LimitRatio). See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -70,6 +75,7 @@ SECRET = hashlib.sha256(b"jwtkit benchmark secret").digest()
 
 FLOOR = "stdlib floor (hand-written)"
 BARE = "cryptography verify (bare)"
+LIMIT = "limit: bare verify + floor's parsing and claims"
 JWTKIT_VERIFIER = "jwtkit Verifier.decode"
 JWTKIT_ONESHOT = "jwtkit.decode (one-shot)"
 JWTKIT_ENCODE_BYTES = "jwtkit.encode (bytes key)"
@@ -187,6 +193,69 @@ def make_floor_encoder(key: bytes) -> Callable[[dict[str, Any]], str]:
         return f"{signing_input}.{_b64encode(digest(key, signing_input.encode(), 'sha256'))}"
 
     return encode
+
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+
+def _signature_check(public_key: PublicKey) -> Callable[[bytes, bytes], None]:
+    """``check(signature, signing_input)``: the one ``cryptography`` verify call for the JOSE
+    signature, raising ``InvalidSignature``. ECDSA's raw R||S becomes DER first (RFC 7518 §3.4),
+    as ``cryptography`` takes nothing else."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+        rsa_verify = public_key.verify
+
+        def check_rsa(signature: bytes, data: bytes) -> None:
+            rsa_verify(signature, data, pkcs1, sha256)
+
+        return check_rsa
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        ecdsa = ec.ECDSA(hashes.SHA256())
+        ec_verify = public_key.verify
+        from_bytes = int.from_bytes
+
+        def check_ec(signature: bytes, data: bytes) -> None:
+            half = len(signature) // 2
+            der = encode_dss_signature(
+                from_bytes(signature[:half], "big"), from_bytes(signature[half:], "big")
+            )
+            ec_verify(der, data, ecdsa)
+
+        return check_ec
+    return public_key.verify
+
+
+def make_limit_decoder(
+    public_key: PublicKey, alg: str, issuer: str, audience: str
+) -> Callable[[str], dict[str, Any]]:
+    """The limit for an asymmetric decode: the stdlib floor's non-crypto work (split,
+    base64url, ``json.loads`` of header and payload, alg check, exp/iss/aud) around the bare
+    ``cryptography`` verify of the token's own signature. It is a real decoder: it is checked
+    against the invalid tokens like every other row before anything is timed."""
+    check = _signature_check(public_key)
+    loads = json.loads
+    clock = time.time
+
+    def decode(token: str) -> dict[str, Any]:
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise ValueError("not a JWS compact token")
+        header_b64, payload_b64, signature_b64 = parts
+        header = loads(_b64decode(header_b64))
+        payload = loads(_b64decode(payload_b64))
+        if header["alg"] != alg:
+            raise ValueError("algorithm not allowed")
+        check(_b64decode(signature_b64), f"{header_b64}.{payload_b64}".encode("ascii"))
+        if not payload["exp"] > clock():
+            raise ValueError("expired")
+        if payload["iss"] != issuer:
+            raise ValueError("wrong issuer")
+        if payload["aud"] != audience:
+            raise ValueError("wrong audience")
+        return payload  # type: ignore[no-any-return]
+
+    return decode
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +418,137 @@ def measure(table: Table, repeats: int, target: float) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# the limit ratio: jwtkit Verifier.decode against the limit row, in paired batches
+
+#: The reported limit ratio should be known to +-3% (the 95% interval of its median).
+LIMIT_TOLERANCE = 0.03
+#: jwtkit Verifier.decode time / limit time: "at the limit", with room for the +-3% precision.
+#: Measured at 0.91-0.99 when the limit row was added; above this, verification got slower.
+LIMIT_GOAL = 1.05
+
+
+@dataclass
+class LimitRatio:
+    """``jwtkit Verifier.decode`` time / limit time, from rounds of two adjacent batches.
+
+    A machine shared with other work slows both batches of a round alike, so the ratio of each
+    round is steadier than either time; the median of the rounds is the reported ratio, and
+    the rank-based 95% interval of that median (no assumption about the distribution) is its
+    precision.
+    """
+
+    key: str
+    title: str
+    iterations: tuple[int, int] = (0, 0)
+    #: (jwtkit seconds per op, limit seconds per op), one pair per round.
+    pairs: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [mine / limit for mine, limit in self.pairs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    def interval(self) -> tuple[float, float]:
+        """The 95% confidence interval of the median ratio: order statistics j and n + 1 - j,
+        with j the largest rank whose two binomial(n, 1/2) tails together stay <= 5%."""
+        ratios = sorted(self.ratios)
+        n = len(ratios)
+        j, tail = 0, 0.0
+        while True:
+            tail += math.comb(n, j) / 2**n
+            if 2 * tail > 0.05:
+                break
+            j += 1
+        if j == 0:
+            return ratios[0], ratios[-1]
+        return ratios[j - 1], ratios[n - j]
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of the 95% interval, relative to the median (0.03 = +-3%)."""
+        low, high = self.interval()
+        return (high - low) / 2 / self.median
+
+    @property
+    def stable(self) -> bool:
+        return len(self.pairs) >= 6 and self.half_width <= LIMIT_TOLERANCE
+
+
+def measure_limit(table: Table, target: float, min_rounds: int, max_rounds: int) -> LimitRatio:
+    """Time jwtkit and the limit in adjacent batches (alternating which goes first) until the
+    median ratio is known to +-LIMIT_TOLERANCE, with at least ``min_rounds`` rounds and at most
+    ``max_rounds``."""
+    mine, limit = table.case(JWTKIT_VERIFIER), table.case(LIMIT)
+    result = LimitRatio(table.key, table.title.split(" with ")[0])
+    result.iterations = (
+        calibrate(mine.call, mine.arg, target),
+        calibrate(limit.call, limit.arg, target),
+    )
+    rounds = list(zip((mine, limit), result.iterations, strict=True))
+    while len(result.pairs) < max_rounds:
+        seconds = {}
+        for case, iterations in rounds if len(result.pairs) % 2 == 0 else rounds[::-1]:
+            gc.collect()
+            seconds[case.name] = batch(case.call, case.arg, iterations) / iterations
+        result.pairs.append((seconds[JWTKIT_VERIFIER], seconds[LIMIT]))
+        if len(result.pairs) >= min_rounds and result.stable:
+            break
+    return result
+
+
+def render_limits(limits: list[LimitRatio], target: float) -> str:
+    out = [
+        "## jwtkit Verifier.decode against the limit",
+        "",
+        f"Rounds of two adjacent batches of about {target:g} s (jwtkit, limit; the order "
+        "alternates), repeated until the 95% interval of the median ratio is within "
+        f"+-{LIMIT_TOLERANCE:.0%} of it. The ratio is the median of the rounds' ratios; the "
+        "times are each side's best batch.",
+        "",
+        "| algorithm | limit us/op (best) | jwtkit us/op (best) | ratio (median) | 95% interval | "
+        "min-max of rounds | rounds | goal | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for limit in limits:
+        low, high = limit.interval()
+        ratios = limit.ratios
+        mine = min(pair[0] for pair in limit.pairs)
+        theirs = min(pair[1] for pair in limit.pairs)
+        precision = f"+-{limit.half_width:.1%}" + ("" if limit.stable else " (not reached)")
+        out.append(
+            f"| {limit.title} | {_fmt_us(theirs)} | {_fmt_us(mine)} | {limit.median:.3f}x | "
+            f"{low:.3f}-{high:.3f} ({precision}) | {min(ratios):.3f}-{max(ratios):.3f} | "
+            f"{len(ratios)} | <= {LIMIT_GOAL:.2f}x | "
+            f"{'PASS' if limit.median <= LIMIT_GOAL else 'MISS'} |"
+        )
+    out.append("")
+    return "\n".join(out)
+
+
+def limit_numbers(limits: list[LimitRatio]) -> list[dict[str, Any]]:
+    return [
+        {
+            "table": limit.key,
+            "subject": JWTKIT_VERIFIER,
+            "other": LIMIT,
+            "iterations": list(limit.iterations),
+            "seconds_per_op": [list(pair) for pair in limit.pairs],
+            "ratio_median": limit.median,
+            "ratio_interval_95": list(limit.interval()),
+            "half_width": limit.half_width,
+            "tolerance": LIMIT_TOLERANCE,
+            "stable": limit.stable,
+            "goal": LIMIT_GOAL,
+            "passed": limit.median <= LIMIT_GOAL,
+        }
+        for limit in limits
+    ]
+
+
+# --------------------------------------------------------------------------------------------
 # the tables
 
 
@@ -474,6 +674,7 @@ def asymmetric_table(setup: AsymmetricSetup, now: int) -> Table:
         issuer=ISSUER,
     )
     decoders: list[tuple[str, Call, TokenSet]] = [
+        (LIMIT, make_limit_decoder(public, setup.alg, ISSUER, AUDIENCE), tokens),
         (JWTKIT_VERIFIER, verifier.decode, tokens),
         (PYJWT_DECODE, pyjwt_decoder(public, setup.alg), tokens),
     ]
@@ -512,8 +713,10 @@ def asymmetric_table(setup: AsymmetricSetup, now: int) -> Table:
     cases += [Case(name, call, token_set.valid) for name, call, token_set in decoders]
     note = (
         "The bare row is cryptography's verify() alone on the same signing input and signature "
-        "(already decoded, DER for ECDSA): no parsing, no claims. Decoders get the public key "
-        "pre-loaded (PyJWT: the cryptography key object)."
+        "(already decoded, DER for ECDSA): no parsing, no claims. The limit row is the stdlib "
+        "floor's parsing and claim checks around that verify of the token's own signature "
+        "(R||S to DER included for ECDSA). Decoders get the public key pre-loaded (PyJWT: the "
+        "cryptography key object)."
     )
     if not setup.jose_supported:
         note += f" python-jose does not support {setup.alg}."
@@ -687,8 +890,11 @@ def render(
                 f"{_fmt_us(case.median)} | {case.best / reference:.2f}x |"
             )
         out += ["", table.note, ""]
-    out += ["## Targets", "", "| target | measured | goal | result |", "|---|---:|---:|:---:|"]
-    for goal in TARGETS:
+    targets = [goal for goal in TARGETS if goal.table in tables]
+    if targets:
+        out += ["## Targets", "", "| target | measured | goal | result |"]
+        out.append("|---|---:|---:|:---:|")
+    for goal in targets:
         label, measured, wanted = goal.describe(tables)
         out.append(
             f"| {label} | {measured} | {wanted} | {'PASS' if goal.passed(tables) else 'MISS'} |"
@@ -698,7 +904,11 @@ def render(
 
 
 def raw_numbers(
-    info: Mapping[str, Any], tables: Mapping[str, Table], repeats: int, target: float
+    info: Mapping[str, Any],
+    tables: Mapping[str, Table],
+    repeats: int,
+    target: float,
+    limits: list[LimitRatio],
 ) -> dict[str, Any]:
     return {
         "machine": dict(info),
@@ -731,7 +941,9 @@ def raw_numbers(
                 "passed": goal.passed(tables),
             }
             for goal in TARGETS
+            if goal.table in tables
         ],
+        "limits": limit_numbers(limits),
     }
 
 
@@ -842,6 +1054,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile jwtkit's paths instead of comparing"
     )
+    parser.add_argument(
+        "--limits-only",
+        action="store_true",
+        help="only the asymmetric tables' limit ratios (checks every decoder, times two)",
+    )
     args = parser.parse_args(argv)
     now = int(time.time())
     if args.profile:
@@ -850,11 +1067,16 @@ def main(argv: list[str] | None = None) -> int:
     repeats, target = (3, 0.05) if args.quick else (5, 0.2)
     if args.repeats is not None:
         repeats = max(1, args.repeats)
-    decode_table, encode_table = hs256_tables(now)
-    tables = {decode_table.key: decode_table, encode_table.key: encode_table}
-    for setup in asymmetric_setups():
-        table = asymmetric_table(setup, now)
-        tables[table.key] = table
+    # Limit rounds: short batches, many of them (see LimitRatio and docs/performance.md).
+    limit_target, min_rounds, max_rounds = (0.02, 9, 41) if args.quick else (0.05, 21, 201)
+    tables: dict[str, Table] = {}
+    if not args.limits_only:
+        decode_table, encode_table = hs256_tables(now)
+        tables = {decode_table.key: decode_table, encode_table.key: encode_table}
+    asymmetric = [asymmetric_table(setup, now) for setup in asymmetric_setups()]
+    limit_tables = {table.key: table for table in asymmetric}
+    if not args.limits_only:
+        tables.update(limit_tables)
     info = machine_info()
     if info["load_average_at_start"][0] > 0.5 * (os.cpu_count() or 1):
         print(
@@ -865,7 +1087,15 @@ def main(argv: list[str] | None = None) -> int:
     for table in tables.values():
         print(f"timing: {table.title} ...", file=sys.stderr, flush=True)
         measure(table, repeats, target)
+    limits = []
+    for table in limit_tables.values():
+        print(f"timing: {table.title}, jwtkit against the limit ...", file=sys.stderr, flush=True)
+        limits.append(measure_limit(table, limit_target, min_rounds, max_rounds))
     print(render(info, tables, repeats, target))
+    print(render_limits(limits, limit_target))
+    if args.limits_only:
+        _write_json(args.json, raw_numbers(info, tables, repeats, target, limits))
+        return 0
     # The JWKS-backed verification (issue 4) and JWE decryption (issue 6) comparisons live in
     # their own modules beside this one; they print their own tables and targets.
     from jwe_tables import jwe_tables
@@ -873,14 +1103,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n" + jwks_tables(quick=args.quick))
     print("\n" + jwe_tables(quick=args.quick))
-    if args.json:
-        text = json.dumps(raw_numbers(info, tables, repeats, target), indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w", encoding="utf-8") as out:
-                out.write(text + "\n")
+    _write_json(args.json, raw_numbers(info, tables, repeats, target, limits))
     return 0
+
+
+def _write_json(path: str | None, numbers: Mapping[str, Any]) -> None:
+    if not path:
+        return
+    text = json.dumps(numbers, indent=2)
+    if path == "-":
+        print(text)
+    else:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
 
 
 if __name__ == "__main__":

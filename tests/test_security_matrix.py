@@ -1,6 +1,6 @@
 # ruff: noqa: N802 - test names carry the security-matrix row ids (A1, B5, ...) in capitals
 """Security regression tests, one or more per row of the security matrix
-(``shared/guide/SECURITY-MATRIX.md``), named after the row and the advisories it names, in the
+(``docs/security.md``), named after the row and the advisories it names, in the
 style of PyJWT's ``test_advisory.py``.
 
 Every attack goes end to end through the public entry points (``jwtkit.decode``,
@@ -8,9 +8,10 @@ Every attack goes end to end through the public entry points (``jwtkit.decode``,
 are built by hand with ``cryptography``, ``hmac`` and ``base64``. Every rejection asserts the
 exact jwtkit error class, so a crash with any other exception fails the test.
 
-Not here (yet): the JWE half of A6, A8 (JSON serialization), section C (JWE) and D6 (remote
-JWKS), which belong to later features; the key-construction side of A2/A3/A5/B6/F1-F4 lives in
-``tests/keys/``.
+Elsewhere: the JWE half of A6, the JWE side of A7-A10 and section C (JWE) are in
+``tests/jwe/test_security_matrix_jwe.py``; A8 and the JSON side of A7-A10 (JWS JSON
+serialization) in ``tests/test_jws_json.py``; D6 (remote JWKS) in ``tests/remote/``; the
+key-construction side of A2/A3/A5/B6/F1-F4 in ``tests/keys/``.
 """
 
 from __future__ import annotations
@@ -950,7 +951,7 @@ def test_A5_non_string_kid_rejected(kid: object, kid_keys: jwtkit.KeySet) -> Non
     reject_everywhere(token, jwtkit.OctKey(SECRET), ["HS256"], MalformedToken)
 
 
-# --- A6 (the JWS half; JWE decryption comes with the JWE feature) --------------------------
+# --- A6 (the JWS half; the JWE half is in tests/jwe/test_security_matrix_jwe.py) ------------------
 
 
 def _five_segment_tokens() -> list[str]:

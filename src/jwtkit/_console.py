@@ -1,9 +1,9 @@
 """The ``jwtkit`` console script: the one place that assembles every command.
 
 This composition root is the only module that imports both :mod:`jwtkit.cli` (the token
-commands; a later feature, loaded when present) and :mod:`jwtkit.server.cli` (``serve`` and the
-admin commands), so neither layer imports the other (docs/architecture.md). Each contributes
-through a ``register(group)`` function.
+commands) and :mod:`jwtkit.server.cli` (``serve`` and the admin commands), so neither layer
+imports the other (docs/architecture.md). Each contributes through a ``register(group)``
+function.
 
 Exit status: 0 on success, 1 when a command fails, 2 for bad usage or a missing extra. Errors
 are one message on stderr, never a traceback.

@@ -1,4 +1,4 @@
-"""Regression tests for the JWE rows of the security matrix (shared/guide/SECURITY-MATRIX.md).
+"""Regression tests for the JWE rows of the security matrix (the rows: docs/security.md).
 
 A6 (JWE/JWS confusion), A7 (compact/JSON confusion), A8 (header overlap), A9 (``crit`` in an
 unprotected header), A10 (``zip``/``b64`` outside the protected header) and every C row:

@@ -1,7 +1,7 @@
 """Regression tests for the key rows of the security matrix: A2, A3, A5, B6, F1-F4.
 
-Each test is named after its row (and advisory, where the row names one); see
-``shared/guide/SECURITY-MATRIX.md``.
+Each test is named after its row (and advisory, where the row names one); the rows are in
+``docs/security.md``.
 """
 
 # ruff: noqa: N802 - the test names carry the row name (A2, F1, ...) in upper case

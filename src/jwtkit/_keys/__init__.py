@@ -3,12 +3,15 @@
 Private: import from :mod:`jwtkit.jwk`. One module per concern:
 
 * ``base`` - the abstract :class:`Key` (metadata, ``check_usable``, equality, factories);
-* ``oct_key``, ``rsa_key``, ``ec_key``, ``okp_key`` - one key type each, over ``asymmetric``;
+* ``oct_key``, ``rsa_key``, ``ec_key``, ``okp_key`` - one key type each (the last three over
+  ``asymmetric``);
 * ``keyset`` - :class:`KeySet` and :class:`SkippedKey`;
 * ``factory`` - JWK / ``cryptography`` object / random generation dispatch;
 * ``formats`` - PEM, DER and OpenSSH reading; ``members`` - JWK member decoding;
+* ``der_shape`` - the outer shape of DER key containers, for algorithms ``cryptography`` lacks;
 * ``requirements`` - which key fits which algorithm; ``secret_checks`` - unsafe HMAC secrets;
-* ``certificates`` - ``x5c``/``x5t``; ``thumbprint`` - RFC 7638/9278; ``messages`` - safe text.
+* ``certificates`` - ``x5c``/``x5t``; ``thumbprint`` - RFC 7638/9278. Safe text for errors and
+  reprs comes from :mod:`jwtkit._messages`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Plain frozen dataclasses shared by the service logic and every storage backend. Times are Unix
 seconds (float). Secrets are never stored: passwords as Argon2id hashes, client secrets (random,
-server-generated) as SHA-256 digests,
-refresh tokens as the SHA-256 of the token, signing keys with their private part encrypted.
+server-generated) as SHA-256 digests, refresh tokens as the SHA-256 of the token, signing keys
+with their private part encrypted.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class User:
     disabled: bool = False
     #: The time of the last password change. Access tokens without the password-generation
     #: claim (issued by earlier versions, with a fractional ``iat``) are refused by this service
-    #: when issued before it.
+    #: when issued before it, and after any password change made since the upgrade.
     tokens_valid_after: float = 0.0
     #: How many times the password was changed: access tokens carry the generation they were
     #: issued in, and this service refuses them once it has moved on (exact within a second,
@@ -109,7 +109,7 @@ class SigningKeyRecord:
     """A signing key as stored: public JWK in clear, private part encrypted at rest.
 
     ``status`` is ``"pending"`` (published in the JWKS, not yet signing), ``"active"`` (signs
-    new tokens) or ``"retired"`` (published until ``retire_after``, never signs again).
+    new tokens) or ``"retired"`` (published until ``publish_until``, never signs again).
     """
 
     kid: str
