@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
@@ -60,6 +60,7 @@ from ._jwa_keymgmt import (
     _kw_unwrap,
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
 from .errors import (
     AlgorithmNotAllowed,
@@ -885,48 +886,7 @@ class Decrypter:
 
 # -- one-shot calls ---------------------------------------------------------------------------
 
-_SHARED_DECRYPTERS: dict[tuple[Any, ...], tuple[object, Decrypter]] = {}
-_SHARED_DECRYPTERS_MAX = 64
-_SHARED_DECRYPTERS_LOCK = threading.Lock()
-
-
-def _names(values: object) -> tuple[str, ...] | frozenset[str] | None:
-    """Exact ``str`` names in a list, tuple or set as a memo key part; ``None`` for anything
-    else (a generator could be read only once)."""
-    kind = type(values)
-    names: tuple[str, ...] | frozenset[str]
-    if kind is list or kind is tuple:
-        names = tuple(cast("Sequence[str]", values))
-    elif kind is frozenset or kind is set:
-        names = frozenset(cast("Collection[str]", values))
-    else:
-        return None
-    for name in names:
-        if type(name) is not str:
-            return None
-    return names
-
-
-#: Types whose objects stand for themselves in the memo (checked before ``isinstance``).
-_IDENTITY_KEY_TYPES = frozenset({OctKey, RSAKey, ECKey, OKPKey, KeySet})
-
-
-def _key_part(key: object) -> object:
-    """The memo key part of a ``key`` argument: keys, key sets and providers by identity (the
-    result reports the caller's own key object), secrets by value; ``None``: do not share."""
-    kind = type(key)
-    if kind in _IDENTITY_KEY_TYPES or isinstance(key, (Key, KeySet)):
-        return id(key)
-    if kind is bytes or kind is str:
-        return (kind, key)
-    if kind is list or kind is tuple:
-        items = tuple(cast("Sequence[object]", key))
-        if all(isinstance(item, Key) for item in items):
-            return ("keys", *(id(item) for item in items))
-        return None
-    if callable(key):
-        return None  # a key resolver may answer differently each time
-    return id(key)
+_SHARED_DECRYPTERS: SharedMemo[Decrypter] = SharedMemo(64)
 
 
 def _decrypter_for(
@@ -941,39 +901,33 @@ def _decrypter_for(
 ) -> Decrypter:
     """A :class:`Decrypter` for one-shot calls, shared between calls with the same arguments.
 
-    The memo is small and bounded (oldest dropped first). Keys, key sets and providers are
-    matched by identity and held by the memo, so an entry never serves another key object;
-    secrets by value; allow-lists and ``crit`` as lists, tuples or sets of ``str``. Anything
-    else (a key resolver, a generator) gets a fresh :class:`Decrypter`.
+    The memo is small and bounded (oldest dropped first) and keyed by the rule of
+    :mod:`jwtkit._memo`, the one the JWT one-shot calls use: keys, key sets and providers by
+    identity (so a result names the caller's own key), secrets by value, other arguments by
+    value and type. Anything else (a key resolver, an iterator) gets a fresh
+    :class:`Decrypter`.
     """
-    key_part = _key_part(key)
-    algorithm_names = _names(algorithms)
-    encryption_names = _names(encryptions)
-    crit_names = () if crit == () else _names(crit)
-    if (
-        key_part is None
-        or algorithm_names is None
-        or encryption_names is None
-        or crit_names is None
-    ):
-        signature = None
-    else:
-        signature = (
-            key_part,
-            algorithm_names,
-            encryption_names,
-            crit_names,
-            id(registry),
-            type(max_token_size),
-            max_token_size,
-            type(max_decompressed_size),
-            max_decompressed_size,
-            type(max_pbes2_count),
-            max_pbes2_count,
-        )
-        shared = _SHARED_DECRYPTERS.get(signature)
-        if shared is not None:
-            return shared[1]
+    part = key_part(key)
+    signature: Any = None
+    if part is not UNSHARED:
+        try:
+            signature = (
+                part,
+                value_part(algorithms),
+                value_part(encryptions),
+                () if crit == () else value_part(crit),
+                registry,
+                # value_part's form of a number, inline on this hot path
+                (type(max_token_size), max_token_size),
+                (type(max_decompressed_size), max_decompressed_size),
+                (type(max_pbes2_count), max_pbes2_count),
+            )
+            shared = _SHARED_DECRYPTERS.get(signature)
+        except TypeError:  # an iterator or something unhashable: no sharing
+            signature = None
+        else:
+            if shared is not None:
+                return shared
     decrypter = Decrypter(
         key,
         algorithms=algorithms,
@@ -985,11 +939,7 @@ def _decrypter_for(
         max_pbes2_count=max_pbes2_count,
     )
     if signature is not None:
-        with _SHARED_DECRYPTERS_LOCK:
-            if len(_SHARED_DECRYPTERS) >= _SHARED_DECRYPTERS_MAX:
-                del _SHARED_DECRYPTERS[next(iter(_SHARED_DECRYPTERS))]
-            # The arguments are held with the decrypter, so that their ids stay theirs.
-            _SHARED_DECRYPTERS[signature] = ((key, registry), decrypter)
+        _SHARED_DECRYPTERS.put(signature, decrypter, held(key), registry)
     return decrypter
 
 
