@@ -46,6 +46,7 @@ MODULES = {
         {
             "DEFAULT_MAX_DECOMPRESSED_SIZE",
             "DEFAULT_MAX_PBES2_COUNT",
+            "DEFAULT_MAX_RECIPIENTS",
             "DecryptedJWE",
             "Decrypter",
             "Recipient",

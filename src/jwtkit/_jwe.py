@@ -37,13 +37,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._codec import (
+    DEFAULT_MAX_JSON_ENTRIES,
     DEFAULT_MAX_TOKEN_SIZE,
     b64url_decode,
     b64url_decode_fast,
     b64url_encode,
     check_compact,
     json_dumps,
+    json_entries,
     json_loads_object,
+    json_serialization_object,
 )
 from ._header import check_header
 from ._jwa_content import AESGCMContent, ContentEncryptionAlgorithm
@@ -84,6 +87,7 @@ from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_PBES2_COUNT",
+    "DEFAULT_MAX_RECIPIENTS",
     "DecryptedJWE",
     "Decrypter",
     "Recipient",
@@ -97,6 +101,10 @@ __all__ = [
 DEFAULT_MAX_DECOMPRESSED_SIZE = 250_000
 #: Default cap on the PBES2 iteration count ``p2c`` a token may ask for (security matrix C5).
 DEFAULT_MAX_PBES2_COUNT = 600_000
+#: Default upper bound on the recipients of a JWE in JSON serialization, the bound on the
+#: signatures of a JWS (security matrix D1): the sender must not choose how many key unwraps a
+#: message costs.
+DEFAULT_MAX_RECIPIENTS = DEFAULT_MAX_JSON_ENTRIES
 
 #: ``zip`` values this library understands (RFC 7516 §4.1.3, RFC 7518 §7.3).
 _ZIP_DEFLATE = "DEF"
@@ -182,13 +190,15 @@ def _allow_list(
     return frozenset(listed)
 
 
-def _check_limits(max_decompressed_size: int, max_pbes2_count: int) -> None:
+def _check_limits(max_decompressed_size: int, max_pbes2_count: int, max_recipients: int) -> None:
     for name, value in (
         ("max_decompressed_size", max_decompressed_size),
         ("max_pbes2_count", max_pbes2_count),
     ):
         if type(value) is not int or value < 0:
             raise UsageError(f"{name} must be a non-negative integer")
+    if type(max_recipients) is not int or max_recipients < 1:
+        raise UsageError("max_recipients must be a positive integer")
 
 
 def _check_jwe_header(
@@ -637,6 +647,7 @@ class Decrypter:
         "_lock",
         "_max_decompressed_size",
         "_max_pbes2_count",
+        "_max_recipients",
         "_max_token_size",
         "_registry",
         "_source",
@@ -654,6 +665,7 @@ class Decrypter:
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
         max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
         header_cache_size: int = 128,
+        max_recipients: int = DEFAULT_MAX_RECIPIENTS,
     ) -> None:
         self._source = KeySource(key)
         self._algorithms = _allow_list(
@@ -662,7 +674,7 @@ class Decrypter:
         self._encryptions = _allow_list(
             encryptions, "encryptions", registry.content_encryption_names, "A256GCM"
         )
-        _check_limits(max_decompressed_size, max_pbes2_count)
+        _check_limits(max_decompressed_size, max_pbes2_count, max_recipients)
         if type(header_cache_size) is not int or header_cache_size < 0:
             raise UsageError("header_cache_size must be a non-negative integer")
         self._crit = _understood(crit)
@@ -670,6 +682,7 @@ class Decrypter:
         self._max_token_size = max_token_size
         self._max_decompressed_size = max_decompressed_size
         self._max_pbes2_count = max_pbes2_count
+        self._max_recipients = max_recipients
         self._cache: dict[str, _HeaderEntry] = {}
         self._agreements: dict[tuple[Any, ...], _AgreementPlan] = {}
         # A key resolver may pick other keys for the same header: nothing is prepared then.
@@ -724,6 +737,7 @@ class Decrypter:
             self._max_token_size,
             self._max_decompressed_size,
             self._max_pbes2_count,
+            self._max_recipients,
         )
 
     def _decrypt_cached(
@@ -898,6 +912,7 @@ def _decrypter_for(
     max_token_size: int,
     max_decompressed_size: int,
     max_pbes2_count: int,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> Decrypter:
     """A :class:`Decrypter` for one-shot calls, shared between calls with the same arguments.
 
@@ -921,6 +936,7 @@ def _decrypter_for(
                 (type(max_token_size), max_token_size),
                 (type(max_decompressed_size), max_decompressed_size),
                 (type(max_pbes2_count), max_pbes2_count),
+                (type(max_recipients), max_recipients),
             )
             shared = _SHARED_DECRYPTERS.get(signature)
         except TypeError:  # an iterator or something unhashable: no sharing
@@ -937,6 +953,7 @@ def _decrypter_for(
         max_token_size=max_token_size,
         max_decompressed_size=max_decompressed_size,
         max_pbes2_count=max_pbes2_count,
+        max_recipients=max_recipients,
     )
     if signature is not None:
         _SHARED_DECRYPTERS.put(signature, decrypter, held(key), registry)
@@ -954,6 +971,7 @@ def decrypt(
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
     max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> DecryptedJWE:
     """Decrypt a JWE in compact serialization (RFC 7516 §3.1, §5.2).
 
@@ -976,19 +994,6 @@ def decrypt(
         max_decompressed_size,
         max_pbes2_count,
     ).decrypt(token)
-
-
-def _json_object(data: Mapping[str, Any] | str | bytes, max_size: int) -> Mapping[str, Any]:
-    if isinstance(data, Mapping):
-        return data
-    if isinstance(data, (str, bytes)):
-        if len(data) > max_size:
-            raise TokenTooLarge(
-                f"JWE JSON: {len(data)} characters, more than the maximum {max_size}"
-            )
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        return json_loads_object(raw, "JWE JSON")
-    raise MalformedToken(f"JWE JSON: expected an object, str or bytes, got {type(data).__name__}")
 
 
 def _optional_object(container: Mapping[str, Any], name: str, what: str) -> dict[str, Any] | None:
@@ -1046,6 +1051,7 @@ def decrypt_json(
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
     max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> DecryptedJWE:
     """Decrypt a JWE in general or flattened JSON serialization (RFC 7516 §7.2).
 
@@ -1054,9 +1060,15 @@ def decrypt_json(
     are skipped; the first recipient that decrypts wins and is reported. The arguments are
     those of :func:`decrypt`.
 
+    ``data`` is the parsed object or its JSON text (``str`` or bytes-like), read as
+    :func:`jwtkit.jws.verify_json` reads a JWS. A message with more than ``max_recipients``
+    recipients (default :data:`DEFAULT_MAX_RECIPIENTS`, the bound on the signatures of a JWS)
+    is refused with :class:`~jwtkit.errors.TokenTooLarge` before any key is tried.
+
     .. warning:: The sender chooses how many recipients your keys are tried against; the work
-       is bounded by ``max_token_size`` and, for PBES2, by trying one PBES2 recipient at most
-       (a message with more is refused), so that ``max_pbes2_count`` bounds the work per key.
+       is bounded by ``max_recipients``, by ``max_token_size`` and, for PBES2, by trying one
+       PBES2 recipient at most (a message with more is refused), so that ``max_pbes2_count``
+       bounds the work per key.
     """
     return _decrypter_for(
         key,
@@ -1067,6 +1079,7 @@ def decrypt_json(
         max_token_size,
         max_decompressed_size,
         max_pbes2_count,
+        max_recipients,
     ).decrypt_json(data)
 
 
@@ -1080,15 +1093,18 @@ def _decrypt_json(
     max_token_size: int,
     max_decompressed_size: int,
     max_pbes2_count: int,
+    max_recipients: int,
 ) -> DecryptedJWE:
     """:func:`decrypt_json` with the arguments already checked (by a :class:`Decrypter`)."""
-    jwe = _json_object(data, max_token_size)
     what = "JWE JSON"
+    jwe = json_serialization_object(
+        data, what, max_token_size, "a compact JWE goes to jwtkit.jwe.decrypt (RFC 7516 §7)"
+    )
     strings = {name: _string_member(jwe, name, what) for name in _JSON_STRING_MEMBERS}
     if strings["ciphertext"] is None:
         raise MalformedToken("JWE JSON: 'ciphertext' is missing (RFC 7516 §7.2.1)")
     unprotected = _optional_object(jwe, "unprotected", what)
-    recipients = _recipients(jwe, strings["encrypted_key"])
+    recipients = _recipients(jwe, strings["encrypted_key"], max_recipients)
 
     protected_segment = strings["protected"]
     protected: dict[str, Any] = {}
@@ -1154,7 +1170,7 @@ def _decrypt_json(
 
 
 def _recipients(
-    jwe: Mapping[str, Any], flat_key: str | None
+    jwe: Mapping[str, Any], flat_key: str | None, max_recipients: int
 ) -> list[tuple[dict[str, Any] | None, bytes]]:
     """``(per-recipient header, encrypted key)`` for each recipient, general or flattened."""
     if "recipients" not in jwe:
@@ -1165,9 +1181,7 @@ def _recipients(
             "JWE JSON: 'recipients' cannot be combined with a top-level 'header' or "
             "'encrypted_key' (RFC 7516 §7.2.2)"
         )
-    listed = jwe["recipients"]
-    if type(listed) is not list or not listed:
-        raise MalformedToken("JWE JSON: 'recipients' must be a non-empty array")
+    listed = json_entries(jwe["recipients"], "JWE JSON", "recipients", max_recipients)
     out: list[tuple[dict[str, Any] | None, bytes]] = []
     for index, entry in enumerate(listed):
         what = f"JWE JSON recipient {index}"
