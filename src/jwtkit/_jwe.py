@@ -298,7 +298,8 @@ def _rebind_dir_keys(
         if copy is not key:
             originals[id(copy)] = key
         bound.append(copy)
-    return KeySet(bound), originals
+    # The same kinds of keys as the set they come from, which was accepted as it is.
+    return KeySet(bound, allow_mixed=True), originals
 
 
 def _candidates(
