@@ -165,3 +165,15 @@ def test_key_subclasses_and_providers_stand_for_themselves() -> None:
     provider = Provider()
     assert _memo.key_part(provider) == id(provider)
     assert repr(_memo.UNSHARED) == "UNSHARED"
+
+
+def test_arguments_that_cannot_be_shared_get_fresh_work() -> None:
+    key = OctKey(STRONG)
+    token = jwt.encode({"sub": "1"}, key, "HS256")
+    for _ in range(2):
+        assert jwt.decode(token, key, algorithms=iter(["HS256"])) == {"sub": "1"}
+    sealed = jwe.encrypt(b"x", key, algorithm="dir", encryption="A256GCM")
+    for _ in range(2):
+        assert (
+            jwe.decrypt(sealed, key, algorithms=iter(["dir"]), encryptions=["A256GCM"]).key is key
+        )
