@@ -7,6 +7,7 @@ from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
+    "AmbiguousKey",
     "AsyncKeyProvider",
     "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
@@ -46,6 +47,7 @@ MODULES = {
         {
             "DEFAULT_MAX_DECOMPRESSED_SIZE",
             "DEFAULT_MAX_PBES2_COUNT",
+            "DEFAULT_MAX_RECIPIENTS",
             "DecryptedJWE",
             "Decrypter",
             "Recipient",
@@ -83,6 +85,7 @@ ERROR_CODES = {
     "AlgorithmNotAllowed": "algorithm_not_allowed",
     "InvalidKey": "invalid_key",
     "KeyNotFound": "key_not_found",
+    "AmbiguousKey": "ambiguous_key",
     "InvalidSignature": "invalid_signature",
     "DecryptionError": "decryption_failed",
     "ClaimError": "invalid_claim",

@@ -161,7 +161,7 @@ def test_verify_takes_the_allow_list_from_keys_that_carry_alg() -> None:
 
 def test_verify_requires_algorithms_when_one_key_of_several_has_no_alg(ec_key: Key) -> None:
     token = jws.sign(b"x", ec_key)
-    keys = [ec_key.public_key(), OctKey(SECRET)]
+    keys = KeySet([ec_key.public_key(), OctKey(SECRET)], allow_mixed=True)
     with pytest.raises(UsageError, match="algorithms is required"):
         jws.verify(token, keys)
     assert jws.verify(token, keys, algorithms=["ES256"]).payload == b"x"
@@ -321,10 +321,13 @@ def test_any_of_several_trusted_keys_may_verify(hmac_key: OctKey) -> None:
         jws.verify(token, [other], algorithms=["HS256"])
 
 
-def test_mixed_secret_and_key_sequence_is_accepted(hmac_key: OctKey, ec_key: Key) -> None:
+def test_mixed_secret_and_key_sequence_needs_the_opt_in(hmac_key: OctKey, ec_key: Key) -> None:
     token = jws.sign(b"x", ec_key)
     keys = [SECRET, ec_key.public_key()]
-    result = jws.verify(token, keys, algorithms=["HS256", "ES256"])  # type: ignore[arg-type]
+    with pytest.raises(InvalidKey, match="allow_mixed=True"):
+        jws.verify(token, keys, algorithms=["HS256", "ES256"])  # type: ignore[arg-type]
+    opted_in = KeySet([OctKey(SECRET), ec_key.public_key()], allow_mixed=True)
+    result = jws.verify(token, opted_in, algorithms=["HS256", "ES256"])
     assert result.algorithm == "ES256"
     assert isinstance(result.key, ECKey)
 
@@ -534,7 +537,8 @@ def test_token_without_kid_tries_every_fitting_key(ec_key: Key) -> None:
     b = OctKey(SECRET, kid="b")
     token = jws.sign(b"x", SECRET, "HS256")
     assert "kid" not in _header_of(token)
-    assert jws.verify(token, KeySet([ec_key.public_key(), a, b]), algorithms=["HS256"]).key == b
+    keys = KeySet([ec_key.public_key(), a, b], allow_mixed=True)
+    assert jws.verify(token, keys, algorithms=["HS256"]).key == b
 
 
 def test_kid_naming_a_key_that_does_not_fit_says_why(ec_key: Key) -> None:

@@ -294,7 +294,10 @@ def test_decode_requires_algorithms_unless_keys_carry_alg(ec_key: Key) -> None:
     token = jwtkit.encode({"a": 1}, ec_key)
     assert jwtkit.decode(token, ec_key.public_key()) == {"a": 1}
     with pytest.raises(AlgorithmNotAllowed):
-        jwtkit.decode(jwtkit.encode({}, SECRET), [ec_key.public_key(), OctKey(SECRET, alg="HS512")])
+        jwtkit.decode(
+            jwtkit.encode({}, SECRET),
+            KeySet([ec_key.public_key(), OctKey(SECRET, alg="HS512")], allow_mixed=True),
+        )
 
 
 def test_decode_refuses_algorithms_as_a_string() -> None:
@@ -474,7 +477,8 @@ def test_typ_argument_must_be_a_string() -> None:
 def test_decode_complete_returns_header_claims_key_and_algorithm(ec_key: Key) -> None:
     token = jwtkit.encode({"sub": "x"}, ec_key)
     public = ec_key.public_key()
-    decoded = jwtkit.decode_complete(token, KeySet([OctKey(SECRET), public]), algorithms=["ES256"])
+    keys = KeySet([OctKey(SECRET), public], allow_mixed=True)
+    decoded = jwtkit.decode_complete(token, keys, algorithms=["ES256"])
     assert isinstance(decoded, jwtkit.DecodedJWT)
     assert decoded.header == {"alg": "ES256", "typ": "JWT", "kid": "ec-1"}
     assert decoded.claims == {"sub": "x"}
@@ -526,7 +530,7 @@ def test_decode_unverified_still_rejects_malformed_tokens() -> None:
 def test_decode_selects_by_kid_from_a_key_set(ec_key: Key) -> None:
     a = OctKey(SECRET, kid="a")
     b = OctKey(OTHER_SECRET, kid="b")
-    keys = KeySet([a, b, ec_key.public_key()])
+    keys = KeySet([a, b, ec_key.public_key()], allow_mixed=True)
     for signer in (a, b):
         decoded = jwtkit.decode_complete(jwtkit.encode({}, signer), keys, algorithms=["HS256"])
         assert decoded.key == signer
@@ -708,7 +712,7 @@ def test_verifier_with_frozen_clock() -> None:
 
 def test_verifier_is_safe_to_share_between_threads(ec_key: Key) -> None:
     verifier = jwtkit.Verifier(
-        KeySet([OctKey(SECRET, kid="h"), ec_key.public_key()]),
+        KeySet([OctKey(SECRET, kid="h"), ec_key.public_key()], allow_mixed=True),
         algorithms=["HS256", "ES256"],
         header_cache_size=4,
     )

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "jwa": 2,
     "_header": 3,
     "_keysource": 3,
+    "_memo": 3,
     "_jws_compact": 3,
     "_jws_json": 3,
     "jws": 3,

@@ -674,7 +674,7 @@ def test_key_repr_and_str_show_no_key_material(secret_keys: SecretKeys) -> None:
     keys += [k.public_key() for k in keys[1:]]
     keys.append(OctKey(WEAK_SECRET, allow_weak=True))
     texts = [repr(k) for k in keys] + [str(k) for k in keys]
-    keyset = KeySet(keys)
+    keyset = KeySet(keys, allow_mixed=True)
     texts += [repr(keyset), str(keyset)]
     token = jwtkit.encode({"sub": "1"}, secret_keys.oct, algorithm="HS256")
     decoded = jwtkit.decode_complete(token, keyset, algorithms=["HS256"], now=NOW)
@@ -717,7 +717,7 @@ def test_signature_failures_show_no_secret_or_token(secret_keys: SecretKeys) -> 
         frag,
         token,
     )
-    everything = KeySet([oct_key, rsa.public_key(), ec.public_key()])
+    everything = KeySet([oct_key, rsa.public_key(), ec.public_key()], allow_mixed=True)
     provoke(
         InvalidSignature,
         lambda: jwtkit.decode(token, everything, algorithms=["HS256"], now=NOW),
@@ -869,7 +869,7 @@ def test_claim_errors_show_no_secret_or_token(secret_keys: SecretKeys) -> None:
         )
     # A resolver that finds no key, and a kid that no trusted key has.
     token = jwtkit.encode(base, key, algorithm="HS256", headers={"kid": "unknown"})
-    keyset = KeySet([key, secret_keys.rsa.public_key()])
+    keyset = KeySet([key, secret_keys.rsa.public_key()], allow_mixed=True)
     provoke(KeyNotFound, lambda: jwtkit.decode(token, keyset, algorithms=["HS256"]), frag, token)
 
     def failing_resolver(header: Any) -> Key:

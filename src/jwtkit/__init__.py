@@ -31,6 +31,7 @@ from ._jwt import (
 from ._keysource import AsyncKeyProvider, KeyProvider
 from .errors import (
     AlgorithmNotAllowed,
+    AmbiguousKey,
     ClaimError,
     DecodeError,
     DecryptionError,
@@ -66,6 +67,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AlgorithmNotAllowed",
+    "AmbiguousKey",
     "AsyncKeyProvider",
     "ClaimError",
     "DecodeError",

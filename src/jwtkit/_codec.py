@@ -9,7 +9,9 @@ value has exactly one accepted encoding (security matrix B7, D1-D5):
   no ``NaN``/``Infinity``, no number that overflows to infinity, and bounded nesting
   (RFC 7515 §5.2, RFC 7519 §7.2, RFC 8725 §3.7, RFC 8259 §4);
 * compact serializations with exactly the right number of dots and only base64url characters,
-  checked before splitting, with a maximum size.
+  checked before splitting, with a maximum size;
+* the JSON serializations of JWS and JWE (RFC 7515 §7.2, RFC 7516 §7.2) read by one loader,
+  with a maximum size, and their ``signatures``/``recipients`` arrays bounded by one rule.
 
 Standard library only.
 """
@@ -21,26 +23,34 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import MalformedToken, TokenTooLarge
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_JSON_ENTRIES",
     "DEFAULT_MAX_TOKEN_SIZE",
     "b64url_decode",
     "b64url_decode_fast",
     "b64url_encode",
     "check_compact",
     "json_dumps",
+    "json_entries",
     "json_loads_object",
+    "json_serialization_object",
+    "json_type",
 ]
 
 #: Default upper bound on the length of a token, in characters (security matrix D1).
 DEFAULT_MAX_TOKEN_SIZE = 256 * 1024
 #: Default upper bound on JSON nesting in headers and claims (security matrix D2).
 DEFAULT_MAX_DEPTH = 32
+#: Default upper bound on the signatures of a JWS and the recipients of a JWE in JSON
+#: serialization, so that one input cannot make a verifier run an unbounded number of
+#: signature checks or key unwraps (security matrix D1).
+DEFAULT_MAX_JSON_ENTRIES = 32
 
 _B64URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 # The last character of a segment whose length is 2 (mod 4) carries 4 unused bits, and of one
@@ -205,7 +215,7 @@ def json_loads_object(
     if not shallow and _depth(value) > max_depth:
         raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels")
     if type(value) is not dict:
-        raise MalformedToken(f"{what}: expected a JSON object, got {_json_type(value)}")
+        raise MalformedToken(f"{what}: expected a JSON object, got {json_type(value)}")
     return value
 
 
@@ -215,16 +225,21 @@ def _json_reason(exc: ValueError) -> str:
     return str(exc)  # pragma: no cover - the decoder raises JSONDecodeError
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, list):
+def json_type(value: Any) -> str:
+    """What a JSON value is, in words for error messages ("an array", "null", ...)."""
+    if isinstance(value, (list, tuple)):
         return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
     if isinstance(value, str):
         return "a string"
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    return "a number"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return type(value).__name__
 
 
 def json_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
@@ -267,6 +282,51 @@ _C_ENCODE: Callable[[Any, int], Any] | None = (
         False,
     )
 )  # fmt: skip
+
+
+def json_serialization_object(
+    data: object, what: str, max_size: int, compact_hint: str
+) -> Mapping[str, Any]:
+    """A JWS or JWE in JSON serialization (RFC 7515 §7.2, RFC 7516 §7.2) as a mapping.
+
+    ``data`` is the parsed object (any mapping, taken as it is) or its JSON text: ``str`` (at
+    most ``max_size`` characters) or bytes-like (at most ``max_size`` bytes), parsed by
+    :func:`json_loads_object`. Text that is not valid Unicode (a lone surrogate) is not valid
+    UTF-8 either and is refused as such. Text that does not start with ``{`` is refused with
+    ``compact_hint``, which names the entry point for the compact form. Every failure is a
+    :class:`MalformedToken` or :class:`TokenTooLarge` naming ``what``.
+    """
+    if isinstance(data, Mapping):
+        return data
+    if isinstance(data, str):
+        if len(data) > max_size:
+            raise TokenTooLarge(f"{what}: {len(data)} characters, more than the maximum {max_size}")
+        raw = data.encode("utf-8", "surrogatepass")
+    elif isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        if len(raw) > max_size:
+            raise TokenTooLarge(f"{what}: {len(raw)} bytes, more than the maximum {max_size}")
+    else:
+        raise MalformedToken(f"{what}: expected a mapping, str or bytes, got {type(data).__name__}")
+    if not raw.lstrip(b" \t\r\n").startswith(b"{"):
+        raise MalformedToken(f"{what}: not a JSON object; {compact_hint}")
+    return json_loads_object(raw, what)
+
+
+def json_entries(value: object, what: str, name: str, maximum: int) -> Sequence[Any]:
+    """The ``signatures`` of a JWS or the ``recipients`` of a JWE: a non-empty array
+    (RFC 7515 §7.2.1, RFC 7516 §7.2.1) of at most ``maximum`` entries (security matrix D1).
+
+    ``what`` names the document (``"JWS JSON"``) and ``name`` the member. The count is checked
+    before any entry is looked at, so an oversized array costs no parsing and no cryptography.
+    """
+    if not isinstance(value, (list, tuple)):
+        raise MalformedToken(f"{what}: {name!r} must be an array, got {json_type(value)}")
+    if not value:
+        raise MalformedToken(f"{what}: {name!r} is empty; it must be a non-empty array")
+    if len(value) > maximum:
+        raise TokenTooLarge(f"{what}: {len(value)} {name}, more than the maximum {maximum}")
+    return value
 
 
 def check_compact(

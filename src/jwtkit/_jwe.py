@@ -30,20 +30,23 @@ import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._codec import (
+    DEFAULT_MAX_JSON_ENTRIES,
     DEFAULT_MAX_TOKEN_SIZE,
     b64url_decode,
     b64url_decode_fast,
     b64url_encode,
     check_compact,
     json_dumps,
+    json_entries,
     json_loads_object,
+    json_serialization_object,
 )
 from ._header import check_header
 from ._jwa_content import AESGCMContent, ContentEncryptionAlgorithm
@@ -60,6 +63,7 @@ from ._jwa_keymgmt import (
     _kw_unwrap,
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
 from .errors import (
     AlgorithmNotAllowed,
@@ -83,6 +87,7 @@ from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_PBES2_COUNT",
+    "DEFAULT_MAX_RECIPIENTS",
     "DecryptedJWE",
     "Decrypter",
     "Recipient",
@@ -96,6 +101,10 @@ __all__ = [
 DEFAULT_MAX_DECOMPRESSED_SIZE = 250_000
 #: Default cap on the PBES2 iteration count ``p2c`` a token may ask for (security matrix C5).
 DEFAULT_MAX_PBES2_COUNT = 600_000
+#: Default upper bound on the recipients of a JWE in JSON serialization, the bound on the
+#: signatures of a JWS (security matrix D1): the sender must not choose how many key unwraps a
+#: message costs.
+DEFAULT_MAX_RECIPIENTS = DEFAULT_MAX_JSON_ENTRIES
 
 #: ``zip`` values this library understands (RFC 7516 §4.1.3, RFC 7518 §7.3).
 _ZIP_DEFLATE = "DEF"
@@ -181,13 +190,15 @@ def _allow_list(
     return frozenset(listed)
 
 
-def _check_limits(max_decompressed_size: int, max_pbes2_count: int) -> None:
+def _check_limits(max_decompressed_size: int, max_pbes2_count: int, max_recipients: int) -> None:
     for name, value in (
         ("max_decompressed_size", max_decompressed_size),
         ("max_pbes2_count", max_pbes2_count),
     ):
         if type(value) is not int or value < 0:
             raise UsageError(f"{name} must be a non-negative integer")
+    if type(max_recipients) is not int or max_recipients < 1:
+        raise UsageError("max_recipients must be a positive integer")
 
 
 def _check_jwe_header(
@@ -287,7 +298,8 @@ def _rebind_dir_keys(
         if copy is not key:
             originals[id(copy)] = key
         bound.append(copy)
-    return KeySet(bound), originals
+    # The same kinds of keys as the set they come from, which was accepted as it is.
+    return KeySet(bound, allow_mixed=True), originals
 
 
 def _candidates(
@@ -636,6 +648,7 @@ class Decrypter:
         "_lock",
         "_max_decompressed_size",
         "_max_pbes2_count",
+        "_max_recipients",
         "_max_token_size",
         "_registry",
         "_source",
@@ -653,6 +666,7 @@ class Decrypter:
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
         max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
         header_cache_size: int = 128,
+        max_recipients: int = DEFAULT_MAX_RECIPIENTS,
     ) -> None:
         self._source = KeySource(key)
         self._algorithms = _allow_list(
@@ -661,7 +675,7 @@ class Decrypter:
         self._encryptions = _allow_list(
             encryptions, "encryptions", registry.content_encryption_names, "A256GCM"
         )
-        _check_limits(max_decompressed_size, max_pbes2_count)
+        _check_limits(max_decompressed_size, max_pbes2_count, max_recipients)
         if type(header_cache_size) is not int or header_cache_size < 0:
             raise UsageError("header_cache_size must be a non-negative integer")
         self._crit = _understood(crit)
@@ -669,6 +683,7 @@ class Decrypter:
         self._max_token_size = max_token_size
         self._max_decompressed_size = max_decompressed_size
         self._max_pbes2_count = max_pbes2_count
+        self._max_recipients = max_recipients
         self._cache: dict[str, _HeaderEntry] = {}
         self._agreements: dict[tuple[Any, ...], _AgreementPlan] = {}
         # A key resolver may pick other keys for the same header: nothing is prepared then.
@@ -723,6 +738,7 @@ class Decrypter:
             self._max_token_size,
             self._max_decompressed_size,
             self._max_pbes2_count,
+            self._max_recipients,
         )
 
     def _decrypt_cached(
@@ -885,48 +901,7 @@ class Decrypter:
 
 # -- one-shot calls ---------------------------------------------------------------------------
 
-_SHARED_DECRYPTERS: dict[tuple[Any, ...], tuple[object, Decrypter]] = {}
-_SHARED_DECRYPTERS_MAX = 64
-_SHARED_DECRYPTERS_LOCK = threading.Lock()
-
-
-def _names(values: object) -> tuple[str, ...] | frozenset[str] | None:
-    """Exact ``str`` names in a list, tuple or set as a memo key part; ``None`` for anything
-    else (a generator could be read only once)."""
-    kind = type(values)
-    names: tuple[str, ...] | frozenset[str]
-    if kind is list or kind is tuple:
-        names = tuple(cast("Sequence[str]", values))
-    elif kind is frozenset or kind is set:
-        names = frozenset(cast("Collection[str]", values))
-    else:
-        return None
-    for name in names:
-        if type(name) is not str:
-            return None
-    return names
-
-
-#: Types whose objects stand for themselves in the memo (checked before ``isinstance``).
-_IDENTITY_KEY_TYPES = frozenset({OctKey, RSAKey, ECKey, OKPKey, KeySet})
-
-
-def _key_part(key: object) -> object:
-    """The memo key part of a ``key`` argument: keys, key sets and providers by identity (the
-    result reports the caller's own key object), secrets by value; ``None``: do not share."""
-    kind = type(key)
-    if kind in _IDENTITY_KEY_TYPES or isinstance(key, (Key, KeySet)):
-        return id(key)
-    if kind is bytes or kind is str:
-        return (kind, key)
-    if kind is list or kind is tuple:
-        items = tuple(cast("Sequence[object]", key))
-        if all(isinstance(item, Key) for item in items):
-            return ("keys", *(id(item) for item in items))
-        return None
-    if callable(key):
-        return None  # a key resolver may answer differently each time
-    return id(key)
+_SHARED_DECRYPTERS: SharedMemo[Decrypter] = SharedMemo(64)
 
 
 def _decrypter_for(
@@ -938,42 +913,38 @@ def _decrypter_for(
     max_token_size: int,
     max_decompressed_size: int,
     max_pbes2_count: int,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> Decrypter:
     """A :class:`Decrypter` for one-shot calls, shared between calls with the same arguments.
 
-    The memo is small and bounded (oldest dropped first). Keys, key sets and providers are
-    matched by identity and held by the memo, so an entry never serves another key object;
-    secrets by value; allow-lists and ``crit`` as lists, tuples or sets of ``str``. Anything
-    else (a key resolver, a generator) gets a fresh :class:`Decrypter`.
+    The memo is small and bounded (oldest dropped first) and keyed by the rule of
+    :mod:`jwtkit._memo`, the one the JWT one-shot calls use: keys, key sets and providers by
+    identity (so a result names the caller's own key), secrets by value, other arguments by
+    value and type. Anything else (a key resolver, an iterator) gets a fresh
+    :class:`Decrypter`.
     """
-    key_part = _key_part(key)
-    algorithm_names = _names(algorithms)
-    encryption_names = _names(encryptions)
-    crit_names = () if crit == () else _names(crit)
-    if (
-        key_part is None
-        or algorithm_names is None
-        or encryption_names is None
-        or crit_names is None
-    ):
-        signature = None
-    else:
-        signature = (
-            key_part,
-            algorithm_names,
-            encryption_names,
-            crit_names,
-            id(registry),
-            type(max_token_size),
-            max_token_size,
-            type(max_decompressed_size),
-            max_decompressed_size,
-            type(max_pbes2_count),
-            max_pbes2_count,
-        )
-        shared = _SHARED_DECRYPTERS.get(signature)
-        if shared is not None:
-            return shared[1]
+    part = key_part(key)
+    signature: Any = None
+    if part is not UNSHARED:
+        try:
+            signature = (
+                part,
+                value_part(algorithms),
+                value_part(encryptions),
+                () if crit == () else value_part(crit),
+                registry,
+                # value_part's form of a number, inline on this hot path
+                (type(max_token_size), max_token_size),
+                (type(max_decompressed_size), max_decompressed_size),
+                (type(max_pbes2_count), max_pbes2_count),
+                (type(max_recipients), max_recipients),
+            )
+            shared = _SHARED_DECRYPTERS.get(signature)
+        except TypeError:  # an iterator or something unhashable: no sharing
+            signature = None
+        else:
+            if shared is not None:
+                return shared
     decrypter = Decrypter(
         key,
         algorithms=algorithms,
@@ -983,13 +954,10 @@ def _decrypter_for(
         max_token_size=max_token_size,
         max_decompressed_size=max_decompressed_size,
         max_pbes2_count=max_pbes2_count,
+        max_recipients=max_recipients,
     )
     if signature is not None:
-        with _SHARED_DECRYPTERS_LOCK:
-            if len(_SHARED_DECRYPTERS) >= _SHARED_DECRYPTERS_MAX:
-                del _SHARED_DECRYPTERS[next(iter(_SHARED_DECRYPTERS))]
-            # The arguments are held with the decrypter, so that their ids stay theirs.
-            _SHARED_DECRYPTERS[signature] = ((key, registry), decrypter)
+        _SHARED_DECRYPTERS.put(signature, decrypter, held(key), registry)
     return decrypter
 
 
@@ -1004,6 +972,7 @@ def decrypt(
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
     max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> DecryptedJWE:
     """Decrypt a JWE in compact serialization (RFC 7516 §3.1, §5.2).
 
@@ -1026,19 +995,6 @@ def decrypt(
         max_decompressed_size,
         max_pbes2_count,
     ).decrypt(token)
-
-
-def _json_object(data: Mapping[str, Any] | str | bytes, max_size: int) -> Mapping[str, Any]:
-    if isinstance(data, Mapping):
-        return data
-    if isinstance(data, (str, bytes)):
-        if len(data) > max_size:
-            raise TokenTooLarge(
-                f"JWE JSON: {len(data)} characters, more than the maximum {max_size}"
-            )
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        return json_loads_object(raw, "JWE JSON")
-    raise MalformedToken(f"JWE JSON: expected an object, str or bytes, got {type(data).__name__}")
 
 
 def _optional_object(container: Mapping[str, Any], name: str, what: str) -> dict[str, Any] | None:
@@ -1096,6 +1052,7 @@ def decrypt_json(
     max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
     max_pbes2_count: int = DEFAULT_MAX_PBES2_COUNT,
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
 ) -> DecryptedJWE:
     """Decrypt a JWE in general or flattened JSON serialization (RFC 7516 §7.2).
 
@@ -1104,9 +1061,15 @@ def decrypt_json(
     are skipped; the first recipient that decrypts wins and is reported. The arguments are
     those of :func:`decrypt`.
 
+    ``data`` is the parsed object or its JSON text (``str`` or bytes-like), read as
+    :func:`jwtkit.jws.verify_json` reads a JWS. A message with more than ``max_recipients``
+    recipients (default :data:`DEFAULT_MAX_RECIPIENTS`, the bound on the signatures of a JWS)
+    is refused with :class:`~jwtkit.errors.TokenTooLarge` before any key is tried.
+
     .. warning:: The sender chooses how many recipients your keys are tried against; the work
-       is bounded by ``max_token_size`` and, for PBES2, by trying one PBES2 recipient at most
-       (a message with more is refused), so that ``max_pbes2_count`` bounds the work per key.
+       is bounded by ``max_recipients``, by ``max_token_size`` and, for PBES2, by trying one
+       PBES2 recipient at most (a message with more is refused), so that ``max_pbes2_count``
+       bounds the work per key.
     """
     return _decrypter_for(
         key,
@@ -1117,6 +1080,7 @@ def decrypt_json(
         max_token_size,
         max_decompressed_size,
         max_pbes2_count,
+        max_recipients,
     ).decrypt_json(data)
 
 
@@ -1130,15 +1094,18 @@ def _decrypt_json(
     max_token_size: int,
     max_decompressed_size: int,
     max_pbes2_count: int,
+    max_recipients: int,
 ) -> DecryptedJWE:
     """:func:`decrypt_json` with the arguments already checked (by a :class:`Decrypter`)."""
-    jwe = _json_object(data, max_token_size)
     what = "JWE JSON"
+    jwe = json_serialization_object(
+        data, what, max_token_size, "a compact JWE goes to jwtkit.jwe.decrypt (RFC 7516 §7)"
+    )
     strings = {name: _string_member(jwe, name, what) for name in _JSON_STRING_MEMBERS}
     if strings["ciphertext"] is None:
         raise MalformedToken("JWE JSON: 'ciphertext' is missing (RFC 7516 §7.2.1)")
     unprotected = _optional_object(jwe, "unprotected", what)
-    recipients = _recipients(jwe, strings["encrypted_key"])
+    recipients = _recipients(jwe, strings["encrypted_key"], max_recipients)
 
     protected_segment = strings["protected"]
     protected: dict[str, Any] = {}
@@ -1204,7 +1171,7 @@ def _decrypt_json(
 
 
 def _recipients(
-    jwe: Mapping[str, Any], flat_key: str | None
+    jwe: Mapping[str, Any], flat_key: str | None, max_recipients: int
 ) -> list[tuple[dict[str, Any] | None, bytes]]:
     """``(per-recipient header, encrypted key)`` for each recipient, general or flattened."""
     if "recipients" not in jwe:
@@ -1215,9 +1182,7 @@ def _recipients(
             "JWE JSON: 'recipients' cannot be combined with a top-level 'header' or "
             "'encrypted_key' (RFC 7516 §7.2.2)"
         )
-    listed = jwe["recipients"]
-    if type(listed) is not list or not listed:
-        raise MalformedToken("JWE JSON: 'recipients' must be a non-empty array")
+    listed = json_entries(jwe["recipients"], "JWE JSON", "recipients", max_recipients)
     out: list[tuple[dict[str, Any] | None, bytes]] = []
     for index, entry in enumerate(listed):
         what = f"JWE JSON recipient {index}"

@@ -26,11 +26,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._codec import (
+    DEFAULT_MAX_JSON_ENTRIES,
     DEFAULT_MAX_TOKEN_SIZE,
     b64url_decode,
     b64url_encode,
     json_dumps,
+    json_entries,
     json_loads_object,
+    json_serialization_object,
+    json_type,
 )
 from ._header import check_header
 from ._jws_compact import (
@@ -47,7 +51,6 @@ from .errors import (
     InvalidSignature,
     JWTError,
     MalformedToken,
-    TokenTooLarge,
     UsageError,
 )
 from .jwa import DEFAULT_REGISTRY, Registry
@@ -62,8 +65,9 @@ __all__ = [
 ]
 
 #: Default upper bound on the number of signatures of one JWS, so that one input cannot make
-#: a verifier run an unbounded number of signature checks (security matrix D1).
-DEFAULT_MAX_SIGNATURES = 32
+#: a verifier run an unbounded number of signature checks (security matrix D1); the same
+#: bound as the recipients of a JWE.
+DEFAULT_MAX_SIGNATURES = DEFAULT_MAX_JSON_ENTRIES
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 # Members that make a JSON object a JWE (RFC 7516 §7.2.1), not a JWS (security matrix A6).
@@ -247,55 +251,16 @@ def sign_json(
 # parsing
 
 
-def _load(data: object, max_size: int) -> Mapping[str, Any]:
-    """The JWS as a mapping: given as one, or parsed from strict JSON text (RFC 7515 §7.2)."""
-    if isinstance(data, Mapping):
-        return data
-    if isinstance(data, str):
-        if len(data) > max_size:
-            raise TokenTooLarge(f"JWS JSON: {len(data)} characters, more than {max_size}")
-        raw = data.encode("utf-8", "surrogatepass")
-    elif isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
-        if len(raw) > max_size:
-            raise TokenTooLarge(f"JWS JSON: {len(raw)} bytes, more than {max_size}")
-    else:
-        raise MalformedToken(
-            f"JWS JSON: expected a mapping, str or bytes, got {type(data).__name__}"
-        )
-    if not raw.lstrip(b" \t\r\n").startswith(b"{"):
-        raise MalformedToken(
-            "JWS JSON: not a JSON object; a compact JWS goes to jwtkit.jws.verify (RFC 7515 §7)"
-        )
-    return json_loads_object(raw, "JWS JSON")
-
-
 def _string(value: object, what: str) -> str:
     if type(value) is not str:
-        raise MalformedToken(f"{what}: expected a string, got {_kind(value)}")
+        raise MalformedToken(f"{what}: expected a string, got {json_type(value)}")
     return value
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    return type(value).__name__
 
 
 def _parse_entry(index: int, member: object, what: str, crit: Collection[str]) -> _Entry:
     """Check one signature object (RFC 7515 §7.2.1) and build its JOSE Header."""
     if not isinstance(member, Mapping):
-        raise MalformedToken(f"{what}: expected an object, got {_kind(member)}")
+        raise MalformedToken(f"{what}: expected an object, got {json_type(member)}")
     if "protected" not in member and "header" not in member:
         raise MalformedToken(
             f"{what}: neither 'protected' nor 'header' is present (RFC 7515 §7.2.1)"
@@ -319,7 +284,7 @@ def _parse_entry(index: int, member: object, what: str, crit: Collection[str]) -
     if "header" in member:
         given = member["header"]
         if not isinstance(given, Mapping):
-            raise MalformedToken(f"{what}.header: expected an object, got {_kind(given)}")
+            raise MalformedToken(f"{what}.header: expected an object, got {json_type(given)}")
         unprotected = dict(given)
         for name in unprotected:
             if type(name) is not str:
@@ -353,7 +318,9 @@ def _parse(
     """Parse and check a whole JWS: every entry, ``b64`` agreement, the payload."""
     if detached_payload is not None and not isinstance(detached_payload, bytes):
         raise UsageError(f"detached_payload must be bytes, got {type(detached_payload).__name__}")
-    jws = _load(data, max_size)
+    jws = json_serialization_object(
+        data, "JWS JSON", max_size, "a compact JWS goes to jwtkit.jws.verify (RFC 7515 §7)"
+    )
     if "signatures" in jws:
         stray = [name for name in _FLATTENED_MEMBERS if name in jws]
         if stray:
@@ -361,17 +328,7 @@ def _parse(
                 f"JWS JSON: {stray} beside 'signatures': the general and the flattened forms "
                 "must not be mixed (RFC 7515 §7.2.2)"
             )
-        signatures = jws["signatures"]
-        if not isinstance(signatures, (list, tuple)):
-            raise MalformedToken(
-                f"JWS JSON: 'signatures' must be an array, got {_kind(signatures)}"
-            )
-        if not signatures:
-            raise MalformedToken("JWS JSON: 'signatures' is empty (RFC 7515 §7.2.1)")
-        if len(signatures) > max_signatures:
-            raise TokenTooLarge(
-                f"JWS JSON: {len(signatures)} signatures, more than the maximum {max_signatures}"
-            )
+        signatures = json_entries(jws["signatures"], "JWS JSON", "signatures", max_signatures)
         entries = tuple(
             _parse_entry(i, member, f"signatures[{i}]", crit) for i, member in enumerate(signatures)
         )

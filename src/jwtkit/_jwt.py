@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from ._jws_compact import (
     verify_segments,
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
 from .errors import (
     InvalidSignature,
@@ -134,11 +134,10 @@ class _PreparedSigner:
     sign: Signer
 
 
-@lru_cache(maxsize=256)
 def _prepare_signer(
     key: Key | bytes | str, algorithm: str | None, registry: Registry
 ) -> _PreparedSigner:
-    """Key checks and per-key set-up for signing, done once per (key, algorithm)."""
+    """Key checks and per-key set-up for signing."""
     signing_key = coerce_key(key)
     if algorithm is None and signing_key.alg is None and isinstance(signing_key, OctKey):
         algorithm = "HS256"  # PyJWT's default for secrets
@@ -148,13 +147,23 @@ def _prepare_signer(
     return _PreparedSigner(alg, signing_key, alg.signer(signing_key))
 
 
+_SHARED_SIGNERS: SharedMemo[_PreparedSigner] = SharedMemo(256)
+
+
 def _signer_for(
     key: Key | bytes | str, algorithm: str | None, registry: Registry
 ) -> _PreparedSigner:
-    try:
+    """The prepared signer for ``key`` and ``algorithm``, done once per key (the memo rule of
+    :mod:`jwtkit._memo`: a key object by identity, a secret by value)."""
+    part = key if type(key) is bytes else key_part(key)
+    if part is UNSHARED:
         return _prepare_signer(key, algorithm, registry)
-    except TypeError:  # an unhashable key argument (e.g. bytearray): prepare without the cache
-        return _prepare_signer.__wrapped__(key, algorithm, registry)
+    signature = (part, algorithm if type(algorithm) is str else value_part(algorithm), registry)
+    prepared = _SHARED_SIGNERS.get(signature)
+    if prepared is None:
+        prepared = _prepare_signer(key, algorithm, registry)
+        _SHARED_SIGNERS.put(signature, prepared, key, registry)
+    return prepared
 
 
 @lru_cache(maxsize=256)
@@ -760,32 +769,7 @@ def decode_complete(
     ).decode_complete(token, now=now)
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in for an argument value that compares like the value does.
-
-    ``1``, ``1.0`` and ``True`` are equal but not interchangeable, so numbers carry their type;
-    lists and tuples become tagged tuples, mappings sorted items. Exact type tests come first:
-    this runs on every one-shot call.
-    """
-    kind = type(value)
-    if value is None or kind is str or kind is bytes:
-        return value
-    if kind is int or kind is float or kind is bool:
-        return (kind, value)
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        return (kind.__name__, tuple(_frozen(v) for v in value))
-    if isinstance(value, (Key, KeySet, Registry)):
-        return value
-    if isinstance(value, Mapping):
-        return ("mapping", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
-    if isinstance(value, (bool, int, float)):  # subclasses of numbers
-        return (kind, value)
-    return value
-
-
-_SHARED_VERIFIERS: OrderedDict[Any, Verifier] = OrderedDict()
-_SHARED_VERIFIERS_MAX = 64
-_SHARED_VERIFIERS_LOCK = threading.Lock()
+_SHARED_VERIFIERS: SharedMemo[Verifier] = SharedMemo(64)
 
 
 def _verifier_for(
@@ -810,42 +794,44 @@ def _verifier_for(
     """A :class:`Verifier` for one-shot calls, shared between calls with equal arguments.
 
     Keys and options are checked and prepared once, as a caller-built ``Verifier`` would be;
-    shared verifiers sit in a small bounded memo of immutable values (oldest dropped first).
-    Arguments that cannot be hashed, and key resolvers (which may pick different keys over
-    time), get a fresh verifier.
+    shared verifiers sit in a small bounded memo keyed by the rule of :mod:`jwtkit._memo`
+    (keys by identity, so that ``allow_weak`` is honoured and results name the caller's own
+    key). Arguments that must not be shared (key resolvers, iterators, unhashable values) get
+    a fresh verifier.
     """
 
-    if callable(key) and not isinstance(key, (Key, KeySet)):
-        signature = None
-    else:
+    part = key if type(key) is bytes or type(key) is str else key_part(key)
+    decryption_part = None if decryption_key is None else key_part(decryption_key)
+    signature: Any = None
+    if part is not UNSHARED and decryption_part is not UNSHARED:
         # The usual shapes (a secret or PEM, a list of names, str audience and issuer, the
-        # defaults) are keyed directly; anything else goes through _frozen.
+        # defaults) are keyed directly; anything else goes through value_part.
         try:
             signature = (
-                key if type(key) is bytes or type(key) is str else _frozen(key),
-                tuple(algorithms) if type(algorithms) is list else _frozen(algorithms),
-                audience if type(audience) is str else _frozen(audience),
-                issuer if type(issuer) is str else _frozen(issuer),
-                None if subject is None else _frozen(subject),
-                (type(leeway), leeway) if type(leeway) is int else _frozen(leeway),
-                () if require == () else _frozen(require),
-                None if max_age is None else _frozen(max_age),
-                None if typ is None else _frozen(typ),
-                None if options is None else _frozen(options),
-                () if crit == () else _frozen(crit),
+                part,
+                value_part(algorithms),
+                audience if type(audience) is str else value_part(audience),
+                issuer if type(issuer) is str else value_part(issuer),
+                None if subject is None else value_part(subject),
+                (type(leeway), leeway) if type(leeway) is int else value_part(leeway),
+                () if require == () else value_part(require),
+                None if max_age is None else value_part(max_age),
+                None if typ is None else value_part(typ),
+                None if options is None else value_part(options),
+                () if crit == () else value_part(crit),
                 registry,
                 (type(max_token_size), max_token_size),
                 None
                 if decryption_key is None
                 else (
-                    _frozen(decryption_key),
-                    _frozen(decryption_algorithms),
-                    _frozen(content_encryptions),
-                    allow_unsigned,
+                    decryption_part,
+                    value_part(decryption_algorithms),
+                    value_part(content_encryptions),
+                    value_part(allow_unsigned),
                 ),
             )
             verifier = _SHARED_VERIFIERS.get(signature)
-        except TypeError:  # something unhashable: no sharing
+        except TypeError:  # something unhashable, or an iterator: no sharing
             signature = None
         else:
             if verifier is not None:
@@ -870,10 +856,7 @@ def _verifier_for(
         allow_unsigned=allow_unsigned,
     )
     if signature is not None:
-        with _SHARED_VERIFIERS_LOCK:
-            _SHARED_VERIFIERS[signature] = verifier
-            if len(_SHARED_VERIFIERS) > _SHARED_VERIFIERS_MAX:
-                _SHARED_VERIFIERS.popitem(last=False)
+        _SHARED_VERIFIERS.put(signature, verifier, held(key), held(decryption_key), registry)
     return verifier
 
 

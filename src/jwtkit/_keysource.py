@@ -10,7 +10,10 @@ Rules (security matrix A2, A3, A4, F3):
   becomes an :class:`~jwtkit.jwk.OctKey`, which refuses every form of public key, certificate,
   JWK or SSH key as a secret; so a public key can never act as an HMAC secret;
 * keys are found by ``kid`` (an opaque string, A5) *and* by fitness for the header's algorithm;
-  the key's type decides, never the header;
+  the key's type decides, never the header; a ``kid`` that names two different keys fitting
+  the algorithm is ambiguous and refused (RFC 7517 §4.5), never settled by key order;
+* a list of keys becomes a :class:`~jwtkit.jwk.KeySet`, so a list that mixes secrets and
+  asymmetric keys is refused as such a set is (pass ``KeySet(keys, allow_mixed=True)``);
 * header-supplied keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are never consulted.
 """
 
@@ -20,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
 
 from ._messages import short
-from .errors import JWTError, KeyNotFound, UsageError
+from .errors import AmbiguousKey, JWTError, KeyNotFound, UsageError
 from .jwk import Key, KeySet, OctKey
 
 __all__ = ["AsyncKeyProvider", "KeyArgument", "KeyProvider", "KeySource", "coerce_key"]
@@ -191,6 +194,12 @@ class KeySource:
         kid = header.get("kid")
         selected = keys.select(kid, alg, operation)
         if selected:
+            if kid is not None and len(selected) > 1 and len(set(selected)) > 1:
+                raise AmbiguousKey(
+                    f"kid {short(kid)} names {len(set(selected))} trusted keys that fit "
+                    f"{alg}; a kid must name one key (RFC 7517 §4.5): give each key "
+                    "its own kid"
+                )
             return selected
         if kid is not None:
             # A key given without a kid (a PEM file, a bare secret) is not bound to any kid: it

@@ -10,6 +10,7 @@ The hierarchy::
     ├── AlgorithmNotAllowed     "algorithm_not_allowed" not allowed, or unknown
     ├── InvalidKey              "invalid_key"           unusable key, or key/algorithm mismatch
     │   └── KeyNotFound         "key_not_found"         no trusted key fits the kid and alg
+    │       └── AmbiguousKey    "ambiguous_key"         the kid names several keys that fit
     ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
     ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
     └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
@@ -36,6 +37,7 @@ from typing import ClassVar
 
 __all__ = [
     "AlgorithmNotAllowed",
+    "AmbiguousKey",
     "ClaimError",
     "DecodeError",
     "DecryptionError",
@@ -120,6 +122,17 @@ class KeyNotFound(InvalidKey):
     """None of the trusted keys matches the token's ``kid`` and ``alg``."""
 
     code = "key_not_found"
+
+
+class AmbiguousKey(KeyNotFound):
+    """The token's ``kid`` names more than one trusted key that fits its ``alg``.
+
+    Verifying with whichever key comes first would make the outcome depend on the order of a
+    key set; RFC 7517 §4.5 asks keys of one set to use distinct ``kid`` values (keys of
+    different types may share one, and are not ambiguous here).
+    """
+
+    code = "ambiguous_key"
 
 
 class InvalidSignature(JWTError):

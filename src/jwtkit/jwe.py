@@ -27,6 +27,7 @@ from __future__ import annotations
 from ._jwe import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_MAX_PBES2_COUNT,
+    DEFAULT_MAX_RECIPIENTS,
     DecryptedJWE,
     Decrypter,
     Recipient,
@@ -39,6 +40,7 @@ from ._jwe import (
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_PBES2_COUNT",
+    "DEFAULT_MAX_RECIPIENTS",
     "DecryptedJWE",
     "Decrypter",
     "Recipient",

@@ -712,14 +712,14 @@ def test_one_shot_takes_every_kind_of_collection_of_names(algorithms: Any, crit:
 
 
 @pytest.mark.parametrize("key", [[OctKey(SECRET), SECRET], [SECRET]])
-def test_one_shot_key_lists_with_secrets_decrypt_without_the_memo(key: Any) -> None:
+def test_one_shot_key_lists_with_secrets_decrypt_through_the_bounded_memo(key: Any) -> None:
     token = jwe.encrypt(PLAINTEXT, OctKey(SECRET), algorithm="dir", encryption="A256GCM")
     before = len(_jwe._SHARED_DECRYPTERS)
     for _ in range(2):
         assert jwe.decrypt(token, key, algorithms=["dir"], encryptions=["A256GCM"]).plaintext == (
             PLAINTEXT
         )
-    assert len(_jwe._SHARED_DECRYPTERS) <= max(before, _jwe._SHARED_DECRYPTERS_MAX)
+    assert len(_jwe._SHARED_DECRYPTERS) <= max(before, _jwe._SHARED_DECRYPTERS.maximum)
 
 
 def test_one_shot_allow_list_elements_must_be_exact_strings() -> None:
@@ -735,11 +735,11 @@ def test_one_shot_allow_list_elements_must_be_exact_strings() -> None:
 def test_the_one_shot_memo_is_bounded() -> None:
     token = jwe.encrypt(PLAINTEXT, SECRET, algorithm="dir", encryption="A256GCM")
     key = OctKey(SECRET)
-    for size in range(_jwe._SHARED_DECRYPTERS_MAX + 5):
+    for size in range(_jwe._SHARED_DECRYPTERS.maximum + 5):
         jwe.decrypt(
             token, key, algorithms=["dir"], encryptions=["A256GCM"], max_decompressed_size=size
         )
-        assert len(_jwe._SHARED_DECRYPTERS) <= _jwe._SHARED_DECRYPTERS_MAX
+        assert len(_jwe._SHARED_DECRYPTERS) <= _jwe._SHARED_DECRYPTERS.maximum
 
 
 def test_crit_must_be_a_collection() -> None:
@@ -850,5 +850,5 @@ def test_nested_jwt_decoding_shares_the_prepared_decryption() -> None:
     for _ in range(2):
         assert jwtkit.decode(token, signer, **kwargs) == {"sub": "1"}
     segment = _segments(token)[0]
-    warm = [d for _, d in _jwe._SHARED_DECRYPTERS.values() if segment in d._cache]
+    warm = [d for d in _jwe._SHARED_DECRYPTERS.values() if segment in d._cache]
     assert len(warm) == 1

@@ -3,7 +3,15 @@
 A set imported from JSON keeps every key it can use and records each one it cannot, with the
 reason, instead of failing as a whole (RFC 7517 §5, security matrix F2). Selection is by
 ``kid`` *and* algorithm: a key of another type is never returned, even when two keys share a
-``kid`` (F3; RFC 7520 uses one ``kid`` for an RSA and an EC key).
+``kid`` (F3; RFC 7520 uses one ``kid`` for an RSA and an EC key). Two keys that share a
+``kid`` *and* fit one algorithm are ambiguous: the key source refuses a token that names that
+``kid`` (:class:`~jwtkit.errors.AmbiguousKey`, RFC 7517 §4.5).
+
+A set is either secret (``oct`` keys only) or asymmetric: a set that mixes them is refused
+unless built with ``allow_mixed=True``. A published set holding a secret leaks it, and a
+mixed set is what algorithm-confusion attacks need (RFC 8725 §2.1 and §3.1, security matrix
+A2). Every set is built by the :class:`KeySet` constructor, so this is checked in one place:
+for sets built by hand, by :meth:`KeySet.from_jwks`, and from a list passed as ``key``.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from .._messages import short
 from ..errors import InvalidKey, JWTError
 from .base import Key
 
-__all__ = ["KeySet", "SkippedKey"]
+__all__ = ["KeySet", "SkippedKey", "mixed_secret"]
 
 
 @dataclass(frozen=True)
@@ -29,19 +37,45 @@ class SkippedKey:
     reason: str
 
 
+def mixed_secret(keys: Iterable[Key]) -> bool:
+    """``True`` when ``keys`` hold a secret (``oct``) key *and* a public asymmetric key."""
+    kinds = {"secret" if key.kty == "oct" else "private" if key.is_private else "public"
+             for key in keys}  # fmt: skip
+    return {"secret", "public"} <= kinds
+
+
+_MIXED_REASON = (
+    "a symmetric ('oct') key beside public keys: a set that mixes them leaks the secret when "
+    "published and invites algorithm confusion (RFC 8725 §3.1); keep secrets in a set of "
+    "their own, or pass allow_mixed=True"
+)
+
+
 class KeySet:
-    """An immutable, ordered collection of keys, usually from a JWK Set document."""
+    """An immutable, ordered collection of keys, usually from a JWK Set document.
+
+    Secret (``oct``) keys beside public keys only with ``allow_mixed=True``
+    (:class:`~jwtkit.errors.InvalidKey` otherwise; see the module text).
+    """
 
     __slots__ = ("keys", "skipped")
 
     keys: tuple[Key, ...]
     skipped: tuple[SkippedKey, ...]
 
-    def __init__(self, keys: Iterable[Key], *, skipped: Iterable[SkippedKey] = ()) -> None:
+    def __init__(
+        self,
+        keys: Iterable[Key],
+        *,
+        skipped: Iterable[SkippedKey] = (),
+        allow_mixed: bool = False,
+    ) -> None:
         collected = tuple(keys)
         for index, key in enumerate(collected):
             if not isinstance(key, Key):
                 raise InvalidKey(f"KeySet: item {index} is a {type(key).__name__}, not a Key")
+        if not allow_mixed and mixed_secret(collected):
+            raise InvalidKey(f"KeySet: {_MIXED_REASON}")
         object.__setattr__(self, "keys", collected)
         object.__setattr__(self, "skipped", tuple(skipped))
 
@@ -53,9 +87,16 @@ class KeySet:
 
     @classmethod
     def from_jwks(
-        cls, jwks: Mapping[str, Any] | str | bytes, *, allow_weak: bool = False
+        cls,
+        jwks: Mapping[str, Any] | str | bytes,
+        *,
+        allow_weak: bool = False,
+        allow_mixed: bool = False,
     ) -> KeySet:
         """Import a JWK Set (a mapping or its JSON text).
+
+        In a set that mixes secret (``oct``) keys with public keys the secret members are
+        skipped, with a reason, unless ``allow_mixed=True`` (RFC 8725 §3.1).
 
         ``"keys"`` must be an array (else :class:`~jwtkit.errors.InvalidKey`; bad JSON text
         raises :class:`~jwtkit.errors.MalformedToken`). Members that cannot be used (unknown
@@ -71,7 +112,7 @@ class KeySet:
         members = jwks.get("keys")
         if not isinstance(members, list):
             raise InvalidKey("JWK Set: the 'keys' member must be an array (RFC 7517 §5.1)")
-        keys: list[Key] = []
+        keys: list[tuple[int, Key]] = []
         skipped: list[SkippedKey] = []
         for index, member in enumerate(members):
             if not isinstance(member, Mapping):
@@ -82,10 +123,16 @@ class KeySet:
                 skipped.append(SkippedKey(index, None, f"'kid' is not a string: {short(kid)}"))
                 continue
             try:
-                keys.append(Key.from_jwk(member, allow_weak=allow_weak))
+                keys.append((index, Key.from_jwk(member, allow_weak=allow_weak)))
             except JWTError as exc:
                 skipped.append(SkippedKey(index, kid, exc.message))
-        return cls(keys, skipped=skipped)
+        if not allow_mixed and mixed_secret(key for _, key in keys):
+            skipped.extend(
+                SkippedKey(index, key.kid, _MIXED_REASON) for index, key in keys if key.kty == "oct"
+            )
+            skipped.sort(key=lambda entry: entry.index)
+            keys = [(index, key) for index, key in keys if key.kty != "oct"]
+        return cls((key for _, key in keys), skipped=skipped, allow_mixed=allow_mixed)
 
     def to_jwks(self, private: bool = False) -> dict[str, Any]:
         """The set as a JWK Set dict; see :meth:`Key.to_jwk` for ``private``."""
