@@ -10,7 +10,7 @@ exact jwtkit error class, so a crash with any other exception fails the test.
 
 Elsewhere: the JWE half of A6, the JWE side of A7-A10 and section C (JWE) are in
 ``tests/jwe/test_security_matrix_jwe.py``; A8 and the JSON side of A7-A10 (JWS JSON
-serialization) in ``tests/test_jws_json.py``; D6 (remote JWKS) in ``tests/remote/``; the
+serialization) in ``tests/jws/test_jws_json.py``; D6 (remote JWKS) in ``tests/remote/``; the
 key-construction side of A2/A3/A5/B6/F1-F4 in ``tests/keys/``.
 """
 

@@ -26,7 +26,7 @@ from jwtkit._codec import b64url_decode, b64url_encode, json_dumps
 from jwtkit.errors import AlgorithmNotAllowed, ExpiredToken, JWTError
 from jwtkit.jwa import DEFAULT_REGISTRY
 from jwtkit.jwk import Key
-from test_jws_json_vectors import COOKBOOK_JSON_FILES, RFC_JSON_CASES
+from jws.test_jws_json_vectors import COOKBOOK_JSON_FILES, RFC_JSON_CASES
 from vectors import VECTORS_DIR, load_cookbook, load_rfc_cases
 
 RFC_DIR = VECTORS_DIR / "rfc"
