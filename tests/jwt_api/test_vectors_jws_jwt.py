@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 
 import jwtkit
+from jws.test_jws_json_vectors import COOKBOOK_JSON_FILES, RFC_JSON_CASES
 from jwtkit import jws
 from jwtkit._codec import b64url_decode, b64url_encode, json_dumps
 from jwtkit.errors import AlgorithmNotAllowed, ExpiredToken, JWTError
 from jwtkit.jwa import DEFAULT_REGISTRY
 from jwtkit.jwk import Key
-from jws.test_jws_json_vectors import COOKBOOK_JSON_FILES, RFC_JSON_CASES
 from vectors import VECTORS_DIR, load_cookbook, load_rfc_cases
 
 RFC_DIR = VECTORS_DIR / "rfc"
