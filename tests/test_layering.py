@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "_codec": 0,
     "_messages": 0,
+    "_types": 0,
     "_extras": 0,
     "_oauth": 0,
     "_keys": 1,

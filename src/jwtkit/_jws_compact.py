@@ -23,6 +23,7 @@ from ._header import check_header
 from ._jwa_signing import SignatureAlgorithm
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._messages import short
+from ._types import Header
 from .errors import (
     AlgorithmNotAllowed,
     InvalidSignature,
@@ -48,7 +49,7 @@ class VerifiedJWS:
     compact serialization leaves both ``None``.
     """
 
-    header: dict[str, Any]
+    header: Header
     payload: bytes
     algorithm: str
     #: The trusted key that verified the signature (``None`` only for an opted-in ``none``).
@@ -56,7 +57,7 @@ class VerifiedJWS:
     #: JSON serialization only: the position of the verified signature (0 for flattened JSON).
     signature_index: int | None = None
     #: JSON serialization only: that signature's unprotected ``header`` (``None`` when absent).
-    unprotected: dict[str, Any] | None = None
+    unprotected: Header | None = None
 
 
 def allowed_algorithms(
@@ -134,7 +135,7 @@ def split_compact(token: object, max_size: int) -> tuple[str, str, str]:
     return header, payload, signature
 
 
-def decode_header(segment: str) -> dict[str, Any]:
+def decode_header(segment: str) -> Header:
     """The protected header of a segment already checked for the base64url alphabet."""
     return json_loads_object(b64url_decode(segment, "header"), "header")
 
@@ -143,7 +144,7 @@ def verify_segments(
     header_segment: str,
     payload_segment: str,
     signature_segment: str,
-    header: dict[str, Any],
+    header: Header,
     source: KeySource,
     allowed: frozenset[str],
     registry: Registry,
@@ -221,11 +222,9 @@ def verify(
     )
 
 
-def build_header(
-    algorithm: str, key: Key | None, headers: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def build_header(algorithm: str, key: Key | None, headers: Mapping[str, Any] | None) -> Header:
     """The protected header to sign: ``alg`` first, the key's ``kid`` unless overridden."""
-    header: dict[str, Any] = {"alg": algorithm}
+    header: Header = {"alg": algorithm}
     if headers:
         if "alg" in headers and headers["alg"] != algorithm:
             raise UsageError(

@@ -45,6 +45,7 @@ from ._jws_compact import (
     select_algorithm,
 )
 from ._keysource import KeyArgument, KeySource, coerce_key
+from ._types import Header
 from .errors import (
     AlgorithmNotAllowed,
     InvalidKey,
@@ -100,9 +101,9 @@ class _Entry:
 
     index: int
     protected_segment: str  # "" when there is no protected header
-    protected: dict[str, Any]  # {} when there is no protected header
-    unprotected: dict[str, Any] | None
-    header: dict[str, Any]  # the JOSE Header: the union of both (RFC 7515 §7.2.1)
+    protected: Header  # {} when there is no protected header
+    unprotected: Header | None
+    header: Header  # the JOSE Header: the union of both (RFC 7515 §7.2.1)
     signature: str
 
 
@@ -131,7 +132,7 @@ def _mapping(value: object, what: str) -> dict[str, Any]:
 
 def _signer_headers(
     index: int, signer: Signer, alg_name: str, key: Key | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[Header, Header]:
     """The protected and unprotected headers of one signature, checked."""
     what = f"signers[{index}]"
     given = _mapping(signer.protected, f"{what}.protected")
@@ -150,7 +151,7 @@ def _signer_headers(
     named = given.get("alg", unprotected.get("alg", alg_name))
     if named != alg_name:
         raise UsageError(f"{what}: the header's 'alg' does not match algorithm {alg_name!r}")
-    protected: dict[str, Any] = {} if "alg" in unprotected else {"alg": alg_name}
+    protected: Header = {} if "alg" in unprotected else {"alg": alg_name}
     protected.update(given)
     if key is not None and key.kid is not None and "kid" not in given and "kid" not in unprotected:
         protected["kid"] = key.kid
@@ -271,7 +272,7 @@ def _parse_entry(index: int, member: object, what: str, crit: Collection[str]) -
     if not _SEGMENT.fullmatch(signature):
         raise MalformedToken(f"{what}.signature: not base64url")
     segment = ""
-    protected: dict[str, Any] = {}
+    protected: Header = {}
     if "protected" in member:
         segment = _string(member["protected"], f"{what}.protected")
         if not _SEGMENT.fullmatch(segment):
@@ -280,7 +281,7 @@ def _parse_entry(index: int, member: object, what: str, crit: Collection[str]) -
         protected = json_loads_object(
             b64url_decode(segment, f"{what}.protected"), f"{what}.protected"
         )
-    unprotected: dict[str, Any] | None = None
+    unprotected: Header | None = None
     if "header" in member:
         given = member["header"]
         if not isinstance(given, Mapping):

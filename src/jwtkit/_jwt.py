@@ -43,6 +43,7 @@ from ._jws_compact import (
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
+from ._types import Claims, Header
 from .errors import (
     InvalidSignature,
     InvalidType,
@@ -78,15 +79,15 @@ class DecodedJWT:
     ``decode_complete``.
     """
 
-    header: dict[str, Any]
-    claims: dict[str, Any]
+    header: Header
+    claims: Claims
     signature: bytes
     #: The algorithm that verified the token (``None`` from ``decode_unverified``).
     algorithm: str | None = None
     #: The trusted key that verified the signature (``None`` from ``decode_unverified``).
     key: Key | None = None
     #: For an encrypted JWT: the protected header of the JWE around it.
-    encryption_header: dict[str, Any] | None = None
+    encryption_header: Header | None = None
 
     def __getitem__(self, name: str) -> Any:
         if name == "header":
@@ -169,7 +170,7 @@ def _signer_for(
 @lru_cache(maxsize=256)
 def _plain_header_segment(algorithm: str, kid: str | None, typ: str | None) -> str:
     """The encoded header ``{"alg", "typ", "kid"}``, the one most tokens carry."""
-    header: dict[str, Any] = {} if typ is None else {"typ": typ}
+    header: Header = {} if typ is None else {"typ": typ}
     return encode_header(
         build_header(algorithm, None, header if kid is None else {**header, "kid": kid})
     )
@@ -236,7 +237,7 @@ def encode(
         prepared = _signer_for(key, algorithm, registry)
         alg, signing_key, signer = prepared.algorithm, prepared.key, prepared.sign
     if headers or signing_key is None:
-        header_extra: dict[str, Any] = {} if typ is None else {"typ": typ}
+        header_extra: Header = {} if typ is None else {"typ": typ}
         if headers:
             header_extra.update(headers)
         header = build_header(alg.name, signing_key, header_extra)
@@ -274,7 +275,7 @@ def _encode_encrypted(
 ) -> str:
     """A nested JWT: sign, then encrypt (RFC 7519 §5.2 and §11.2, RFC 8725 §3.3)."""
     recipient = coerce_key(encrypt_with)
-    outer: dict[str, Any] = dict(encryption_headers or {})
+    outer: Header = dict(encryption_headers or {})
     if key is None:
         if not allow_unsigned:
             raise UsageError(
@@ -322,7 +323,7 @@ def _claims_to_sign(
     expires_in: float | timedelta | None,
     not_before: float | timedelta | datetime | None,
     now: Now,
-) -> dict[str, Any]:
+) -> Claims:
     """The claims ``encode`` serializes: a dict, never the caller's object when anything is
     added, with datetimes as NumericDates and ``expires_in``/``not_before`` applied."""
     if type(payload) is not dict:
@@ -346,7 +347,7 @@ def _with_times(
     expires_in: float | timedelta | None,
     not_before: float | timedelta | datetime | None,
     now: Now,
-) -> dict[str, Any]:
+) -> Claims:
     claims = dict(payload)
     for name in _TIME_CLAIMS:
         value = claims.get(name)
@@ -370,7 +371,7 @@ def _with_times(
 
 @dataclass(frozen=True)
 class _HeaderEntry:
-    header: dict[str, Any]
+    header: Header
     algorithm: str
     checks: tuple[tuple[Key, VerifyFunction], ...]
     #: The provider's key set the checks were prepared from (``None`` for fixed keys).
@@ -499,7 +500,7 @@ class Verifier:
         """``True`` when the keys come from an async provider: call :meth:`adecode`."""
         return self._source.async_provider is not None
 
-    def decode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
+    def decode(self, token: str | bytes, *, now: Now = None) -> Claims:
         """Verify ``token`` and validate its claims; return the claims."""
         if self._decryption is not None:
             return self.decode_complete(token, now=now).claims
@@ -518,7 +519,7 @@ class Verifier:
             return replace(self._decode_complete(inner, now, None), encryption_header=outer)
         return self._decode_complete(token, now, None)
 
-    async def adecode(self, token: str | bytes, *, now: Now = None) -> dict[str, Any]:
+    async def adecode(self, token: str | bytes, *, now: Now = None) -> Claims:
         """:meth:`decode` for async key providers: awaits the provider for its keys."""
         if self._decryption is not None:
             return (await self.adecode_complete(token, now=now)).claims
@@ -539,7 +540,7 @@ class Verifier:
             return replace(self._decode_complete(inner, now, keys), encryption_header=outer)
         return self._decode_complete(token, now, await self._provider_keys_async(token))
 
-    def _unwrap(self, token: str | bytes, now: Now) -> tuple[str, dict[str, Any]] | DecodedJWT:
+    def _unwrap(self, token: str | bytes, now: Now) -> tuple[str, Header] | DecodedJWT:
         """Decrypt an encrypted JWT: the inner signed JWT and the JWE header, or the whole
         result for an unsigned encrypted JWT (RFC 7519 §7.2 steps 8-9; RFC 8725 §3.11)."""
         decryption = self._decryption
@@ -595,9 +596,7 @@ class Verifier:
         current = keys if keys is not None else self._source.provider_keys(entry.header)
         return entry if current is entry.keyset else None
 
-    def _decode_cached(
-        self, token: str | bytes, now: Now, keys: KeySet | None
-    ) -> dict[str, Any] | None:
+    def _decode_cached(self, token: str | bytes, now: Now, keys: KeySet | None) -> Claims | None:
         """The fast path for a header seen (and verified) before; ``None`` to take the full one.
 
         Anything unusual (bytes input, a new header, non-ASCII text, any decoding flaw) takes
@@ -663,7 +662,7 @@ class Verifier:
             header, claims, b64url_decode(signature_segment, "signature"), algorithm, key
         )
 
-    def _checked_header(self, segment: str) -> dict[str, Any]:
+    def _checked_header(self, segment: str) -> Header:
         header = json_loads_object(b64url_decode(segment, "header"), "header")
         check_header(header, self._crit)
         if header.get("b64") is False:
@@ -689,7 +688,7 @@ class Verifier:
     def _remember(
         self,
         segment: str,
-        header: dict[str, Any],
+        header: Header,
         algorithm: str,
         key: Key | None,
         provided: KeySet | None,
@@ -881,7 +880,7 @@ def decode(
     decryption_algorithms: Iterable[str] | None = None,
     content_encryptions: Iterable[str] | None = None,
     allow_unsigned: bool = False,
-) -> dict[str, Any]:
+) -> Claims:
     """Verify a JWT and validate its claims; return the claims (RFC 7519 §7.2).
 
     ``algorithms`` is the allow-list, required unless every key carries its own ``alg``
