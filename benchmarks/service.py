@@ -114,9 +114,9 @@ if "inline" in what_if:
 
     SQLiteStore._read = _inline_read
 if "cache" in what_if:
-    from jwtkit.server.tokens import TokenService
+    from jwtkit.server.access_tokens import AccessTokens
 
-    _decode = TokenService._decode_access_token
+    _decode = AccessTokens.decode
 
     async def _cached_decode(self, token):
         cache = self.__dict__.setdefault("_what_if_cache", {{}})
@@ -131,7 +131,7 @@ if "cache" in what_if:
                 cache[token] = claims
         return dict(claims)
 
-    TokenService._decode_access_token = _cached_decode
+    AccessTokens.decode = _cached_decode
 if "starlette" in what_if:
     import jwtkit.server.app as service_app
     from starlette.routing import Route
