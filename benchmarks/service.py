@@ -133,22 +133,24 @@ if "cache" in what_if:
 
     AccessTokens.decode = _cached_decode
 if "starlette" in what_if:
-    import jwtkit.server.app as service_app
+    import jwtkit.server.http.app as service_app
+    from jwtkit.server.http import errors, requests
+    from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    _add_routes = service_app._add_routes
+    _add_routes = service_app.add_routes
 
     def _with_plain_userinfo(app):
         _add_routes(app)
 
         async def userinfo(request):
-            service = service_app._service(request)
-            claims = await service.verify_access_token(service_app._bearer_token(request))
-            return service_app.JSONResponse(claims, headers=service_app.NO_STORE)
+            service = requests.service_of(request)
+            claims = await service.verify_access_token(requests.bearer_token(request))
+            return JSONResponse(claims, headers=errors.NO_STORE)
 
         app.router.routes.insert(0, Route("/userinfo", userinfo, methods=["GET"]))
 
-    service_app._add_routes = _with_plain_userinfo
+    service_app.add_routes = _with_plain_userinfo
 """
 WHAT_IF = (
     ("", "as committed"),
