@@ -168,9 +168,8 @@ def _adding(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
 
 
 class ServiceApp(FastAPI):
-    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (docs/server.md,
-    "How it works")
-    and the :func:`security_headers` on every answer."""
+    """The service's FastAPI app, with the ``GET /userinfo`` shortcut (docs/server.md, "How it
+    works") and the :func:`security_headers` on every answer."""
 
     #: Whether the shortcut is on: decided when the middleware stack is built.
     userinfo_shortcut = False
