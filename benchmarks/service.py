@@ -114,9 +114,9 @@ if "inline" in what_if:
 
     SQLiteStore._read = _inline_read
 if "cache" in what_if:
-    from jwtkit.server.tokens import TokenService
+    from jwtkit.server.access_tokens import AccessTokens
 
-    _decode = TokenService._decode_access_token
+    _decode = AccessTokens.decode
 
     async def _cached_decode(self, token):
         cache = self.__dict__.setdefault("_what_if_cache", {{}})
@@ -131,24 +131,26 @@ if "cache" in what_if:
                 cache[token] = claims
         return dict(claims)
 
-    TokenService._decode_access_token = _cached_decode
+    AccessTokens.decode = _cached_decode
 if "starlette" in what_if:
-    import jwtkit.server.app as service_app
+    import jwtkit.server.http.app as service_app
+    from jwtkit.server.http import errors, requests
+    from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    _add_routes = service_app._add_routes
+    _add_routes = service_app.add_routes
 
     def _with_plain_userinfo(app):
         _add_routes(app)
 
         async def userinfo(request):
-            service = service_app._service(request)
-            claims = await service.verify_access_token(service_app._bearer_token(request))
-            return service_app.JSONResponse(claims, headers=service_app.NO_STORE)
+            service = requests.service_of(request)
+            claims = await service.verify_access_token(requests.bearer_token(request))
+            return JSONResponse(claims, headers=errors.NO_STORE)
 
         app.router.routes.insert(0, Route("/userinfo", userinfo, methods=["GET"]))
 
-    service_app._add_routes = _with_plain_userinfo
+    service_app.add_routes = _with_plain_userinfo
 """
 WHAT_IF = (
     ("", "as committed"),

@@ -198,3 +198,91 @@ def test_optional_layers_do_not_import_layers_above_them(layer: str) -> None:
             parts = name.split(".")
             if parts[0] == "jwtkit" and len(parts) > 1:
                 assert parts[1] not in forbidden, f"{path.relative_to(SRC)} imports {name}"
+
+
+# -- outer packages use the public core ------------------------------------------------------
+
+OUTER_PACKAGES = ("cli", "server", "integrations", "remote")
+#: The core's public modules: what users import, so what the outer packages import too.
+PUBLIC_CORE = {
+    "jwtkit",
+    "jwtkit.jwk",
+    "jwtkit.jwa",
+    "jwtkit.jws",
+    "jwtkit.jwe",
+    "jwtkit.jwt",
+    "jwtkit.errors",
+    "jwtkit.testing",
+}
+#: Shared low modules written for the outer packages, and why each is not public API.
+SHARED_FOR_OUTER_PACKAGES: dict[str, str] = {
+    "jwtkit._oauth": "the OAuth 2.0 / Bearer grammar, once for integrations/ and server/",
+    "jwtkit._extras": "MissingExtra: the one install message of every optional layer",
+    "jwtkit._command_errors": "CommandFailed/UsageProblem: how cli/ and server/cli.py fail",
+    "jwtkit._messages": "short(): untrusted values in messages, bounded and material-free",
+}
+#: Private core modules an outer package still uses: which packages, and why.
+PRIVATE_CORE_EXCEPTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "jwtkit._codec": (
+        frozenset({"cli", "remote"}),
+        "strict base64url and JSON of untrusted input: the core's own parsing rules, so that "
+        "the commands and the JWKS client accept exactly what the core accepts",
+    ),
+}
+
+
+def _is_module(name: str) -> bool:
+    return (SRC / f"{name}.py").exists() or (SRC / name).is_dir()
+
+
+def _outer_core_imports() -> list[tuple[str, str, str]]:
+    """(package, file, module) for every import of a jwtkit module outside the outer packages."""
+    found = []
+    for package in OUTER_PACKAGES:
+        for path in sorted((SRC / package).rglob("*.py")):
+            for name, _ in _imports(path):
+                parts = name.split(".")
+                if parts[0] != "jwtkit" or (len(parts) > 1 and parts[1] in OUTER_PACKAGES):
+                    continue
+                module = ".".join(parts[:2])
+                if len(parts) > 1 and not _is_module(parts[1]):
+                    module = "jwtkit"  # from jwtkit import __version__: a name of the package
+                found.append((package, str(path.relative_to(SRC)), module))
+    return found
+
+
+def test_outer_packages_use_the_public_core() -> None:
+    """cli/, server/, integrations/ and remote/ import the core through its public modules
+    (and the shared low modules made for them), never its private implementation."""
+    for package, relative, module in _outer_core_imports():
+        if module in PUBLIC_CORE or module in SHARED_FOR_OUTER_PACKAGES:
+            continue
+        allowed, _ = PRIVATE_CORE_EXCEPTIONS.get(module, (frozenset(), ""))
+        assert package in allowed, (
+            f"{relative} imports {module}: use a public module ({', '.join(sorted(PUBLIC_CORE))})"
+        )
+
+
+def test_the_private_core_exceptions_are_still_needed() -> None:
+    """An exception nobody uses any more is removed, so the list never grows stale."""
+    used = {(package, module) for package, _, module in _outer_core_imports()}
+    for module, (packages, _) in PRIVATE_CORE_EXCEPTIONS.items():
+        for package in packages:
+            assert (package, module) in used, f"{package}/ no longer imports {module}"
+
+
+#: The web framework and what only it needs.
+WEB_FRAMEWORK = {"fastapi", "starlette", "pydantic", "swagger_ui_bundle"}
+
+
+def test_only_server_http_imports_the_web_framework() -> None:
+    """The service's logic, storage and commands work without FastAPI: only ``server/http/``
+    imports it (``server/app.py`` re-exports the factory from there)."""
+    server = SRC / "server"
+    for path in sorted(server.rglob("*.py")):
+        relative = path.relative_to(server)
+        if relative.parts[0] == "http":
+            continue
+        for name, _ in _imports(path):
+            top = name.split(".")[0]
+            assert top not in WEB_FRAMEWORK, f"server/{relative} imports {name}"

@@ -21,7 +21,14 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from jwtkit.server.models import AttemptReservation, Client, RefreshToken, SigningKeyRecord, User
+from jwtkit.server.models import (
+    AttemptReservation,
+    Client,
+    KeyStatus,
+    RefreshToken,
+    SigningKeyRecord,
+    User,
+)
 from jwtkit.server.storage import Conflict, SQLiteStore, Store, StoreError
 
 pytestmark = pytest.mark.anyio
@@ -110,7 +117,7 @@ def make_token(
     )
 
 
-def make_key(kid: str, created_at: float = T0, status: str = "active") -> SigningKeyRecord:
+def make_key(kid: str, created_at: float = T0, status: KeyStatus = "active") -> SigningKeyRecord:
     return SigningKeyRecord(
         kid=kid,
         algorithm="ES256",

@@ -30,7 +30,6 @@ from typing import Any
 
 import click
 
-from .._jwt import decode_unverified, normalize_typ
 from ..errors import JWTError
 from ..jwa import (
     KEY_MANAGEMENT_ALGORITHMS,
@@ -43,6 +42,7 @@ from ..jwa import (
 from ..jwe import DEFAULT_MAX_PBES2_COUNT
 from ..jwk import OctKey
 from ..jws import verify as jws_verify
+from ..jwt import decode_unverified, normalize_typ
 from . import _time
 from ._errors import CommandFailed
 from ._io import read_input, read_token

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from .._codec import b64url_decode, check_compact, json_loads_object
-from .._jwt import decode_unverified
 from ..errors import JWTError
+from ..jwt import decode_unverified
 from . import _time
 from ._errors import CommandFailed
 from ._io import read_token

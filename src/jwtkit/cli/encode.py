@@ -16,10 +16,10 @@ from typing import Any
 
 import click
 
-from .._jwt import decode_unverified, encode
 from ..errors import JWTError
 from ..jwa import DEFAULT_REGISTRY
 from ..jwk import Key, KeySet, OctKey
+from ..jwt import decode_unverified, encode
 from . import _time
 from ._errors import UsageProblem, warn
 from ._io import (

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._codec import b64url_decode, json_loads_object
-from .._jwt import DecodedJWT, decode_complete
 from ..errors import ClaimError, JWTError, UsageError
 from ..jwa import DEFAULT_REGISTRY
 from ..jwk import Key, KeySet
+from ..jwt import DecodedJWT, decode_complete
 from . import _time
 from ._errors import CommandFailed, UsageProblem, warn
 from ._io import SECRET_ENV_DEFAULT, key_options, read_token, signing_material

@@ -38,7 +38,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from .. import _oauth
-from .._jwt import Verifier
 from ..errors import (
     AlgorithmNotAllowed,
     ClaimError,
@@ -53,6 +52,7 @@ from ..errors import (
     NotYetValid,
     UsageError,
 )
+from ..jwt import Verifier
 
 __all__ = [
     "DEFAULT_REALM",

@@ -31,8 +31,8 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Annotated, Any
 
 from .._extras import MissingExtra
-from .._jwt import Verifier
 from ..errors import UsageError
+from ..jwt import Verifier
 from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,

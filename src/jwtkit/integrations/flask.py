@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from .._extras import MissingExtra
-from .._jwt import Verifier
 from ..errors import UsageError
+from ..jwt import Verifier
 from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,

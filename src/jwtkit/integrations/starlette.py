@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._extras import MissingExtra
-from .._jwt import Verifier
+from ..jwt import Verifier
 from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,

@@ -11,9 +11,12 @@ and RFC 8414 metadata. Needs the ``server`` extra: ``pip install 'jwtkit[server]
 
     app = create_app(load_settings())      # an ASGI app: uvicorn, hypercorn, ...
 
-Modules: :mod:`~jwtkit.server.app` (HTTP), :mod:`~jwtkit.server.tokens` (the OAuth logic,
-framework-free), :mod:`~jwtkit.server.storage` (the ``Store`` protocol and its backends),
-:mod:`~jwtkit.server.config`, :mod:`~jwtkit.server.keyring`, :mod:`~jwtkit.server.passwords`.
+Modules: :mod:`~jwtkit.server.http` (HTTP; :mod:`~jwtkit.server.app` re-exports its factory),
+:mod:`~jwtkit.server.tokens` (the OAuth logic, framework-free) with
+:mod:`~jwtkit.server.access_tokens`, :mod:`~jwtkit.server.credentials` and
+:mod:`~jwtkit.server.users`, :mod:`~jwtkit.server.storage` (the ``Store`` protocol and its
+backends), :mod:`~jwtkit.server.config`, :mod:`~jwtkit.server.keyring`,
+:mod:`~jwtkit.server.passwords`. How it works: docs/server.md.
 Importing this package loads no optional dependency; ``create_app`` imports FastAPI on first use.
 """
 

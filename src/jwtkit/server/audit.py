@@ -24,7 +24,9 @@ from base64 import urlsafe_b64decode
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-__all__ = ["EVENTS", "FORBIDDEN_FIELDS", "AuditLog", "looks_like_jwt"]
+from .models import AuditSeverity
+
+__all__ = ["EVENTS", "FORBIDDEN_FIELDS", "AuditLog", "looks_like_jwt", "severity"]
 
 #: The events the service emits. Others are allowed (lower_snake_case names).
 EVENTS = frozenset(
@@ -47,6 +49,7 @@ FORBIDDEN_FIELDS = frozenset(
 )
 #: Events that are security warnings rather than routine information.
 _WARNING_EVENTS = frozenset({"login_failed", "reuse_detected", "rate_limited"})
+_LEVELS: dict[AuditSeverity, int] = {"info": logging.INFO, "warning": logging.WARNING}
 _RESERVED = frozenset({"event", "time"})
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Three or more dot-separated base64url runs: the JWS (3 parts) and JWE (5 parts) compact forms.
@@ -69,6 +72,11 @@ def looks_like_jwt(value: str) -> bool:
         if any(_is_json_object_segment(segment) for segment in segments[:-2]):
             return True
     return False
+
+
+def severity(name: str) -> AuditSeverity:
+    """``"warning"`` for the events that are security warnings, ``"info"`` for the rest."""
+    return "warning" if name in _WARNING_EVENTS else "info"
 
 
 def _refused_name(name: str) -> bool:
@@ -124,5 +132,6 @@ class AuditLog:
                     "(log its jti instead)"
                 )
             record[key] = None if isinstance(value, float) and not math.isfinite(value) else value
-        level = logging.WARNING if name in _WARNING_EVENTS else logging.INFO
-        self.logger.log(level, json.dumps(record, separators=(",", ":"), ensure_ascii=True))
+        self.logger.log(
+            _LEVELS[severity(name)], json.dumps(record, separators=(",", ":"), ensure_ascii=True)
+        )

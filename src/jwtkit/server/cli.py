@@ -443,7 +443,7 @@ def users_add(
     from .models import User  # noqa: PLC0415
     from .passwords import PasswordHasher  # noqa: PLC0415
     from .storage import Conflict  # noqa: PLC0415
-    from .tokens import check_username  # noqa: PLC0415
+    from .users import check_username  # noqa: PLC0415
 
     settings = _settings(database, config)
     try:
@@ -617,9 +617,9 @@ def clients_add(
     """Register a client and print its secret, once (only its SHA-256 is stored)."""
     import time  # noqa: PLC0415
 
+    from .credentials import hash_client_secret, new_client_secret  # noqa: PLC0415
     from .models import Client  # noqa: PLC0415
     from .storage import Conflict  # noqa: PLC0415
-    from .tokens import hash_client_secret, new_client_secret  # noqa: PLC0415
 
     if not is_client_id(client_id):
         raise UsageProblem("CLIENT_ID must be 1 to 128 printable ASCII characters, no spaces")

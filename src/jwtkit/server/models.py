@@ -9,15 +9,26 @@ with their private part encrypted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "AttemptReservation",
+    "AuditSeverity",
     "Client",
+    "KeyStatus",
     "RefreshToken",
     "RotationOutcome",
+    "RotationStatus",
     "SigningKeyRecord",
     "User",
 ]
+
+#: What happened to a refresh token presented for rotation (:class:`RotationOutcome`).
+RotationStatus = Literal["rotated", "reused", "grace", "revoked", "expired", "unknown"]
+#: Where a signing key is in its life (:class:`SigningKeyRecord`).
+KeyStatus = Literal["pending", "active", "retired"]
+#: How an audit event is logged (:mod:`~jwtkit.server.audit`): security warnings or routine.
+AuditSeverity = Literal["info", "warning"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,7 @@ class RotationOutcome:
     ``"revoked"``, ``"expired"`` or ``"unknown"``.
     """
 
-    status: str
+    status: RotationStatus
     token: RefreshToken | None = None
     successor_hash: bytes | None = None
 
@@ -116,7 +127,7 @@ class SigningKeyRecord:
     algorithm: str
     public_jwk: str
     encrypted_private: bytes
-    status: str
+    status: KeyStatus
     created_at: float
     activated_at: float | None = None
     retired_at: float | None = None

@@ -1,0 +1,99 @@
+"""The app factory: :func:`create_app` and :func:`app_from_environment`.
+
+:func:`create_app` builds the ASGI app (:class:`.middleware.ServiceApp`) with its middleware,
+exception handlers and routes; its lifespan opens the store and loads the key ring.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import jwtkit
+
+from ..audit import AuditLog
+from ..config import Settings, load_settings
+from ..credentials import derive_successor_key
+from ..keyring import KeyRing, resolve_key_encryption_key
+from ..passwords import PasswordHasher
+from ..ratelimit import LoginLimiter
+from ..storage import Store, open_store
+from ..tokens import TokenService
+from .errors import add_exception_handlers
+from .middleware import BodyLimit, CatchAll, ServiceApp, security_headers
+from .routes import OPENAPI_PATH, add_docs, add_routes
+
+__all__ = ["app_from_environment", "create_app"]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], float] | None = None,
+) -> FastAPI:
+    """The token service as an ASGI app.
+
+    Without ``store`` the lifespan opens ``open_store(settings.database)`` and closes it on
+    shutdown; a given ``store`` must already be open and stays the caller's to close.
+    ``clock`` (Unix seconds) drives every expiry; tests pass a FrozenClock.
+    """
+    now: Callable[[], float] = time.time if clock is None else clock
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        active = open_store(settings.database) if store is None else store
+        if own:
+            await active.open()
+        try:
+            keyring = await KeyRing.load(active, settings, now)
+            successor_key = None
+            if settings.refresh_grace_period > 0:
+                successor_key = derive_successor_key(resolve_key_encryption_key(settings))
+            app.state.service = TokenService(
+                active,
+                settings,
+                keyring,
+                PasswordHasher.from_settings(settings),
+                LoginLimiter(active, settings, now),
+                AuditLog(clock=now),
+                now,
+                successor_key=successor_key,
+            )
+            yield
+        finally:
+            if own:
+                await active.close()
+
+    app = ServiceApp(
+        title="jwtkit token service",
+        version=jwtkit.__version__,
+        summary="OAuth 2.0 token endpoint with RFC 9068 access tokens, rotated refresh "
+        "tokens, revocation, introspection and a JWKS.",
+        lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their assets from a CDN: add_docs serves Swagger UI.
+        openapi_url=OPENAPI_PATH if settings.docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.unhandled_errors = 0
+    app.security_headers = security_headers(settings)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchAll, owner=app)
+    add_exception_handlers(app)
+    app.own_exception_handlers = dict(app.exception_handlers)
+    add_routes(app)
+    if settings.docs_enabled:
+        add_docs(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for settings from ``JWTKIT_*`` variables (and ``JWTKIT_CONFIG``): the factory
+    that ``jwtkit serve --workers N`` hands to uvicorn (``factory=True``)."""
+    return create_app(load_settings())

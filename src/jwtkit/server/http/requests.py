@@ -1,0 +1,210 @@
+"""Request parsing and limits: form and JSON bodies, client credentials, the Bearer token.
+
+Every parser answers a malformed request with an :class:`~jwtkit.server.oauth_errors.OAuthError`
+(400, RFC 6749 §5.2); ``Authorization`` is read by :mod:`jwtkit._oauth`, the code the
+integrations use (one field, RFC 6750 §3.1; ``Bearer`` and one ``b64token``, §2.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ... import _oauth
+from ..credentials import ClientAuth, parse_basic_authorization
+from ..oauth_errors import OAuthError, bearer_challenge
+from ..tokens import TokenService
+
+__all__ = [
+    "FORM_MEDIA_TYPE",
+    "BodyTooLarge",
+    "PasswordChange",
+    "Registration",
+    "bearer_token",
+    "bearer_token_of",
+    "client_auth",
+    "client_ip",
+    "parse_form",
+    "parse_json_body",
+    "service_of",
+    "validation_summary",
+]
+
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+_MAX_FIELDS = 32
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds ``max_body_bytes`` (answered 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body exceeds {limit} bytes")
+        self.limit = limit
+
+
+class Registration(BaseModel):
+    """``POST /users``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    username: str = Field(min_length=1, max_length=64, examples=["alice"])
+    password: str = Field(min_length=1, max_length=1024, examples=["correct horse battery"])
+
+
+class PasswordChange(BaseModel):
+    """``POST /users/me/password``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]]:
+    value = request.headers.get("content-type", "")
+    media, *parameters = value.split(";")
+    params = {}
+    for parameter in parameters:
+        name, _, text = parameter.strip().partition("=")
+        params[name.strip().lower()] = text.strip().strip('"').lower()
+    return media.strip().lower(), params
+
+
+def _decode_body(body: bytes, params: Mapping[str, str]) -> str:
+    charset = params.get("charset", "utf-8")
+    if charset not in {"utf-8", "utf8", "us-ascii"}:
+        raise OAuthError("invalid_request", "the request body must be UTF-8")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "the request body is not valid UTF-8") from None
+
+
+async def parse_form(request: Request) -> dict[str, str]:
+    """The parameters of a form-encoded OAuth request (RFC 6749 §3.2).
+
+    Parameters without a value are treated as omitted (§3.1); a parameter given twice is an
+    error (§3.2); anything that is not ``application/x-www-form-urlencoded`` UTF-8 is refused.
+    """
+    media, params = _media_type(request)
+    if media != FORM_MEDIA_TYPE:
+        raise OAuthError(
+            "invalid_request", f"the request body must be {FORM_MEDIA_TYPE} (RFC 6749 §3.2)", 400
+        )
+    text = _decode_body(await request.body(), params)
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=bool(text),
+            errors="strict",
+            max_num_fields=_MAX_FIELDS,
+        )
+    except ValueError:
+        raise OAuthError("invalid_request", "the form body is malformed") from None
+    form: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in pairs:
+        if name in seen:
+            raise OAuthError(
+                "invalid_request", f"parameter {name[:40]!r} is repeated (RFC 6749 §3.2)"
+            )
+        seen.add(name)
+        if value:
+            form[name] = value
+    return form
+
+
+async def parse_json_body(request: Request, model: type[BaseModel]) -> Any:
+    media, params = _media_type(request)
+    if media != "application/json":
+        raise OAuthError("invalid_request", "the request body must be application/json", 415)
+    text = _decode_body(await request.body(), params)
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise OAuthError("invalid_request", validation_summary(exc.errors())) from None
+
+
+def validation_summary(errors: Any) -> str:
+    """One line from pydantic/FastAPI errors: where and what, never the input value."""
+    parts = []
+    for error in list(errors)[:3]:
+        location = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
+        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _authorization(request: Request) -> str | None:
+    """The request's one ``Authorization`` value; several are a 400 (RFC 6750 §3.1)."""
+    return _single_authorization(request.headers.getlist("authorization"))
+
+
+def _single_authorization(values: Sequence[str]) -> str | None:
+    try:
+        return _oauth.single_authorization(values)
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+
+
+def _malformed_authorization(description: str) -> OAuthError:
+    """400 ``invalid_request`` with its Bearer challenge (RFC 6750 §3.1)."""
+    return OAuthError(
+        "invalid_request",
+        description,
+        400,
+        {"WWW-Authenticate": bearer_challenge("invalid_request", description)},
+    )
+
+
+def client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
+    """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1)."""
+    header = _authorization(request)
+    form_id, form_secret = form.get("client_id"), form.get("client_secret")
+    if header is not None:
+        if form_secret is not None:
+            raise OAuthError(
+                "invalid_request", "use one client authentication method only (RFC 6749 §2.3)"
+            )
+        client_id, secret = parse_basic_authorization(header)
+        if form_id is not None and form_id != client_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+        return ClientAuth(client_id, secret, "client_secret_basic")
+    if form_secret is not None:
+        return ClientAuth(form_id, form_secret, "client_secret_post")
+    return ClientAuth(form_id, None, "none")
+
+
+def bearer_token(request: Request) -> str:
+    """The access token of ``Authorization: Bearer`` (RFC 6750 §2.1), or a 401/400."""
+    return bearer_token_of(request.headers.getlist("authorization"))
+
+
+def bearer_token_of(values: Sequence[str]) -> str:
+    """The access token of a request's ``Authorization`` values, or a 401/400: decided by
+    :mod:`jwtkit._oauth`, as the integrations decide (RFC 6750 §2.1, §3.1)."""
+    try:
+        token = _oauth.parse_bearer(_oauth.single_authorization(values))
+    except _oauth.MalformedAuthorization as exc:
+        raise _malformed_authorization(exc.description) from None
+    if token is None:
+        # RFC 6750 §3.1: no error code when the request carries no Bearer credentials.
+        raise OAuthError(
+            "invalid_request", _oauth.MISSING_TOKEN, 401, {"WWW-Authenticate": bearer_challenge()}
+        )
+    return token
+
+
+def client_ip(request: Request) -> str:
+    """The socket's peer address (uvicorn rewrites it from trusted proxies only)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def service_of(request: Request) -> TokenService:
+    service: TokenService = request.app.state.service
+    return service

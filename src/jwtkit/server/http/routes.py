@@ -1,0 +1,328 @@
+"""The endpoints of the token service, their OpenAPI descriptions and the offline ``/docs``.
+
+Each route parses its request (:mod:`.requests`), asks the :class:`~..tokens.TokenService` and
+answers JSON; the endpoint list is in docs/server.md, "Endpoints".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Security
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
+
+from ..access_tokens import PASSWORD_GENERATION_CLAIM
+from ..config import Settings
+from ..oauth_errors import OAuthError
+from ..tokens import JWKS_MAX_AGE, TokenService
+from .errors import NO_STORE
+from .requests import (
+    FORM_MEDIA_TYPE,
+    PasswordChange,
+    Registration,
+    bearer_token,
+    bearer_token_of,
+    client_auth,
+    client_ip,
+    parse_form,
+    parse_json_body,
+    service_of,
+)
+
+__all__ = ["OPENAPI_PATH", "USERINFO_PATH", "add_docs", "add_routes", "userinfo_response"]
+
+
+def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, Any]:
+    """An OpenAPI request body for a form-encoded endpoint (parsed by hand, see parse_form)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "description": text} for name, text in properties.items()
+        },
+        "required": required,
+    }
+    return {"requestBody": {"required": True, "content": {FORM_MEDIA_TYPE: {"schema": schema}}}}
+
+
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    content = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+_TOKEN_FORM = _form_schema(
+    {
+        "grant_type": "password, refresh_token or client_credentials",
+        "username": "password grant",
+        "password": "password grant",
+        "refresh_token": "refresh_token grant",
+        "scope": "space-separated scopes (optional)",
+        "client_id": "client_secret_post, or a public client",
+        "client_secret": "client_secret_post (or use HTTP Basic)",
+    },
+    ["grant_type"],
+)
+
+
+_TOKEN_FORM_WITH_HINT = _form_schema(
+    {
+        "token": "the token",
+        "token_type_hint": "access_token or refresh_token (optional)",
+        "client_id": "client_secret_post, or a public client",
+        "client_secret": "client_secret_post (or use HTTP Basic)",
+    },
+    ["token"],
+)
+
+
+_BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="An access token of this service (RFC 9068 JWT, RFC 6750 Bearer).",
+    auto_error=False,
+)
+
+
+_CLAIM_TYPES = {
+    "iss": "string",
+    "sub": "string",
+    "aud": "string",
+    "exp": "integer",
+    "iat": "integer",
+    "jti": "string",
+    "client_id": "string",
+    "scope": "string",
+    PASSWORD_GENERATION_CLAIM: "integer",
+}
+
+
+_CHALLENGE_HEADER = {
+    "WWW-Authenticate": {
+        "description": 'The Bearer challenge (RFC 6750 §3), e.g. `Bearer realm="jwtkit", '
+        'error="invalid_token", error_description="the access token has expired"`',
+        "schema": {"type": "string"},
+    }
+}
+
+
+_ERROR_SCHEMA = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+            },
+            "required": ["error", "error_description"],
+        }
+    }
+}
+
+
+_USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The claims of the caller's access token (RFC 9068 §2.2), not cached",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {name: {"type": kind} for name, kind in _CLAIM_TYPES.items()},
+                    "required": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"],
+                }
+            }
+        },
+    },
+    400: {
+        "description": "invalid_request: a malformed Authorization header (RFC 6750 §3.1)",
+        "headers": _CHALLENGE_HEADER,
+        "content": _ERROR_SCHEMA,
+    },
+    401: {
+        "description": "no Bearer token (challenge without an error code), or invalid_token: "
+        "a bad, expired or revoked token, a disabled user, a removed client (RFC 6750 §3.1)",
+        "headers": _CHALLENGE_HEADER,
+        "content": _ERROR_SCHEMA,
+    },
+    503: {
+        "description": "temporarily_unavailable: the database is unavailable",
+        "content": _ERROR_SCHEMA,
+    },
+}
+
+
+USERINFO_PATH = "/userinfo"
+
+
+async def userinfo_response(service: TokenService, authorization: Sequence[str]) -> JSONResponse:
+    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750);
+    ``authorization`` holds the request's ``Authorization`` values."""
+    claims = await service.verify_access_token(bearer_token_of(authorization))
+    return JSONResponse(claims, headers=NO_STORE)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "invalid_request (RFC 6749 §5.2)"},
+    401: {"description": "invalid_client or invalid_token"},
+}
+
+
+def add_routes(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+
+    @app.post("/token", openapi_extra=_TOKEN_FORM, responses=_ERRORS, tags=["oauth"])
+    async def token(request: Request) -> JSONResponse:
+        """The token endpoint (RFC 6749 §3.2): ``password``, ``refresh_token`` and
+        ``client_credentials`` grants. Answers §5.1 or §5.2, never cached."""
+        form = await parse_form(request)
+        service = service_of(request)
+        answer = await service.token(form, client_auth(request, form), client_ip(request))
+        return JSONResponse(answer, headers=NO_STORE)
+
+    @app.post("/revoke", openapi_extra=_TOKEN_FORM_WITH_HINT, responses=_ERRORS, tags=["oauth"])
+    async def revoke(request: Request) -> Response:
+        """Token revocation (RFC 7009): a refresh token revokes its whole family, an access
+        token its ``jti``. Unknown tokens are answered 200 too (§2.2)."""
+        form = await parse_form(request)
+        service = service_of(request)
+        await service.revoke(form, client_auth(request, form), client_ip(request))
+        return Response(status_code=200, headers=NO_STORE)
+
+    @app.post("/introspect", openapi_extra=_TOKEN_FORM_WITH_HINT, responses=_ERRORS, tags=["oauth"])
+    async def introspect(request: Request) -> JSONResponse:
+        """Token introspection (RFC 7662) for authenticated confidential clients;
+        ``{"active": false}`` for any token that is not valid now."""
+        form = await parse_form(request)
+        service = service_of(request)
+        answer = await service.introspect(form, client_auth(request, form), client_ip(request))
+        return JSONResponse(answer, headers=NO_STORE)
+
+    @app.get("/.well-known/jwks.json", tags=["discovery"])
+    async def jwks(request: Request) -> JSONResponse:
+        """The public signing keys (RFC 7517 §5): pending, active and recently retired."""
+        document = await service_of(request).jwks()
+        return JSONResponse(
+            document,
+            headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
+            media_type="application/jwk-set+json",
+        )
+
+    @app.get("/.well-known/oauth-authorization-server", tags=["discovery"])
+    async def metadata(request: Request) -> JSONResponse:
+        """Authorization server metadata (RFC 8414 §3)."""
+        return JSONResponse(service_of(request).metadata())
+
+    @app.get("/.well-known/openid-configuration", tags=["discovery"])
+    async def openid_configuration(request: Request) -> JSONResponse:
+        """The same metadata at the OpenID Connect discovery path (RFC 8414 §5)."""
+        return JSONResponse(service_of(request).metadata())
+
+    @app.get(
+        USERINFO_PATH,
+        responses=_USERINFO_RESPONSES,
+        dependencies=[Security(_BEARER)],
+        tags=["resources"],
+    )
+    async def userinfo(request: Request) -> JSONResponse:
+        """A protected resource: the claims of the caller's access token (RFC 6750).
+
+        The token must be valid at this service: signature, `typ: at+jwt`, issuer, audience
+        and expiry (RFC 9068 §4), not revoked (RFC 7009), issued after the user's last
+        password change, of an enabled user or an existing client.
+        """
+        return await userinfo_response(
+            service_of(request), request.headers.getlist("authorization")
+        )
+
+    @app.post(
+        "/users",
+        status_code=201,
+        openapi_extra=_json_schema(Registration),
+        responses={**_ERRORS, 403: {"description": "registration is disabled"}},
+        tags=["users"],
+    )
+    async def register(request: Request) -> JSONResponse:
+        """Create a user (only when registration is enabled: on in development)."""
+        if not settings.registration_enabled:
+            raise OAuthError("access_denied", "registration is disabled on this server", 403)
+        body: Registration = await parse_json_body(request, Registration)
+        user = await service_of(request).create_user(
+            body.username, body.password, client_ip(request)
+        )
+        answer = {"id": user.id, "username": user.username, "created_at": int(user.created_at)}
+        return JSONResponse(answer, status_code=201)
+
+    @app.post(
+        "/users/me/password",
+        openapi_extra=_json_schema(PasswordChange),
+        responses=_ERRORS,
+        dependencies=[Security(_BEARER)],
+        tags=["users"],
+    )
+    async def change_password(request: Request) -> JSONResponse:
+        """Change the caller's password: every refresh family of the user is revoked and
+        the access tokens issued before now stop working at this service."""
+        service = service_of(request)
+        claims = await service.verify_access_token(bearer_token(request))
+        body: PasswordChange = await parse_json_body(request, PasswordChange)
+        revoked = await service.change_password(
+            claims, body.current_password, body.new_password, client_ip(request)
+        )
+        return JSONResponse(
+            {"status": "password changed", "revoked_refresh_tokens": revoked}, headers=NO_STORE
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+
+OPENAPI_PATH = "/openapi.json"
+
+
+_DOCS_PATH = "/docs"
+
+
+_DOCS_ASSETS_PATH = "/docs/assets"
+
+
+#: The files of the Swagger UI bundle that /docs uses, and their media types. Only these are
+#: served: the bundle also holds a demo page that loads a document from the internet.
+_DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+
+def add_docs(app: FastAPI) -> None:
+    """``GET /docs``: Swagger UI with its assets served from ``/docs/assets/`` (no CDN)."""
+    assets = Path(swagger_ui_path)
+
+    @app.get(_DOCS_PATH, include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + OPENAPI_PATH,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{_DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{_DOCS_ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{_DOCS_ASSETS_PATH}/favicon-32x32.png",
+            # No badge that would send the document to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(_DOCS_ASSETS_PATH + "/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> FileResponse:
+        media_type = _DOCS_ASSETS.get(name)
+        if media_type is None:
+            raise StarletteHTTPException(404, "Not Found")
+        return FileResponse(
+            assets / name, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
+        )
