@@ -29,12 +29,9 @@ import threading
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, NamedTuple
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._codec import (
     DEFAULT_MAX_JSON_ENTRIES,
@@ -49,19 +46,18 @@ from ._codec import (
     json_serialization_object,
 )
 from ._header import check_header
-from ._jwa_content import AESGCMContent, ContentEncryptionAlgorithm
+from ._jwa_content import ContentEncryptionAlgorithm
 from ._jwa_keymgmt import (
-    AESKW,
     ECDHES,
     PBES2,
-    RSAOAEP,
-    Direct,
+    ECDHPublicKey,
     KeyManagementAlgorithm,
     KeyParameters,
+    UnwrapFunction,
     WrapResult,
     _b64_parameter,
-    _kw_unwrap,
 )
+from ._jwa_keymgmt import _exchange as _exchange  # noqa: PLC0414 - tests read it here
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
@@ -82,7 +78,7 @@ from .jwa import (
     RSA1_5,
     Registry,
 )
-from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
+from .jwk import Key, KeySet, OctKey
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
@@ -308,9 +304,10 @@ def _candidates(
     alg: KeyManagementAlgorithm,
     enc: ContentEncryptionAlgorithm,
     parameters: KeyParameters,
-) -> tuple[list[tuple[Key, Key]], KeySet | None]:
-    """``(key to use, caller's key)`` for every trusted key that can decrypt this recipient,
-    and the provider's key set they came from (``None`` for fixed keys or a key resolver)."""
+) -> tuple[list[tuple[Key, UnwrapFunction]], KeySet | None]:
+    """``(caller's key, its prepared unwrap)`` for every trusted key that can decrypt this
+    recipient, and the provider's key set they came from (``None`` for fixed keys or a key
+    resolver)."""
     keys = source.static_keys
     provided = None
     if keys is None:
@@ -318,15 +315,16 @@ def _candidates(
     originals: dict[int, Key] = {}
     if alg.name == "dir" and keys is not None:
         keys, originals = _rebind_dir_keys(keys, enc)
-    found: list[tuple[Key, Key]] = []
+    found: list[tuple[Key, UnwrapFunction]] = []
     first_error: InvalidKey | None = None
     for key in source.candidates(joint, alg.name, alg.unwrap_operation, keys):
         try:
             alg.check_key(key, enc, parameters)
+            unwrap = alg.unwrapper(key, enc)
         except InvalidKey as exc:
             first_error = first_error or exc
             continue
-        found.append((key, originals.get(id(key), key)))
+        found.append((originals.get(id(key), key), unwrap))
     if not found:
         assert first_error is not None  # noqa: S101 - candidates() never returns no key
         raise first_error
@@ -360,7 +358,7 @@ class _Opened:
     plaintext: bytes
     key: Key
     parameters: KeyParameters
-    found: list[tuple[Key, Key]]
+    found: list[tuple[Key, UnwrapFunction]]
     provided: KeySet | None
 
 
@@ -377,9 +375,9 @@ def _open_recipient(
     parameters = alg.read_parameters(joint, max_pbes2_count)
     _check_encrypted_key(alg, encrypted_key)
     found, provided = _candidates(source, joint, alg, enc, parameters)
-    for key, original in found:
+    for original, unwrap in found:
         try:
-            cek = alg.unwrap(key, enc, parameters, encrypted_key)
+            cek = unwrap(parameters, encrypted_key)
             plaintext = enc.decrypt(cek, content.iv, content.ciphertext, content.tag, content.aad)
         except DecryptionError:
             continue
@@ -426,81 +424,35 @@ _OKP_EPK_CURVES: dict[str, tuple[type[x25519.X25519PublicKey | x448.X448PublicKe
     "X25519": (x25519.X25519PublicKey, 32),
     "X448": (x448.X448PublicKey, 56),
 }
-_ECDH = ec.ECDH()
-
-_ECDHPublic = ec.EllipticCurvePublicKey | x25519.X25519PublicKey | x448.X448PublicKey
-#: ``exchange(public key) -> Z``: a private key's ECDH, X25519 or X448 key agreement.
-_Exchange = Callable[[Any], bytes]
 
 
-def _opener(alg: KeyManagementAlgorithm, enc: ContentEncryptionAlgorithm, key: Key) -> _Opener:
+def _opener(
+    alg: KeyManagementAlgorithm, enc: ContentEncryptionAlgorithm, unwrap: UnwrapFunction
+) -> _Opener:
     """The prepared decryption of one (header, key) pair whose algorithm reads no header
-    parameters: the same calls as :func:`_open_recipient`, minus the per-key work."""
-    if type(alg) is Direct:
-        cek = alg.unwrap(key, enc, _NO_PARAMETERS, b"")
-        if type(enc) is AESGCMContent:
-            return _gcm_opener(AESGCM(cek), enc.iv_size, enc.tag_size)
+    parameters: the key's prepared unwrap, then the content decryption (prepared too when the
+    key is the CEK)."""
+    if alg.direct:
+        decrypt_content = enc.decrypter(unwrap(_NO_PARAMETERS, b""))
 
         def open_direct(
             encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
         ) -> bytes:
-            return enc.decrypt(cek, iv, ciphertext, tag, aad)
+            return decrypt_content(iv, ciphertext, tag, aad)
 
         return open_direct
-    if type(alg) is RSAOAEP and isinstance(key, RSAKey) and key.crypto_private_key is not None:
-        private = key.crypto_private_key
-        oaep = alg._padding()
-        size = enc.key_size
 
-        def open_oaep(
-            encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
-        ) -> bytes:
-            try:
-                cek = private.decrypt(encrypted_key, oaep)
-            except ValueError:
-                raise DecryptionError() from None
-            if len(cek) != size:
-                raise DecryptionError()
-            return enc.decrypt(cek, iv, ciphertext, tag, aad)
+    decrypt = enc.decrypt
 
-        return open_oaep
-
-    if type(alg) is AESKW:
-        kek = alg._kek(key)
-
-        def open_kw(
-            encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
-        ) -> bytes:
-            return enc.decrypt(_kw_unwrap(kek, encrypted_key, enc), iv, ciphertext, tag, aad)
-
-        return open_kw
-
-    def open_any(
+    def open_wrapped(
         encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
     ) -> bytes:
-        cek = alg.unwrap(key, enc, _NO_PARAMETERS, encrypted_key)
-        return enc.decrypt(cek, iv, ciphertext, tag, aad)
+        return decrypt(unwrap(_NO_PARAMETERS, encrypted_key), iv, ciphertext, tag, aad)
 
-    return open_any
-
-
-def _gcm_opener(aead: AESGCM, iv_size: int, tag_size: int) -> _Opener:
-    """AES-GCM with a fixed CEK (``dir``): the cipher object is made once (C4 checks kept)."""
-
-    def open_gcm(
-        encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
-    ) -> bytes:
-        if len(iv) != iv_size or len(tag) != tag_size:
-            raise DecryptionError()
-        try:
-            return aead.decrypt(iv, ciphertext + tag, aad)
-        except InvalidTag:
-            raise DecryptionError() from None
-
-    return open_gcm
+    return open_wrapped
 
 
-def _lean_epk(epk: object) -> tuple[str, _ECDHPublic] | None:
+def _lean_epk(epk: object) -> tuple[str, ECDHPublicKey] | None:
     """``(curve, public key)`` of an ``epk`` in its usual form (only ``kty``, ``crv`` and the
     coordinates), or ``None`` for anything else, which the full parser then reports.
 
@@ -537,28 +489,6 @@ def _lean_epk(epk: object) -> tuple[str, _ECDHPublic] | None:
     return None
 
 
-def _ecdh_open(
-    alg: ECDHES,
-    enc: ContentEncryptionAlgorithm,
-    exchange: _Exchange,
-    public: _ECDHPublic,
-    apu: bytes,
-    apv: bytes,
-    encrypted_key: bytes,
-    content: _Content,
-) -> bytes:
-    """``ECDHES.unwrap`` then the content decryption, with a private key's prepared exchange
-    and a public key on the same curve."""
-    try:
-        # X25519/X448: the all-zero secret of a low-order point raises (RFC 7748 §6).
-        z = exchange(public)
-    except ValueError:
-        raise DecryptionError() from None
-    derived = alg._derive(z, enc, apu, apv)
-    cek = derived if alg.wrap_size is None else _kw_unwrap(derived, encrypted_key, enc)
-    return enc.decrypt(cek, content.iv, content.ciphertext, content.tag, content.aad)
-
-
 def _first_to_open(
     openers: Sequence[tuple[Key, _Opener]], encrypted_key: bytes, content: _Content
 ) -> tuple[bytes, Key]:
@@ -570,17 +500,6 @@ def _first_to_open(
         except DecryptionError:
             continue
     raise DecryptionError()
-
-
-def _exchange(key: Key) -> _Exchange | None:
-    """The ECDH (or X25519/X448) key agreement of a private key with a public key on its
-    curve; ``None`` for a public key, with which ``ECDHES.unwrap`` fails too."""
-    private = key.crypto_private_key if isinstance(key, (ECKey, OKPKey)) else None
-    if isinstance(private, ec.EllipticCurvePrivateKey):
-        return partial(private.exchange, _ECDH)
-    if isinstance(private, (x25519.X25519PrivateKey, x448.X448PrivateKey)):
-        return private.exchange
-    return None
 
 
 @dataclass(frozen=True)
@@ -604,8 +523,8 @@ class _HeaderEntry:
 class _AgreementPlan:
     """ECDH-ES: the trusted private keys on one curve for a (``kid``, ``alg``, ``enc``)."""
 
-    #: ``(caller's key, its key agreement)`` for every key that fits, in key order.
-    keys: tuple[tuple[Key, _Exchange], ...]
+    #: ``(caller's key, its prepared unwrap)`` for every key that fits, in key order.
+    keys: tuple[tuple[Key, UnwrapFunction], ...]
     keyset: KeySet | None
 
 
@@ -828,14 +747,19 @@ class Decrypter:
         plan = self._agreements.get((header.get("kid"), alg.name, enc.name, curve))
         if plan is None:
             return None
-        apu = _b64_parameter(header, "apu", required=False)
-        apv = _b64_parameter(header, "apv", required=False)
+        parameters = KeyParameters(
+            apu=_b64_parameter(header, "apu", required=False),
+            apv=_b64_parameter(header, "apv", required=False),
+            epk_public=public,
+        )
         _check_encrypted_key(alg, encrypted_key)
         if plan.keyset is not None and self._source.provider_keys(header) is not plan.keyset:
             return None
-        for original, exchange in plan.keys:
+        iv, ciphertext, tag, aad = content
+        for original, unwrap in plan.keys:
             try:
-                plaintext = _ecdh_open(alg, enc, exchange, public, apu, apv, encrypted_key, content)
+                cek = unwrap(parameters, encrypted_key)
+                plaintext = enc.decrypt(cek, iv, ciphertext, tag, aad)
             except DecryptionError:
                 continue
             return DecryptedJWE(
@@ -868,13 +792,9 @@ class Decrypter:
         if epk is not None:
             if type(alg) is not ECDHES:  # pragma: no cover - only ECDH-ES reads an epk
                 return
-            keys = tuple(
-                (original, exchange)
-                for key, original in opened.found
-                if (exchange := _exchange(key)) is not None
-            )
             plan_key = (header.get("kid"), alg.name, enc.name, epk.crv)
-            self._store(self._agreements, plan_key, _AgreementPlan(keys, opened.provided))
+            plan = _AgreementPlan(tuple(opened.found), opened.provided)
+            self._store(self._agreements, plan_key, plan)
             return
         if opened.parameters != _NO_PARAMETERS:
             return  # per-message parameters (iv/tag, p2s/p2c): the header never repeats
@@ -887,7 +807,7 @@ class Decrypter:
             alg,
             enc,
             header.get("zip") == _ZIP_DEFLATE,
-            tuple((original, _opener(alg, enc, key)) for key, original in opened.found),
+            tuple((original, _opener(alg, enc, unwrap)) for original, unwrap in opened.found),
             opened.provided,
         )
         self._store(self._cache, segment, entry)
