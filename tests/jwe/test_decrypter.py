@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import jwtkit
-from jwtkit import _jwa_keymgmt, _jwe, jwe
+from jwtkit import _jwa_keymgmt, jwe
+from jwtkit import _jwe_decrypt as _jwe
 from jwtkit._codec import b64url_decode, b64url_encode, json_dumps
 from jwtkit._jwa_keymgmt import concat_kdf
 from jwtkit.errors import (
