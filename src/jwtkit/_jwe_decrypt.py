@@ -184,9 +184,10 @@ class Decrypter:
 
     Takes the arguments of :func:`decrypt` (less the token) and checks them once; the per-key
     work (each key's ``unwrapper``: an ``AESGCM`` object for a ``dir`` key, OAEP padding
-    objects; the keys that fit a ``kid`` and an algorithm) is done once too. Protected headers that decrypted are cached by
-    their base64url segment (``header_cache_size`` of them, oldest dropped first; 0 disables),
-    so a repeated header is not parsed or checked again. Headers that carry per-message
+    objects; the keys that fit a ``kid`` and an algorithm) is done once too. Protected
+    headers that decrypted are cached by their base64url segment (``header_cache_size`` of
+    them, oldest dropped first; 0 disables), so a repeated header is not parsed or checked
+    again. Headers that carry per-message
     key-management parameters (``epk``, ``iv``/``tag``, ``p2s``/``p2c``) are not cached, as
     they never repeat; for ``ECDH-ES`` the keys on the ``epk`` curve are prepared instead.
     Nothing is cached before a token decrypts, and nothing secret is cached that the keys do
