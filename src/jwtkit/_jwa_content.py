@@ -1,7 +1,8 @@
 """JWE content encryption (RFC 7518 §5): AES_CBC_HMAC_SHA2 (§5.2) and AES-GCM (§5.3).
 
 Each ``enc`` value is a small immutable object with ``encrypt(cek, iv, plaintext, aad)`` and
-``decrypt(cek, iv, ciphertext, tag, aad)``. Every failure of ``decrypt`` (a CEK, IV or tag of
+``decrypt(cek, iv, ciphertext, tag, aad)``; ``decrypter(cek)`` prepares the decryption with a
+fixed CEK once (``dir``). Every failure of ``decrypt`` (a CEK, IV or tag of
 the wrong length, a bad tag, bad padding) raises the one opaque
 :class:`~jwtkit.errors.DecryptionError`, so that no failure can be told from another
 (RFC 7516 §11.5, security matrix C3, C4).
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import padding
@@ -30,11 +33,15 @@ from .errors import DecryptionError
 __all__ = [
     "AESCBCHMAC",
     "AESGCMContent",
+    "ContentDecryptFunction",
     "ContentEncryptionAlgorithm",
     "additional_length",
 ]
 
 _BLOCK = 16
+
+#: ``decrypt(iv, ciphertext, tag, aad) -> plaintext`` with one CEK (``decrypter``).
+ContentDecryptFunction = Callable[[bytes, bytes, bytes, bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ class ContentEncryptionAlgorithm:
     def decrypt(self, cek: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
         """The plaintext, or :class:`~jwtkit.errors.DecryptionError` (RFC 7516 §5.2)."""
         raise NotImplementedError
+
+    def decrypter(self, cek: bytes) -> ContentDecryptFunction:
+        """Return ``decrypt(iv, ciphertext, tag, aad) -> plaintext`` bound to one CEK, with the
+        per-key work done once (for ``dir``, whose CEK is the key); errors as :meth:`decrypt`."""
+        return partial(self.decrypt, cek)
 
 
 def additional_length(aad: bytes) -> bytes:
@@ -151,3 +163,19 @@ class AESGCMContent(ContentEncryptionAlgorithm):
             return AESGCM(cek).decrypt(iv, ciphertext + tag, aad)
         except InvalidTag:
             raise DecryptionError() from None
+
+    def decrypter(self, cek: bytes) -> ContentDecryptFunction:
+        if len(cek) != self.key_size:  # pragma: no cover - a dir key has the CEK's length
+            return super().decrypter(cek)
+        aead = AESGCM(cek)
+        iv_size, tag_size = self.iv_size, self.tag_size
+
+        def decrypt(iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes) -> bytes:
+            if len(iv) != iv_size or len(tag) != tag_size:
+                raise DecryptionError()
+            try:
+                return aead.decrypt(iv, ciphertext + tag, aad)
+            except InvalidTag:
+                raise DecryptionError() from None
+
+        return decrypt

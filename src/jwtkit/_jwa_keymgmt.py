@@ -7,8 +7,13 @@ Each ``alg`` value is a small immutable object:
   key is touched, raising :class:`~jwtkit.errors.MalformedToken` (security matrix C1, C5);
 * ``check_key(key, enc, parameters)`` says whether a trusted key can serve this token
   (:class:`~jwtkit.errors.InvalidKey` when not: wrong type, curve or length);
-* ``unwrap(key, enc, parameters, encrypted_key)`` returns the CEK, or raises the one opaque
-  :class:`~jwtkit.errors.DecryptionError`;
+* ``unwrapper(key, enc)`` checks once that the key fits (type, curve, length; as
+  ``check_key`` does without the header) and returns ``unwrap(parameters, encrypted_key)``,
+  which returns the CEK with the per-key work (private key objects, padding, key-encryption
+  keys, the key agreement) already done, or raises the one opaque
+  :class:`~jwtkit.errors.DecryptionError`. A JWE decryption prepares each trusted key once
+  and unwraps every token with it, as JWS verification uses ``verifier(key)``;
+  ``unwrap(key, enc, parameters, encrypted_key)`` is the one-off form;
 * ``wrap(key, enc, header)`` makes (or agrees) a CEK for a recipient and returns it with the
   JWE Encrypted Key and the header parameters to publish.
 
@@ -31,8 +36,9 @@ Every primitive comes from ``cryptography``: RSA-OAEP and PKCS#1 v1.5, AES key w
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidTag
@@ -61,6 +67,7 @@ __all__ = [
     "Direct",
     "KeyManagementAlgorithm",
     "KeyParameters",
+    "UnwrapFunction",
     "WrapResult",
     "concat_kdf",
     "concat_kdf_other_info",
@@ -87,6 +94,12 @@ _ECDH_EC_CURVES: dict[str, ec.EllipticCurve] = {
     "P-521": ec.SECP521R1(),
 }
 _ECDH_OKP_CURVES = frozenset({"X25519", "X448"})
+_ECDH = ec.ECDH()
+
+#: A public key for ECDH, X25519 or X448 key agreement, as ``cryptography`` holds it.
+ECDHPublicKey = ec.EllipticCurvePublicKey | x25519.X25519PublicKey | x448.X448PublicKey
+#: ``exchange(public key) -> Z``: a private key's ECDH, X25519 or X448 key agreement.
+_Exchange = Callable[[Any], bytes]
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,15 @@ class KeyParameters:
     #: PBES2: the salt input and the iteration count (§4.8.1).
     p2s: bytes = b""
     p2c: int = 0
+    #: ECDH-ES: ``epk`` as a ``cryptography`` public key, when the caller parsed it without
+    #: building a :class:`~jwtkit.jwk.Key` (``None``: use ``epk``). Not part of equality.
+    epk_public: ECDHPublicKey | None = field(default=None, compare=False, repr=False)
+
+
+#: ``unwrap(parameters, encrypted_key) -> CEK`` for one trusted key and one ``enc``, with the
+#: per-key work done (``KeyManagementAlgorithm.unwrapper``); every failure is
+#: :class:`~jwtkit.errors.DecryptionError`.
+UnwrapFunction = Callable[[KeyParameters, bytes], bytes]
 
 
 @dataclass(frozen=True)
@@ -166,6 +188,16 @@ class KeyManagementAlgorithm:
     ) -> None:
         """Raise :class:`~jwtkit.errors.InvalidKey` unless ``key`` can decrypt this token."""
 
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        """Return ``unwrap(parameters, encrypted_key) -> CEK`` bound to ``key`` and ``enc``.
+
+        Checks once what ``check_key`` checks without the header (key type, curve, length;
+        :class:`~jwtkit.errors.InvalidKey` when it does not fit) and does the per-key work
+        once. ``alg``/``use``/``key_ops`` are checked where the keys are selected
+        (``KeySource.candidates``); ``parameters`` must have passed ``check_key``.
+        """
+        raise NotImplementedError
+
     def unwrap(
         self,
         key: Key,
@@ -173,8 +205,8 @@ class KeyManagementAlgorithm:
         parameters: KeyParameters,
         encrypted_key: bytes,
     ) -> bytes:
-        """The CEK, or :class:`~jwtkit.errors.DecryptionError`."""
-        raise NotImplementedError
+        """The CEK, or :class:`~jwtkit.errors.DecryptionError`: ``unwrapper`` for one token."""
+        return self.unwrapper(key, enc)(parameters, encrypted_key)
 
     def wrap(
         self,
@@ -227,23 +259,24 @@ class RSAOAEP(KeyManagementAlgorithm):
     ) -> None:
         _rsa(self.name, key)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
         private = _rsa(self.name, key).crypto_private_key
         if private is None:  # pragma: no cover - candidates are checked for "unwrapKey"
             raise InvalidKey(f"{self.name} decryption needs the private key")
-        try:
-            cek = private.decrypt(encrypted_key, self._padding())
-        except ValueError:
-            raise DecryptionError() from None
-        if len(cek) != enc.key_size:
-            raise DecryptionError()
-        return cek
+        decrypt = private.decrypt
+        oaep = self._padding()
+        size = enc.key_size
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            try:
+                cek = decrypt(encrypted_key, oaep)
+            except ValueError:
+                raise DecryptionError() from None
+            if len(cek) != size:
+                raise DecryptionError()
+            return cek
+
+        return unwrap
 
     def wrap(
         self,
@@ -281,23 +314,24 @@ class RSA15(KeyManagementAlgorithm):
     ) -> None:
         _rsa(self.name, key)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
         private = _rsa(self.name, key).crypto_private_key
         if private is None:  # pragma: no cover - candidates are checked for "unwrapKey"
             raise InvalidKey(f"{self.name} decryption needs the private key")
-        # Drawn before the decryption, on every path, so that both paths do the same work.
-        fallback = _random_cek(enc.key_size)
-        try:
-            cek = private.decrypt(encrypted_key, padding.PKCS1v15())
-        except ValueError:
-            return fallback
-        return cek if len(cek) == enc.key_size else fallback
+        decrypt = private.decrypt
+        pkcs1 = padding.PKCS1v15()
+        size = enc.key_size
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            # Drawn before the decryption, on every path, so that both paths do the same work.
+            fallback = _random_cek(size)
+            try:
+                cek = decrypt(encrypted_key, pkcs1)
+            except ValueError:
+                return fallback
+            return cek if len(cek) == size else fallback
+
+        return unwrap
 
     def wrap(
         self,
@@ -352,14 +386,13 @@ class AESKW(KeyManagementAlgorithm):
     ) -> None:
         self._kek(key)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
-        return _kw_unwrap(self._kek(key), encrypted_key, enc)
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        kek = self._kek(key)
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            return _kw_unwrap(kek, encrypted_key, enc)
+
+        return unwrap
 
     def wrap(
         self,
@@ -393,21 +426,20 @@ class AESGCMKW(AESKW):
             )
         return KeyParameters(iv=iv, tag=tag)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
-        kek = self._kek(key)
-        try:
-            cek = AESGCM(kek).decrypt(parameters.iv, encrypted_key + parameters.tag, b"")
-        except InvalidTag:
-            raise DecryptionError() from None
-        if len(cek) != enc.key_size:
-            raise DecryptionError()
-        return cek
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        aead = AESGCM(self._kek(key))
+        size = enc.key_size
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            try:
+                cek = aead.decrypt(parameters.iv, encrypted_key + parameters.tag, b"")
+            except InvalidTag:
+                raise DecryptionError() from None
+            if len(cek) != size:
+                raise DecryptionError()
+            return cek
+
+        return unwrap
 
     def wrap(
         self,
@@ -458,14 +490,13 @@ class Direct(KeyManagementAlgorithm):
     ) -> None:
         self._cek(key, enc)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
-        return self._cek(key, enc)
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        cek = self._cek(key, enc)
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            return cek
+
+        return unwrap
 
     def wrap(
         self,
@@ -557,6 +588,17 @@ def _parse_epk(header: Mapping[str, Any]) -> ECKey | OKPKey:
     return key
 
 
+def _exchange(key: Key) -> _Exchange | None:
+    """The ECDH (or X25519/X448) key agreement of a private key with a public key on its
+    curve; ``None`` for a public key, which cannot agree a key."""
+    private = key.crypto_private_key if isinstance(key, (ECKey, OKPKey)) else None
+    if isinstance(private, ec.EllipticCurvePrivateKey):
+        return partial(private.exchange, _ECDH)
+    if isinstance(private, (x25519.X25519PrivateKey, x448.X448PrivateKey)):
+        return private.exchange
+    return None
+
+
 def _generate_ephemeral(curve: str) -> Key:
     if curve in _ECDH_EC_CURVES:
         return ECKey(ec.generate_private_key(_ECDH_EC_CURVES[curve]))
@@ -614,6 +656,35 @@ class ECDHES(KeyManagementAlgorithm):
                 "both must be on the same curve (RFC 7518 §4.6)"
             )
 
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        """``unwrap(parameters, encrypted_key)`` with the key agreement of ``key`` prepared.
+
+        ``parameters.epk`` (or ``epk_public``) must be on the key's own curve: ``check_key``
+        with the parameters says so before a token is unwrapped (C1).
+        """
+        if _curve(key) is None:
+            raise InvalidKey(f"{self.name} needs an EC (P-256/384/521) or X25519/X448 key")
+        exchange = _exchange(key)
+        derive = self._derive
+        wrapped = self.wrap_size is not None
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            public: Any = parameters.epk_public
+            if public is None:
+                assert parameters.epk is not None  # noqa: S101 - read_parameters always sets it
+                public = parameters.epk.crypto_public_key
+            if exchange is None:  # a public key (candidates are checked for "deriveKey")
+                raise DecryptionError()
+            try:
+                # X25519/X448: the all-zero secret of a low-order point raises (RFC 7748 §6).
+                z = exchange(public)
+            except ValueError:
+                raise DecryptionError() from None
+            derived = derive(z, enc, parameters.apu, parameters.apv)
+            return _kw_unwrap(derived, encrypted_key, enc) if wrapped else derived
+
+        return unwrap
+
     def unwrap(
         self,
         key: Key,
@@ -622,15 +693,7 @@ class ECDHES(KeyManagementAlgorithm):
         encrypted_key: bytes,
     ) -> bytes:
         self.check_key(key, enc, parameters)
-        assert parameters.epk is not None  # noqa: S101 - checked by check_key
-        try:
-            z = ecdh_shared_secret(key, parameters.epk)
-        except ValueError:
-            raise DecryptionError() from None
-        derived = self._derive(z, enc, parameters.apu, parameters.apv)
-        if self.wrap_size is None:
-            return derived
-        return _kw_unwrap(derived, encrypted_key, enc)
+        return self.unwrapper(key, enc)(parameters, encrypted_key)
 
     def wrap(
         self,
@@ -723,15 +786,14 @@ class PBES2(KeyManagementAlgorithm):
     ) -> None:
         self._password(key)
 
-    def unwrap(
-        self,
-        key: Key,
-        enc: ContentEncryptionAlgorithm,
-        parameters: KeyParameters,
-        encrypted_key: bytes,
-    ) -> bytes:
-        kek = self._kek(self._password(key), parameters.p2s, parameters.p2c)
-        return _kw_unwrap(kek, encrypted_key, enc)
+    def unwrapper(self, key: Key, enc: ContentEncryptionAlgorithm) -> UnwrapFunction:
+        password = self._password(key)
+
+        def unwrap(parameters: KeyParameters, encrypted_key: bytes) -> bytes:
+            kek = self._kek(password, parameters.p2s, parameters.p2c)
+            return _kw_unwrap(kek, encrypted_key, enc)
+
+        return unwrap
 
     def wrap(
         self,

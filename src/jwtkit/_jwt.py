@@ -29,9 +29,9 @@ from ._codec import (
 )
 from ._header import check_header
 from ._jwa_signing import SignatureAlgorithm, Signer, VerifyFunction
-from ._jwe import DecryptedJWE
-from ._jwe import decrypt as jwe_decrypt
-from ._jwe import encrypt as jwe_encrypt
+from ._jwe_common import DecryptedJWE
+from ._jwe_decrypt import decrypt as jwe_decrypt
+from ._jwe_encrypt import encrypt as jwe_encrypt
 from ._jws_compact import (
     allowed_algorithms,
     build_header,

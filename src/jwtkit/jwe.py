@@ -24,18 +24,14 @@ fails with one opaque :class:`~jwtkit.errors.DecryptionError` whatever went wron
 
 from __future__ import annotations
 
-from ._jwe import (
+from ._jwe_common import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_MAX_PBES2_COUNT,
     DEFAULT_MAX_RECIPIENTS,
     DecryptedJWE,
-    Decrypter,
-    Recipient,
-    decrypt,
-    decrypt_json,
-    encrypt,
-    encrypt_json,
 )
+from ._jwe_decrypt import Decrypter, decrypt, decrypt_json
+from ._jwe_encrypt import Recipient, encrypt, encrypt_json
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_SIZE",

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import jwtkit
-from jwtkit import _jwa_keymgmt, _jwe, jwe
+from jwtkit import _jwa_keymgmt, jwe
+from jwtkit import _jwe_decrypt as _jwe
 from jwtkit._codec import b64url_decode, b64url_encode, json_dumps
 from jwtkit._jwa_keymgmt import concat_kdf
 from jwtkit.errors import (
@@ -436,9 +437,9 @@ def test_an_ecdh_plan_is_per_kid_and_tries_its_keys_in_order() -> None:
 
 
 def test_a_public_ecdh_key_is_not_prepared() -> None:
-    assert _jwe._exchange(ECKey.generate(crv="P-256").public_key()) is None
-    assert _jwe._exchange(OctKey(SECRET)) is None
-    assert _jwe._exchange(OKPKey.generate(crv="X448")) is not None
+    assert _jwa_keymgmt._exchange(ECKey.generate(crv="P-256").public_key()) is None
+    assert _jwa_keymgmt._exchange(OctKey(SECRET)) is None
+    assert _jwa_keymgmt._exchange(OKPKey.generate(crv="X448")) is not None
 
 
 # -- what is cached, and when -----------------------------------------------------------------

@@ -30,7 +30,8 @@ import pytest
 from jwtkit import jwa, jwe
 from jwtkit._codec import b64url_decode, b64url_encode, json_loads_object
 from jwtkit._jwa_keymgmt import PBES2, concat_kdf, ecdh_shared_secret
-from jwtkit._jwe import _assemble, _inflate, _seal_compact
+from jwtkit._jwe_common import _inflate
+from jwtkit._jwe_encrypt import _assemble, _seal_compact
 from jwtkit.errors import InvalidKey, JWTError
 from jwtkit.jwk import Key, KeySet, OctKey
 from vectors import cookbook_paths, load_cookbook, load_rfc_cases
