@@ -542,3 +542,19 @@ def test_a_registry_without_an_algorithm_refuses_it_everywhere() -> None:
     token = jwe.encrypt(PLAINTEXT, key, algorithm="A128KW", encryption="A128GCM")
     with pytest.raises(JWTError):
         jwe.decrypt(token, key, algorithms=["A128KW"], encryptions=["A128GCM"], registry=registry)
+
+
+def test_the_ecdh_unwrapper_needs_an_ecdh_key_and_a_private_one() -> None:
+    """The per-key preparation refuses a key ECDH-ES cannot agree with; a public key passes
+    candidate selection only if its key_ops allow it, and then every unwrap fails opaquely."""
+    algorithm = jwa.DEFAULT_REGISTRY.key_management("ECDH-ES")
+    enc = jwa.DEFAULT_REGISTRY.content_encryption("A256GCM")
+    assert algorithm is not None
+    assert enc is not None
+    with pytest.raises(InvalidKey, match="needs an EC"):
+        algorithm.unwrapper(OctKey.generate(256), enc)
+    public = ECKey.generate(crv="P-256").public_key()
+    unwrap = algorithm.unwrapper(public, enc)
+    epk = ECKey.generate(crv="P-256").public_key()
+    with pytest.raises(DecryptionError):
+        unwrap(KeyParameters(epk=epk), b"")

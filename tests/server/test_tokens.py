@@ -1127,7 +1127,7 @@ async def test_cached_tokens_expire_with_the_clock(harness: Harness) -> None:
     harness.clock.advance(1)  # now == exp: expired (RFC 7519 §4.1.4)
     body = (await _as_fresh(harness, token)).json()
     assert body["error_description"] == "the access token has expired"
-    assert token not in harness.service._claims_cache
+    assert token not in harness.service.access_tokens.cache
 
 
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
@@ -1138,10 +1138,10 @@ async def test_nbf_and_iat_are_checked_again_on_cached_tokens(harness: Harness, 
     token = _forged(harness, **{claim: now + 10})
     early = await _as_fresh(harness, token)
     assert early.status_code == 401
-    assert token not in harness.service._claims_cache  # failures are never cached
+    assert token not in harness.service.access_tokens.cache  # failures are never cached
     harness.clock.advance(10)
     assert (await _as_fresh(harness, token)).status_code == 200
-    assert token in harness.service._claims_cache
+    assert token in harness.service.access_tokens.cache
     harness.clock.set(now + 5)  # a clock set back: the cached token is not valid yet again
     assert (await _as_fresh(harness, token)).json() == early.json()
 
@@ -1150,7 +1150,7 @@ async def test_cached_tokens_honour_revocation(harness: Harness) -> None:
     await harness.register()
     token = (await harness.tokens())["access_token"]
     assert (await _as_fresh(harness, token)).status_code == 200
-    assert token in harness.service._claims_cache
+    assert token in harness.service.access_tokens.cache
     assert (await harness.http.post("/revoke", data={"token": token})).status_code == 200
     body = (await _as_fresh(harness, token)).json()
     assert body["error_description"] == "the access token has been revoked"
@@ -1206,7 +1206,7 @@ async def test_cached_tokens_honour_key_rotation_and_retirement(
     # Retiring the key that signed it unpublishes the key: the cached token is refused.
     await keyring.retire(old_kid)
     assert (await _as_fresh(harness, token)).status_code == 401
-    assert token not in harness.service._claims_cache
+    assert token not in harness.service.access_tokens.cache
 
 
 async def test_keys_retired_by_another_process_reach_the_cache(harness: Harness) -> None:
@@ -1235,13 +1235,13 @@ async def test_the_cache_is_a_bounded_lru(harness: Harness) -> None:
     await harness.register()
     tokens = [(await harness.tokens())["access_token"] for _ in range(3)]
     service = _uncached(harness)
-    service._claims_cache_size = 2
+    service.access_tokens.cache.size = 2
     for token in (tokens[0], tokens[1], tokens[0], tokens[2]):
         await service.verify_access_token(token)
-    assert list(service._claims_cache) == [tokens[0], tokens[2]]
+    assert list(service.access_tokens.cache) == [tokens[0], tokens[2]]
     uncached = _uncached(harness)
     await uncached.verify_access_token(tokens[0])
-    assert not uncached._claims_cache
+    assert not uncached.access_tokens.cache
     with pytest.raises(ValueError, match="access_token_cache_size"):
         TokenService(
             harness.store,
@@ -1261,7 +1261,7 @@ async def test_tokens_that_fail_are_never_cached(harness: Harness) -> None:
     tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
     for bad in (tampered, "a.b.c", _forged(harness, aud="other")):
         assert (await _as_fresh(harness, bad)).status_code == 401
-    assert not harness.service._claims_cache
+    assert not harness.service.access_tokens.cache
 
 
 # -- client secrets --------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from .access_tokens import (
     ACCESS_TOKEN_CACHE_SIZE,
     PASSWORD_GENERATION_CLAIM,
     AccessTokens,
-    VerifiedTokenCache,
 )
 from .credentials import (
     ARGON2_PREFIX,
@@ -174,19 +173,6 @@ class TokenService:
             cache_size=access_token_cache_size,
         )
         self.users = UserAdmin(store, hasher, limiter, self.clock, self._audit)
-
-    @property
-    def _claims_cache(self) -> VerifiedTokenCache:
-        """The verified-token cache (of :attr:`access_tokens`), as the tests inspect it."""
-        return self.access_tokens.cache
-
-    @property
-    def _claims_cache_size(self) -> int:
-        return self.access_tokens.cache.size
-
-    @_claims_cache_size.setter
-    def _claims_cache_size(self, size: int) -> None:
-        self.access_tokens.cache.size = size
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
