@@ -65,7 +65,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise SystemExit(
         f"benchmarks/compare.py needs the peer libraries ({exc.name} is missing): "
-        "pip install -e '.[bench]'  (or: make bench)"
+        "make bench (installs the bench dependency group from uv.lock)"
     ) from None
 
 ISSUER = "https://id.example"

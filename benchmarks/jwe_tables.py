@@ -75,7 +75,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise SystemExit(
         f"benchmarks/jwe_tables.py needs the peer libraries ({exc.name} is missing): "
-        "pip install -e '.[bench]'  (or: make bench)"
+        "make bench (installs the bench dependency group from uv.lock)"
     ) from None
 
 Call = Callable[[Any], Any]

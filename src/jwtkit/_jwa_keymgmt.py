@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from ._codec import b64url_decode, b64url_encode
 from ._jwa_content import ContentEncryptionAlgorithm
 from ._messages import short
+from ._types import Header
 from .errors import DecryptionError, InvalidKey, MalformedToken, UsageError
 from .jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
@@ -134,7 +135,7 @@ class WrapResult:
 
     cek: bytes
     encrypted_key: bytes
-    header: dict[str, Any]
+    header: Header
 
 
 def _random_cek(size: int) -> bytes:
@@ -807,7 +808,7 @@ class PBES2(KeyManagementAlgorithm):
     ) -> WrapResult:
         key.check_usable(self.name, self.wrap_operation)
         password = self._password(key)
-        published: dict[str, Any] = {}
+        published: Header = {}
         if "p2s" in header:
             p2s = _caller_parameter(header, "p2s")
             if len(p2s) < MIN_PBES2_SALT:

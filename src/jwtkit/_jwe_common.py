@@ -21,6 +21,7 @@ from ._codec import (
 )
 from ._jwa_content import ContentEncryptionAlgorithm
 from ._messages import short
+from ._types import Header
 from .errors import (
     MalformedToken,
     TokenTooLarge,
@@ -74,20 +75,20 @@ class DecryptedJWE:
        ``recipient_header`` can be changed by anyone on the way (RFC 7516 §7.2.1).
     """
 
-    header: dict[str, Any]
+    header: Header
     plaintext: bytes
     #: The key-management algorithm (``alg``) and content encryption (``enc``) used.
     algorithm: str
     encryption: str
     #: The trusted key that decrypted.
     key: Key
-    unprotected: dict[str, Any] | None = None
-    recipient_header: dict[str, Any] | None = None
+    unprotected: Header | None = None
+    recipient_header: Header | None = None
     recipient_index: int | None = None
     aad: bytes | None = None
 
     @property
-    def joint_header(self) -> dict[str, Any]:
+    def joint_header(self) -> Header:
         """The union of the protected, shared and per-recipient headers (RFC 7516 §7.2.1)."""
         return {**self.header, **(self.unprotected or {}), **(self.recipient_header or {})}
 

@@ -70,6 +70,7 @@ from ._jwe_recipient import (
 )
 from ._keysource import KeyArgument, KeySource
 from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
+from ._types import Header
 from .errors import (
     DecryptionError,
     MalformedToken,
@@ -144,7 +145,7 @@ def _first_to_open(
 class _HeaderEntry:
     """A protected header that decrypted before, with its keys prepared (header cache)."""
 
-    header: dict[str, Any]
+    header: Header
     #: ``True`` when a shallow copy of ``header`` is a complete copy (no nested values).
     flat: bool
     #: The decoded header of a nested one, to rebuild a deep copy for each result.
@@ -346,7 +347,7 @@ class Decrypter:
         self,
         segment: str,
         raw: bytes,
-        header: dict[str, Any],
+        header: Header,
         alg: KeyManagementAlgorithm,
         enc: ContentEncryptionAlgorithm,
         encrypted_key: bytes,
@@ -368,7 +369,7 @@ class Decrypter:
 
     def _agree(
         self,
-        header: dict[str, Any],
+        header: Header,
         alg: ECDHES,
         enc: ContentEncryptionAlgorithm,
         encrypted_key: bytes,
@@ -414,7 +415,7 @@ class Decrypter:
         self,
         segment: str,
         raw: bytes,
-        header: dict[str, Any],
+        header: Header,
         alg: KeyManagementAlgorithm,
         enc: ContentEncryptionAlgorithm,
         opened: _Opened,

@@ -32,6 +32,7 @@ from ._jwe_common import (
 )
 from ._keysource import coerce_key
 from ._messages import short
+from ._types import Header
 from .errors import (
     AlgorithmNotAllowed,
     MalformedToken,
@@ -89,7 +90,7 @@ def _lookup(
 
 def _caller_header(
     headers: Mapping[str, Any] | None, what: str, alg: KeyManagementAlgorithm | None
-) -> dict[str, Any]:
+) -> Header:
     """A copy of a header the caller passed, without names the library sets itself."""
     if headers is None:
         return {}
@@ -115,9 +116,7 @@ def _encode_protected(header: Mapping[str, Any]) -> str:
         raise UsageError(f"headers are not JSON-serializable: {exc}") from None
 
 
-def _wrap_into(
-    wrapped: WrapResult, header: dict[str, Any], expected: Mapping[str, Any] | None
-) -> None:
+def _wrap_into(wrapped: WrapResult, header: Header, expected: Mapping[str, Any] | None) -> None:
     """Publish the key-management parameters in ``header`` (or check them against the given
     header bytes, when test vectors fix them)."""
     for name, value in wrapped.header.items():
@@ -132,7 +131,7 @@ def _seal_compact(
     key: Key,
     alg: KeyManagementAlgorithm,
     enc: ContentEncryptionAlgorithm,
-    header: dict[str, Any],
+    header: Header,
     *,
     compress: bool,
     cek: bytes | None = None,
@@ -192,7 +191,7 @@ def encrypt(
         raise UsageError(f"plaintext must be bytes, got {type(plaintext).__name__}")
     recipient_key = coerce_key(key)
     alg, enc = _lookup(registry, algorithm, encryption)
-    header: dict[str, Any] = {"alg": alg.name, "enc": enc.name}
+    header: Header = {"alg": alg.name, "enc": enc.name}
     caller = _caller_header(headers, "headers", alg)
     if "enc" in caller and caller["enc"] != enc.name:
         raise UsageError(f"headers['enc'] is {short(caller['enc'])} but encryption is {enc.name!r}")
@@ -238,7 +237,7 @@ def encrypt_json(
     single = len(recipients) == 1
     if flatten and not single:
         raise UsageError("the flattened JSON serialization has exactly one recipient")
-    prepared: list[tuple[Key, KeyManagementAlgorithm, dict[str, Any]]] = []
+    prepared: list[tuple[Key, KeyManagementAlgorithm, Header]] = []
     enc = None
     for index, recipient in enumerate(recipients):
         if not isinstance(recipient, Recipient):
@@ -268,7 +267,7 @@ def encrypt_json(
             raise UsageError("'alg' is per recipient: set it with Recipient(algorithm=...)")
 
     cek = None if prepared[0][1].direct else enc.generate_cek()
-    entries: list[tuple[dict[str, Any], bytes]] = []
+    entries: list[tuple[Header, bytes]] = []
     for key, alg, header in prepared:
         if "crit" in header:
             raise UsageError("recipient headers: 'crit' must be in the protected header")

@@ -34,6 +34,7 @@ from ._jwe_recipient import (
     _select,
 )
 from ._keysource import KeySource
+from ._types import Header
 from .errors import (
     AlgorithmNotAllowed,
     DecryptionError,
@@ -51,7 +52,7 @@ __all__ = []
 _JSON_STRING_MEMBERS = ("protected", "encrypted_key", "iv", "ciphertext", "tag", "aad")
 
 
-def _optional_object(container: Mapping[str, Any], name: str, what: str) -> dict[str, Any] | None:
+def _optional_object(container: Mapping[str, Any], name: str, what: str) -> Header | None:
     if name not in container:
         return None
     value = container[name]
@@ -104,11 +105,11 @@ def _decrypt_json(
     recipients = _recipients(jwe, strings["encrypted_key"], max_recipients)
 
     protected_segment = strings["protected"]
-    protected: dict[str, Any] = {}
+    protected: Header = {}
     if protected_segment is not None:
         protected = json_loads_object(b64url_decode(protected_segment, "protected"), "protected")
     _check_unprotected(unprotected, "'unprotected'")
-    joints: list[dict[str, Any]] = []
+    joints: list[Header] = []
     for index, (header, _) in enumerate(recipients):
         _check_unprotected(header, f"the header of recipient {index}")
         _disjoint(protected, unprotected, header)
@@ -168,7 +169,7 @@ def _decrypt_json(
 
 def _recipients(
     jwe: Mapping[str, Any], flat_key: str | None, max_recipients: int
-) -> list[tuple[dict[str, Any] | None, bytes]]:
+) -> list[tuple[Header | None, bytes]]:
     """``(per-recipient header, encrypted key)`` for each recipient, general or flattened."""
     if "recipients" not in jwe:
         header = _optional_object(jwe, "header", "JWE JSON")
@@ -179,7 +180,7 @@ def _recipients(
             "'encrypted_key' (RFC 7516 §7.2.2)"
         )
     listed = json_entries(jwe["recipients"], "JWE JSON", "recipients", max_recipients)
-    out: list[tuple[dict[str, Any] | None, bytes]] = []
+    out: list[tuple[Header | None, bytes]] = []
     for index, entry in enumerate(listed):
         what = f"JWE JSON recipient {index}"
         if type(entry) is not dict:
