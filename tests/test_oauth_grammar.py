@@ -1,4 +1,4 @@
-"""``jwtkit._oauth``: the OAuth 2.0 / Bearer grammar, written once (issue 10).
+"""``jwtkit._oauth``: the OAuth 2.0 / Bearer grammar, written once.
 
 The token service and the integrations both use it; a test below makes sure that no module
 writes the grammar again.

@@ -1,4 +1,4 @@
-"""Issue 10, finding 6 and "one source of truth" item 2: the one-shot memos.
+"""Attack finding 6 and "one source of truth" item 2: the one-shot memos.
 
 ``jwtkit.encode``/``decode``/``decode_complete`` and ``jwtkit.jwe.decrypt``/``decrypt_json``
 share prepared work between calls with the same arguments. Two keys that compare equal are

@@ -3,7 +3,7 @@
 ``jwtkit.encode``, ``jwtkit.decode``/``decode_complete`` and ``jwtkit.jwe.decrypt``/
 ``decrypt_json`` check their arguments and prepare per-key work (an HMAC key, padding objects,
 the keys that fit a ``kid``) once, and share it with later calls that pass the same arguments.
-Two calls share only when nothing that changes the outcome differs (issue 10, finding 6):
+Two calls share only when nothing that changes the outcome differs (attack finding 6):
 
 * a :class:`~jwtkit.jwk.Key`, a :class:`~jwtkit.jwk.KeySet` or a key provider stands for
   itself (by identity), never for an equal one: key equality (RFC 7517 material and metadata)

@@ -109,7 +109,7 @@ def test_the_composition_root_skips_a_command_layer_that_does_not_exist(
 
 
 def test_every_missing_extra_is_one_class_with_one_message_format() -> None:
-    """Issue 10: one ``MissingExtra`` and one ``CommandFailed``, importable where they were."""
+    """One ``MissingExtra`` and one ``CommandFailed``, importable where they were."""
     import jwtkit.cli._errors
     import jwtkit.remote
     import jwtkit.server._extras

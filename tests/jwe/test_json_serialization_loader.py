@@ -1,4 +1,4 @@
-"""Issue 10: one loader for the JWS and JWE JSON serializations, and the JWE recipient cap.
+"""One loader for the JWS and JWE JSON serializations, and the JWE recipient cap.
 
 * "One source of truth" item 1: ``jwe.decrypt_json('{"a":"\\ud800"}', ...)`` raised
   ``UnicodeEncodeError`` where ``jws.verify_json`` raised a jwtkit error. Both now read their

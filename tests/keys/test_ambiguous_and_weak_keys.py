@@ -1,4 +1,4 @@
-"""Issue 10, "keys that are ambiguous or weak".
+"""Keys that are ambiguous or weak (docs/security.md, rows F1 and F3).
 
 * Two trusted keys under one ``kid`` that both fit the token's algorithm are ambiguous: a token
   naming that ``kid`` is refused (``AmbiguousKey``), never verified by whichever comes first.

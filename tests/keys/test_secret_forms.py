@@ -1,4 +1,4 @@
-"""Issue 10, finding 5: public-key forms that still became HMAC secrets (security matrix A2).
+"""Attack finding 5: public-key forms that still became HMAC secrets (security matrix A2).
 
 JWK text after a UTF-8 BOM, a JSON array of JWKs and hex-encoded DER were accepted as
 ``OctKey`` secrets, and an HS256 token forged with the BOM form verified. Each form below, and

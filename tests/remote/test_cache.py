@@ -279,7 +279,7 @@ def test_failure_keeps_the_last_good_keys_within_max_stale(keys: KeySet) -> None
 
 
 def test_an_answer_without_usable_keys_replaces_the_keys(keys: KeySet) -> None:
-    """Issue 10, finding 8: a well-formed JWK Set with no usable key is the issuer's word
+    """Attack finding 8: a well-formed JWK Set with no usable key is the issuer's word
     that no key is trusted any more; it replaces the cache like any other answer, and a later
     failure does not bring the removed keys back (stale-if-error serves the last answer)."""
     clock = FrozenClock()

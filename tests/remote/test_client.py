@@ -247,7 +247,7 @@ def test_first_fetch_failure_is_reported_to_every_caller_within_the_cooldown(
 def test_a_jwks_without_usable_keys_replaces_the_old_set(
     key1: jwtkit.Key, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 10, finding 8: the issuer removed its keys (it publishes none that is usable):
+    """Attack finding 8: the issuer removed its keys (it publishes none that is usable):
     tokens signed by the removed keys are refused at the next fetch, not for up to max_stale."""
     issuer = FakeIssuer(key1)
     clock = FrozenClock()

@@ -391,7 +391,7 @@ def test_loopback_http_may_redirect_to_https_on_the_same_host_and_not_back() -> 
     ],
 )
 def test_redirects_keep_the_port(url: str, location: str) -> None:
-    """Issue 10, finding 8: another port on the same host is another server (another
+    """Attack finding 8: another port on the same host is another server (another
     service, another tenant's proxy), refused like another host; the sync and async fetches
     follow the same rule. A URL without a port means its scheme's default one."""
     with pytest.raises(JWKSFetchError, match=r"refused redirect to another port") as caught:
@@ -583,7 +583,7 @@ def test_documents_that_are_not_a_jwk_set_are_invalid(
 def test_a_jwk_set_without_usable_keys_is_an_empty_key_set(
     members: list[Any], skipped: list[tuple[int, str | None]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 10, finding 8: a well-formed set with no usable key is an answer (no key is
+    """Attack finding 8: a well-formed set with no usable key is an answer (no key is
     trusted), not an error that would keep the previous keys."""
     with caplog.at_level(logging.WARNING, logger="jwtkit.remote"):
         keys = parse_jwks(_document({"keys": members}))

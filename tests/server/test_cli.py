@@ -134,7 +134,7 @@ def test_users_add_failures(database: str) -> None:
 
 
 def test_users_add_refuses_a_name_that_differs_only_in_case(database: str) -> None:
-    """Issue 10: usernames are unique ignoring case; the refusal is one line naming both."""
+    """Usernames are unique ignoring case; the refusal is one line naming both."""
     add = ("users", "add", "--password-stdin", "--database", database)
     assert run(*add[:2], "alice", *add[2:], stdin=f"{PASSWORD}\n").exit_code == 0
     taken = run(*add[:2], "ALICE", *add[2:], stdin=f"{PASSWORD}\n")
@@ -274,7 +274,7 @@ def test_clients_add_list_remove(database: str) -> None:
 
 
 def test_clients_add_resource_servers(database: str) -> None:
-    """Issue 10: ``--resource-server`` lets a client introspect the access tokens of its
+    """``--resource-server`` lets a client introspect the access tokens of its
     audiences (RFC 7662 §4): the service's audience unless ``--audience`` names others."""
     own = run("clients", "add", "api", "--resource-server", "--database", database)
     assert own.exit_code == 0, own.output
@@ -1189,7 +1189,7 @@ def test_serve_refuses_development_by_default_on_a_public_address(
     uvicorn_run: Recorder,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Issue 10, finding 3: `serve --host 0.0.0.0` with no environment set does not start a
+    """Attack finding 3: `serve --host 0.0.0.0` with no environment set does not start a
     development service (open registration, a key file in the working directory)."""
     monkeypatch.chdir(tmp_path)
     del os.environ[env_var("key_encryption_key")]

@@ -534,7 +534,7 @@ def test_a_non_string_log_level_is_a_type_problem() -> None:
     assert _problem(log_level=5) == "log_level (JWTKIT_LOG_LEVEL): expected a string, got 5"
 
 
-# -- development mode where others can reach it (issue 10, finding 3) -------------------------
+# -- development mode where others can reach it (attack finding 3) -------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Issue 10: every answer of the service is hardened, and ``Authorization`` is read by one rule.
+"""Every answer of the service is hardened, and ``Authorization`` is read by one rule.
 
 * ``X-Content-Type-Options: nosniff`` on every answer, whoever sends it (a route, an error
   handler, the request limits, the ``/userinfo`` shortcut, ``/docs`` and its assets, 404s),

@@ -292,7 +292,7 @@ async def test_a_version_1_database_gains_the_password_generation(db: Path) -> N
 
 
 class _Version2(SQLiteStore):
-    """The schema before issue 10 (usernames unique with case, no resource servers, no
+    """The schema before version 3 (usernames unique with case, no resource servers, no
     attempts in progress)."""
 
     migrations = MIGRATIONS[:2]

@@ -174,7 +174,7 @@ async def test_user_round_trips_by_id_and_name(store: Store) -> None:
 
 
 async def test_unknown_user_is_none_and_names_ignore_case(store: Store) -> None:
-    """Issue 10: ``alice`` and ``ALICE`` are one username; the name is kept as registered."""
+    """``alice`` and ``ALICE`` are one username; the name is kept as registered."""
     await store.add_user(make_user(username="Alice"))
     assert await store.user_by_id("nobody") is None
     assert await store.user_by_name("bob") is None

@@ -1377,7 +1377,7 @@ async def test_a_lost_client_rehash_race_keeps_the_other_hash(
     assert "client_secret_rehashed" not in caplog.text
 
 
-# -- issue 10: limits that hold under concurrency ----------------------------------------------
+# -- limits that hold under concurrency ------------------------------------------------------------
 
 
 class _CountingVerify:
@@ -1475,7 +1475,7 @@ async def test_parallel_password_changes_reach_the_hasher_at_most_limit_times(
         assert counter.calls == 3
 
 
-# -- issue 10: registration is rate-limited per address ------------------------------------------
+# -- registration is rate-limited per address ------------------------------------------------------
 
 
 async def test_registrations_are_limited_per_address(harness: Harness) -> None:
@@ -1510,7 +1510,7 @@ async def test_parallel_registrations_are_held_to_the_limit(run_app: RunApp) -> 
         assert len(await harness.store.list_users()) == 10
 
 
-# -- issue 10: introspection only for resource servers (RFC 7662 §4) ----------------------------
+# -- introspection only for resource servers (RFC 7662 §4) -----------------------------------------
 
 
 async def _introspect(harness: Harness, client_id: str, secret: str, token: str) -> Any:
@@ -1568,7 +1568,7 @@ def _post_auth(client_id: str, secret: str) -> dict[str, str]:
     return {"client_id": client_id, "client_secret": secret}
 
 
-# -- issue 10: usernames are unique ignoring case ------------------------------------------------
+# -- usernames are unique ignoring case ------------------------------------------------------------
 
 
 async def test_usernames_differing_only_in_case_cannot_both_register(harness: Harness) -> None:

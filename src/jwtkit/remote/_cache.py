@@ -16,7 +16,7 @@ The rules (security matrix D6, F2):
 * one fetch is in flight at a time; other callers **wait** for it and share its outcome (or,
   when they already have a usable key, answer at once);
 * a successful fetch replaces the keys, even with an empty set: a well-formed JWK Set
-  without a usable key means that the issuer trusts none now (issue 10, finding 8);
+  without a usable key means that the issuer trusts none now (attack finding 8);
 * a failed fetch (network, HTTP status, size, a document that is not a JWK Set) keeps the
   last good keys (stale-if-error) until ``max_stale`` seconds after they stopped being fresh;
   then the error surfaces;

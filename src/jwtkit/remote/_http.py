@@ -466,7 +466,7 @@ def parse_jwks(document: Document, *, allow_weak: bool = False) -> KeySet:
     Skipped members are logged at WARNING with their reason (security matrix F2) and listed
     in :attr:`KeySet.skipped`. A set without any usable key (empty, or every member skipped)
     is an empty :class:`KeySet`, logged at WARNING: the issuer trusts no key now, and the
-    cache must not keep serving the keys it removed (issue 10, finding 8). A document without
+    cache must not keep serving the keys it removed (attack finding 8). A document without
     a ``keys`` array is :class:`JWKSInvalid`.
     """
     host = host_of(document.url)

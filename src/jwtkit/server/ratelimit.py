@@ -23,7 +23,7 @@ the password may have been checked.
 
 The state lives in the Store, not in this object: several workers, or several hosts on a
 shared store, share one count. The two operations are what a shared backend implements: in
-Redis (issue 12) a Lua script per operation, which runs atomically, over one hash per bucket
+Redis (a later backend) a Lua script per operation, which runs atomically, over one hash per bucket
 (``failures``, ``pending``, ``window_end``, the key expiring with the window).
 
 Registrations (``POST /users``) are counted per address in a fixed window of

@@ -186,7 +186,7 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         "ALTER TABLE users ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0"
         " CHECK (token_generation >= 0)",
     ),
-    # 3 (issue 10): usernames unique ignoring case (refused, changing nothing, while two
+    # 3: usernames unique ignoring case (refused, changing nothing, while two
     # differ only in case); resource servers and their audiences (RFC 7662 §4); attempts in
     # progress, counted before a password is checked.
     (
