@@ -324,7 +324,7 @@ async def test_a_version_2_database_gains_case_insensitive_usernames_and_resourc
     conn.execute("INSERT INTO rate_limits VALUES ('user:x', 1, ?)", (T0 + 60,))
     conn.close()
     async with SQLiteStore(db) as store:
-        assert await store.schema_version() == 3 == len(MIGRATIONS)
+        assert await store.schema_version() == len(MIGRATIONS)
         assert [u.username for u in await store.list_users()] == ["Alice", "bob"]
         found = await store.user_by_name("ALICE")
         assert found is not None
@@ -338,6 +338,41 @@ async def test_a_version_2_database_gains_case_insensitive_usernames_and_resourc
         reservation = await store.reserve_attempt((("user:x", 2),), T0, 60)
         assert reservation.admitted
         assert not (await store.reserve_attempt((("user:x", 2),), T0, 60)).admitted
+
+
+class _Version3(SQLiteStore):
+    """The schema before version 4 (users without e-mail address or name)."""
+
+    migrations = MIGRATIONS[:3]
+
+
+async def test_a_version_3_database_gains_an_empty_user_profile(db: Path) -> None:
+    """Migration 4 keeps every user as it was, without e-mail address (unverified) or name;
+    a profile can then be set, and the new column refuses a verified flag other than 0/1."""
+    async with _Version3(db) as old:
+        pass
+    _insert_users(db, "Alice", "bob")
+    async with _Version3(db) as old:
+        await old.set_password("u1", "h2", T0 + 2)
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == 4 == len(MIGRATIONS)
+        alice = User("u1", "Alice", "h2", T0, tokens_valid_after=T0 + 2, token_generation=1)
+        assert await store.user_by_name("alice") == alice
+        assert (alice.email, alice.email_verified, alice.name) == (None, False, None)
+        assert [u.username for u in await store.list_users()] == ["Alice", "bob"]
+        assert await store.set_profile(
+            "u2", email="bob@example.com", email_verified=True, name="Bob"
+        )
+        bob = await store.user_by_id("u2")
+        assert bob is not None
+        assert (bob.email, bob.email_verified, bob.name) == ("bob@example.com", True, "Bob")
+    assert raw_query(db, "SELECT email, email_verified, name FROM users WHERE id = 'u1'") == [
+        (None, 0, None)
+    ]
+    conn = raw(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE users SET email_verified = 2")
+    conn.close()
 
 
 async def test_a_database_with_usernames_differing_only_in_case_is_not_migrated(

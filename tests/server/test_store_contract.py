@@ -302,6 +302,52 @@ async def test_set_disabled_flips_the_flag(store: Store) -> None:
     assert await store.set_disabled("nobody", True) is False
 
 
+async def test_a_user_has_no_profile_unless_given_one(store: Store) -> None:
+    await store.add_user(make_user())
+    user = await store.user_by_id("u1")
+    assert user is not None
+    assert (user.email, user.email_verified, user.name) == (None, False, None)
+
+
+async def test_the_profile_round_trips_through_add_read_and_list(store: Store) -> None:
+    """OpenID Connect Core §5.1 ``email``, ``email_verified``, ``name``: stored as given
+    (a name in any script, an address in its case)."""
+    alice = make_user(email="Alice@Example.com", email_verified=True, name="Alice Ångström 李")
+    bob = make_user("u2", "bob", email="bob@example.com")
+    await store.add_user(alice)
+    await store.add_user(bob)
+    assert await store.user_by_id("u1") == alice
+    assert await store.user_by_name("ALICE") == alice
+    assert await store.list_users() == [alice, bob]
+    assert (bob.email_verified, bob.name) == (False, None)
+
+
+async def test_set_profile_replaces_all_three_fields(store: Store) -> None:
+    await store.add_user(make_user(token_generation=2, disabled=True))
+    changed = {"email": "a@example.com", "email_verified": True, "name": "Alice"}
+    assert await store.set_profile("u1", **changed) is True  # type: ignore[arg-type]
+    expected = make_user(token_generation=2, disabled=True, **changed)
+    assert await store.user_by_id("u1") == expected
+    assert await store.list_users() == [expected]
+    assert await store.set_profile("u1", email=None, email_verified=False, name="A.") is True
+    assert await store.user_by_name("alice") == make_user(
+        token_generation=2, disabled=True, name="A."
+    )
+    assert await store.set_profile("nobody", email=None, email_verified=False, name=None) is False
+
+
+async def test_a_second_store_sees_a_profile_change(store: Store, new_store: StoreFactory) -> None:
+    await store.add_user(make_user())
+    other = new_store()
+    await other.open()
+    try:
+        assert await other.user_by_id("u1") == make_user()  # read before the change
+        await store.set_profile("u1", email="a@example.com", email_verified=False, name=None)
+        assert await other.user_by_id("u1") == make_user(email="a@example.com")
+    finally:
+        await other.close()
+
+
 # clients ------------------------------------------------------------------------------------
 async def test_client_round_trips_and_lists_by_id(store: Store) -> None:
     public = make_client("zeta", secret_hash=None, grant_types=(), scopes=(), name="")

@@ -52,6 +52,15 @@ class User:
     #: issued in, and this service refuses them once it has moved on (exact within a second,
     #: unlike ``iat``, a whole second).
     token_generation: int = 0
+    #: The user's e-mail address (OpenID Connect Core §5.1 ``email``; an RFC 5322 addr-spec,
+    #: see :func:`~.users.check_profile`), or ``None``. Not unique.
+    email: str | None = None
+    #: Whether the service vouches for ``email`` (§5.1 ``email_verified``): only an
+    #: administrator sets it (``jwtkit users add|set-profile --email-verified``); a
+    #: self-registered or changed address is unverified. Meaningless without ``email``.
+    email_verified: bool = False
+    #: The user's full name for display (§5.1 ``name``), or ``None``.
+    name: str | None = None
 
 
 @dataclass(frozen=True)

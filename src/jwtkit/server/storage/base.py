@@ -91,6 +91,12 @@ class Store(Protocol):
 
     async def set_disabled(self, user_id: str, disabled: bool) -> bool: ...
 
+    async def set_profile(
+        self, user_id: str, *, email: str | None, email_verified: bool, name: str | None
+    ) -> bool:
+        """Replace the user's ``email``, ``email_verified`` and ``name`` (all three; ``None``
+        removes an address or a name). ``False`` if there is no such user."""
+
     # clients ----------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:
         """Insert ``client``; :class:`Conflict` if the id exists."""

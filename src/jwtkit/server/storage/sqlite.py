@@ -196,24 +196,32 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         "ALTER TABLE rate_limits ADD COLUMN pending INTEGER NOT NULL DEFAULT 0"
         " CHECK (pending >= 0)",
     ),
+    # 4: the user's profile for OpenID Connect userinfo (Core §5.1): e-mail address, whether
+    # it is verified, full name; existing users have none (NULL) and nothing verified.
+    (
+        "ALTER TABLE users ADD COLUMN email TEXT",
+        "ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0"
+        " CHECK (email_verified IN (0, 1))",
+        "ALTER TABLE users ADD COLUMN name TEXT",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
 _USER_BY_ID = (
     "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
-    " token_generation FROM users WHERE id = ?"
+    " token_generation, email, email_verified, name FROM users WHERE id = ?"
 )
 _USER_BY_NAME = (
     "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
-    " token_generation FROM users WHERE username = ? COLLATE NOCASE"
+    " token_generation, email, email_verified, name FROM users WHERE username = ? COLLATE NOCASE"
 )
 _ALL_USERS = (
     "SELECT id, username, password_hash, created_at, disabled, tokens_valid_after,"
-    " token_generation FROM users ORDER BY username"
+    " token_generation, email, email_verified, name FROM users ORDER BY username"
 )
 _INSERT_USER = (
     "INSERT INTO users (id, username, password_hash, created_at, disabled, tokens_valid_after,"
-    " token_generation) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " token_generation, email, email_verified, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CLIENT_BY_ID = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences FROM clients"
@@ -309,6 +317,9 @@ def _user(row: Sequence[Any]) -> User:
         disabled=bool(row[4]),
         tokens_valid_after=row[5],
         token_generation=row[6],
+        email=row[7],
+        email_verified=bool(row[8]),
+        name=row[9],
     )
 
 
@@ -661,6 +672,9 @@ class SQLiteStore:
             int(user.disabled),
             user.tokens_valid_after,
             user.token_generation,
+            user.email,
+            int(user.email_verified),
+            user.name,
         )
         await self._write(lambda c: c.execute(_INSERT_USER, values))
 
@@ -701,6 +715,16 @@ class SQLiteStore:
         """Disable or enable a user; ``False`` if there is no such user."""
         return await self._update(
             "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
+        )
+
+    async def set_profile(
+        self, user_id: str, *, email: str | None, email_verified: bool, name: str | None
+    ) -> bool:
+        """Replace the user's e-mail address, its verified flag and name in one ``UPDATE``;
+        ``False`` if there is no such user."""
+        return await self._update(
+            "UPDATE users SET email = ?, email_verified = ?, name = ? WHERE id = ?",
+            (email, int(email_verified), name, user_id),
         )
 
     async def _update(self, sql: str, parameters: tuple[object, ...]) -> bool:
