@@ -24,6 +24,7 @@ import jwtkit
 from jwtkit.server import create_app
 from jwtkit.server.app import app_from_environment
 from jwtkit.server.config import Settings
+from jwtkit.server.models import User
 from jwtkit.server.oauth_errors import (
     OAuthError,
     bearer_challenge,
@@ -31,6 +32,7 @@ from jwtkit.server.oauth_errors import (
     too_many_attempts,
 )
 from jwtkit.server.storage import SQLiteStore, StoreError
+from jwtkit.server.users import userinfo_claims
 from jwtkit.testing import FrozenClock
 
 pytestmark = pytest.mark.anyio
@@ -209,6 +211,40 @@ async def test_registration(harness: Harness) -> None:
     assert "common" in _assert_json_error(weak, 400)["error_description"]
     bad_name = await harness.http.post("/users", json={"username": " x", "password": PASSWORD})
     _assert_json_error(bad_name, 400)
+
+
+async def test_registration_with_a_profile(harness: Harness) -> None:
+    """``POST /users`` may carry ``email`` and ``name`` (OpenID Connect Core §5.1), checked as
+    ``jwtkit users add`` checks them; a self-asserted address is never verified."""
+    body = {"username": "alice", "password": PASSWORD, "email": "a@example.com", "name": "Alice"}
+    created = await harness.http.post("/users", json=body)
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    assert set(answer) == {"id", "username", "created_at", "email", "name"}
+    assert (answer["email"], answer["name"]) == ("a@example.com", "Alice")
+    user = await harness.store.user_by_name("alice")
+    assert user is not None
+    assert (user.email, user.email_verified, user.name) == ("a@example.com", False, "Alice")
+    only_name = await harness.http.post(
+        "/users", json={"username": "bob", "password": PASSWORD, "name": "Bob"}
+    )
+    assert set(only_name.json()) == {"id", "username", "created_at", "name"}
+    bare = await harness.http.post("/users", json={"username": "dave", "password": PASSWORD})
+    assert set(bare.json()) == {"id", "username", "created_at"}  # as before the profile
+    for bad in (
+        {"email": "not an address"},
+        {"email": "a@b@example.com"},
+        {"name": "Alice\nSmith"},
+        {"name": ""},
+        {"email": "x" * 300 + "@example.com"},
+        {"email": ["a@example.com"]},
+        {"email_verified": True},  # only an administrator vouches for an address
+    ):
+        refused = await harness.http.post(
+            "/users", json={"username": "carol", "password": PASSWORD, **bad}
+        )
+        assert _assert_json_error(refused, 400)["error"] == "invalid_request", bad
+    assert await harness.store.user_by_name("carol") is None
 
 
 async def test_registration_can_be_switched_off(run_app: RunApp) -> None:
@@ -576,6 +612,98 @@ async def test_unknown_paths_and_methods_are_json(harness: Harness) -> None:
     assert "POST" in method.headers["allow"]
 
 
+# -- GET /userinfo: claims by scope (OpenID Connect Core §5.3.2, §5.4) ------------------------
+
+
+async def _scoped_token(harness: Harness, secret: str, scope: str, username: str = "alice") -> str:
+    """An access token of ``username`` for the client ``spa`` (password grant) with ``scope``."""
+    response = await harness.http.post(
+        "/token",
+        data={"grant_type": "password", "username": username, "password": PASSWORD, "scope": scope},
+        auth=("spa", secret),
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def test_userinfo_gives_the_profile_claims_the_scope_grants(harness: Harness) -> None:
+    """``sub`` always; ``profile``: ``preferred_username`` and ``name``; ``email``: ``email``
+    and ``email_verified``; unset values are left out. The token's own claims stay as they
+    were (backward compatible)."""
+    secret = await harness.add_client(
+        "spa", grants=("password",), scopes=("openid", "profile", "email", "read")
+    )
+    body = {"username": "Alice", "password": PASSWORD, "email": "a@example.com", "name": "Al"}
+    assert (await harness.http.post("/users", json=body)).status_code == 201
+    await harness.register("bob")
+    expected = {
+        "openid": {},
+        "read": {},
+        "openid profile": {"preferred_username": "Alice", "name": "Al"},
+        "openid email": {"email": "a@example.com", "email_verified": False},
+        "profile email read": {
+            "preferred_username": "Alice",
+            "name": "Al",
+            "email": "a@example.com",
+            "email_verified": False,
+        },
+    }
+    for scope, members in expected.items():
+        token = await _scoped_token(harness, secret, scope)
+        claims = await harness.service.verify_access_token(token)
+        answer = (await harness.userinfo(token)).json()
+        assert answer == {**claims, **members}, scope
+        assert answer["sub"] == claims["sub"]
+    user = await harness.store.user_by_name("alice")
+    assert user is not None
+    await harness.store.set_profile(user.id, email="a@example.com", email_verified=True, name=None)
+    token = await _scoped_token(harness, secret, "openid profile email")
+    answer = (await harness.userinfo(token)).json()
+    assert (answer["email_verified"], answer["preferred_username"]) == (True, "Alice")
+    assert "name" not in answer
+    # bob has no profile: the username only, and nothing for the email scope.
+    token = await _scoped_token(harness, secret, "openid profile email", "bob")
+    answer = (await harness.userinfo(token)).json()
+    assert answer["preferred_username"] == "bob"
+    assert not {"name", "email", "email_verified"} & set(answer)
+
+
+async def test_userinfo_of_a_client_token_has_no_profile_claims(harness: Harness) -> None:
+    """A ``client_credentials`` token has no end-user (``sub`` is the client): no profile."""
+    secret = await harness.add_client(scopes=("profile", "email"))
+    response = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, auth=("backend", secret)
+    )
+    token = response.json()["access_token"]
+    assert (await harness.userinfo(token)).json() == await harness.service.verify_access_token(
+        token
+    )
+
+
+async def test_the_email_scope_is_granted_where_it_is_configured(run_app: RunApp) -> None:
+    """``email`` is a scope like any other: the first-party login gets it when
+    ``default_scope`` names it (and a client when registered with ``--scope email``)."""
+    async with run_app(default_scope="openid profile email") as harness:
+        body = {"username": "alice", "password": PASSWORD, "email": "a@example.com"}
+        assert (await harness.http.post("/users", json=body)).status_code == 201
+        answer = await harness.tokens()
+        assert answer["scope"] == "openid profile email"
+        info = (await harness.userinfo(answer["access_token"])).json()
+        assert (info["email"], info["email_verified"]) == ("a@example.com", False)
+        metadata = (await harness.http.get("/.well-known/openid-configuration")).json()
+        assert "email" in metadata["scopes_supported"]
+    async with run_app() as harness:  # the default: openid profile, as before
+        assert (await harness.login(scope="openid email")).json()["error"] == "invalid_scope"
+
+
+def test_userinfo_claims_of_no_user_are_none() -> None:
+    """The user of a verified token may be gone by the time its profile is read."""
+    assert userinfo_claims("openid profile email", None) == {}
+    user = User("u1", "alice", "h", 0.0, email="a@example.com", name="A")
+    assert userinfo_claims("profiles emails", user) == {}  # whole scope tokens only
+
+
 # -- GET /userinfo: the shortcut ---------------------------------------------------------------
 
 
@@ -643,7 +771,23 @@ async def test_the_userinfo_shortcut_answers_exactly_like_the_route(
     revoked = (await harness.tokens())["access_token"]
     await harness.http.post("/revoke", data={"token": revoked})
     bearer = f"Bearer {answer['access_token']}".encode()
+    # The profile claims by scope (OpenID Connect Core §5.4): a user with a full profile.
+    secret = await harness.add_client(
+        "spa", grants=("password",), scopes=("openid", "profile", "email")
+    )
+    profile = {"username": "bob", "password": PASSWORD, "email": "b@example.com", "name": "Bob B"}
+    assert (await harness.http.post("/users", json=profile)).status_code == 201
+    scoped = [
+        [
+            (
+                b"authorization",
+                f"Bearer {await _scoped_token(harness, secret, scope, 'bob')}".encode(),
+            )
+        ]
+        for scope in ("openid", "openid profile", "openid email", "openid profile email")
+    ]
     cases: list[list[tuple[bytes, bytes]]] = [
+        *scoped,
         [(b"authorization", bearer)],
         [(b"authorization", bearer), (b"authorization", b"Bearer second")],
         [(b"authorization", bearer), (b"content-length", b"0")],
@@ -674,7 +818,13 @@ async def test_the_userinfo_shortcut_answers_exactly_like_the_route(
         assert shortcut == await _asgi(routed, headers), headers
         statuses.append(shortcut[0]["status"])
     # Two Authorization fields: 400 invalid_request (RFC 6750 §3.1), as the integrations answer.
-    assert statuses == [200, 400, 200, 400, 413, 401, 401, 400, 400, 401, 401]
+    assert statuses == [200, 200, 200, 200, 200, 400, 200, 400, 413, 401, 401, 400, 400, 401, 401]
+    full = json.loads((await _asgi(harness.app, scoped[3]))[1]["body"])
+    assert (full["name"], full["email"], full["email_verified"]) == (
+        "Bob B",
+        "b@example.com",
+        False,
+    )
     assert calls == 0  # every one of them was answered by the shortcut
     assert not routed.userinfo_shortcut  # type: ignore[attr-defined]
 

@@ -211,6 +211,136 @@ def test_users_set_password(database: str) -> None:
     assert missing.exit_code == 1
 
 
+def _profile(database: str, username: str = "alice") -> tuple[str | None, bool, str | None]:
+    (user,) = (u for u in users_of(database) if u.username == username)
+    return user.email, user.email_verified, user.name
+
+
+def test_users_add_with_a_profile(database: str) -> None:
+    """``jwtkit users add NAME --email E --name N [--email-verified]`` (OpenID Connect Core
+    §5.1); without the options the user has no profile, as before."""
+    added = run(
+        "users",
+        "add",
+        "alice",
+        "--email",
+        "alice.smith+jwt@mail.example.com",
+        "--name",
+        "Alice Smith",
+        "--email-verified",
+        "--password-stdin",
+        "--database",
+        database,
+        stdin=f"{PASSWORD}\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert _profile(database) == ("alice.smith+jwt@mail.example.com", True, "Alice Smith")
+    plain = run(
+        "users",
+        "add",
+        "bob",
+        "--email",
+        "bob@example.com",
+        "--password-stdin",
+        "--database",
+        database,
+        stdin=f"{PASSWORD}\n",
+    )
+    assert plain.exit_code == 0, plain.output
+    assert _profile(database, "bob") == ("bob@example.com", False, None)
+    bare = run(
+        "users", "add", "carol", "--password-stdin", "--database", database, stdin=f"{PASSWORD}\n"
+    )
+    assert bare.exit_code == 0, bare.output
+    assert _profile(database, "carol") == (None, False, None)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--email", "alice"), "e-mail address"),
+        (("--email", "alice@"), "e-mail address"),
+        (("--email", "a b@example.com"), "e-mail address"),
+        (("--email", '"a"@example.com'), "e-mail address"),
+        (("--email", "a..b@example.com"), "e-mail address"),
+        (("--email", "a@-example.com"), "e-mail address"),
+        (("--email", "a@example..com"), "e-mail address"),
+        (("--email", "é@example.com"), "e-mail address"),
+        (("--email", "a" * 65 + "@example.com"), "e-mail address"),
+        (
+            ("--email", "a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 61),
+            "e-mail address",
+        ),
+        (("--name", " Alice"), "name"),
+        (("--name", "Alice\tSmith"), "name"),
+        (("--name", "x" * 201), "name"),
+        (("--email-verified",), "--email-verified needs --email"),
+    ],
+)
+def test_users_add_refuses_a_bad_profile(
+    database: str, options: tuple[str, ...], message: str
+) -> None:
+    """A usage error (exit status 2), before any password is read; nobody is added."""
+    result = run(
+        "users",
+        "add",
+        "alice",
+        *options,
+        "--password-stdin",
+        "--database",
+        database,
+        stdin=f"{PASSWORD}\n",
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert users_of(database) == []
+
+
+def test_users_set_profile(database: str) -> None:
+    """Each option changes its field and keeps the others; a new address is unverified unless
+    said otherwise; '' removes a value."""
+    run("users", "add", "alice", "--password-stdin", "--database", database, stdin=f"{PASSWORD}\n")
+    (before,) = users_of(database)
+
+    def set_profile(*options: str) -> Result:
+        return run("users", "set-profile", "ALICE", *options, "--database", database)
+
+    result = set_profile("--email", "alice@example.com", "--name", "Alice Smith")
+    assert result.exit_code == 0, result.output
+    assert "email alice@example.com (unverified), name Alice Smith" in result.output
+    assert _profile(database) == ("alice@example.com", False, "Alice Smith")
+    assert set_profile("--email-verified").exit_code == 0
+    assert _profile(database) == ("alice@example.com", True, "Alice Smith")
+    assert set_profile("--name", "Alice S.").exit_code == 0  # the address stays verified
+    assert _profile(database) == ("alice@example.com", True, "Alice S.")
+    assert set_profile("--email", "alice@example.com").exit_code == 0  # the same address
+    assert _profile(database) == ("alice@example.com", True, "Alice S.")
+    assert set_profile("--email", "alice@example.org").exit_code == 0  # a new one: unverified
+    assert _profile(database) == ("alice@example.org", False, "Alice S.")
+    assert set_profile("--email", "a@example.net", "--email-verified").exit_code == 0
+    assert _profile(database) == ("a@example.net", True, "Alice S.")
+    assert set_profile("--email-unverified").exit_code == 0
+    assert _profile(database) == ("a@example.net", False, "Alice S.")
+    removed = set_profile("--email", "", "--name", "")
+    assert removed.exit_code == 0, removed.output
+    assert "email -, name -" in removed.output
+    assert _profile(database) == (None, False, None)
+    (after,) = users_of(database)  # nothing else changed
+    assert (after.password_hash, after.token_generation) == (before.password_hash, 0)
+
+    no_address = set_profile("--email-verified")
+    assert no_address.exit_code == 1
+    assert "has no e-mail address to verify" in no_address.output
+    assert set_profile().exit_code == 2
+    assert "nothing to change" in set_profile().output
+    bad = set_profile("--email", "not an address")
+    assert (bad.exit_code, "e-mail address" in bad.output) == (2, True)
+    unknown = run("users", "set-profile", "bob", "--name", "Bob", "--database", database)
+    assert (unknown.exit_code, "no user 'bob'" in unknown.output) == (1, True)
+    assert _profile(database) == (None, False, None)
+
+
 # -- clients ---------------------------------------------------------------------------------
 
 
@@ -803,6 +933,7 @@ ADMIN_COMMANDS = [
     ("users", "disable", "alice"),
     ("users", "enable", "alice"),
     ("users", "set-password", "alice", "--password-stdin"),
+    ("users", "set-profile", "alice", "--name", "Alice"),
     ("clients", "add", "backend"),
     ("clients", "list"),
     ("clients", "remove", "backend"),

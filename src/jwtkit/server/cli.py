@@ -1,7 +1,8 @@
 """The token service's commands of the ``jwtkit`` console script (click).
 
 ``jwtkit serve`` runs the service under uvicorn; the admin commands work on the same database:
-``jwtkit users add|list|disable|enable|set-password``, ``jwtkit clients add|list|remove`` and
+``jwtkit users add|list|disable|enable|set-password|set-profile``, ``jwtkit clients
+add|list|remove`` and
 ``jwtkit keys list|rotate|retire``. :func:`register` adds them to the ``jwtkit`` group that
 :mod:`jwtkit._console` builds.
 
@@ -429,15 +430,50 @@ def users() -> None:
     """Manage users (people who log in with the password grant)."""
 
 
+def _profile_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--email``, ``--name`` and ``--email-verified/--email-unverified`` (OpenID Connect
+    Core §5.1); an empty value removes an address or a name."""
+    function = click.option(
+        "--email-verified/--email-unverified",
+        "email_verified",
+        default=None,
+        help="Whether you vouch for the e-mail address (default: unverified).",
+    )(function)
+    function = click.option("--name", help="The full name shown to clients ('' removes it).")(
+        function
+    )
+    return click.option("--email", help="The e-mail address, local@domain ('' removes it).")(
+        function
+    )
+
+
+def _checked_profile(email: str | None, name: str | None) -> None:
+    """Usage error unless the given ``--email`` and ``--name`` are acceptable (``''`` is)."""
+    from .users import check_profile  # noqa: PLC0415
+
+    try:
+        check_profile(email or None, name or None)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+
+
 @users.command("add")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_profile_options
 @_store_options
 @_handled
 def users_add(
-    username: str, password_stdin: bool, database: str | None, config: str | None
+    username: str,
+    password_stdin: bool,
+    email: str | None,
+    name: str | None,
+    email_verified: bool | None,
+    database: str | None,
+    config: str | None,
 ) -> None:
-    """Create a user; the password is prompted for (hidden) unless --password-stdin."""
+    """Create a user; the password is prompted for (hidden) unless --password-stdin.
+    --email, --name and --email-verified give the OpenID Connect profile."""
     import uuid  # noqa: PLC0415
 
     from .models import User  # noqa: PLC0415
@@ -450,6 +486,9 @@ def users_add(
         check_username(username)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
+    _checked_profile(email, name)
+    if email_verified and not email:
+        raise UsageProblem("--email-verified needs --email")
     _check_password_source(password_stdin)
     hasher = PasswordHasher.from_settings(settings)
 
@@ -464,6 +503,9 @@ def users_add(
             username=username,
             password_hash=await hasher.hash(password),
             created_at=time.time(),
+            email=email or None,
+            email_verified=bool(email_verified),
+            name=name or None,
         )
         try:
             await store.add_user(user)
@@ -564,6 +606,47 @@ def users_set_password(
 
     revoked = _run(settings, change)
     click.echo(f"password of {username} changed ({revoked} refresh tokens revoked)")
+
+
+@users.command("set-profile")
+@click.argument("username")
+@_profile_options
+@_store_options
+@_handled
+def users_set_profile(
+    username: str,
+    email: str | None,
+    name: str | None,
+    email_verified: bool | None,
+    database: str | None,
+    config: str | None,
+) -> None:
+    """Change a user's e-mail address, name or its verified flag; what is not given is kept.
+    A new address is unverified unless --email-verified."""
+    if email is None and name is None and email_verified is None:
+        raise UsageProblem("nothing to change: give --email, --name or --email-(un)verified")
+    _checked_profile(email, name)
+    settings = _settings(database, config)
+
+    async def change(store: Store) -> tuple[str | None, bool, str | None]:
+        user = await store.user_by_name(username)
+        if user is None:
+            raise CommandFailed(f"no user {username!r}")
+        new_email = user.email if email is None else email or None
+        # Only an administrator vouches for an address, and only for the one in front of them.
+        if email_verified is not None:
+            verified = email_verified
+        else:
+            verified = user.email_verified and new_email == user.email
+        if verified and new_email is None:
+            raise CommandFailed(f"user {username!r} has no e-mail address to verify")
+        new_name = user.name if name is None else name or None
+        await store.set_profile(user.id, email=new_email, email_verified=verified, name=new_name)
+        return new_email, verified, new_name
+
+    new_email, verified, new_name = _run(settings, change)
+    shown_email = "-" if new_email is None else f"{new_email} ({'' if verified else 'un'}verified)"
+    click.echo(f"profile of {username}: email {shown_email}, name {new_name or '-'}")
 
 
 # -- clients ---------------------------------------------------------------------------------

@@ -643,9 +643,17 @@ class TokenService:
 
     # -- users (:mod:`~.users`) ---------------------------------------------------------
 
-    async def create_user(self, username: str, password: str, ip: str) -> User:
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        ip: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> User:
         """Register a user (``POST /users``): :meth:`.users.UserAdmin.create_user`."""
-        return await self.users.create_user(username, password, ip)
+        return await self.users.create_user(username, password, ip, email=email, name=name)
 
     async def change_password(
         self, claims: Mapping[str, Any], current: str, new: str, ip: str

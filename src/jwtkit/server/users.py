@@ -1,10 +1,13 @@
-"""User administration over HTTP: registration and password changes, and the username rule.
+"""User administration over HTTP: registration and password changes, the username and profile
+rules, and the OpenID Connect userinfo claims.
 
 :class:`UserAdmin` registers users (``POST /users``) and changes a user's password
 (``POST /users/me/password``: every refresh family of the user is revoked and the store moves
 the user to the next password generation, which refuses the older access tokens). The admin
-commands (``jwtkit users ...``) share :func:`check_username`. How a password change refuses
-older tokens: docs/server.md, "How it works".
+commands (``jwtkit users ...``) share :func:`check_username` and :func:`check_profile` (the
+e-mail address and name of OpenID Connect Core 1.0 §5.1). :func:`userinfo_claims` picks the
+profile claims a token's scope grants (§5.3.2, §5.4). How a password change refuses older
+tokens: docs/server.md, "How it works".
 """
 
 from __future__ import annotations
@@ -25,9 +28,31 @@ if TYPE_CHECKING:
     from .ratelimit import LoginLimiter
     from .storage import Store
 
-__all__ = ["UserAdmin", "check_username"]
+__all__ = [
+    "MAX_EMAIL_LENGTH",
+    "MAX_NAME_LENGTH",
+    "UserAdmin",
+    "check_profile",
+    "check_username",
+    "userinfo_claims",
+]
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+#: RFC 5321 §4.5.3.1.3: a path holds at most 256 octets with its angle brackets, so an
+#: address has at most 254; a local part at most 64 (§4.5.3.1.1).
+MAX_EMAIL_LENGTH = 254
+_MAX_LOCAL_PART = 64
+#: The longest accepted ``name`` (a display name, not a document), in characters.
+MAX_NAME_LENGTH = 200
+
+# RFC 5322 §3.4.1 addr-spec, restricted to its common, unambiguous form: a dot-atom local part
+# (atext, §3.2.3, in runs separated by single dots), "@", and a domain of DNS labels (RFC 1035
+# §2.3.1 letters, digits and inner hyphens, 1 to 63 each) separated by dots. No quoted local
+# parts, comments, domain literals or non-ASCII addresses (RFC 6531).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"(?P<local>{_ATEXT}(?:\.{_ATEXT})*)@{_LABEL}(?:\.{_LABEL})*")
 
 
 def check_username(username: str) -> None:
@@ -41,6 +66,51 @@ def check_username(username: str) -> None:
             "the username must be 1 to 64 characters: letters, digits and . _ @ + -, "
             "starting with a letter or a digit"
         )
+
+
+def check_profile(email: str | None, name: str | None) -> None:
+    """Raise :class:`ValueError` unless ``email`` and ``name`` (each may be ``None``) are
+    acceptable profile values (OpenID Connect Core §5.1).
+
+    ``email``: an RFC 5322 addr-spec in its dot-atom form, ``local@domain`` (local part: letters,
+    digits and ``!#$%&'*+/=?^_`{|}~-`` in runs separated by single dots, at most 64; domain: DNS
+    labels separated by dots), at most 254 characters (RFC 5321). Quoted local parts, domain
+    literals and non-ASCII addresses are refused. ``name``: 1 to 200 printable characters
+    (any script), without surrounding spaces."""
+    if email is not None:
+        match = _EMAIL.fullmatch(email)
+        if match is None or len(email) > MAX_EMAIL_LENGTH or len(match["local"]) > _MAX_LOCAL_PART:
+            raise ValueError(
+                "the e-mail address must be local@domain (RFC 5322 dot-atom form, at most 254"
+                " characters, ASCII; no quoted local part or address literal)"
+            )
+    if name is not None and not (
+        0 < len(name) <= MAX_NAME_LENGTH and name.isprintable() and name == name.strip()
+    ):
+        raise ValueError(
+            f"the name must be 1 to {MAX_NAME_LENGTH} printable characters,"
+            " without leading or trailing spaces"
+        )
+
+
+def userinfo_claims(scope: str, user: User | None) -> dict[str, Any]:
+    """The profile claims of ``user`` that ``scope`` (an access token's ``scope``) grants
+    (OpenID Connect Core §5.4): ``profile`` gives ``preferred_username`` (the username as
+    registered) and ``name`` when set; ``email`` gives ``email`` and ``email_verified`` when an
+    address is set. Claims without a value are left out (§5.3.2). ``user`` is ``None`` for a
+    client's own token (no end-user): no claims."""
+    if user is None:
+        return {}
+    granted = scope.split()
+    claims: dict[str, Any] = {}
+    if "profile" in granted:
+        claims["preferred_username"] = user.username
+        if user.name is not None:
+            claims["name"] = user.name
+    if "email" in granted and user.email is not None:
+        claims["email"] = user.email
+        claims["email_verified"] = user.email_verified
+    return claims
 
 
 class UserAdmin:
@@ -60,14 +130,24 @@ class UserAdmin:
         self.clock = clock
         self._audit = audit
 
-    async def create_user(self, username: str, password: str, ip: str) -> User:
-        """Register a user (``POST /users`` from the client address ``ip``);
-        ``invalid_request`` for a bad username or password, 429 past
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        ip: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> User:
+        """Register a user (``POST /users`` from the client address ``ip``), with an optional
+        ``email`` (never verified: the user asserts it) and ``name``;
+        ``invalid_request`` for a bad username, password, address or name, 429 past
         ``registration_max_per_ip`` registrations from ``ip`` per hour (counted before the
         password is hashed), ``409 username_taken`` for a duplicate (ignoring case: ``ALICE`` is
         taken when ``alice`` exists; the name is kept as given)."""
         try:
             check_username(username)
+            check_profile(email, name)
             check_policy(password, username=username)
         except (ValueError, PasswordPolicyError) as exc:
             raise OAuthError("invalid_request", str(exc)) from None
@@ -81,6 +161,8 @@ class UserAdmin:
             username=username,
             password_hash=await self.hasher.hash(password),
             created_at=self.clock(),
+            email=email,
+            name=name,
         )
         try:
             await self.store.add_user(user)

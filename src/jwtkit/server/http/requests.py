@@ -55,6 +55,10 @@ class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     username: str = Field(min_length=1, max_length=64, examples=["alice"])
     password: str = Field(min_length=1, max_length=1024, examples=["correct horse battery"])
+    #: Checked by :func:`~..users.check_profile` (also for the admin commands): the bounds here
+    #: only stop an oversized value before it is looked at.
+    email: str | None = Field(default=None, max_length=254, examples=["alice@example.com"])
+    name: str | None = Field(default=None, max_length=200, examples=["Alice Smith"])
 
 
 class PasswordChange(BaseModel):

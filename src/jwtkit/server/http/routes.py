@@ -22,6 +22,7 @@ from ..access_tokens import PASSWORD_GENERATION_CLAIM
 from ..config import Settings
 from ..oauth_errors import OAuthError
 from ..tokens import JWKS_MAX_AGE, TokenService
+from ..users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, userinfo_claims
 from .errors import NO_STORE
 from .requests import (
     FORM_MEDIA_TYPE,
@@ -125,14 +126,35 @@ _ERROR_SCHEMA = {
 }
 
 
+#: The profile claims of a user's token (OpenID Connect Core §5.1), by scope (§5.4).
+_PROFILE_CLAIMS: dict[str, dict[str, Any]] = {
+    "preferred_username": {"type": "string", "description": "scope profile: the username"},
+    "name": {
+        "type": "string",
+        "maxLength": MAX_NAME_LENGTH,
+        "description": "scope profile, when the user has a name",
+    },
+    "email": {
+        "type": "string",
+        "maxLength": MAX_EMAIL_LENGTH,
+        "description": "scope email, when the user has an address",
+    },
+    "email_verified": {"type": "boolean", "description": "scope email, with email"},
+}
+
+
 _USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The claims of the caller's access token (RFC 9068 §2.2), not cached",
+        "description": "The claims of the caller's access token (RFC 9068 §2.2) and the "
+        "user's profile claims its scope grants (OpenID Connect Core §5.4), not cached",
         "content": {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "properties": {name: {"type": kind} for name, kind in _CLAIM_TYPES.items()},
+                    "properties": {
+                        **{name: {"type": kind} for name, kind in _CLAIM_TYPES.items()},
+                        **_PROFILE_CLAIMS,
+                    },
                     "required": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"],
                 }
             }
@@ -160,9 +182,16 @@ USERINFO_PATH = "/userinfo"
 
 
 async def userinfo_response(service: TokenService, authorization: Sequence[str]) -> JSONResponse:
-    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750);
-    ``authorization`` holds the request's ``Authorization`` values."""
+    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750), and the
+    user's profile claims that its scope grants (OpenID Connect Core §5.3.2, §5.4:
+    :func:`~..users.userinfo_claims`); ``authorization`` holds the request's ``Authorization``
+    values. A token's own claims are kept as they were before the profile claims existed."""
     claims = await service.verify_access_token(bearer_token_of(authorization))
+    scope = str(claims.get("scope", ""))
+    if claims["sub"] != claims["client_id"] and ("profile" in scope or "email" in scope):
+        # The token was verified against this user a moment ago: one more indexed lookup.
+        user = await service.store.user_by_id(str(claims["sub"]))
+        claims = {**claims, **userinfo_claims(scope, user)}
     return JSONResponse(claims, headers=NO_STORE)
 
 
@@ -229,7 +258,9 @@ def add_routes(app: FastAPI) -> None:
         tags=["resources"],
     )
     async def userinfo(request: Request) -> JSONResponse:
-        """A protected resource: the claims of the caller's access token (RFC 6750).
+        """A protected resource: the claims of the caller's access token (RFC 6750), with
+        the user's OpenID Connect claims by scope: `profile` gives `preferred_username` and
+        `name`, `email` gives `email` and `email_verified` (Core §5.4; unset ones left out).
 
         The token must be valid at this service: signature, `typ: at+jwt`, issuer, audience
         and expiry (RFC 9068 §4), not revoked (RFC 7009), issued after the user's last
@@ -247,14 +278,23 @@ def add_routes(app: FastAPI) -> None:
         tags=["users"],
     )
     async def register(request: Request) -> JSONResponse:
-        """Create a user (only when registration is enabled: on in development)."""
+        """Create a user (only when registration is enabled: on in development), optionally
+        with an `email` (unverified) and a `name` (OpenID Connect Core §5.1)."""
         if not settings.registration_enabled:
             raise OAuthError("access_denied", "registration is disabled on this server", 403)
         body: Registration = await parse_json_body(request, Registration)
         user = await service_of(request).create_user(
-            body.username, body.password, client_ip(request)
+            body.username, body.password, client_ip(request), email=body.email, name=body.name
         )
-        answer = {"id": user.id, "username": user.username, "created_at": int(user.created_at)}
+        answer: dict[str, Any] = {
+            "id": user.id,
+            "username": user.username,
+            "created_at": int(user.created_at),
+        }
+        # The profile as stored, only when given (the answer to a bare registration is as before).
+        answer.update(
+            {k: v for k, v in (("email", user.email), ("name", user.name)) if v is not None}
+        )
         return JSONResponse(answer, status_code=201)
 
     @app.post(
