@@ -637,7 +637,7 @@ async def test_userinfo_gives_the_profile_claims_the_scope_grants(harness: Harne
     body = {"username": "Alice", "password": PASSWORD, "email": "a@example.com", "name": "Al"}
     assert (await harness.http.post("/users", json=body)).status_code == 201
     await harness.register("bob")
-    expected = {
+    expected: dict[str, dict[str, Any]] = {
         "openid": {},
         "read": {},
         "openid profile": {"preferred_username": "Alice", "name": "Al"},

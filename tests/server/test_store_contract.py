@@ -324,9 +324,10 @@ async def test_the_profile_round_trips_through_add_read_and_list(store: Store) -
 
 async def test_set_profile_replaces_all_three_fields(store: Store) -> None:
     await store.add_user(make_user(token_generation=2, disabled=True))
-    changed = {"email": "a@example.com", "email_verified": True, "name": "Alice"}
-    assert await store.set_profile("u1", **changed) is True  # type: ignore[arg-type]
-    expected = make_user(token_generation=2, disabled=True, **changed)
+    assert await store.set_profile("u1", email="a@example.com", email_verified=True, name="Alice")
+    expected = make_user(
+        token_generation=2, disabled=True, email="a@example.com", email_verified=True, name="Alice"
+    )
     assert await store.user_by_id("u1") == expected
     assert await store.list_users() == [expected]
     assert await store.set_profile("u1", email=None, email_verified=False, name="A.") is True
