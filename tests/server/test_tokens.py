@@ -469,6 +469,33 @@ async def test_password_grant_can_be_disabled(run_app: RunApp) -> None:
         assert "password" not in metadata["grant_types_supported"]
 
 
+@pytest.mark.parametrize(
+    ("password_grant", "enabled"),
+    [(None, False), (False, False), (True, True)],
+    ids=["unset", "off", "on"],
+)
+async def test_password_grant_is_off_in_production_unless_enabled(
+    run_app: RunApp, password_grant: bool | None, enabled: bool
+) -> None:
+    production = {
+        "environment": "production",
+        "issuer": "https://id.example",
+        "argon2_memory_cost": 19456,
+        "allow_registration": True,
+        "password_grant": password_grant,
+    }
+    async with run_app(**production) as harness:
+        await harness.register()
+        metadata = (await harness.http.get("/.well-known/oauth-authorization-server")).json()
+        assert ("password" in metadata["grant_types_supported"]) is enabled
+        assert "refresh_token" in metadata["grant_types_supported"]
+        login = await harness.login()
+        if enabled:
+            assert login.status_code == 200, login.text
+        else:
+            await _error(login, 400, "unsupported_grant_type")
+
+
 async def test_password_grant_scopes(harness: Harness) -> None:
     await harness.register()
     answer = await harness.login(scope="openid")

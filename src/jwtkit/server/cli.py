@@ -246,7 +246,7 @@ def _banner(settings: Settings, state_options: str) -> str:
             f"                  or: curl -s {base}/users -H 'Content-Type: application/json' "
             """-d '{"username": "alice", "password": "<password>"}'"""
         )
-    if settings.password_grant:
+    if settings.password_grant_enabled:
         lines.append(
             f"  get a token:    curl -s {base}/token -d grant_type=password "
             "-d username=alice -d password='<password>'"

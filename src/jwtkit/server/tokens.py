@@ -212,7 +212,7 @@ class TokenService:
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type == "password":
-            if not self.settings.password_grant:
+            if not self.settings.password_grant_enabled:
                 raise OAuthError(
                     "unsupported_grant_type", "the password grant is disabled on this server"
                 )
@@ -669,7 +669,7 @@ class TokenService:
     def metadata(self) -> dict[str, Any]:
         """Authorization server metadata (RFC 8414 §2)."""
         issuer = self.settings.issuer
-        grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant]
+        grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant_enabled]
         auth_methods = ["client_secret_basic", "client_secret_post", "none"]
         metadata: dict[str, Any] = {
             "issuer": issuer,
