@@ -347,7 +347,9 @@ def _preflight(settings: Settings) -> None:
     help="Open POST /users (default: only in development).",
 )
 @click.option(
-    "--password-grant/--no-password-grant", default=None, help="Allow the password grant."
+    "--password-grant/--no-password-grant",
+    default=None,
+    help="Allow the legacy password grant (default: only in development).",
 )
 @click.option(
     "--forwarded-allow-ips",
