@@ -7,6 +7,7 @@ first ``jwtkit serve`` leaves (schema and first signing key)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import importlib
 import os
 import shlex
@@ -1312,6 +1313,20 @@ def test_banner_lists_the_api_docs_only_when_they_are_served(
     assert hidden.exit_code == 0, hidden.output
     assert "API docs" not in hidden.output
     assert "create a user:" in hidden.output
+
+
+def test_banner_shows_the_password_grant_only_when_it_is_on() -> None:
+    development = Settings(issuer="http://127.0.0.1:8000")
+    assert "grant_type=password" in server_cli._banner(development, "")
+    production = Settings(
+        issuer="https://id.example.com",
+        environment="production",
+        key_encryption_key=TEST_KEK,
+        argon2_memory_cost=19456,
+    )
+    assert "grant_type=password" not in server_cli._banner(production, "")
+    enabled = dataclasses.replace(production, password_grant=True)
+    assert "grant_type=password" in server_cli._banner(enabled, "")
 
 
 def test_serve_refuses_development_by_default_on_a_public_address(

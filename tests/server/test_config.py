@@ -62,7 +62,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.key_file == ".jwtkit/keys.secret"
     assert settings.allow_registration is None
     assert settings.docs is None
-    assert settings.password_grant is True
+    assert settings.password_grant is None
     assert settings.first_party_client_id == "first-party"
     assert settings.default_scope == "openid profile"
     assert (settings.argon2_time_cost, settings.argon2_memory_cost) == (3, 65536)
@@ -92,6 +92,26 @@ def test_registration_is_on_in_development_and_off_in_production_by_default() ->
     assert production.is_production
     assert dataclasses.replace(production, allow_registration=True).registration_enabled is True
     assert Settings(allow_registration=False).registration_enabled is False
+
+
+def test_password_grant_is_on_in_development_and_off_in_production_by_default(
+    tmp_path: Path,
+) -> None:
+    # OAuth 2.1 drops the password grant; RFC 9700 §2.4: it MUST NOT be used. Legacy, kept on
+    # for development (the README's curl walk-through), off in production unless asked for.
+    assert Settings().password_grant_enabled is True
+    assert Settings(password_grant=False).password_grant_enabled is False
+    production = {
+        "JWTKIT_ENVIRONMENT": "production",
+        "JWTKIT_ISSUER": "https://id.example",
+        "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
+    }
+    assert load_settings(env=production).password_grant_enabled is False
+    on = load_settings(env={**production, "JWTKIT_PASSWORD_GRANT": "on"})
+    assert on.password_grant_enabled is True
+    assert load_settings(env={**production, "JWTKIT_PASSWORD_GRANT": ""}).password_grant is None
+    path = _write(tmp_path, "password_grant = true\n")
+    assert load_settings(env=production, config_file=path).password_grant_enabled is True
 
 
 def test_docs_are_on_in_development_and_off_in_production_by_default(tmp_path: Path) -> None:

@@ -541,6 +541,33 @@ async def test_revoke_user_families_revokes_only_that_user(store: Store) -> None
     assert await store.revoke_user_families("u1", T0 + 7) == 0
 
 
+async def test_is_family_revoked_follows_every_revocation(store: Store) -> None:
+    # Read on every request with an access token of a family (RFC 7009 §2.1): rotated, expired
+    # by idleness or not, a family counts as revoked only once revoked, or once not stored.
+    first = await with_family(store, "a", family="fam1")
+    await with_family(store, "b", family="fam2")
+    await store.add_user(make_user("u2", "bob"))
+    await store.add_refresh_token(make_token("c", family="fam3", user_id="u2"))
+    await store.add_client(make_client("other"))
+    await store.add_refresh_token(make_token("d", family="fam4", client_id="other"))
+    await store.rotate_refresh_token(first.token_hash, make_token("a2"), T0 + 10, 0)
+    for family in ("fam1", "fam2", "fam3", "fam4"):
+        assert await store.is_family_revoked(family) is False
+    assert await store.is_family_revoked("no-such-family") is True
+
+    await store.revoke_family("fam1", T0 + 20)
+    assert await store.is_family_revoked("fam1") is True
+    assert await store.is_family_revoked("fam2") is False
+    await store.revoke_user_families("u2", T0 + 20)
+    assert await store.is_family_revoked("fam3") is True
+    await store.remove_client("other")
+    assert await store.is_family_revoked("fam4") is True
+    assert await store.is_family_revoked("fam2") is False
+    # Purged once the family has expired: no longer stored, so revoked.
+    await store.purge(T0 + ABSOLUTE)
+    assert await store.is_family_revoked("fam2") is True
+
+
 async def test_rotation_to_another_family_is_refused(store: Store) -> None:
     first = await with_family(store)
     with pytest.raises(ValueError, match="family"):

@@ -15,6 +15,7 @@ import logging
 import math
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -28,6 +29,7 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jwt as jwcrypto_jwt
 
 import jwtkit
+from jwtkit.server.access_tokens import REFRESH_FAMILY_CLAIM
 from jwtkit.server.keyring import KeyRing
 from jwtkit.server.models import Client, RefreshToken
 from jwtkit.server.oauth_errors import OAuthError
@@ -93,6 +95,7 @@ async def test_access_token_follows_rfc9068(harness: Harness) -> None:
         "client_id",
         "scope",
         PASSWORD_GENERATION_CLAIM,
+        REFRESH_FAMILY_CLAIM,
     }
     assert claims["iss"] == harness.settings.issuer
     assert claims["sub"] == user_id
@@ -466,6 +469,33 @@ async def test_password_grant_can_be_disabled(run_app: RunApp) -> None:
         assert "password" not in metadata["grant_types_supported"]
 
 
+@pytest.mark.parametrize(
+    ("password_grant", "enabled"),
+    [(None, False), (False, False), (True, True)],
+    ids=["unset", "off", "on"],
+)
+async def test_password_grant_is_off_in_production_unless_enabled(
+    run_app: RunApp, password_grant: bool | None, enabled: bool
+) -> None:
+    production = {
+        "environment": "production",
+        "issuer": "https://id.example",
+        "argon2_memory_cost": 19456,
+        "allow_registration": True,
+        "password_grant": password_grant,
+    }
+    async with run_app(**production) as harness:
+        await harness.register()
+        metadata = (await harness.http.get("/.well-known/oauth-authorization-server")).json()
+        assert ("password" in metadata["grant_types_supported"]) is enabled
+        assert "refresh_token" in metadata["grant_types_supported"]
+        login = await harness.login()
+        if enabled:
+            assert login.status_code == 200, login.text
+        else:
+            await _error(login, 400, "unsupported_grant_type")
+
+
 async def test_password_grant_scopes(harness: Harness) -> None:
     await harness.register()
     answer = await harness.login(scope="openid")
@@ -629,6 +659,185 @@ async def test_revoking_a_refresh_token_revokes_its_family(harness: Harness) -> 
     response = await harness.http.post("/revoke", data={"token": second["refresh_token"]})
     assert response.status_code == 200
     await _error(await harness.refresh(second["refresh_token"]), 400, "invalid_grant")
+
+
+async def _introspected(harness: Harness, secret: str, token: str) -> dict[str, Any]:
+    """``/introspect`` as the resource server ``rs`` (of the service's audience) sees ``token``."""
+    response = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic("rs", secret)
+    )
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def _refused(harness: Harness, secret: str, access_token: str) -> None:
+    """``access_token`` answers 401 at /userinfo (its grant revoked) and is inactive."""
+    body = await _error(await harness.userinfo(access_token), 401, "invalid_token")
+    assert body["error_description"] == "the access token's grant has been revoked"
+    assert await _introspected(harness, secret, access_token) == {"active": False}
+
+
+async def test_revoking_a_refresh_token_revokes_the_access_tokens_of_its_grant(
+    harness: Harness,
+) -> None:
+    # RFC 7009 §2.1: revoking a refresh token SHOULD invalidate the access tokens of its grant:
+    # the one issued with it at login, and those issued by its rotations.
+    await harness.register()
+    await harness.register("bob")
+    secret = await harness.add_client("rs", audiences=(harness.settings.audience,))
+    first = await harness.tokens()
+    second = (await harness.refresh(first["refresh_token"])).json()
+    third = (await harness.refresh(second["refresh_token"])).json()
+    other = await harness.tokens()  # another grant of the same user
+    bobs = await harness.tokens("bob")
+    access = [first["access_token"], second["access_token"], third["access_token"]]
+    family = jwtkit.decode_unverified(first["access_token"]).claims[REFRESH_FAMILY_CLAIM]
+    for token in access:
+        # Verified once (and cached) before the revocation: the cache must not hide it.
+        assert (await harness.userinfo(token)).status_code == 200
+        assert jwtkit.decode_unverified(token).claims[REFRESH_FAMILY_CLAIM] == family
+    assert jwtkit.decode_unverified(other["access_token"]).claims[REFRESH_FAMILY_CLAIM] != family
+    response = await harness.http.post("/revoke", data={"token": third["refresh_token"]})
+    assert response.status_code == 200
+    for token in access:
+        await _refused(harness, secret, token)
+    # Other grants, of the same user and of another, are untouched.
+    for answer in (other, bobs):
+        assert (await harness.userinfo(answer["access_token"])).status_code == 200
+        assert (await _introspected(harness, secret, answer["access_token"]))["active"] is True
+        assert (await harness.refresh(answer["refresh_token"])).status_code == 200
+
+
+async def test_refresh_reuse_revokes_the_access_tokens_of_the_family(harness: Harness) -> None:
+    # RFC 9700 §4.14.2: a rotated refresh token presented again revokes its family; one of the
+    # family's access tokens may be the attacker's, so they are all refused too.
+    await harness.register()
+    secret = await harness.add_client("rs", audiences=(harness.settings.audience,))
+    first = await harness.tokens()
+    second = (await harness.refresh(first["refresh_token"])).json()  # the attacker's, say
+    third = (await harness.refresh(second["refresh_token"])).json()
+    other = await harness.tokens()
+    for answer in (first, second, third):
+        assert (await harness.userinfo(answer["access_token"])).status_code == 200
+    await _error(await harness.refresh(first["refresh_token"]), 400, "invalid_grant")
+    for answer in (first, second, third):
+        await _refused(harness, secret, answer["access_token"])
+    assert (await harness.userinfo(other["access_token"])).status_code == 200
+    assert (await harness.refresh(other["refresh_token"])).status_code == 200
+
+
+async def test_client_credentials_tokens_name_no_family(harness: Harness) -> None:
+    # No refresh token, no grant to revoke: such a token is checked as before.
+    secret = await harness.add_client("backend", audiences=(harness.settings.audience,))
+    response = await harness.http.post(
+        "/token", data={"grant_type": "client_credentials"}, headers=_basic("backend", secret)
+    )
+    token = response.json()["access_token"]
+    assert REFRESH_FAMILY_CLAIM not in jwtkit.decode_unverified(token).claims
+    answer = await harness.http.post(
+        "/introspect", data={"token": token}, headers=_basic("backend", secret)
+    )
+    assert answer.json()["active"] is True
+
+
+async def test_password_grant_without_refresh_names_no_family(harness: Harness) -> None:
+    user_id = await harness.register()
+    secret = await harness.add_client(
+        "rs", grants=("password",), audiences=(harness.settings.audience,)
+    )
+    answer = (await harness.login(**_post_auth("rs", secret))).json()
+    assert "refresh_token" not in answer
+    claims = jwtkit.decode_unverified(answer["access_token"]).claims
+    assert REFRESH_FAMILY_CLAIM not in claims
+    assert (await _introspected(harness, secret, answer["access_token"]))["sub"] == user_id
+
+
+async def test_access_tokens_expire_with_their_refresh_family(run_app: RunApp) -> None:
+    # A grant's access token never outlives the grant: the family's records, which say whether
+    # it was revoked, are purged once the family has expired.
+    async with run_app(refresh_absolute_ttl=1000, refresh_idle_ttl=1000) as harness:
+        await harness.register()
+        first = await harness.tokens()
+        assert first["expires_in"] == 900
+        harness.clock.advance(400.5)
+        second = (await harness.refresh(first["refresh_token"])).json()
+        assert second["expires_in"] == math.floor(T0 + 1000) - math.floor(T0 + 400.5)
+        claims = jwtkit.decode_unverified(second["access_token"]).claims
+        assert claims["exp"] == math.floor(T0 + 1000)
+        harness.clock.advance(second["expires_in"])
+        assert (await harness.userinfo(second["access_token"])).status_code == 401
+        purged = await harness.store.purge(harness.clock())
+        assert purged >= 2
+
+
+async def test_a_purged_family_counts_as_revoked(harness: Harness) -> None:
+    await harness.register()
+    answer = await harness.tokens()
+    family = jwtkit.decode_unverified(answer["access_token"]).claims[REFRESH_FAMILY_CLAIM]
+    assert not await harness.store.is_family_revoked(family)
+    assert await harness.store.is_family_revoked("never-stored")
+    await harness.store.purge(harness.clock() + harness.settings.refresh_absolute_ttl)
+    assert await harness.store.is_family_revoked(family)
+
+
+class _RevokedWhileRotating(SQLiteStore):
+    """A revocation of the family that lands just after a rotation's compare-and-set, before the
+    refresh answers (another request, another worker)."""
+
+    async def rotate_refresh_token(
+        self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
+    ) -> Any:
+        outcome = await super().rotate_refresh_token(token_hash, new, now, grace_period)
+        await self.revoke_family(new.family_id, now)
+        return outcome
+
+
+async def test_a_revocation_racing_a_refresh_leaves_no_valid_access_token(
+    run_app: RunApp, tmp_path: Path
+) -> None:
+    # The state is read at verification, not decided at issue: a revocation before the rotation
+    # makes the rotation fail; one after it (even before the answer) refuses the new token.
+    store = _RevokedWhileRotating(tmp_path / "race.db")
+    await store.open()
+    try:
+        async with run_app(store=store, database=str(tmp_path / "race.db")) as harness:
+            await harness.register()
+            first = await harness.tokens()
+            raced = await harness.refresh(first["refresh_token"])
+            assert raced.status_code == 200
+            for token in (first["access_token"], raced.json()["access_token"]):
+                body = await _error(await harness.userinfo(token), 401, "invalid_token")
+                assert "grant has been revoked" in body["error_description"]
+            refused = await harness.refresh(raced.json()["refresh_token"])
+            await _error(refused, 400, "invalid_grant")
+    finally:
+        await store.close()
+
+
+async def test_concurrent_refreshes_and_a_revocation_leave_no_valid_access_token(
+    run_app: RunApp,
+) -> None:
+    async with run_app(refresh_grace_period=30) as harness:
+        await harness.register()
+        login = await harness.tokens()
+        answers: list[httpx.Response] = []
+
+        async def refresh() -> None:
+            answers.append(await harness.refresh(login["refresh_token"]))
+
+        async def revoke() -> None:
+            response = await harness.http.post("/revoke", data={"token": login["refresh_token"]})
+            assert response.status_code == 200
+
+        async with anyio.create_task_group() as group:
+            for index in range(20):
+                group.start_soon(revoke if index == 10 else refresh)
+        issued = [login["access_token"]] + [
+            answer.json()["access_token"] for answer in answers if answer.status_code == 200
+        ]
+        for token in issued:
+            await _error(await harness.userinfo(token), 401, "invalid_token")
 
 
 async def test_revoking_unknown_or_expired_tokens_is_not_an_error(harness: Harness) -> None:

@@ -3,9 +3,12 @@
 :class:`AccessTokens` signs RFC 9068 access tokens with the key ring's active key and verifies
 them for the service's own endpoints: the signature, header and claims (remembered in a
 :class:`VerifiedTokenCache`), then, on every request, what only the store knows (the ``jti``
-denylist, the user's password generation, a disabled user, a removed client). Why the cache
-gives exactly the answer of a fresh verification, and how password changes refuse older tokens:
-docs/server.md, "How it works".
+denylist, a revoked refresh family, the user's password generation, a disabled user, a removed
+client). An access token issued with a refresh token names its family
+(:data:`REFRESH_FAMILY_CLAIM`), so that revoking the family (RFC 7009 §2.1, reuse detection in
+RFC 9700 §4.14.2) revokes the access tokens of the grant too. Why the cache gives exactly the
+answer of a fresh verification, and how password changes refuse older tokens: docs/server.md,
+"How it works".
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCESS_TOKEN_CACHE_SIZE",
     "PASSWORD_GENERATION_CLAIM",
+    "REFRESH_FAMILY_CLAIM",
     "AccessTokens",
     "VerifiedTokenCache",
     "describe_token_error",
@@ -49,6 +53,10 @@ __all__ = [
 #: issued (docs/server.md, "Password changes"). A URI under the project's own name, so that
 #: it collides with no other issuer's claim (RFC 7519 §4.2, §4.3).
 PASSWORD_GENERATION_CLAIM = "https://github.com/jwtkit/jwtkit/claims/password_generation"
+#: The private claim of an access token issued with a refresh token: the id of its refresh
+#: family, the grant it belongs to (docs/server.md, "Revoking a grant"). Verification refuses the
+#: token once the family is revoked (RFC 7009 §2.1; reuse detection, RFC 9700 §4.14.2).
+REFRESH_FAMILY_CLAIM = "https://github.com/jwtkit/jwtkit/claims/refresh_family"
 #: How many verified access tokens a :class:`~.tokens.TokenService` remembers by default.
 ACCESS_TOKEN_CACHE_SIZE = 10_000
 
@@ -153,18 +161,26 @@ class AccessTokens:
         scope: str,
         now: float,
         password_generation: int | None = None,
+        family: tuple[str, float] | None = None,
     ) -> dict[str, Any]:
         """A §5.1 response with a fresh RFC 9068 access token; ``password_generation`` is the
-        user's ``token_generation`` (``None`` for a client's own token)."""
-        ttl = self.settings.access_token_ttl
+        user's ``token_generation`` (``None`` for a client's own token); ``family`` is the
+        (id, absolute expiry) of the refresh family the token is issued with, if any.
+
+        A token of a family names it (:data:`REFRESH_FAMILY_CLAIM`) and expires no later than
+        the family: the family's records, which tell whether it was revoked, are purged only
+        after that (:meth:`.Store.purge`)."""
         # Whole seconds, rounded down: iat is never after the moment of issue, so that no
         # verifier with a whole-second clock and no leeway sees it in the future.
         issued_at = math.floor(now)
+        expires_at = issued_at + self.settings.access_token_ttl
+        if family is not None:
+            expires_at = min(expires_at, math.floor(family[1]))
         claims: dict[str, Any] = {
             "iss": self.settings.issuer,
             "sub": subject,
             "aud": self.settings.audience,
-            "exp": issued_at + ttl,
+            "exp": expires_at,
             "iat": issued_at,
             "jti": secrets.token_urlsafe(16),
             "client_id": client_id,
@@ -173,6 +189,8 @@ class AccessTokens:
             claims["scope"] = scope
         if password_generation is not None:
             claims[PASSWORD_GENERATION_CLAIM] = password_generation
+        if family is not None:
+            claims[REFRESH_FAMILY_CLAIM] = family[0]
         key = self.keyring.signing_key()
         token = jwtkit.encode(
             claims, key, algorithm=key.alg or self.settings.signing_algorithm, typ="at+jwt"
@@ -180,7 +198,7 @@ class AccessTokens:
         response: dict[str, Any] = {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": ttl,
+            "expires_in": expires_at - issued_at,
         }
         if scope:
             response["scope"] = scope
@@ -215,7 +233,13 @@ class AccessTokens:
         now = self.clock()
         if await self.store.is_jti_revoked(str(claims["jti"]), now):
             raise invalid_token("the access token has been revoked")
-        return claims, await self._check_subject(claims)
+        # The subject first: a password change or a disabled user revokes the families too,
+        # and is the more telling reason.
+        user = await self._check_subject(claims)
+        family = claims.get(REFRESH_FAMILY_CLAIM)
+        if family is not None and await self.store.is_family_revoked(str(family)):
+            raise invalid_token("the access token's grant has been revoked")
+        return claims, user
 
     async def decode(self, token: str) -> dict[str, Any]:
         """The verified claims of an access token (signature, header and claims; RFC 9068 §4),

@@ -247,7 +247,7 @@ def _banner(settings: Settings, state_options: str) -> str:
             f"                  or: curl -s {base}/users -H 'Content-Type: application/json' "
             """-d '{"username": "alice", "password": "<password>"}'"""
         )
-    if settings.password_grant:
+    if settings.password_grant_enabled:
         lines.append(
             f"  get a token:    curl -s {base}/token -d grant_type=password "
             "-d username=alice -d password='<password>'"
@@ -348,7 +348,9 @@ def _preflight(settings: Settings) -> None:
     help="Open POST /users (default: only in development).",
 )
 @click.option(
-    "--password-grant/--no-password-grant", default=None, help="Allow the password grant."
+    "--password-grant/--no-password-grant",
+    default=None,
+    help="Allow the legacy password grant (default: only in development).",
 )
 @click.option(
     "--forwarded-allow-ips",

@@ -153,9 +153,10 @@ class Settings:
     allow_registration: bool | None = None
     #: ``None``: on in development, off in production. See :attr:`docs_enabled`.
     docs: bool | None = None
-    #: The password grant (RFC 6749 §4.3), which RFC 9700 §2.4 says must not be used; kept for
-    #: first-party logins and switchable off.
-    password_grant: bool = True
+    #: The password grant (RFC 6749 §4.3), legacy: RFC 9700 §2.4 says it must not be used, and
+    #: OAuth 2.1 drops it. ``None``: on in development, off in production. See
+    #: :attr:`password_grant_enabled`.
+    password_grant: bool | None = None
     #: The public client that the password grant uses when no client authenticates.
     first_party_client_id: str = "first-party"
     default_scope: str = "openid profile"
@@ -195,6 +196,14 @@ class Settings:
         if self.docs is None:
             return self.environment == "development"
         return self.docs
+
+    @property
+    def password_grant_enabled(self) -> bool:
+        """Whether the token endpoint accepts the password grant: ``password_grant``, else
+        development only (RFC 9700 §2.4, OAuth 2.1)."""
+        if self.password_grant is None:
+            return self.environment == "development"
+        return self.password_grant
 
     @property
     def is_production(self) -> bool:

@@ -212,7 +212,7 @@ class TokenService:
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type == "password":
-            if not self.settings.password_grant:
+            if not self.settings.password_grant_enabled:
                 raise OAuthError(
                     "unsupported_grant_type", "the password grant is disabled on this server"
                 )
@@ -271,14 +271,17 @@ class TokenService:
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
         now = self.clock()
-        response = self.access_tokens.issue(
-            user.id, caller.client_id, scope, now, user.token_generation
-        )
+        # The family is stored before its first access token is issued, which names it.
+        refresh: str | None = None
+        family: tuple[str, float] | None = None
         if "refresh_token" in caller.grant_types(self._is_first_party(caller)):
-            refresh, family_id = await self._start_family(user.id, caller.client_id, scope, now)
+            refresh, family = await self._start_family(user.id, caller.client_id, scope, now)
+        response = self.access_tokens.issue(
+            user.id, caller.client_id, scope, now, user.token_generation, family
+        )
+        if refresh is not None:
             response["refresh_token"] = refresh
-        else:
-            family_id = None
+        family_id = family[0] if family is not None else None
         self._audit(
             "login_ok",
             user_id=user.id,
@@ -358,11 +361,16 @@ class TokenService:
                 client_id=stored.client_id,
                 client_ip=ip,
             )
+        # The access token names the family: revoking it later revokes this token too, even if
+        # the revocation lands between the rotation above and this answer (RFC 7009 §2.1).
+        family = (stored.family_id, stored.family_expires_at)
         if user is None:
-            response = self.access_tokens.issue(stored.client_id, stored.client_id, scope, now)
+            response = self.access_tokens.issue(
+                stored.client_id, stored.client_id, scope, now, family=family
+            )
         else:
             response = self.access_tokens.issue(
-                user.id, stored.client_id, scope, now, user.token_generation
+                user.id, stored.client_id, scope, now, user.token_generation, family
             )
         response["refresh_token"] = successor
         return response
@@ -459,8 +467,9 @@ class TokenService:
 
     async def _start_family(
         self, user_id: str, client_id: str, scope: str, now: float
-    ) -> tuple[str, str]:
-        """The first refresh token of a new family (a login); returns (token, family id)."""
+    ) -> tuple[str, tuple[str, float]]:
+        """The first refresh token of a new family (a login); returns (token, (family id,
+        family's absolute expiry))."""
         token = new_refresh_token()
         family_id = uuid.uuid4().hex
         family_expires = now + self.settings.refresh_absolute_ttl
@@ -476,7 +485,7 @@ class TokenService:
                 family_expires_at=family_expires,
             )
         )
-        return token, family_id
+        return token, (family_id, family_expires)
 
     # -- access tokens ------------------------------------------------------------------
 
@@ -485,7 +494,8 @@ class TokenService:
 
         Checks the signature against the published keys, ``typ: at+jwt``, ``iss``, ``aud``,
         ``exp`` (RFC 9068 §4), then what only this service knows: the ``jti`` denylist
-        (RFC 7009 revocations) and the user's password generation (password changes).
+        (RFC 7009 revocations), the refresh family of the token's grant (revoked with a refresh
+        token, or on reuse) and the user's password generation (password changes).
         Raises ``invalid_token`` (401 with a Bearer challenge, RFC 6750 §3.1).
 
         The signature check is skipped for a token verified before with the same keys (the
@@ -500,8 +510,9 @@ class TokenService:
     # -- revocation and introspection ---------------------------------------------------
 
     async def revoke(self, params: Mapping[str, str], auth: ClientAuth, ip: str) -> None:
-        """RFC 7009 §2: revoke a refresh token (its whole family) or an access token (its
-        ``jti``, until ``exp``). Unknown, expired or malformed tokens are not an error (§2.2)."""
+        """RFC 7009 §2: revoke a refresh token (its whole family, and with it the access tokens
+        issued with the family, §2.1) or an access token (its ``jti``, until ``exp``). Unknown,
+        expired or malformed tokens are not an error (§2.2)."""
         token = params.get("token")
         if token is None:
             raise OAuthError("invalid_request", "token is required")
@@ -666,7 +677,7 @@ class TokenService:
     def metadata(self) -> dict[str, Any]:
         """Authorization server metadata (RFC 8414 §2)."""
         issuer = self.settings.issuer
-        grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant]
+        grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant_enabled]
         auth_methods = ["client_secret_basic", "client_secret_post", "none"]
         metadata: dict[str, Any] = {
             "issuer": issuer,

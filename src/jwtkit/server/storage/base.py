@@ -137,6 +137,12 @@ class Store(Protocol):
     async def revoke_user_families(self, user_id: str, now: float) -> int:
         """Revoke every refresh family of a user; return how many tokens were active."""
 
+    async def is_family_revoked(self, family_id: str) -> bool:
+        """Whether the refresh family ``family_id`` was revoked (:meth:`revoke_family`,
+        :meth:`revoke_user_families`, :meth:`remove_client`) or is not stored: never stored,
+        or purged after its absolute expiry. Called on every request that presents an access
+        token of a family, so a single indexed lookup."""
+
     # revoked access tokens --------------------------------------------------------------
     async def revoke_jti(self, jti: str, expires_at: float) -> None:
         """Remember a revoked access token until its ``exp``."""

@@ -7,13 +7,13 @@ Two connections per store (a file; ``":memory:"`` has one):
   another process's write lock never blocks the event loop;
 * the **reader** (``PRAGMA query_only``, no busy wait) answers the single-row key lookups of
   the hot paths (:meth:`SQLiteStore.user_by_id`, ``user_by_name``, ``client_by_id``,
-  ``refresh_token``, ``is_jti_revoked``, ``failures``) directly on the event loop: a lookup
-  takes a few microseconds, a hand-off to a worker thread about fifty, and under load the
-  thread hand-offs contend for the GIL. In WAL mode a reader neither waits for the writer nor
-  blocks it. Should a lookup still find the database busy (a WAL recovery, a checkpoint that
-  truncates the log), it fails at once instead of waiting, and is retried in a worker thread
-  on the writer connection with the full ``busy_timeout``: the event loop is never held for
-  more than one lookup.
+  ``refresh_token``, ``is_jti_revoked``, ``is_family_revoked``, ``failures``) directly on the
+  event loop: a lookup takes a few microseconds, a hand-off to a worker thread about fifty, and
+  under load the thread hand-offs contend for the GIL. In WAL mode a reader neither waits for
+  the writer nor blocks it. Should a lookup still find the database busy (a WAL recovery, a
+  checkpoint that truncates the log), it fails at once instead of waiting, and is retried in a
+  worker thread on the writer connection with the full ``busy_timeout``: the event loop is
+  never held for more than one lookup.
 
 Several stores, threads or processes may share one database file: SQLite's own file locks
 serialize writers.
@@ -241,6 +241,10 @@ _SELECT_TOKEN = (
     " WHERE token_hash = ?"
 )
 _JTI_REVOKED = "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?"
+# A family is revoked when none of its records is unrevoked (every revocation revokes them all,
+# and a revoked family gets no new record); one not stored at all counts as revoked. For a live
+# family the first index entry answers.
+_FAMILY_LIVE = "SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL LIMIT 1"
 _FAILURES = "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?"
 _INSERT_TOKEN = (
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
@@ -853,6 +857,10 @@ class SQLiteStore:
             return active
 
         return await self._write(run)
+
+    async def is_family_revoked(self, family_id: str) -> bool:
+        """Whether the family was revoked or is not stored (a lookup on the event loop)."""
+        return await self._lookup(_FAMILY_LIVE, (family_id,)) is None
 
     # revoked access tokens --------------------------------------------------------------
     async def revoke_jti(self, jti: str, expires_at: float) -> None:
