@@ -894,10 +894,10 @@ async def test_userinfo_shortcut_failures_are_json_503_and_500(
             service = app.state.service
             failures: list[Exception] = [StoreError("disk I/O error"), RuntimeError("internals")]
 
-            async def failing(token: str) -> dict[str, Any]:
+            async def failing(token: str) -> tuple[dict[str, Any], None]:
                 raise failures.pop(0)
 
-            service.verify_access_token = failing
+            service.verify_access_token_of_user = failing
             headers = {"Authorization": "Bearer abc"}
             outage = await http.get("/userinfo", headers=headers)
             bug = await http.get("/userinfo", headers=headers)

@@ -119,10 +119,10 @@ async def test_every_answer_of_an_https_issuer_says_hsts(https_harness: Harness)
 
 
 async def test_a_500_says_nosniff_too(harness: Harness) -> None:
-    async def failing(token: str) -> dict[str, Any]:
+    async def failing(token: str) -> tuple[dict[str, Any], None]:
         raise RuntimeError("internals")
 
-    harness.service.verify_access_token = failing  # type: ignore[method-assign]
+    harness.service.verify_access_token_of_user = failing  # type: ignore[method-assign]
     for shortcut in (True, False):
         harness.app.userinfo_shortcut = shortcut  # type: ignore[attr-defined]
         response = await harness.http.get("/userinfo", headers={"Authorization": "Bearer abc"})

@@ -503,9 +503,14 @@ class TokenService:
         keys are re-read from the store every :data:`KEYRING_REFRESH_INTERVAL` seconds, so that
         a key retired by another process (``jwtkit keys retire``) is honoured here too.
         """
-        await self.refresh_keys()
-        claims, _ = await self.access_tokens.verified(token)
+        claims, _ = await self.verify_access_token_of_user(token)
         return claims
+
+    async def verify_access_token_of_user(self, token: str) -> tuple[dict[str, Any], User | None]:
+        """:meth:`verify_access_token`, and the user it was checked against (``None`` for a
+        client's own token), so that ``/userinfo`` reads the user once."""
+        await self.refresh_keys()
+        return await self.access_tokens.verified(token)
 
     # -- revocation and introspection ---------------------------------------------------
 

@@ -186,13 +186,9 @@ async def userinfo_response(service: TokenService, authorization: Sequence[str])
     user's profile claims that its scope grants (OpenID Connect Core §5.3.2, §5.4:
     :func:`~..users.userinfo_claims`); ``authorization`` holds the request's ``Authorization``
     values. A token's own claims are kept as they were before the profile claims existed."""
-    claims = await service.verify_access_token(bearer_token_of(authorization))
-    scope = str(claims.get("scope", ""))
-    if claims["sub"] != claims["client_id"] and ("profile" in scope or "email" in scope):
-        # The token was verified against this user a moment ago: one more indexed lookup.
-        user = await service.store.user_by_id(str(claims["sub"]))
-        claims = {**claims, **userinfo_claims(scope, user)}
-    return JSONResponse(claims, headers=NO_STORE)
+    claims, user = await service.verify_access_token_of_user(bearer_token_of(authorization))
+    profile = userinfo_claims(str(claims.get("scope", "")), user)
+    return JSONResponse({**claims, **profile} if profile else claims, headers=NO_STORE)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
