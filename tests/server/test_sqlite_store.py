@@ -355,7 +355,7 @@ async def test_a_version_3_database_gains_an_empty_user_profile(db: Path) -> Non
     async with _Version3(db) as old:
         await old.set_password("u1", "h2", T0 + 2)
     async with SQLiteStore(db) as store:
-        assert await store.schema_version() == 4 == len(MIGRATIONS)
+        assert await store.schema_version() == len(MIGRATIONS)
         alice = User("u1", "Alice", "h2", T0, tokens_valid_after=T0 + 2, token_generation=1)
         assert await store.user_by_name("alice") == alice
         assert (alice.email, alice.email_verified, alice.name) == (None, False, None)
@@ -372,6 +372,57 @@ async def test_a_version_3_database_gains_an_empty_user_profile(db: Path) -> Non
     conn = raw(db)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE users SET email_verified = 2")
+    conn.close()
+
+
+class _Version4(SQLiteStore):
+    """The schema before version 5 (clients without redirect URIs or first-party flag)."""
+
+    migrations = MIGRATIONS[:4]
+
+
+async def test_a_version_4_database_gains_clients_without_redirect_uris(db: Path) -> None:
+    """Migration 5 keeps every client as it was, with no redirect URI and not first-party, the
+    built-in first-party client too (the setting makes it first-party at run time); clients with
+    redirect URIs can then be added, and the new column refuses a flag other than 0/1."""
+    async with _Version4(db) as old:
+        assert await old.schema_version() == 4
+    conn = raw(db)
+    conn.execute(
+        "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name) VALUES"
+        """ ('app', 'sha256$x', '["client_credentials"]', '["read"]', ?, ''),"""
+        """ ('first-party', NULL, '["password", "refresh_token"]', '["openid"]', ?, 'ours')""",
+        (T0, T0),
+    )
+    conn.close()
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == 5 == len(MIGRATIONS)
+        app = await store.client_by_id("app")
+        assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
+        assert (app.redirect_uris, app.first_party) == ((), False)
+        builtin = await store.client_by_id("first-party")
+        assert builtin is not None
+        assert (builtin.name, builtin.grant_types) == ("ours", ("password", "refresh_token"))
+        assert (builtin.redirect_uris, builtin.first_party) == ((), False)
+        web = Client(
+            "web",
+            None,
+            ("authorization_code",),
+            (),
+            T0,
+            redirect_uris=("https://b.example/cb", "https://a.example/cb"),
+            first_party=True,
+        )
+        await store.add_client(web)
+        assert await store.client_by_id("web") == web
+    assert raw_query(db, "SELECT redirect_uris, first_party FROM clients ORDER BY id") == [
+        ("[]", 0),
+        ("[]", 0),
+        ('["https://b.example/cb", "https://a.example/cb"]', 1),
+    ]
+    conn = raw(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute("UPDATE clients SET first_party = 2")
     conn.close()
 
 

@@ -366,6 +366,43 @@ async def test_client_round_trips_and_lists_by_id(store: Store) -> None:
     assert await store.list_clients() == [confidential, resource_server, public]
 
 
+async def test_client_redirect_uris_and_first_party_round_trip(store: Store) -> None:
+    """Redirect URIs come back in their registration order and exactly as spelled (matching is
+    a string comparison: nothing may be normalised), with the first-party flag."""
+    uris = (
+        "https://app.example.com/cb?x=1&y=%2F",
+        "http://127.0.0.1/callback",
+        "com.example.App:/oauth2redirect",
+        "HTTPS://APP.example.com:443/cb/",
+    )
+    native = make_client(
+        "native",
+        secret_hash=None,
+        grant_types=("authorization_code", "refresh_token"),
+        redirect_uris=uris,
+    )
+    own = make_client(
+        "own",
+        grant_types=("authorization_code",),
+        redirect_uris=("https://own.example.com/cb",),
+        first_party=True,
+    )
+    await store.add_client(native)
+    await store.add_client(own)
+    await store.add_client(make_client("plain"))
+    found = await store.client_by_id("native")
+    assert found == native
+    assert found is not None
+    assert (found.redirect_uris, found.first_party) == (uris, False)
+    assert await store.client_by_id("own") == own
+    listed = {c.id: (c.redirect_uris, c.first_party) for c in await store.list_clients()}
+    assert listed == {
+        "native": (uris, False),
+        "own": (own.redirect_uris, True),
+        "plain": ((), False),
+    }
+
+
 async def test_add_client_with_existing_id_is_a_conflict(store: Store) -> None:
     await store.add_client(make_client())
     with pytest.raises(Conflict):

@@ -65,7 +65,8 @@ class User:
 
 @dataclass(frozen=True)
 class Client:
-    """An OAuth client (RFC 6749 §2). Confidential clients have a secret hash.
+    """An OAuth client (RFC 6749 §2). Confidential clients have a secret hash; public ones
+    (``secret_hash`` ``None``) have none.
 
     A client with ``audiences`` is also a resource server (RFC 7662 §4): it may introspect the
     access tokens whose ``aud`` names one of them. Every client may introspect the tokens
@@ -80,6 +81,13 @@ class Client:
     name: str = ""
     #: The ``aud`` values this client serves as a resource server (empty: it is none).
     audiences: tuple[str, ...] = ()
+    #: The redirect URIs of the authorization code flow, in registration order, exactly as
+    #: registered (OAuth 2.1 §2.3.1; rules and matching: :mod:`~.clients`). Empty: the client
+    #: does not use the flow.
+    redirect_uris: tuple[str, ...] = ()
+    #: Whether the client is this service's own application, which skips the consent page
+    #: (see :func:`~.clients.is_first_party`, which also counts the built-in client).
+    first_party: bool = False
 
     @property
     def resource_server(self) -> bool:

@@ -99,7 +99,9 @@ class Store(Protocol):
 
     # clients ----------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:
-        """Insert ``client``; :class:`Conflict` if the id exists."""
+        """Insert ``client``; :class:`Conflict` if the id exists. Every field is read back as
+        given: ``redirect_uris`` in their order and exactly as spelled (they are compared as
+        strings), ``first_party``."""
 
     async def client_by_id(self, client_id: str) -> Client | None: ...
 

@@ -204,6 +204,16 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         " CHECK (email_verified IN (0, 1))",
         "ALTER TABLE users ADD COLUMN name TEXT",
     ),
+    # 5: clients of the authorization code flow (OAuth 2.1 §2.3.1): their redirect URIs, a JSON
+    # array in registration order, and whether they are first-party (no consent page). Existing
+    # clients have no redirect URI and are not first-party: the built-in client named by the
+    # first_party_client_id setting, stored or not, is first-party by that setting at run time
+    # (jwtkit.server.clients.is_first_party), which a migration cannot read.
+    (
+        "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE clients ADD COLUMN first_party INTEGER NOT NULL DEFAULT 0"
+        " CHECK (first_party IN (0, 1))",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -224,16 +234,16 @@ _INSERT_USER = (
     " token_generation, email, email_verified, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CLIENT_BY_ID = (
-    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences FROM clients"
-    " WHERE id = ?"
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
+    " first_party FROM clients WHERE id = ?"
 )
 _ALL_CLIENTS = (
-    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences FROM clients"
-    " ORDER BY id"
+    "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
+    " first_party FROM clients ORDER BY id"
 )
 _INSERT_CLIENT = (
-    "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name, audiences)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name, audiences,"
+    " redirect_uris, first_party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
@@ -336,6 +346,8 @@ def _client(row: Sequence[Any]) -> Client:
         created_at=row[4],
         name=row[5],
         audiences=tuple(json.loads(row[6])),
+        redirect_uris=tuple(json.loads(row[7])),
+        first_party=bool(row[8]),
     )
 
 
@@ -746,6 +758,8 @@ class SQLiteStore:
             client.created_at,
             client.name,
             json.dumps(list(client.audiences)),
+            json.dumps(list(client.redirect_uris)),
+            int(client.first_party),
         )
         await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
 
