@@ -1,0 +1,187 @@
+"""Client registration rules: registrable grants, redirect URIs and first-party clients.
+
+The one place that says what a client may be registered with (RFC 6749 §2, OAuth 2.1 §2),
+shared by ``jwtkit clients add`` and, later, ``/authorize`` and Dynamic Client Registration
+(RFC 7591):
+
+* :func:`check_registration` checks a client's grants and redirect URIs together: the
+  ``authorization_code`` grant needs at least one redirect URI (OAuth 2.1 §2.3.1), and redirect
+  URIs without that grant are refused (they would never be used).
+* :func:`check_redirect_uri` is the registration rule for one redirect URI (RFC 9700 §2.1,
+  §4.1.3; OAuth 2.1 §2.3.1; RFC 8252 for native apps): an absolute URI of at most
+  :data:`MAX_REDIRECT_URI_LENGTH` ASCII characters, without fragment (RFC 6749 §3.1.2),
+  userinfo or wildcard; ``https`` with a host; ``http`` only on a loopback host
+  (``127.0.0.1``, ``[::1]``, ``localhost``: RFC 8252 §7.3); a private-use scheme, a reverse
+  domain name such as ``com.example.app`` (RFC 8252 §7.1), only for a public client.
+* :func:`redirect_uri_matches` compares a presented redirect URI with a registered one: exact
+  string comparison (RFC 9700 §4.1.3), except that a loopback redirect URI may use any port
+  (RFC 8252 §7.3: the native app picks a free port at run time).
+* :func:`is_first_party` says whether a client skips the consent page: it was registered
+  ``--first-party``, or it is the built-in client named by the ``first_party_client_id``
+  setting (stored or not), as the password grant has always treated it.
+
+Redirect URIs are stored exactly as given, in the order given: nothing is normalised, so what
+is compared later is what the administrator registered.
+
+This is client metadata, not a credential: :mod:`~.credentials` makes, hashes and checks
+secrets; this module decides what a client record may contain.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .models import Client
+
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "MAX_REDIRECT_URIS",
+    "MAX_REDIRECT_URI_LENGTH",
+    "REGISTRABLE_GRANTS",
+    "check_redirect_uri",
+    "check_registration",
+    "is_first_party",
+    "redirect_uri_matches",
+]
+
+#: The grants a client may be registered with. ``authorization_code`` (RFC 6749 §4.1, with
+#: PKCE) is registrable before the token endpoint accepts it: it answers
+#: ``unsupported_grant_type`` until the code flow exists.
+REGISTRABLE_GRANTS = ("authorization_code", "client_credentials", "password", "refresh_token")
+#: The hosts an ``http`` redirect URI may name (RFC 8252 §7.3; ``localhost`` is allowed, though
+#: §8.3 recommends the IP literals, which do not depend on name resolution).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "localhost"})
+#: The longest redirect URI accepted (characters), so that a client record stays small.
+MAX_REDIRECT_URI_LENGTH = 2000
+#: The most redirect URIs one client may register.
+MAX_REDIRECT_URIS = 20
+
+# The characters of an RFC 3986 URI reference (unreserved, reserved, and "%" of an escape).
+_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3986 §3.1 scheme; a private-use scheme is a reverse domain name: at least one dot.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+# A loopback redirect URI, split where RFC 8252 §7.3 lets the port vary: scheme and host, an
+# optional port, then the rest (path and query) exactly.
+_LOOPBACK = re.compile(
+    r"(?P<origin>http://(?:127\.0\.0\.1|\[::1\]|localhost))(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<rest>[/?][^#]*)?"
+)
+
+
+def check_redirect_uri(uri: str, *, public: bool) -> None:
+    """Raise :class:`ValueError` unless ``uri`` may be registered as a redirect URI of a client
+    (``public``: one without a secret). The rules: the module's docstring."""
+    if not 0 < len(uri) <= MAX_REDIRECT_URI_LENGTH or not _URI_CHARACTERS.fullmatch(uri):
+        raise ValueError(
+            f"redirect URI {uri[:100]!r}: must be 1 to {MAX_REDIRECT_URI_LENGTH} characters of an"
+            " ASCII URI (RFC 3986; percent-encode anything else)"
+        )
+    if _BAD_ESCAPE.search(uri):
+        raise ValueError(f"redirect URI {uri[:100]!r}: '%' must start a %XX escape")
+    if "#" in uri:
+        raise ValueError(f"redirect URI {uri[:100]!r}: must not have a fragment (RFC 6749 §3.1.2)")
+    if "*" in uri:
+        raise ValueError(
+            f"redirect URI {uri[:100]!r}: wildcards are not allowed, register every URI in full"
+            " (RFC 9700 §2.1)"
+        )
+    scheme, colon, _ = uri.partition(":")
+    if not colon or not _SCHEME.fullmatch(scheme):
+        raise ValueError(f"redirect URI {uri[:100]!r}: must be an absolute URI with a scheme")
+    scheme = scheme.lower()
+    if scheme in {"http", "https"}:
+        _check_web_redirect_uri(uri, scheme)
+    elif "." not in scheme:
+        raise ValueError(
+            f"redirect URI {uri[:100]!r}: the scheme must be https, http on a loopback host, or a"
+            " private-use scheme named by a reverse domain name such as com.example.app"
+            " (RFC 8252 §7.1)"
+        )
+    elif not public:
+        raise ValueError(
+            f"redirect URI {uri[:100]!r}: a private-use scheme is for native apps, which are"
+            " public clients (--public; RFC 8252 §7.1, §8.4)"
+        )
+
+
+def _check_web_redirect_uri(uri: str, scheme: str) -> None:
+    """The rules of an ``http`` or ``https`` redirect URI: a host, no userinfo, a valid port,
+    and ``http`` only on a loopback host (RFC 8252 §7.3, RFC 9700 §2.1)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises on a port that is not 0-65535
+    except ValueError:
+        raise ValueError(f"redirect URI {uri[:100]!r}: not a valid host and port") from None
+    if not uri[len(scheme) + 1 :].startswith("//") or not parts.netloc:
+        raise ValueError(f"redirect URI {uri[:100]!r}: must name a host ({scheme}://host/...)")
+    if "@" in parts.netloc:
+        raise ValueError(f"redirect URI {uri[:100]!r}: must not contain userinfo (user@)")
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    if scheme == "http" and host.lower() not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"redirect URI {uri[:100]!r}: http is only for a loopback host (127.0.0.1, [::1],"
+            " localhost: RFC 8252 §7.3); use https"
+        )
+
+
+def check_registration(
+    grant_types: Sequence[str], redirect_uris: Sequence[str], *, public: bool
+) -> None:
+    """Raise :class:`ValueError` unless a client may be registered with these grants and
+    redirect URIs: every grant registrable (:data:`REGISTRABLE_GRANTS`);
+    ``authorization_code`` with 1 to :data:`MAX_REDIRECT_URIS` distinct redirect URIs, each
+    acceptable (:func:`check_redirect_uri`); no redirect URI without ``authorization_code``."""
+    unknown = [grant for grant in grant_types if grant not in REGISTRABLE_GRANTS]
+    if unknown:
+        raise ValueError(f"unknown grant {unknown[0]!r}: one of {', '.join(REGISTRABLE_GRANTS)}")
+    if "authorization_code" not in grant_types:
+        if redirect_uris:
+            raise ValueError("redirect URIs are only for the authorization_code grant")
+        return
+    if not redirect_uris:
+        raise ValueError(
+            "the authorization_code grant needs at least one redirect URI (OAuth 2.1 §2.3.1)"
+        )
+    if len(redirect_uris) > MAX_REDIRECT_URIS:
+        raise ValueError(f"at most {MAX_REDIRECT_URIS} redirect URIs per client")
+    if len(set(redirect_uris)) != len(redirect_uris):
+        raise ValueError("a redirect URI is registered twice")
+    for uri in redirect_uris:
+        check_redirect_uri(uri, public=public)
+
+
+def redirect_uri_matches(registered: str, presented: str) -> bool:
+    """Whether ``presented`` (a request's ``redirect_uri``) is the ``registered`` one.
+
+    Exact string comparison (RFC 9700 §4.1.3, OAuth 2.1 §2.3.1): no normalisation, so an extra
+    path segment, query or fragment, another scheme, host, userinfo or case does not match.
+    The one exception (RFC 8252 §7.3): when ``registered`` is an ``http`` URI on a loopback
+    host, ``presented`` may differ in its port only (added, removed or changed; 1-65535)."""
+    if presented == registered:
+        return True
+    if "#" in presented:
+        return False
+    wanted = _LOOPBACK.fullmatch(registered)
+    given = _LOOPBACK.fullmatch(presented)
+    if wanted is None or given is None:
+        return False
+    port = given["port"]
+    return (given["origin"], given["rest"]) == (wanted["origin"], wanted["rest"]) and (
+        port is None or 0 < int(port) <= 65535
+    )
+
+
+def is_first_party(client_id: str, client: Client | None, settings: Settings) -> bool:
+    """Whether the client ``client_id`` (its stored record, if any) is first-party: it skips the
+    consent page. A registered client marked ``first_party``, or the built-in client named by
+    ``settings.first_party_client_id`` whether it is stored or not (it is this service's own
+    login, as the password grant has always treated it)."""
+    if client_id == settings.first_party_client_id:
+        return True
+    return client is not None and client.first_party
