@@ -496,6 +496,171 @@ def test_clients_add_failures(database: str) -> None:
     assert "already exists" in duplicate.output
 
 
+def test_clients_add_authorization_code_clients(database: str) -> None:
+    """``--redirect-uri`` and ``--first-party`` are stored as given (the URIs in order) and
+    listed; the authorization_code grant is registrable."""
+    web = run(
+        "clients",
+        "add",
+        "web",
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "refresh_token",
+        "--redirect-uri",
+        "https://app.example.com/cb?x=1,2",
+        "--redirect-uri",
+        "https://app.example.com/other",
+        "--first-party",
+        "--scope",
+        "openid",
+        "--database",
+        database,
+    )
+    assert web.exit_code == 0, web.output
+    assert "first-party confidential client web created" in web.output
+    assert "redirect URIs https://app.example.com/cb?x=1,2 https://app.example.com/other" in (
+        web.output
+    )
+    assert "client_secret: " in web.output
+    native = (
+        "clients",
+        "add",
+        "native",
+        "--public",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        "com.example.app:/oauth2redirect",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+        "--database",
+        database,
+    )
+    added = run(*native)
+    assert added.exit_code == 0, added.output
+    assert "public client native created" in added.output
+    assert run("clients", "add", "plain", "--database", database).exit_code == 0
+
+    async def stored() -> dict[str, tuple[tuple[str, ...], tuple[str, ...], bool]]:
+        async with SQLiteStore(database) as store:
+            return {
+                c.id: (c.grant_types, c.redirect_uris, c.first_party)
+                for c in await store.list_clients()
+            }
+
+    assert anyio.run(stored) == {
+        "native": (
+            ("authorization_code",),
+            ("com.example.app:/oauth2redirect", "http://127.0.0.1/callback"),
+            False,
+        ),
+        "plain": (("client_credentials",), (), False),
+        "web": (
+            ("authorization_code", "refresh_token"),
+            ("https://app.example.com/cb?x=1,2", "https://app.example.com/other"),
+            True,
+        ),
+    }
+    listing = run("clients", "list", "--database", database).output.splitlines()
+    header = listing[0].split()
+    assert header[-3:] == ["FIRST_PARTY", "CREATED", "REDIRECT_URIS"]
+    rows = {line.split()[0]: line.split() for line in listing[1:]}
+    assert rows["web"][5] == "yes"
+    assert rows["web"][-2:] == ["https://app.example.com/cb?x=1,2", "https://app.example.com/other"]
+    assert rows["native"][5] == "no"
+    assert rows["native"][-2:] == ["com.example.app:/oauth2redirect", "http://127.0.0.1/callback"]
+    assert (rows["plain"][5], rows["plain"][-1]) == ("no", "-")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--grant", "authorization_code"), "needs at least one redirect URI"),
+        (
+            ("--redirect-uri", "https://app.example.com/cb"),
+            "redirect URIs are only for the authorization_code grant",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "https://a.example/cb#x"),
+            "must not have a fragment",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "http://a.example/cb"),
+            "http is only for a loopback host",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "https://*.example/cb"),
+            "wildcards are not allowed",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "com.example.app:/cb"),
+            "a private-use scheme is for native apps",
+        ),
+        (
+            ("--grant", "authorization_code", "--redirect-uri", "/cb"),
+            "must be an absolute URI",
+        ),
+        (("--grant", "implicit"), "Invalid value for '--grant'"),
+    ],
+)
+def test_clients_add_refuses_bad_redirect_uris(
+    database: str, arguments: tuple[str, ...], message: str
+) -> None:
+    refused = run("clients", "add", "x", *arguments, "--database", database)
+    assert refused.exit_code == 2
+    assert message in refused.output
+    assert "Traceback" not in refused.output
+    assert "client_secret" not in refused.output
+    if not message.startswith("Invalid value"):  # click's own errors show the usage too
+        assert refused.output.startswith("jwtkit: error: ")
+        assert refused.output.count("\n") == 1
+    assert run("clients", "list", "--database", database).output.count("\n") <= 1
+
+
+def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(database: str) -> None:
+    """A client may be registered for authorization_code before the code flow exists; until
+    then the token endpoint answers unsupported_grant_type, for it as for anyone, and the
+    metadata does not list the grant."""
+    added = run(
+        "clients",
+        "add",
+        "web",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        "--database",
+        database,
+    )
+    assert added.exit_code == 0, added.output
+    secret = added.output.split("client_secret: ", 1)[1].split()[0]
+    settings = Settings(database=database, key_encryption_key=TEST_KEK, **FAST_ARGON2)
+
+    async def exchange() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                form = {
+                    "grant_type": "authorization_code",
+                    "code": "x",
+                    "redirect_uri": "https://app.example.com/cb",
+                    "code_verifier": "v" * 43,
+                }
+                authenticated = await http.post("/token", data=form, auth=("web", secret))
+                public = await http.post("/token", data={**form, "client_id": "web"})
+                metadata = await http.get("/.well-known/oauth-authorization-server")
+                return authenticated, public, metadata
+
+    authenticated, public, metadata = anyio.run(exchange)
+    for answer in (authenticated, public):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == "unsupported_grant_type"
+    assert "authorization_code" not in metadata.json()["grant_types_supported"]
+    assert metadata.json()["response_types_supported"] == []
+
+
 # -- keys ------------------------------------------------------------------------------------
 
 

@@ -665,13 +665,29 @@ def clients() -> None:
     "--grant",
     "grants",
     multiple=True,
-    type=click.Choice(["client_credentials", "password", "refresh_token"]),
-    help="An allowed grant (repeatable; default client_credentials).",
+    type=click.Choice(["authorization_code", "client_credentials", "password", "refresh_token"]),
+    help="An allowed grant (repeatable; default client_credentials). authorization_code needs "
+    "--redirect-uri; the token endpoint does not accept it yet.",
 )
 @click.option("--scope", "scopes", multiple=True, help="An allowed scope (repeatable).")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="A redirect URI of the authorization_code grant (repeatable; kept in this order, "
+    "exactly as given): https, http only on 127.0.0.1, [::1] or localhost (any port at "
+    "run time), or a private-use scheme such as com.example.app:/cb for a --public native app.",
+)
 @click.option("--name", default="", help="A description.")
 @click.option(
-    "--public", is_flag=True, help="No secret (first-party apps; not client_credentials)."
+    "--public",
+    is_flag=True,
+    help="No secret (browser and native apps; not client_credentials).",
+)
+@click.option(
+    "--first-party",
+    is_flag=True,
+    help="This service's own application: it will not be shown a consent page.",
 )
 @click.option(
     "--resource-server",
@@ -692,8 +708,10 @@ def clients_add(
     client_id: str,
     grants: tuple[str, ...],
     scopes: tuple[str, ...],
+    redirect_uris: tuple[str, ...],
     name: str,
     public: bool,
+    first_party: bool,
     resource_server: bool,
     audiences: tuple[str, ...],
     database: str | None,
@@ -702,6 +720,7 @@ def clients_add(
     """Register a client and print its secret, once (only its SHA-256 is stored)."""
     import time  # noqa: PLC0415
 
+    from .clients import check_registration  # noqa: PLC0415
     from .credentials import hash_client_secret, new_client_secret  # noqa: PLC0415
     from .models import Client  # noqa: PLC0415
     from .storage import Conflict  # noqa: PLC0415
@@ -714,6 +733,10 @@ def clients_add(
     grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
     if public and "client_credentials" in grants:
         raise UsageProblem("a --public client cannot use client_credentials (RFC 6749 §4.4)")
+    try:
+        check_registration(grants, redirect_uris, public=public)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
     if audiences and not resource_server:
         raise UsageProblem("--audience is for a --resource-server")
     if resource_server and public:
@@ -731,16 +754,30 @@ def clients_add(
     secret_hash = None if secret is None else hash_client_secret(secret)
 
     async def add(store: Store) -> None:
-        client = Client(client_id, secret_hash, grants, scope_tokens, time.time(), name, audiences)
+        client = Client(
+            client_id,
+            secret_hash,
+            grants,
+            scope_tokens,
+            time.time(),
+            name,
+            audiences,
+            redirect_uris,
+            first_party,
+        )
         try:
             await store.add_client(client)
         except Conflict:
             raise CommandFailed(f"client {client_id!r} already exists") from None
 
     _run(settings, add)
-    kind = "public" if public else "confidential"
+    kind = ("first-party " if first_party else "") + ("public" if public else "confidential")
     served = f"; resource server of {', '.join(audiences)}" if audiences else ""
-    click.echo(f"{kind} client {client_id} created: grants {', '.join(grants)}{served}", err=True)
+    redirects = f"; redirect URIs {' '.join(redirect_uris)}" if redirect_uris else ""
+    click.echo(
+        f"{kind} client {client_id} created: grants {', '.join(grants)}{served}{redirects}",
+        err=True,
+    )
     if secret is not None:
         click.echo(f"client_secret: {secret}")
         click.echo("Store the secret now: it is not shown again.", err=True)
@@ -761,13 +798,25 @@ def clients_list(database: str | None, config: str | None) -> None:
                 ",".join(c.grant_types) or "-",
                 " ".join(c.scopes) or "-",
                 ",".join(c.audiences) or "-",
+                "yes" if c.first_party else "no",
                 _time(c.created_at),
+                # Last, separated by spaces: a URI has no space (a comma it may have).
+                " ".join(c.redirect_uris) or "-",
             )
             for c in await store.list_clients()
         ]
 
     _table(
-        ("CLIENT_ID", "TYPE", "GRANTS", "SCOPES", "RESOURCE_SERVER_OF", "CREATED"),
+        (
+            "CLIENT_ID",
+            "TYPE",
+            "GRANTS",
+            "SCOPES",
+            "RESOURCE_SERVER_OF",
+            "FIRST_PARTY",
+            "CREATED",
+            "REDIRECT_URIS",
+        ),
         _run(settings, read, access="read"),
     )
 
