@@ -142,15 +142,15 @@ OPTIONAL_MODULES = {
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {
         "BearerError", "JWTAuthBackend", "JWTAuthenticationError", "JWTMiddleware", "JWTUser",
-        "error_response",
+        "ResourceMetadata", "error_response", "metadata_response", "metadata_route",
     },
     "jwtkit.integrations.fastapi": {
-        "STATE_ATTRIBUTE", "BearerError", "BearerHTTPException", "bearer_scheme", "configure",
-        "require_token",
+        "METADATA_ATTRIBUTE", "STATE_ATTRIBUTE", "BearerError", "BearerHTTPException",
+        "ResourceMetadata", "bearer_scheme", "configure", "metadata_router", "require_token",
     },
     "jwtkit.integrations.flask": {
-        "EXTENSION_NAME", "BearerError", "JWTKit", "ViewDecorator", "current_claims",
-        "error_response", "init_app", "require_token",
+        "EXTENSION_NAME", "METADATA_ENDPOINT", "BearerError", "JWTKit", "ResourceMetadata",
+        "ViewDecorator", "current_claims", "error_response", "init_app", "require_token",
     },
 }  # fmt: skip
 

@@ -166,11 +166,15 @@ def bearer_challenge(
     error: str | None = None,
     description: str | None = None,
     scope: str | None = None,
+    resource_metadata: str | None = None,
 ) -> str:
     """The ``WWW-Authenticate`` value of a protected resource (RFC 6750 §3).
 
     Without ``error`` this is the bare challenge for a request that carried no credentials
-    (RFC 6750 §3.1: no error code then). Every value is sanitized like a description.
+    (RFC 6750 §3.1: no error code then). ``resource_metadata`` is the URL of the resource's
+    RFC 9728 metadata document (RFC 9728 §5.1), sent last and never altered: a URL that
+    cannot be sent as-is (:func:`is_quotable`) is a :class:`ValueError`. Every other value is
+    sanitized like a description.
     """
     parts = [f'Bearer realm="{sanitize_description(realm)}"']
     if error is not None:
@@ -179,4 +183,8 @@ def bearer_challenge(
         parts.append(f'error_description="{sanitize_description(description)}"')
     if scope is not None:
         parts.append(f'scope="{sanitize_description(scope)}"')
+    if resource_metadata is not None:
+        if not is_quotable(resource_metadata):
+            raise ValueError("resource_metadata: expected a URL of printable ASCII")
+        parts.append(f'resource_metadata="{resource_metadata}"')
     return ", ".join(parts)

@@ -12,6 +12,11 @@ answers like RFC 6750 §3: 401 with ``WWW-Authenticate: Bearer realm=..., error=
 for a missing or bad token, 403 ``insufficient_scope``, 400 ``invalid_request`` for a malformed
 ``Authorization`` header, and 503 ``temporarily_unavailable`` when the issuer's keys cannot be
 had. Importing this package imports no framework: import the module of yours.
+
+Each module also exports ``ResourceMetadata``, the description of the API for OAuth 2.0
+Protected Resource Metadata (RFC 9728): the integration serves it at
+``/.well-known/oauth-protected-resource`` (inserted before the resource's path, RFC 9728 §3.1)
+and names it in its challenges (``resource_metadata="..."``, RFC 9728 §5.1).
 """
 
 from __future__ import annotations

@@ -86,8 +86,9 @@ class BearerError(JWTError):
     ``status`` is the HTTP status, ``error`` the RFC 6750 §3.1 code, ``description`` a fixed
     phrase safe to show (sanitized to the RFC 6749 §5.2 character set like the token
     service's: :func:`jwtkit._oauth.sanitize_description`), ``scope`` the scopes a 403 asks
-    for. ``challenge(realm)`` is the ``WWW-Authenticate`` value (``None`` for 503),
-    ``headers(realm)`` and ``body()`` the rest.
+    for. ``challenge(realm, resource_metadata)`` is the ``WWW-Authenticate`` value (``None`` for
+    503; ``resource_metadata`` the RFC 9728 §5.1 parameter), ``headers(...)`` and ``body()``
+    the rest.
     """
 
     code: ClassVar[str] = "bearer_error"
@@ -140,8 +141,14 @@ class BearerError(JWTError):
         """503 ``temporarily_unavailable``: the issuer's keys cannot be had right now."""
         return cls(503, "temporarily_unavailable", _UNAVAILABLE)
 
-    def challenge(self, realm: str = DEFAULT_REALM) -> str | None:
-        """The ``WWW-Authenticate`` value (RFC 6750 §3), or ``None`` when none is sent (503)."""
+    def challenge(
+        self, realm: str = DEFAULT_REALM, resource_metadata: str | None = None
+    ) -> str | None:
+        """The ``WWW-Authenticate`` value (RFC 6750 §3), or ``None`` when none is sent (503).
+
+        ``resource_metadata`` is the URL of the resource's RFC 9728 metadata document, sent as
+        the challenge's ``resource_metadata`` parameter (RFC 9728 §5.1) when given.
+        """
         if self.status == 503:
             return None
         return _oauth.bearer_challenge(
@@ -149,12 +156,15 @@ class BearerError(JWTError):
             self.error if self.credentials else None,
             self.description if self.credentials else None,
             " ".join(self.scope) if self.scope else None,
+            resource_metadata,
         )
 
-    def headers(self, realm: str = DEFAULT_REALM) -> dict[str, str]:
+    def headers(
+        self, realm: str = DEFAULT_REALM, resource_metadata: str | None = None
+    ) -> dict[str, str]:
         """The response headers: the challenge, and ``Cache-Control: no-store``."""
         headers = {"Cache-Control": "no-store"}
-        challenge = self.challenge(realm)
+        challenge = self.challenge(realm, resource_metadata)
         if challenge is not None:
             headers["WWW-Authenticate"] = challenge
         return headers

@@ -23,6 +23,12 @@ Refusals (RFC 6750 §3, see :mod:`jwtkit.integrations`) are raised as
 ``WWW-Authenticate`` header. :func:`configure` installs the handler that answers them with the
 RFC 6749 §5.2 body ``{"error": ..., "error_description": ...}``; without it FastAPI's default
 handler answers ``{"detail": "<description>"}`` with the same status and headers.
+
+Protected Resource Metadata (RFC 9728): ``configure(app, verifier,
+resource_metadata=ResourceMetadata("https://api.example", scopes_supported=["read"]))``
+includes :func:`metadata_router` (``GET`` on the well-known path, RFC 9728 §3.1, outside the
+OpenAPI document) and makes every challenge name the document (``resource_metadata="..."``,
+RFC 9728 §5.1).
 """
 
 from __future__ import annotations
@@ -44,25 +50,31 @@ from ._bearer import (
     check_verifier,
     single_header,
 )
+from ._resource import ResourceMetadata, require_metadata
 
 try:
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, Response
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 except ImportError as exc:  # a test hides fastapi to check the message
     raise MissingExtra(exc.name or "fastapi", "fastapi") from exc
 
 __all__ = [
+    "METADATA_ATTRIBUTE",
     "STATE_ATTRIBUTE",
     "BearerError",
     "BearerHTTPException",
+    "ResourceMetadata",
     "bearer_scheme",
     "configure",
+    "metadata_router",
     "require_token",
 ]
 
 #: The ``app.state`` attribute :func:`configure` stores the Verifier in.
 STATE_ATTRIBUTE = "jwtkit_verifier"
+#: The ``app.state`` attribute :func:`configure` stores the :class:`ResourceMetadata` in.
+METADATA_ATTRIBUTE = "jwtkit_resource_metadata"
 
 #: The security scheme every ``require_token`` dependency declares (OpenAPI ``HTTPBearer``).
 bearer_scheme = HTTPBearer(
@@ -77,11 +89,17 @@ ClaimsDependency = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 class BearerHTTPException(HTTPException):
     """A refused request: ``status_code``, ``detail`` (the description), the challenge header.
 
-    ``error`` is the :class:`BearerError` with the RFC 6750 code.
+    ``error`` is the :class:`BearerError` with the RFC 6750 code; ``resource_metadata``, the
+    URL of the RFC 9728 document, is named in the challenge when given.
     """
 
-    def __init__(self, error: BearerError, realm: str = DEFAULT_REALM) -> None:
-        super().__init__(error.status, error.description, error.headers(realm))
+    def __init__(
+        self,
+        error: BearerError,
+        realm: str = DEFAULT_REALM,
+        resource_metadata: str | None = None,
+    ) -> None:
+        super().__init__(error.status, error.description, error.headers(realm, resource_metadata))
         self.error = error
 
 
@@ -90,7 +108,33 @@ async def _answer(request: Request, exc: Exception) -> Response:
     return JSONResponse(exc.error.body(), status_code=exc.status_code, headers=exc.headers)
 
 
-def configure(app: FastAPI, verifier: Verifier | None = None) -> None:
+def metadata_router(metadata: ResourceMetadata) -> APIRouter:
+    """An ``APIRouter`` serving ``metadata`` at its well-known path (RFC 9728 §3.1), left out
+    of the OpenAPI document. Without ``authorization_servers`` the document names the issuer
+    of the app's Verifier's JWKS client (:func:`configure`) when it was discovered.
+    :func:`configure` includes it for you when given ``resource_metadata``.
+    """
+    require_metadata(metadata, "metadata_router")
+
+    async def protected_resource_metadata(request: Request) -> Response:
+        verifier = getattr(request.app.state, STATE_ATTRIBUTE, None)
+        return Response(
+            metadata.body(verifier), media_type="application/json", headers=metadata.headers()
+        )
+
+    router = APIRouter()
+    router.add_api_route(
+        metadata.path, protected_resource_metadata, methods=["GET"], include_in_schema=False
+    )
+    return router
+
+
+def configure(
+    app: FastAPI,
+    verifier: Verifier | None = None,
+    *,
+    resource_metadata: ResourceMetadata | None = None,
+) -> None:
     """Store ``verifier`` for ``require_token()`` and answer refusals with RFC 6749 §5.2 bodies.
 
     Call it when creating the app: Starlette collects exception handlers when the app starts
@@ -98,9 +142,14 @@ def configure(app: FastAPI, verifier: Verifier | None = None) -> None:
     that needs ``await`` to build (``await AsyncJWKSClient.from_issuer(...)``) can be set at
     startup, in the lifespan, with a second ``configure(app, verifier)``. ``verifier`` may be
     omitted when every ``require_token`` is given its own.
+
+    ``resource_metadata`` (RFC 9728) is given once, with the first call: the app then serves
+    the document (:func:`metadata_router`) and every challenge of ``require_token`` names it.
     """
     if verifier is not None:
         setattr(app.state, STATE_ATTRIBUTE, check_verifier(verifier, "configure"))
+    if resource_metadata is not None:
+        _configure_metadata(app, require_metadata(resource_metadata, "configure"))
     if app.exception_handlers.get(BearerHTTPException) is _answer:
         return
     if app.middleware_stack is not None:
@@ -110,6 +159,16 @@ def configure(app: FastAPI, verifier: Verifier | None = None) -> None:
             "configure(app, verifier) at startup"
         )
     app.add_exception_handler(BearerHTTPException, _answer)
+
+
+def _configure_metadata(app: FastAPI, metadata: ResourceMetadata) -> None:
+    current = getattr(app.state, METADATA_ATTRIBUTE, None)
+    if current is metadata:
+        return
+    if current is not None:
+        raise UsageError("configure: resource_metadata is given once, with the first call")
+    setattr(app.state, METADATA_ATTRIBUTE, metadata)
+    app.include_router(metadata_router(metadata))
 
 
 def _configured_verifier(request: Request) -> Verifier:
@@ -153,6 +212,8 @@ def require_token(
             header = single_header(request.headers.getlist("authorization"))
             return await aauthenticate(active, header, required, scope_claims=claim_names)
         except BearerError as exc:
-            raise BearerHTTPException(exc, realm) from exc
+            metadata = getattr(request.app.state, METADATA_ATTRIBUTE, None)
+            url = metadata.url if isinstance(metadata, ResourceMetadata) else None
+            raise BearerHTTPException(exc, realm, url) from exc
 
     return verified_claims

@@ -19,6 +19,12 @@ synchronous), checks the scopes (from ``scope`` or ``scp``) and puts the claims 
 decorator as RFC 6750 §3 JSON responses (see :mod:`jwtkit.integrations`); async views work
 (through ``app.ensure_sync``).
 
+Protected Resource Metadata (RFC 9728): ``JWTKit(app, verifier,
+resource_metadata=ResourceMetadata("https://api.example", scopes_supported=["read"]))`` serves
+the document on ``GET`` at its well-known path (RFC 9728 §3.1; endpoint
+``jwtkit_resource_metadata``) and makes every challenge name it (``resource_metadata="..."``,
+RFC 9728 §5.1).
+
 .. warning::
    A Verifier built on an async key provider (``jwtkit.remote.AsyncJWKSClient``) cannot be
    used here: :class:`JWTKit` and ``require_token(verifier)`` refuse it at setup. Use
@@ -47,6 +53,7 @@ from ._bearer import (
     check_verifier,
     single_header,
 )
+from ._resource import ResourceMetadata, check_metadata
 
 try:
     from flask import Flask, Response, current_app, g, request
@@ -55,8 +62,10 @@ except ImportError as exc:  # a test hides flask to check the message
 
 __all__ = [
     "EXTENSION_NAME",
+    "METADATA_ENDPOINT",
     "BearerError",
     "JWTKit",
+    "ResourceMetadata",
     "ViewDecorator",
     "current_claims",
     "error_response",
@@ -66,6 +75,8 @@ __all__ = [
 
 #: The key of ``app.extensions`` the settings live under.
 EXTENSION_NAME = "jwtkit"
+#: The endpoint name of the RFC 9728 document's route (``url_for("jwtkit_resource_metadata")``).
+METADATA_ENDPOINT = "jwtkit_resource_metadata"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,6 +97,7 @@ class _Settings:
     verifier: Verifier
     realm: str
     scope_claims: tuple[str, ...]
+    resource_metadata: ResourceMetadata | None = None
 
 
 class JWTKit:
@@ -93,7 +105,8 @@ class JWTKit:
 
     ``JWTKit(app, verifier)`` or, with the application-factory pattern,
     ``jwtkit = JWTKit(verifier=verifier)`` then ``jwtkit.init_app(app)``. The settings are
-    stored in ``app.extensions["jwtkit"]``.
+    stored in ``app.extensions["jwtkit"]``. With ``resource_metadata`` (RFC 9728) the app
+    serves that document and every challenge names it.
     """
 
     def __init__(
@@ -103,10 +116,12 @@ class JWTKit:
         *,
         realm: str = DEFAULT_REALM,
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+        resource_metadata: ResourceMetadata | None = None,
     ) -> None:
         self.verifier = None if verifier is None else check_verifier(verifier, "JWTKit", sync=True)
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
+        self.resource_metadata = check_metadata(resource_metadata, "JWTKit")
         if app is not None:
             self.init_app(app)
 
@@ -116,7 +131,21 @@ class JWTKit:
         if chosen is None:
             raise UsageError("JWTKit.init_app: a Verifier is required")
         chosen = check_verifier(chosen, "JWTKit.init_app", sync=True)
-        app.extensions[EXTENSION_NAME] = _Settings(chosen, self.realm, self.scope_claims)
+        metadata = self.resource_metadata
+        app.extensions[EXTENSION_NAME] = _Settings(chosen, self.realm, self.scope_claims, metadata)
+        if metadata is not None:
+            app.add_url_rule(metadata.path, METADATA_ENDPOINT, _metadata_view, methods=["GET"])
+
+
+def _metadata_view() -> Response:
+    """The app's RFC 9728 document (``application/json``, public ``Cache-Control``)."""
+    settings: _Settings = current_app.extensions[EXTENSION_NAME]
+    metadata = cast("ResourceMetadata", settings.resource_metadata)
+    return current_app.response_class(
+        metadata.body(settings.verifier),
+        headers=metadata.headers(),
+        mimetype="application/json",
+    )
 
 
 def init_app(
@@ -125,17 +154,30 @@ def init_app(
     *,
     realm: str = DEFAULT_REALM,
     scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+    resource_metadata: ResourceMetadata | None = None,
 ) -> JWTKit:
     """``JWTKit(app, verifier, ...)``: register ``verifier`` with ``app``."""
-    return JWTKit(app, verifier, realm=realm, scope_claims=scope_claims)
+    return JWTKit(
+        app,
+        verifier,
+        realm=realm,
+        scope_claims=scope_claims,
+        resource_metadata=resource_metadata,
+    )
 
 
-def error_response(error: BearerError, realm: str = DEFAULT_REALM) -> Response:
-    """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body."""
+def error_response(
+    error: BearerError,
+    realm: str = DEFAULT_REALM,
+    resource_metadata: ResourceMetadata | None = None,
+) -> Response:
+    """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body;
+    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1)."""
+    url = None if resource_metadata is None else resource_metadata.url
     return current_app.response_class(
         json.dumps(error.body()),
         status=error.status,
-        headers=error.headers(realm),
+        headers=error.headers(realm, url),
         mimetype="application/json",
     )
 
@@ -177,11 +219,12 @@ def require_token(
             active = fixed if fixed is not None else cast("_Settings", settings).verifier
             answer_realm = chosen_realm or (settings.realm if settings else DEFAULT_REALM)
             claim_names = settings.scope_claims if settings else SCOPE_CLAIMS
+            metadata = settings.resource_metadata if settings else None
             try:
                 header = single_header(request.headers.getlist("Authorization"))
                 claims = authenticate(active, header, required, scope_claims=claim_names)
             except BearerError as exc:
-                return error_response(exc, answer_realm)
+                return error_response(exc, answer_realm, metadata)
             g.jwt_claims = claims
             return current_app.ensure_sync(view)(*args, **kwargs)
 

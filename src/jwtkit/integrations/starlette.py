@@ -12,6 +12,12 @@ Two ways, pick one:
   ``exclude_paths`` and answers 401/403 itself (RFC 6750 §3); the claims are in
   ``request.state.claims`` (and ``request.user``/``request.auth`` are set as above).
 
+Protected Resource Metadata (RFC 9728): give either a
+:class:`~jwtkit.integrations.ResourceMetadata` as ``resource_metadata=``. :class:`JWTMiddleware`
+then answers ``GET`` on its well-known path (RFC 9728 §3.1) itself; with the backend, add
+:meth:`JWTAuthBackend.metadata_route` (or :func:`metadata_route`) to the routes. Every challenge
+then names the document (``resource_metadata="..."``, RFC 9728 §5.1).
+
 Both verify with ``await verifier.adecode(token)``, so a Verifier on an
 ``AsyncJWKSClient`` never blocks the event loop. Refusals: see :mod:`jwtkit.integrations` (400,
 401, 403, and 503 when the issuer's keys are unavailable).
@@ -23,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._extras import MissingExtra
+from ..errors import UsageError
 from ..jwt import Verifier
 from ._bearer import (
     DEFAULT_REALM,
@@ -37,6 +44,7 @@ from ._bearer import (
     single_header,
     token_scopes,
 )
+from ._resource import ResourceMetadata, check_metadata, require_metadata
 
 try:
     from starlette.authentication import (
@@ -50,6 +58,7 @@ try:
     from starlette.middleware.authentication import AuthenticationMiddleware
     from starlette.requests import HTTPConnection
     from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
     from starlette.types import ASGIApp, Receive, Scope, Send
 except ImportError as exc:  # a test hides starlette to check the message
     raise MissingExtra(exc.name or "starlette", "starlette") from exc
@@ -60,7 +69,10 @@ __all__ = [
     "JWTAuthenticationError",
     "JWTMiddleware",
     "JWTUser",
+    "ResourceMetadata",
     "error_response",
+    "metadata_response",
+    "metadata_route",
 ]
 
 #: WebSocket close code for a refused handshake (RFC 6455 §7.4.1: policy violation).
@@ -91,25 +103,54 @@ class JWTUser(BaseUser):
         return f"JWTUser(sub={self.identity!r}, scopes={self.scopes!r})"
 
 
-def error_response(error: BearerError, realm: str = DEFAULT_REALM) -> Response:
-    """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body."""
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers(realm))
+def error_response(
+    error: BearerError,
+    realm: str = DEFAULT_REALM,
+    resource_metadata: ResourceMetadata | None = None,
+) -> Response:
+    """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body;
+    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1)."""
+    url = None if resource_metadata is None else resource_metadata.url
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers(realm, url))
+
+
+def metadata_response(metadata: ResourceMetadata, verifier: Verifier | None = None) -> Response:
+    """The RFC 9728 document as ``application/json`` with its ``Cache-Control``; ``verifier``
+    gives the default authorization server (its JWKS client's discovered issuer)."""
+    return Response(
+        metadata.body(verifier), media_type="application/json", headers=metadata.headers()
+    )
+
+
+def metadata_route(metadata: ResourceMetadata, verifier: Verifier | None = None) -> Route:
+    """A ``GET`` route serving ``metadata`` at its well-known path (RFC 9728 §3.1)."""
+    require_metadata(metadata, "metadata_route")
+
+    async def protected_resource_metadata(request: HTTPConnection) -> Response:
+        return metadata_response(metadata, verifier)
+
+    return Route(metadata.path, protected_resource_metadata, methods=["GET"])
 
 
 class JWTAuthenticationError(AuthenticationError):
     """What :class:`JWTAuthBackend` raises for a bad token; ``str()`` is the safe description."""
 
-    def __init__(self, error: BearerError, realm: str) -> None:
+    def __init__(
+        self, error: BearerError, realm: str, resource_metadata: ResourceMetadata | None = None
+    ) -> None:
         super().__init__(error.description)
         self.error = error
         self.realm = realm
+        self.resource_metadata = resource_metadata
 
 
 class JWTAuthBackend(AuthenticationBackend):
     """An ``AuthenticationBackend`` that accepts ``Authorization: Bearer <JWT>``.
 
     ``scope_claims`` names the claims the scopes come from (first present wins); ``realm`` is
-    sent in challenges. Requests without bearer credentials stay anonymous.
+    sent in challenges. Requests without bearer credentials stay anonymous. With
+    ``resource_metadata`` the challenges name its RFC 9728 document, which
+    :meth:`metadata_route` serves.
     """
 
     def __init__(
@@ -118,10 +159,12 @@ class JWTAuthBackend(AuthenticationBackend):
         *,
         realm: str = DEFAULT_REALM,
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+        resource_metadata: ResourceMetadata | None = None,
     ) -> None:
         self.verifier = check_verifier(verifier, "JWTAuthBackend")
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
+        self.resource_metadata = check_metadata(resource_metadata, "JWTAuthBackend")
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         try:
@@ -130,7 +173,7 @@ class JWTAuthBackend(AuthenticationBackend):
                 return None
             claims = await aauthenticate(self.verifier, header, scope_claims=self.scope_claims)
         except BearerError as exc:
-            raise JWTAuthenticationError(exc, self.realm) from exc
+            raise JWTAuthenticationError(exc, self.realm, self.resource_metadata) from exc
         scopes = token_scopes(claims, self.scope_claims)
         return AuthCredentials(list(scopes)), JWTUser(claims, scopes)
 
@@ -138,12 +181,20 @@ class JWTAuthBackend(AuthenticationBackend):
     def on_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
         """``on_error`` for ``AuthenticationMiddleware``: the RFC 6750 §3 answer."""
         if isinstance(exc, JWTAuthenticationError):
-            return error_response(exc.error, exc.realm)
+            return error_response(exc.error, exc.realm, exc.resource_metadata)
         return PlainTextResponse(str(exc), status_code=400)  # Starlette's default
 
     def middleware(self) -> Middleware:
         """``Middleware(AuthenticationMiddleware, backend=self, on_error=self.on_error)``."""
         return Middleware(AuthenticationMiddleware, backend=self, on_error=self.on_error)
+
+    def metadata_route(self) -> Route:
+        """The route of this backend's RFC 9728 document (``resource_metadata`` is needed)."""
+        if self.resource_metadata is None:
+            raise UsageError(
+                "JWTAuthBackend.metadata_route: give JWTAuthBackend(..., resource_metadata=...)"
+            )
+        return metadata_route(self.resource_metadata, self.verifier)
 
 
 class JWTMiddleware:
@@ -153,6 +204,8 @@ class JWTMiddleware:
     matches its exact path, or every path below it when it ends with ``/``
     (``("/health", "/public/")``). The claims land in ``scope["state"]["claims"]``, read as
     ``request.state.claims``. A refused WebSocket handshake is closed with code 1008.
+    With ``resource_metadata`` the middleware answers ``GET``/``HEAD`` on the document's
+    well-known path (RFC 9728 §3.1) without a token, and its challenges name the document.
     """
 
     def __init__(
@@ -164,12 +217,14 @@ class JWTMiddleware:
         realm: str = DEFAULT_REALM,
         exclude_paths: Iterable[str] = (),
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+        resource_metadata: ResourceMetadata | None = None,
     ) -> None:
         self.app = app
         self.verifier = check_verifier(verifier, "JWTMiddleware")
         self.scopes = check_scopes(scopes)
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
+        self.resource_metadata = check_metadata(resource_metadata, "JWTMiddleware")
         paths = tuple(exclude_paths)
         self._exact = frozenset(p for p in paths if not p.endswith("/"))
         self._prefixes = tuple(p for p in paths if p.endswith("/"))
@@ -181,6 +236,16 @@ class JWTMiddleware:
         if scope["type"] not in ("http", "websocket") or self._excluded(scope["path"]):
             await self.app(scope, receive, send)
             return
+        metadata = self.resource_metadata
+        if metadata is not None and scope["type"] == "http" and scope["path"] == metadata.path:
+            if scope["method"] in ("GET", "HEAD"):
+                response = metadata_response(metadata, self.verifier)
+            else:
+                response = PlainTextResponse(
+                    "Method Not Allowed", status_code=405, headers={"Allow": "GET, HEAD"}
+                )
+            await response(scope, receive, send)
+            return
         try:
             header = single_header(Headers(scope=scope).getlist("authorization"))
             claims = await aauthenticate(
@@ -190,7 +255,7 @@ class JWTMiddleware:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": _WS_POLICY_VIOLATION})
             else:
-                await error_response(exc, self.realm)(scope, receive, send)
+                await error_response(exc, self.realm, self.resource_metadata)(scope, receive, send)
             return
         scopes = token_scopes(claims, self.scope_claims)
         scope.setdefault("state", {})["claims"] = claims
