@@ -553,6 +553,15 @@ def jwtkit_env(argon2: tuple[int, int, int], kek: str, profile_out: Path | None)
     return env
 
 
+async def create_database(path: Path) -> None:
+    """A new, empty jwtkit database (schema only), as the first start of the service makes."""
+    from jwtkit.server.storage import open_store
+
+    store = open_store(str(path), access="create")
+    await store.open()
+    await store.close()
+
+
 def jwtkit_cli(args: list[str], env: Mapping[str, str], cwd: Path, stdin: str = "") -> str:
     """Run a ``jwtkit`` admin command; its stdout."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
@@ -594,6 +603,7 @@ async def start_jwtkit(
     if what_if:
         env[WHAT_IF_ENV] = what_if
     store = ["--database", str(database)]
+    await create_database(database)  # the admin commands never create one
     jwtkit_cli(
         ["users", "add", USERNAME, "--password-stdin", *store], env, servers.workdir, PASSWORD
     )
