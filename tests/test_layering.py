@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "_codec": 0,
     "_messages": 0,
     "_types": 0,
+    "_urls": 0,
     "_extras": 0,
     "_oauth": 0,
     "_keys": 1,
@@ -224,6 +225,7 @@ SHARED_FOR_OUTER_PACKAGES: dict[str, str] = {
     "jwtkit._extras": "MissingExtra: the one install message of every optional layer",
     "jwtkit._command_errors": "CommandFailed/UsageProblem: how cli/ and server/cli.py fail",
     "jwtkit._messages": "short(): untrusted values in messages, bounded and material-free",
+    "jwtkit._urls": "the one URL policy (remote/, integrations/) and what a loopback host is",
 }
 #: Private core modules an outer package still uses: which packages, and why.
 PRIVATE_CORE_EXCEPTIONS: dict[str, tuple[frozenset[str], str]] = {

@@ -30,14 +30,13 @@ percent-encoding, so that the published path is exactly the route served.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from .. import _oauth
+from .._urls import URLRefused, check_web_url
 from ..errors import UsageError
 from ..jwt import Verifier
 from ._bearer import check_scopes
@@ -57,53 +56,19 @@ __all__ = [
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
 #: How long clients and caches may keep the document, in seconds.
 DEFAULT_MAX_AGE = 3600
-#: The longest URL accepted (the one ``jwtkit.remote`` fetches at most).
-MAX_URL_LENGTH = 2048
 
 # RFC 3986 §3.3: pchar without pct-encoded, and "/" between segments.
 _PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: object, what: str, *, query: bool = True) -> SplitResult:
-    """The parts of ``url`` if it is ``https`` (``http`` only to a loopback host), without user
-    information or fragment (and without query unless ``query``); else a
-    :class:`~jwtkit.UsageError` naming ``what``."""
-    if not isinstance(url, str):
-        raise UsageError(f"{what}: expected a URL string, got {type(url).__name__}")
-    if not url or len(url) > MAX_URL_LENGTH or not _oauth.is_quotable(url) or " " in url:
-        raise UsageError(f"{what}: not a valid URL (empty, too long, or with spaces or quotes)")
+    """The parts of ``url`` if the URL policy (:mod:`jwtkit._urls`, the one ``jwtkit.remote``
+    fetches by) allows it, without a query unless ``query``, and fit for a quoted-string (it is
+    named in ``WWW-Authenticate``); else a :class:`~jwtkit.UsageError` naming ``what``."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise UsageError(f"{what}: not a valid URL") from None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in {"https", "http"}:
-        raise UsageError(f"{what}: the scheme must be https (http only to a loopback host)")
-    if not host:
-        raise UsageError(f"{what}: the URL has no host")
-    if parts.username is not None or parts.password is not None:
-        raise UsageError(f"{what}: credentials in the URL are refused")
-    if "#" in url:
-        raise UsageError(f"{what}: the URL must not have a fragment")
-    if not query and "?" in url:
-        raise UsageError(f"{what}: the URL must not have a query")
-    if scheme == "http" and not _loopback(host):
-        raise UsageError(
-            f"{what}: http is allowed only to a loopback host (127.0.0.1, ::1, localhost); "
-            "use https"
-        )
-    return parts
+        return check_web_url(url, query=query, quotable=True)
+    except URLRefused as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 def metadata_url(resource: str) -> str:

@@ -28,7 +28,6 @@ is trusted), not an error: only a document that is not a JWK Set is :class:`JWKS
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import re
 import socket
@@ -43,6 +42,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from .. import __version__
 from .._codec import json_loads_object
 from .._messages import short
+from .._urls import URLRefused, check_web_url, is_loopback_host, netloc
 from ..errors import JWTError
 from ..jwk import Key, KeySet, SkippedKey
 from ._errors import JWKSFetchError, JWKSInvalid, UnsafeURL
@@ -71,7 +71,6 @@ DEFAULT_MAX_BYTES = 512 * 1024
 MAX_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
-_MAX_URL_LENGTH = 2048
 _USER_AGENT = f"jwtkit/{__version__}"
 _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d{1,10})\"?\s*\Z", re.IGNORECASE)
 Clock = Callable[[], float]
@@ -80,69 +79,26 @@ Clock = Callable[[], float]
 # -- the URL policy --------------------------------------------------------------------------
 
 
-def _loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: object, what: str, *, https_only: bool = False) -> SplitResult:
-    """The parts of ``url`` if the policy allows it, else :class:`UnsafeURL`.
-
-    ``https`` always; ``http`` only to a loopback host, and never when ``https_only`` (a hop
-    or a link from an ``https`` origin).
-    """
-    if not isinstance(url, str):
-        raise UnsafeURL(f"{what}: expected a URL string, got {type(url).__name__}")
-    if not url or len(url) > _MAX_URL_LENGTH or any(c <= " " or c == "\x7f" for c in url):
-        raise UnsafeURL(f"{what}: not a valid URL (empty, too long, or with spaces)")
+    """The parts of ``url`` if the URL policy (:mod:`jwtkit._urls`) allows it, else
+    :class:`UnsafeURL` naming ``what``: ``https`` always; ``http`` only to a loopback host, and
+    never when ``https_only`` (a hop or a link from an ``https`` origin)."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        raise UnsafeURL(f"{what}: not a valid URL") from None
-    scheme = parts.scheme.lower()
-    if scheme not in {"https", "http"}:
-        raise UnsafeURL(
-            f"{what}: the scheme must be https (http only to a loopback host), "
-            f"got {short(scheme or url)}"
-        )
-    if not host:
-        raise UnsafeURL(f"{what}: the URL has no host")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeURL(f"{what}: credentials in the URL are refused; pass headers= instead")
-    if parts.fragment:
-        raise UnsafeURL(f"{what}: the URL must not have a fragment")
-    if scheme == "http":
-        if https_only:
-            raise UnsafeURL(f"{what}: http is refused after https ({_netloc(host, port)})")
-        if not _loopback_host(host):
-            raise UnsafeURL(
-                f"{what}: http is allowed only to a loopback host (127.0.0.1, ::1, localhost); "
-                f"use https for {_netloc(host, port)}"
-            )
-    return parts
+        return check_web_url(url, https_only=https_only)
+    except URLRefused as exc:
+        raise UnsafeURL(f"{what}: {exc}") from None
 
 
 def is_loopback_http(url: str) -> bool:
     """``True`` for an ``http`` URL to a loopback host (development and tests)."""
     parts = urlsplit(url)
-    return parts.scheme.lower() == "http" and _loopback_host((parts.hostname or "").lower())
-
-
-def _netloc(host: str, port: int | None) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    return shown if port is None else f"{shown}:{port}"
+    return parts.scheme.lower() == "http" and is_loopback_host(parts.hostname or "")
 
 
 def host_of(url: str) -> str:
     """The host (and port) of a URL that passed :func:`check_url`, for messages."""
     parts = urlsplit(url)
-    return _netloc((parts.hostname or "").lower(), parts.port)
+    return netloc((parts.hostname or "").lower(), parts.port)
 
 
 def safe_repr(url: str) -> str:
@@ -254,7 +210,7 @@ def _redirect(current: str, response: httpx.Response, what: str) -> str | None:
         other = "host" if parts.hostname != current_parts.hostname else "port"
         raise JWKSFetchError(
             f"{what} from {host}: refused redirect to another {other} "
-            f"({_netloc(parts.hostname or '', _port(parts))}); only redirects on the same host "
+            f"({netloc(parts.hostname or '', _port(parts))}); only redirects on the same host "
             "and port are followed",
             host=host,
             status=response.status_code,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
-import ipaddress
 import os
 import re
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._oauth import is_client_id, is_scope
+from .._urls import is_loopback_host
 from ._extras import require
 
 __all__ = [
@@ -287,16 +287,6 @@ def _issuer_problem(issuer: str, environment: str) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _exposure(s: Settings) -> str | None:
     """Development mode where others can reach it, without being asked for: refused.
 
@@ -305,11 +295,11 @@ def _exposure(s: Settings) -> str | None:
     host other than loopback, or behind an https issuer (a public URL), the environment must
     be given: ``production``, or ``development`` on purpose.
     """
-    if _is_loopback(s.host) and not s.issuer.startswith("https://"):
+    if is_loopback_host(s.host) and not s.issuer.startswith("https://"):
         return None
     where = (
         f"listens on {s.host!r}, which is not a loopback address"
-        if not _is_loopback(s.host)
+        if not is_loopback_host(s.host)
         else f"has an https issuer ({s.issuer})"
     )
     return (
