@@ -657,26 +657,6 @@ class TokenService:
             answer["username"] = user.username
         return answer
 
-    # -- users (:mod:`~.users`) ---------------------------------------------------------
-
-    async def create_user(
-        self,
-        username: str,
-        password: str,
-        ip: str,
-        *,
-        email: str | None = None,
-        name: str | None = None,
-    ) -> User:
-        """Register a user (``POST /users``): :meth:`.users.UserAdmin.create_user`."""
-        return await self.users.create_user(username, password, ip, email=email, name=name)
-
-    async def change_password(
-        self, claims: Mapping[str, Any], current: str, new: str, ip: str
-    ) -> int:
-        """Change the caller's password: :meth:`.users.UserAdmin.change_password`."""
-        return await self.users.change_password(claims, current, new, ip)
-
     # -- metadata -----------------------------------------------------------------------
 
     def metadata(self) -> dict[str, Any]:

@@ -279,7 +279,7 @@ def add_routes(app: FastAPI) -> None:
         if not settings.registration_enabled:
             raise OAuthError("access_denied", "registration is disabled on this server", 403)
         body: Registration = await parse_json_body(request, Registration)
-        user = await service_of(request).create_user(
+        user = await service_of(request).users.create_user(
             body.username, body.password, client_ip(request), email=body.email, name=body.name
         )
         answer: dict[str, Any] = {
@@ -306,7 +306,7 @@ def add_routes(app: FastAPI) -> None:
         service = service_of(request)
         claims = await service.verify_access_token(bearer_token(request))
         body: PasswordChange = await parse_json_body(request, PasswordChange)
-        revoked = await service.change_password(
+        revoked = await service.users.change_password(
             claims, body.current_password, body.new_password, client_ip(request)
         )
         return JSONResponse(
