@@ -396,7 +396,7 @@ async def test_a_version_4_database_gains_clients_without_redirect_uris(db: Path
     )
     conn.close()
     async with SQLiteStore(db) as store:
-        assert await store.schema_version() == 5 == len(MIGRATIONS)
+        assert await store.schema_version() == len(MIGRATIONS)
         app = await store.client_by_id("app")
         assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
         assert (app.redirect_uris, app.first_party) == ((), False)
@@ -424,6 +424,44 @@ async def test_a_version_4_database_gains_clients_without_redirect_uris(db: Path
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE clients SET first_party = 2")
     conn.close()
+
+
+class _Version5(SQLiteStore):
+    """The schema before version 6 (no login sessions, consents or authorization codes; no
+    post-logout redirect URIs, ID-token algorithm or refresh-family resources)."""
+
+    migrations = MIGRATIONS[:5]
+
+
+async def test_a_version_5_database_gains_the_browser_login_tables(db: Path) -> None:
+    """Migration 6 keeps clients and refresh tokens as they were, with no post-logout redirect
+    URI, the default ID-token algorithm and no resource indicator; sessions, consents and codes
+    can then be stored."""
+    async with _Version5(db) as old:
+        assert await old.schema_version() == 5
+        await old.add_user(User("u1", "alice", "$argon2id$x", T0))
+    conn = raw(db)
+    conn.execute(
+        "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name) VALUES"
+        """ ('app', 'sha256$x', '["client_credentials"]', '["read"]', ?, '')""",
+        (T0,),
+    )
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
+        " expires_at, family_expires_at) VALUES (x'01', 'fam', 'u1', 'app', '', ?, ?, ?)",
+        (T0, T0 + 60, T0 + 120),
+    )
+    conn.commit()
+    conn.close()
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == 6 == len(MIGRATIONS)
+        app = await store.client_by_id("app")
+        assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
+        assert (app.post_logout_redirect_uris, app.id_token_signed_response_alg) == ((), None)
+        token = await store.refresh_token(b"\x01")
+        assert token is not None and token.resource == ()
+        assert await store.session_by_sid("nothing") is None
+        assert await store.consent("u1", "app") is None
 
 
 async def test_a_database_with_usernames_differing_only_in_case_is_not_migrated(

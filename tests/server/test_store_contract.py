@@ -23,7 +23,10 @@ import pytest
 
 from jwtkit.server.models import (
     AttemptReservation,
+    AuthorizationCode,
     Client,
+    Consent,
+    LoginSession,
     KeyStatus,
     RefreshToken,
     SigningKeyRecord,
@@ -929,3 +932,210 @@ async def test_purge_deletes_only_what_has_expired(store: Store) -> None:
     assert await store.failures("fresh", T0 + 200) == (1, 10.0)
     assert await store.purge(T0 + 200) == 0
     assert await store.user_by_id("u1") is not None
+
+
+# login sessions -----------------------------------------------------------------------------
+def make_session(sid: str = "s1", **changes: object) -> LoginSession:
+    session = LoginSession(
+        sid=sid,
+        cookie_hash=sid.encode().ljust(32, b"#"),
+        user_id="u1",
+        auth_time=T0,
+        created_at=T0,
+        idle_expires_at=T0 + 600,
+        expires_at=T0 + 3600,
+    )
+    return replace(session, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_session_is_found_by_cookie_and_by_sid(store: Store) -> None:
+    await store.add_user(make_user())
+    session = make_session()
+    await store.add_session(session)
+    assert await store.session_by_cookie(session.cookie_hash) == session
+    assert await store.session_by_sid("s1") == session
+    assert await store.session_by_cookie(b"x" * 32) is None
+    assert await store.session_by_sid("other") is None
+    with pytest.raises(Conflict):
+        await store.add_session(replace(session, sid="s2"))  # the same cookie
+    with pytest.raises(Conflict):
+        await store.add_session(replace(session, cookie_hash=b"y" * 32))  # the same sid
+
+
+async def test_touching_a_session_moves_its_idle_expiry_forward_up_to_the_absolute_one(
+    store: Store,
+) -> None:
+    await store.add_user(make_user())
+    await store.add_session(make_session())
+    await store.touch_session("s1", T0 + 900)
+    found = await store.session_by_sid("s1")
+    assert found is not None and found.idle_expires_at == T0 + 900
+    await store.touch_session("s1", T0 + 700)  # never backwards
+    found = await store.session_by_sid("s1")
+    assert found is not None and found.idle_expires_at == T0 + 900
+    await store.touch_session("s1", T0 + 99_999)  # capped at the absolute expiry
+    found = await store.session_by_sid("s1")
+    assert found is not None and found.idle_expires_at == T0 + 3600
+    assert found.is_active(T0 + 3599) and not found.is_active(T0 + 3600)
+
+
+async def test_an_ended_session_stays_ended(store: Store) -> None:
+    await store.add_user(make_user())
+    await store.add_session(make_session())
+    assert await store.end_session("s1", T0 + 5) is True
+    assert await store.end_session("s1", T0 + 6) is False
+    assert await store.end_session("unknown", T0 + 6) is False
+    await store.touch_session("s1", T0 + 900)
+    ended = await store.session_by_sid("s1")
+    assert ended is not None
+    assert (ended.ended_at, ended.idle_expires_at) == (T0 + 5, T0 + 600)
+    assert not ended.is_active(T0 + 10)
+
+
+async def test_ending_a_users_sessions_ends_only_theirs(store: Store) -> None:
+    await store.add_user(make_user())
+    await store.add_user(make_user("u2", "bob"))
+    await store.add_session(make_session("a"))
+    await store.add_session(make_session("b"))
+    await store.add_session(make_session("c", user_id="u2"))
+    await store.end_session("b", T0)
+    assert await store.end_user_sessions("u1", T0 + 1) == 1
+    assert await store.end_user_sessions("u1", T0 + 2) == 0
+    bob = await store.session_by_sid("c")
+    assert bob is not None and bob.ended_at is None
+
+
+# consents -----------------------------------------------------------------------------------
+async def test_a_consent_is_stored_and_replaced(store: Store) -> None:
+    await store.add_user(make_user())
+    assert await store.consent("u1", "app") is None
+    first = Consent("u1", "app", ("openid", "email"), T0)
+    await store.grant_consent(first)
+    assert await store.consent("u1", "app") == first
+    second = Consent("u1", "app", ("openid",), T0 + 1)
+    await store.grant_consent(second)
+    assert await store.consent("u1", "app") == second
+    assert await store.consent("u1", "other") is None
+
+
+# authorization codes ------------------------------------------------------------------------
+def make_code(name: str = "c1", **changes: object) -> AuthorizationCode:
+    code = AuthorizationCode(
+        code_hash=name.encode().ljust(32, b"!"),
+        client_id="app",
+        user_id="u1",
+        redirect_uri="https://app.example/cb",
+        scope="openid profile",
+        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        nonce="n-0S6_WzA2Mj",
+        sid="s1",
+        auth_time=T0 - 5,
+        issued_at=T0,
+        expires_at=T0 + 60,
+        purge_after=T0 + 1000,
+        resource=("https://api.example/", "https://b.example/"),
+    )
+    return replace(code, **changes)  # type: ignore[arg-type]
+
+
+async def test_a_code_is_redeemed_once_then_reused(store: Store) -> None:
+    code = make_code()
+    await store.add_code(code)
+    with pytest.raises(Conflict):
+        await store.add_code(code)
+    won = await store.redeem_code(code.code_hash, T0 + 1)
+    assert won.status == "redeemed"
+    assert won.code == replace(code, redeemed_at=T0 + 1)
+    assert await store.record_code_grant(code.code_hash, "fam", "jti1", T0 + 900) is True
+    again = await store.redeem_code(code.code_hash, T0 + 2)
+    assert again.status == "reused"
+    assert again.code is not None
+    assert (again.code.family_id, again.code.access_jti, again.code.access_expires_at) == (
+        "fam",
+        "jti1",
+        T0 + 900,
+    )
+    # Reuse after expiry is still reuse; the first reuse time is kept.
+    late = await store.redeem_code(code.code_hash, T0 + 500)
+    assert late.status == "reused"
+    assert late.code is not None and late.code.reused_at == T0 + 2
+
+
+async def test_an_unredeemed_code_expires(store: Store) -> None:
+    code = make_code(nonce=None, redirect_uri=None, resource=())
+    await store.add_code(code)
+    expired = await store.redeem_code(code.code_hash, T0 + 60)
+    assert expired.status == "expired"
+    assert expired.code == code
+    assert (await store.redeem_code(b"?" * 32, T0)).status == "unknown"
+    assert await store.record_code_grant(code.code_hash, None, "j", T0 + 9) is False
+
+
+async def test_a_grant_recorded_after_a_reuse_is_refused(store: Store) -> None:
+    code = make_code()
+    await store.add_code(code)
+    assert (await store.redeem_code(code.code_hash, T0 + 1)).status == "redeemed"
+    reuse = await store.redeem_code(code.code_hash, T0 + 1)
+    assert reuse.status == "reused"
+    assert reuse.code is not None and reuse.code.access_jti is None
+    assert await store.record_code_grant(code.code_hash, "fam", "jti1", T0 + 900) is False
+
+
+async def test_concurrent_redemptions_of_a_code_have_exactly_one_winner(store: Store) -> None:
+    code = make_code()
+    await store.add_code(code)
+    outcomes = await asyncio.gather(*(store.redeem_code(code.code_hash, T0 + 1) for _ in range(20)))
+    statuses = sorted(outcome.status for outcome in outcomes)
+    assert statuses == ["redeemed"] + ["reused"] * 19
+
+
+async def test_redemptions_from_separate_stores_in_threads_have_one_winner(
+    new_store: StoreFactory,
+) -> None:
+    first = new_store()
+    await first.open()
+    code = make_code()
+    await first.add_code(code)
+    await first.close()
+    stores = [new_store() for _ in range(4)]
+    for each in stores:
+        await each.open()
+    try:
+        outcomes = await asyncio.gather(
+            *(each.redeem_code(code.code_hash, T0 + 1) for each in stores for _ in range(3))
+        )
+    finally:
+        for each in stores:
+            await each.close()
+    assert sorted(outcome.status for outcome in outcomes).count("redeemed") == 1
+
+
+# what the browser login added to clients and refresh tokens ---------------------------------
+async def test_logout_uris_id_token_algorithm_and_resources_round_trip(store: Store) -> None:
+    client = make_client(
+        post_logout_redirect_uris=("https://b.example/bye", "https://a.example/bye"),
+        id_token_signed_response_alg="ES256",
+    )
+    await store.add_client(client)
+    assert await store.client_by_id("app") == client
+    assert await store.list_clients() == [client]
+    await store.add_user(make_user())
+    token = replace(make_token("r"), resource=("https://z.example/", "https://a.example/"))
+    await store.add_refresh_token(token)
+    assert await store.refresh_token(token.token_hash) == token
+
+
+async def test_purge_deletes_ended_and_expired_sessions_and_old_codes(store: Store) -> None:
+    await store.add_user(make_user())
+    await store.add_session(make_session("live"))
+    await store.add_session(make_session("ended"))
+    await store.end_session("ended", T0)
+    await store.add_session(make_session("idle", idle_expires_at=T0 + 10))
+    await store.add_session(make_session("old", expires_at=T0 + 10, idle_expires_at=T0 + 10))
+    await store.add_code(make_code("kept", purge_after=T0 + 100))
+    await store.add_code(make_code("gone", purge_after=T0 + 20))
+    assert await store.purge(T0 + 20) == 4
+    assert await store.session_by_sid("live") is not None
+    assert [await store.session_by_sid(sid) for sid in ("ended", "idle", "old")] == [None] * 3
+    assert (await store.redeem_code(make_code("gone").code_hash, T0 + 30)).status == "unknown"
+    assert (await store.redeem_code(make_code("kept").code_hash, T0 + 70)).status == "expired"

@@ -1,4 +1,5 @@
-"""The token service's records: users, clients, refresh tokens, signing keys.
+"""The token service's records: users, clients, refresh tokens, signing keys, and the browser
+login's sessions, consents and authorization codes.
 
 Plain frozen dataclasses shared by the service logic and every storage backend. Times are Unix
 seconds (float). Secrets are never stored: passwords as Argon2id hashes, client secrets (random,
@@ -14,8 +15,13 @@ from typing import Literal
 __all__ = [
     "AttemptReservation",
     "AuditSeverity",
+    "AuthorizationCode",
     "Client",
+    "CodeRedemption",
+    "CodeStatus",
+    "Consent",
     "KeyStatus",
+    "LoginSession",
     "RefreshToken",
     "RotationOutcome",
     "RotationStatus",
@@ -27,6 +33,8 @@ __all__ = [
 RotationStatus = Literal["rotated", "reused", "grace", "revoked", "expired", "unknown"]
 #: Where a signing key is in its life (:class:`SigningKeyRecord`).
 KeyStatus = Literal["pending", "active", "retired"]
+#: What happened to an authorization code presented at the token endpoint (:class:`CodeRedemption`).
+CodeStatus = Literal["redeemed", "reused", "expired", "unknown"]
 #: How an audit event is logged (:mod:`~jwtkit.server.audit`): security warnings or routine.
 AuditSeverity = Literal["info", "warning"]
 
@@ -88,6 +96,13 @@ class Client:
     #: Whether the client is this service's own application, which skips the consent page
     #: (see :func:`~.clients.is_first_party`, which also counts the built-in client).
     first_party: bool = False
+    #: Where RP-Initiated Logout may send the browser back to (OpenID Connect RP-Initiated
+    #: Logout 1.0 §2, ``post_logout_redirect_uri``): compared exactly, like ``redirect_uris``.
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    #: The JWS algorithm of this client's ID tokens (OpenID Connect Dynamic Client
+    #: Registration §2 ``id_token_signed_response_alg``); ``None``: RS256, which every
+    #: OpenID Connect client supports (Core §3.1.3.7).
+    id_token_signed_response_alg: str | None = None
 
     @property
     def resource_server(self) -> bool:
@@ -115,6 +130,9 @@ class RefreshToken:
     rotated_at: float | None = None
     successor_hash: bytes | None = None
     revoked_at: float | None = None
+    #: The resource indicators of the grant (RFC 8707 §2): the ``aud`` of every access token
+    #: of the family. Empty: the service's own audience.
+    resource: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,3 +183,91 @@ class AttemptReservation:
     admitted: bool
     windows: tuple[tuple[str, float], ...] = ()
     retry_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    """A browser's login at the service: what lets ``/authorize`` skip the login page.
+
+    The browser holds a random cookie value; the store holds its SHA-256 (``cookie_hash``), so
+    that a read of the database yields no usable session. ``sid`` is the session's public id,
+    the ``sid`` claim of ID tokens (OpenID Connect Front-Channel Logout §3), never the cookie.
+    The session ends at ``expires_at`` (absolute), at ``idle_expires_at`` (moved forward by
+    use), or when ended (logout, ``ended_at``).
+    """
+
+    sid: str
+    cookie_hash: bytes
+    user_id: str
+    #: When the user authenticated (OpenID Connect Core §2 ``auth_time``).
+    auth_time: float
+    created_at: float
+    idle_expires_at: float
+    expires_at: float
+    ended_at: float | None = None
+
+    def is_active(self, now: float) -> bool:
+        """Whether the session is neither ended nor expired at ``now``."""
+        return self.ended_at is None and now < min(self.idle_expires_at, self.expires_at)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The scopes a user granted a client on the consent page (remembered, so that the page
+    is not shown again for the same scopes)."""
+
+    user_id: str
+    client_id: str
+    scopes: tuple[str, ...]
+    granted_at: float
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """An authorization code (RFC 6749 §4.1.2, OAuth 2.1 §4.1.2) as stored: its SHA-256 and
+    everything it was bound to when issued.
+
+    Single-use: ``redeemed_at`` marks the exchange; a second presentation sets ``reused_at``
+    and revokes what the first issued (``family_id``, ``access_jti``), RFC 6749 §4.1.2. Kept
+    until ``purge_after`` so that a late reuse is still recognised.
+    """
+
+    code_hash: bytes
+    client_id: str
+    user_id: str
+    #: The ``redirect_uri`` of the authorization request as presented, or ``None`` if it was
+    #: omitted (OAuth 2.1 §4.1.3: then the token request must omit it too).
+    redirect_uri: str | None
+    scope: str
+    #: The PKCE ``code_challenge`` (RFC 7636 §4.2, method S256 only).
+    code_challenge: str
+    nonce: str | None
+    #: The login session the code was issued in (its ``sid``) and when the user authenticated.
+    sid: str
+    auth_time: float
+    issued_at: float
+    expires_at: float
+    purge_after: float
+    #: RFC 8707 resource indicators of the request (the access token's ``aud``).
+    resource: tuple[str, ...] = ()
+    redeemed_at: float | None = None
+    reused_at: float | None = None
+    #: What the exchange issued: the refresh family and the access token (``jti`` and
+    #: ``exp``), revoked if the code is presented again.
+    family_id: str | None = None
+    access_jti: str | None = None
+    access_expires_at: float | None = None
+
+
+@dataclass(frozen=True)
+class CodeRedemption:
+    """The answer of :meth:`Store.redeem_code <.storage.Store.redeem_code>`.
+
+    ``"redeemed"``: this call won the code (``code`` is the record). ``"reused"``: the code
+    was redeemed before; it is now marked reused, and ``code`` names what the first exchange
+    issued, if it recorded it yet. ``"expired"``: never redeemed and past ``expires_at``.
+    ``"unknown"``: no such code.
+    """
+
+    status: CodeStatus
+    code: AuthorizationCode | None = None

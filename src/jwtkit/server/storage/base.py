@@ -12,7 +12,10 @@ Atomicity the service relies on:
   buckets or none): of any number of concurrent attempts, at most the limit are admitted;
 * :meth:`Store.add_user` refuses a username that differs from a stored one only in case;
 * :meth:`Store.set_password` increments the user's ``token_generation`` in the same step as it
-  stores the hash: two concurrent changes give two generations.
+  stores the hash: two concurrent changes give two generations;
+* :meth:`Store.redeem_code` is a compare-and-set: of any number of concurrent calls with the
+  same authorization code, exactly one sees ``"redeemed"``; :meth:`Store.record_code_grant`
+  and a reuse are ordered, so that tokens issued from a code reused meanwhile are revoked.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from typing import Literal, Protocol
 
 from ..models import (
     AttemptReservation,
+    AuthorizationCode,
     Client,
+    CodeRedemption,
+    Consent,
+    LoginSession,
     RefreshToken,
     RotationOutcome,
     SigningKeyRecord,
@@ -100,8 +107,9 @@ class Store(Protocol):
     # clients ----------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:
         """Insert ``client``; :class:`Conflict` if the id exists. Every field is read back as
-        given: ``redirect_uris`` in their order and exactly as spelled (they are compared as
-        strings), ``first_party``."""
+        given: ``redirect_uris`` and ``post_logout_redirect_uris`` in their order and exactly as
+        spelled (they are compared as strings), ``first_party``,
+        ``id_token_signed_response_alg``."""
 
     async def client_by_id(self, client_id: str) -> Client | None: ...
 
@@ -116,7 +124,7 @@ class Store(Protocol):
 
     # refresh tokens ---------------------------------------------------------------------
     async def add_refresh_token(self, token: RefreshToken) -> None:
-        """Store the first token of a new family."""
+        """Store the first token of a new family (``resource`` read back in its order)."""
 
     async def refresh_token(self, token_hash: bytes) -> RefreshToken | None: ...
 
@@ -197,6 +205,60 @@ class Store(Protocol):
         ended since; ``failed`` counts one failure in each, as :meth:`record_failure` does;
         the buckets in ``forget`` lose their failures (not the attempts still in progress)."""
 
+    # login sessions ---------------------------------------------------------------------
+    async def add_session(self, session: LoginSession) -> None:
+        """Store a new login session; :class:`Conflict` if its ``sid`` or ``cookie_hash``
+        exists."""
+
+    async def session_by_cookie(self, cookie_hash: bytes) -> LoginSession | None:
+        """The session whose cookie has this SHA-256 (active or not), or ``None``. Called on
+        every browser request to ``/authorize``, so a single indexed lookup."""
+
+    async def session_by_sid(self, sid: str) -> LoginSession | None:
+        """The session with this public id (active or not), or ``None``."""
+
+    async def touch_session(self, sid: str, idle_expires_at: float) -> None:
+        """Move a session's idle expiry forward to ``idle_expires_at`` (never past its
+        absolute ``expires_at``, never backwards); an ended session is left alone."""
+
+    async def end_session(self, sid: str, now: float) -> bool:
+        """End a session (logout); ``False`` if there is no such session or it had ended."""
+
+    async def end_user_sessions(self, user_id: str, now: float) -> int:
+        """End every session of a user (a password change, a disabled user); return how many
+        were not ended yet."""
+
+    # consents ---------------------------------------------------------------------------
+    async def consent(self, user_id: str, client_id: str) -> Consent | None:
+        """What the user granted the client, or ``None``."""
+
+    async def grant_consent(self, consent: Consent) -> None:
+        """Store ``consent``, replacing what the user had granted the client before."""
+
+    # authorization codes ----------------------------------------------------------------
+    async def add_code(self, code: AuthorizationCode) -> None:
+        """Store a new authorization code; :class:`Conflict` if its hash exists."""
+
+    async def redeem_code(self, code_hash: bytes, now: float) -> CodeRedemption:
+        """Atomically mark a code redeemed at ``now`` (see :class:`CodeRedemption`).
+
+        ``"redeemed"``: it was neither redeemed nor expired; this call won. ``"reused"``: it
+        had been redeemed (expired or not); ``reused_at`` is set to ``now`` and the record
+        names what the first exchange issued, as far as recorded. ``"expired"``: not
+        redeemed, past ``expires_at``; nothing changes. ``"unknown"``: nothing stored."""
+
+    async def record_code_grant(
+        self,
+        code_hash: bytes,
+        family_id: str | None,
+        access_jti: str,
+        access_expires_at: float,
+    ) -> bool:
+        """Record what the exchange of a redeemed code issued. ``False`` if the code was
+        presented again meanwhile (``reused_at`` is set): the caller must revoke what it just
+        issued, since the reuse could not."""
+
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
-        """Delete expired revocations, refresh tokens and rate-limit windows; return a count."""
+        """Delete expired revocations, refresh tokens and rate-limit windows, ended or expired
+        login sessions, and authorization codes past their ``purge_after``; return a count."""

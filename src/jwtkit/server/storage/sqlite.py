@@ -71,7 +71,11 @@ from typing import Any, Literal, TypeVar
 from .._extras import MissingExtra
 from ..models import (
     AttemptReservation,
+    AuthorizationCode,
     Client,
+    CodeRedemption,
+    Consent,
+    LoginSession,
     RefreshToken,
     RotationOutcome,
     SigningKeyRecord,
@@ -214,6 +218,54 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         "ALTER TABLE clients ADD COLUMN first_party INTEGER NOT NULL DEFAULT 0"
         " CHECK (first_party IN (0, 1))",
     ),
+    # 6: the browser login of OpenID Connect: login sessions (the cookie's SHA-256, never the
+    # cookie), remembered consents, authorization codes (their SHA-256 and what they are bound
+    # to); RP-Initiated Logout's redirect URIs and the ID-token algorithm of a client; the
+    # resource indicators (RFC 8707) of a refresh family. Existing rows have none of them.
+    (
+        "ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT",
+        "ALTER TABLE refresh_tokens ADD COLUMN resource TEXT NOT NULL DEFAULT '[]'",
+        """CREATE TABLE login_sessions (
+            sid TEXT PRIMARY KEY,
+            cookie_hash BLOB NOT NULL UNIQUE,
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            auth_time REAL NOT NULL,
+            created_at REAL NOT NULL,
+            idle_expires_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            ended_at REAL
+        )""",
+        "CREATE INDEX login_sessions_user ON login_sessions (user_id)",
+        """CREATE TABLE consents (
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            client_id TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            granted_at REAL NOT NULL,
+            PRIMARY KEY (user_id, client_id)
+        )""",
+        """CREATE TABLE authorization_codes (
+            code_hash BLOB PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            redirect_uri TEXT,
+            scope TEXT NOT NULL,
+            code_challenge TEXT NOT NULL,
+            nonce TEXT,
+            sid TEXT NOT NULL,
+            auth_time REAL NOT NULL,
+            issued_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            purge_after REAL NOT NULL,
+            resource TEXT NOT NULL DEFAULT '[]',
+            redeemed_at REAL,
+            reused_at REAL,
+            family_id TEXT,
+            access_jti TEXT,
+            access_expires_at REAL
+        )""",
+        "CREATE INDEX authorization_codes_purge ON authorization_codes (purge_after)",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -235,20 +287,39 @@ _INSERT_USER = (
 )
 _CLIENT_BY_ID = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
-    " first_party FROM clients WHERE id = ?"
+    " first_party, post_logout_redirect_uris, id_token_signed_response_alg FROM clients"
+    " WHERE id = ?"
 )
 _ALL_CLIENTS = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
-    " first_party FROM clients ORDER BY id"
+    " first_party, post_logout_redirect_uris, id_token_signed_response_alg FROM clients"
+    " ORDER BY id"
 )
 _INSERT_CLIENT = (
     "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name, audiences,"
-    " redirect_uris, first_party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " redirect_uris, first_party, post_logout_redirect_uris, id_token_signed_response_alg)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
-    " family_expires_at, rotated_at, successor_hash, revoked_at FROM refresh_tokens"
+    " family_expires_at, rotated_at, successor_hash, revoked_at, resource FROM refresh_tokens"
     " WHERE token_hash = ?"
+)
+_SESSION_COLUMNS = (
+    "sid, cookie_hash, user_id, auth_time, created_at, idle_expires_at, expires_at, ended_at"
+)
+_SESSION_BY_COOKIE = f"SELECT {_SESSION_COLUMNS} FROM login_sessions WHERE cookie_hash = ?"
+_SESSION_BY_SID = f"SELECT {_SESSION_COLUMNS} FROM login_sessions WHERE sid = ?"
+_INSERT_SESSION = f"INSERT INTO login_sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_CODE_COLUMNS = (
+    "code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid, auth_time,"
+    " issued_at, expires_at, purge_after, resource, redeemed_at, reused_at, family_id,"
+    " access_jti, access_expires_at"
+)
+_SELECT_CODE = f"SELECT {_CODE_COLUMNS} FROM authorization_codes WHERE code_hash = ?"
+_INSERT_CODE = (
+    f"INSERT INTO authorization_codes ({_CODE_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _JTI_REVOKED = "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?"
 # A family is revoked when none of its records is unrevoked (every revocation revokes them all,
@@ -258,8 +329,8 @@ _FAMILY_LIVE = "SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at 
 _FAILURES = "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?"
 _INSERT_TOKEN = (
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
-    " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at, resource)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The compare-and-set of a rotation: only an active token of the same family is exchanged.
 _ROTATE_TOKEN = (
@@ -319,6 +390,9 @@ _PURGE = (
     "DELETE FROM revoked_jtis WHERE expires_at <= ?",
     "DELETE FROM refresh_tokens WHERE family_expires_at <= ?",
     "DELETE FROM rate_limits WHERE window_end <= ?",
+    "DELETE FROM login_sessions WHERE ended_at IS NOT NULL OR expires_at <= ?1"
+    " OR idle_expires_at <= ?1",
+    "DELETE FROM authorization_codes WHERE purge_after <= ?",
 )
 
 
@@ -348,6 +422,84 @@ def _client(row: Sequence[Any]) -> Client:
         audiences=tuple(json.loads(row[6])),
         redirect_uris=tuple(json.loads(row[7])),
         first_party=bool(row[8]),
+        post_logout_redirect_uris=tuple(json.loads(row[9])),
+        id_token_signed_response_alg=row[10],
+    )
+
+
+def _refresh_token(row: Sequence[Any]) -> RefreshToken:
+    return RefreshToken(
+        token_hash=row[0],
+        family_id=row[1],
+        user_id=row[2],
+        client_id=row[3],
+        scope=row[4],
+        issued_at=row[5],
+        expires_at=row[6],
+        family_expires_at=row[7],
+        rotated_at=row[8],
+        successor_hash=row[9],
+        revoked_at=row[10],
+        resource=tuple(json.loads(row[11])),
+    )
+
+
+def _session(row: Sequence[Any]) -> LoginSession:
+    return LoginSession(
+        sid=row[0],
+        cookie_hash=bytes(row[1]),
+        user_id=row[2],
+        auth_time=row[3],
+        created_at=row[4],
+        idle_expires_at=row[5],
+        expires_at=row[6],
+        ended_at=row[7],
+    )
+
+
+def _code(row: Sequence[Any]) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_hash=bytes(row[0]),
+        client_id=row[1],
+        user_id=row[2],
+        redirect_uri=row[3],
+        scope=row[4],
+        code_challenge=row[5],
+        nonce=row[6],
+        sid=row[7],
+        auth_time=row[8],
+        issued_at=row[9],
+        expires_at=row[10],
+        purge_after=row[11],
+        resource=tuple(json.loads(row[12])),
+        redeemed_at=row[13],
+        reused_at=row[14],
+        family_id=row[15],
+        access_jti=row[16],
+        access_expires_at=row[17],
+    )
+
+
+def _code_values(code: AuthorizationCode) -> tuple[object, ...]:
+    return (
+        bytes(code.code_hash),
+        code.client_id,
+        code.user_id,
+        code.redirect_uri,
+        code.scope,
+        code.code_challenge,
+        code.nonce,
+        code.sid,
+        code.auth_time,
+        code.issued_at,
+        code.expires_at,
+        code.purge_after,
+        json.dumps(list(code.resource)),
+        code.redeemed_at,
+        code.reused_at,
+        code.family_id,
+        code.access_jti,
+        code.access_expires_at,
     )
 
 
@@ -364,6 +516,7 @@ def _token_values(token: RefreshToken) -> tuple[object, ...]:
         token.rotated_at,
         None if token.successor_hash is None else bytes(token.successor_hash),
         token.revoked_at,
+        json.dumps(list(token.resource)),
     )
 
 
@@ -760,6 +913,8 @@ class SQLiteStore:
             json.dumps(list(client.audiences)),
             json.dumps(list(client.redirect_uris)),
             int(client.first_party),
+            json.dumps(list(client.post_logout_redirect_uris)),
+            client.id_token_signed_response_alg,
         )
         await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
 
@@ -809,7 +964,7 @@ class SQLiteStore:
     async def refresh_token(self, token_hash: bytes) -> RefreshToken | None:
         """The stored token with this SHA-256, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_SELECT_TOKEN, (bytes(token_hash),))
-        return None if row is None else RefreshToken(*row)
+        return None if row is None else _refresh_token(row)
 
     async def rotate_refresh_token(
         self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
@@ -984,6 +1139,136 @@ class SQLiteStore:
 
         await self._write(settle)
 
+    # login sessions ---------------------------------------------------------------------
+    async def add_session(self, session: LoginSession) -> None:
+        """Store a new login session; :class:`~.base.Conflict` if its sid or cookie exists."""
+        values = (
+            session.sid,
+            bytes(session.cookie_hash),
+            session.user_id,
+            session.auth_time,
+            session.created_at,
+            session.idle_expires_at,
+            session.expires_at,
+            session.ended_at,
+        )
+        await self._write(lambda c: c.execute(_INSERT_SESSION, values))
+
+    async def session_by_cookie(self, cookie_hash: bytes) -> LoginSession | None:
+        """The session of this cookie's SHA-256, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(_SESSION_BY_COOKIE, (bytes(cookie_hash),))
+        return None if row is None else _session(row)
+
+    async def session_by_sid(self, sid: str) -> LoginSession | None:
+        """The session with this ``sid``, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(_SESSION_BY_SID, (sid,))
+        return None if row is None else _session(row)
+
+    async def touch_session(self, sid: str, idle_expires_at: float) -> None:
+        """Move the idle expiry forward, capped at the absolute expiry."""
+        await self._write(
+            lambda c: c.execute(
+                "UPDATE login_sessions SET idle_expires_at = MIN(MAX(idle_expires_at, ?),"
+                " expires_at) WHERE sid = ? AND ended_at IS NULL",
+                (idle_expires_at, sid),
+            )
+        )
+
+    async def end_session(self, sid: str, now: float) -> bool:
+        """End the session ``sid``; ``False`` if unknown or already ended."""
+        return await self._update(
+            "UPDATE login_sessions SET ended_at = ? WHERE sid = ? AND ended_at IS NULL",
+            (now, sid),
+        )
+
+    async def end_user_sessions(self, user_id: str, now: float) -> int:
+        """End every session of ``user_id``; return how many were not ended yet."""
+        return await self._write(
+            lambda c: (
+                c.execute(
+                    "UPDATE login_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+                    (now, user_id),
+                ).rowcount
+            )
+        )
+
+    # consents ---------------------------------------------------------------------------
+    async def consent(self, user_id: str, client_id: str) -> Consent | None:
+        """What ``user_id`` granted ``client_id``, or ``None`` (a lookup on the event loop)."""
+        row = await self._lookup(
+            "SELECT user_id, client_id, scopes, granted_at FROM consents"
+            " WHERE user_id = ? AND client_id = ?",
+            (user_id, client_id),
+        )
+        if row is None:
+            return None
+        return Consent(row[0], row[1], tuple(json.loads(row[2])), row[3])
+
+    async def grant_consent(self, consent: Consent) -> None:
+        """Store ``consent``, replacing an earlier one of the same user and client."""
+        values = (
+            consent.user_id,
+            consent.client_id,
+            json.dumps(list(consent.scopes)),
+            consent.granted_at,
+        )
+        await self._write(
+            lambda c: c.execute(
+                "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes,"
+                " granted_at = excluded.granted_at",
+                values,
+            )
+        )
+
+    # authorization codes ----------------------------------------------------------------
+    async def add_code(self, code: AuthorizationCode) -> None:
+        """Store a new code; :class:`~.base.Conflict` if its hash exists."""
+        values = _code_values(code)
+        await self._write(lambda c: c.execute(_INSERT_CODE, values))
+
+    async def redeem_code(self, code_hash: bytes, now: float) -> CodeRedemption:
+        """The compare-and-set of a code's single use (see :meth:`.Store.redeem_code`)."""
+        key = bytes(code_hash)
+
+        def redeem(conn: sqlite3.Connection) -> CodeRedemption:
+            won = conn.execute(
+                "UPDATE authorization_codes SET redeemed_at = ?"
+                " WHERE code_hash = ? AND redeemed_at IS NULL AND expires_at > ?",
+                (now, key, now),
+            ).rowcount
+            row = conn.execute(_SELECT_CODE, (key,)).fetchone()
+            if row is None:
+                return CodeRedemption("unknown")
+            code = _code(row)
+            if won:
+                return CodeRedemption("redeemed", code)
+            if code.redeemed_at is None:
+                return CodeRedemption("expired", code)
+            conn.execute(
+                "UPDATE authorization_codes SET reused_at = ? WHERE code_hash = ?"
+                " AND reused_at IS NULL",
+                (now, key),
+            )
+            return CodeRedemption("reused", code)
+
+        return await self._write(redeem)
+
+    async def record_code_grant(
+        self,
+        code_hash: bytes,
+        family_id: str | None,
+        access_jti: str,
+        access_expires_at: float,
+    ) -> bool:
+        """Record what a redeemed code's exchange issued; ``False`` if it was reused meanwhile
+        (or is not a redeemed code)."""
+        return await self._update(
+            "UPDATE authorization_codes SET family_id = ?, access_jti = ?, access_expires_at = ?"
+            " WHERE code_hash = ? AND redeemed_at IS NOT NULL AND reused_at IS NULL",
+            (family_id, access_jti, access_expires_at, bytes(code_hash)),
+        )
+
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
         """Delete revocations past their ``exp``, refresh tokens whose family has expired and
@@ -1009,7 +1294,7 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, parameters: tuple[object, ...
 
 def _token_in(conn: sqlite3.Connection, token_hash: bytes | None) -> RefreshToken | None:
     row = conn.execute(_SELECT_TOKEN, (token_hash,)).fetchone()
-    return None if row is None else RefreshToken(*row)
+    return None if row is None else _refresh_token(row)
 
 
 def _transaction(operation: Callable[[sqlite3.Connection], _T], conn: sqlite3.Connection) -> _T:
