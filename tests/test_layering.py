@@ -277,8 +277,8 @@ def test_the_private_core_exceptions_are_still_needed() -> None:
             assert (package, module) in used, f"{package}/ no longer imports {module}"
 
 
-#: The web framework and what only it needs.
-WEB_FRAMEWORK = {"fastapi", "starlette", "pydantic", "swagger_ui_bundle"}
+#: The web framework and what only it needs (jinja2: the provider's HTML pages).
+WEB_FRAMEWORK = {"fastapi", "starlette", "pydantic", "swagger_ui_bundle", "jinja2"}
 
 
 def test_only_server_http_imports_the_web_framework() -> None:
@@ -292,3 +292,13 @@ def test_only_server_http_imports_the_web_framework() -> None:
         for name, _ in _imports(path):
             top = name.split(".")[0]
             assert top not in WEB_FRAMEWORK, f"server/{relative} imports {name}"
+
+
+def test_only_server_http_imports_the_template_engine() -> None:
+    """The HTML pages are the HTTP layer's: jinja2 is imported nowhere else in the package."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        if relative.parts[:2] == ("server", "http"):
+            continue
+        for name, _ in _imports(path):
+            assert name.split(".")[0] != "jinja2", f"{relative} imports {name}"

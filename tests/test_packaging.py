@@ -78,6 +78,12 @@ def test_the_wheel_holds_the_package_and_its_data(dist: Path) -> None:
         names = set(archive.namelist())
         metadata = archive.read(f"jwtkit-{jwtkit.__version__}.dist-info/METADATA").decode()
     assert {"jwtkit/py.typed", "jwtkit/__main__.py", "jwtkit/cli/weak_secrets.txt"} <= names
+    # The provider's pages: every template and the stylesheet the service renders and serves.
+    http = REPO / "src" / "jwtkit" / "server" / "http"
+    page_files = [*sorted((http / "templates").glob("*.html")), http / "static" / "jwtkit.css"]
+    assert http / "templates" / "login.html" in page_files
+    for path in page_files:
+        assert f"jwtkit/{path.relative_to(REPO / 'src' / 'jwtkit').as_posix()}" in names, path
     assert not any(name.startswith("tests/") for name in names)
     assert "Requires-Dist: cryptography>=" in metadata
     assert "Provides-Extra: server" in metadata
