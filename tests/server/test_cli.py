@@ -658,7 +658,7 @@ def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(databas
         assert answer.status_code == 400, answer.text
         assert answer.json()["error"] == "unsupported_grant_type"
     assert "authorization_code" not in metadata.json()["grant_types_supported"]
-    assert metadata.json()["response_types_supported"] == []
+    assert metadata.json()["response_types_supported"] == ["code"]
 
 
 # -- keys ------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ __all__ = [
     "REFRESH_FAMILY_CLAIM",
     "AccessTokens",
     "VerifiedTokenCache",
+    "audience_of",
     "describe_token_error",
 ]
 
@@ -59,6 +60,14 @@ PASSWORD_GENERATION_CLAIM = "https://github.com/jwtkit/jwtkit/claims/password_ge
 REFRESH_FAMILY_CLAIM = "https://github.com/jwtkit/jwtkit/claims/refresh_family"
 #: How many verified access tokens a :class:`~.tokens.TokenService` remembers by default.
 ACCESS_TOKEN_CACHE_SIZE = 10_000
+
+
+def audience_of(resource: tuple[str, ...], default: str) -> str | list[str]:
+    """The ``aud`` of an access token for these RFC 8707 resources (RFC 9068 §3: one string,
+    or an array of several), ``default`` for none."""
+    if not resource:
+        return default
+    return resource[0] if len(resource) == 1 else list(resource)
 
 
 def describe_token_error(exc: JWTError) -> str:
@@ -162,10 +171,13 @@ class AccessTokens:
         now: float,
         password_generation: int | None = None,
         family: tuple[str, float] | None = None,
+        resource: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """A §5.1 response with a fresh RFC 9068 access token; ``password_generation`` is the
         user's ``token_generation`` (``None`` for a client's own token); ``family`` is the
-        (id, absolute expiry) of the refresh family the token is issued with, if any.
+        (id, absolute expiry) of the refresh family the token is issued with, if any;
+        ``resource`` the RFC 8707 resource indicators it is for (its ``aud``; none: the
+        service's ``audience``).
 
         A token of a family names it (:data:`REFRESH_FAMILY_CLAIM`) and expires no later than
         the family: the family's records, which tell whether it was revoked, are purged only
@@ -179,7 +191,7 @@ class AccessTokens:
         claims: dict[str, Any] = {
             "iss": self.settings.issuer,
             "sub": subject,
-            "aud": self.settings.audience,
+            "aud": audience_of(resource, self.settings.audience),
             "exp": expires_at,
             "iat": issued_at,
             "jti": secrets.token_urlsafe(16),
@@ -204,6 +216,13 @@ class AccessTokens:
             response["scope"] = scope
         return response
 
+    @staticmethod
+    def claims_of_issued(token: str) -> tuple[str, float]:
+        """The ``jti`` and ``exp`` of an access token this object just issued (read without
+        verification: it never left the process)."""
+        claims = jwtkit.decode_unverified(token).claims
+        return str(claims["jti"]), float(claims["exp"])
+
     # -- verifying ----------------------------------------------------------------------
 
     def verifier(self) -> jwtkit.Verifier:
@@ -217,7 +236,10 @@ class AccessTokens:
                 keys,
                 algorithms=algorithms,
                 issuer=self.settings.issuer,
-                audience=self.settings.audience,
+                # The service's own audience or a resource it issues tokens for (RFC 8707):
+                # revocation and introspection handle both; its own endpoints check their
+                # audience on top (TokenService.verify_access_token).
+                audience=[self.settings.audience, *self.settings.resource_indicators],
                 typ="at+jwt",
                 require=("exp", "iat", "jti", "sub", "client_id"),
                 clock=self.clock,

@@ -40,6 +40,9 @@ EVENTS = frozenset(
         "key_rotated",
         "key_retired",
         "rate_limited",
+        "session_started",
+        "session_ended",
+        "code_reused",
     }
 )
 #: Field names that are refused outright; names containing "password" or "secret", or ending
@@ -48,7 +51,7 @@ FORBIDDEN_FIELDS = frozenset(
     {"token", "access_token", "refresh_token", "password", "secret", "client_secret"}
 )
 #: Events that are security warnings rather than routine information.
-_WARNING_EVENTS = frozenset({"login_failed", "reuse_detected", "rate_limited"})
+_WARNING_EVENTS = frozenset({"login_failed", "reuse_detected", "code_reused", "rate_limited"})
 _LEVELS: dict[AuditSeverity, int] = {"info": logging.INFO, "warning": logging.WARNING}
 _RESERVED = frozenset({"event", "time"})
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -45,6 +45,7 @@ __all__ = [
     "decode_key_encryption_key",
     "env_var",
     "load_settings",
+    "resource_problem",
 ]
 
 ENV_PREFIX = "JWTKIT_"
@@ -160,6 +161,17 @@ class Settings:
     #: The public client that the password grant uses when no client authenticates.
     first_party_client_id: str = "first-party"
     default_scope: str = "openid profile"
+    #: The name shown on the login, consent and logout pages.
+    product_name: str = "jwtkit"
+    #: A browser login session unused for this long ends (seconds).
+    session_idle_ttl: int = 1800
+    #: A browser login session ends this long after the login, whatever its use (seconds).
+    session_absolute_ttl: int = 36000
+    #: How long an authorization code may wait for its exchange (seconds; at most 60).
+    authorization_code_ttl: int = 60
+    #: The resource indicators (RFC 8707) a client may ask for: absolute URIs separated by
+    #: single spaces. Empty: only the service's own ``audience``.
+    resources: str = ""
     argon2_time_cost: int = 3
     #: KiB.
     argon2_memory_cost: int = 65536
@@ -204,6 +216,11 @@ class Settings:
         if self.password_grant is None:
             return self.environment == "development"
         return self.password_grant
+
+    @property
+    def resource_indicators(self) -> tuple[str, ...]:
+        """The RFC 8707 resources a client may ask for (``resources``, split)."""
+        return tuple(self.resources.split(" ")) if self.resources else ()
 
     @property
     def is_production(self) -> bool:
@@ -326,6 +343,26 @@ def _text_problem(name: str, value: str) -> str | None:
     return None
 
 
+def resource_problem(resource: str) -> str | None:
+    """Why ``resource`` is not an RFC 8707 §2 resource indicator (an absolute URI without a
+    fragment, at most 2000 ASCII characters, no spaces), or ``None`` if it is one."""
+    scheme, colon, rest = resource.partition(":")
+    if (
+        not 0 < len(resource) <= 2000
+        or not resource.isascii()
+        or not resource.isprintable()
+        or " " in resource
+        or not colon
+        or not rest
+        or not scheme[:1].isalpha()
+        or not all(ch.isalnum() or ch in "+-." for ch in scheme)
+    ):
+        return f"a resource must be an absolute URI (RFC 8707 §2), got {resource[:100]!r}"
+    if "#" in resource:
+        return f"a resource must not have a fragment (RFC 8707 §2), got {resource[:100]!r}"
+    return None
+
+
 def _value_problems(s: Settings) -> list[str]:
     problems: list[str | None] = []
     add = problems.append
@@ -375,6 +412,30 @@ def _value_problems(s: Settings) -> list[str]:
             f"{_label('default_scope')}: must be scope tokens separated by single spaces "
             f"(RFC 6749 §3.3), got {s.default_scope!r}"
         )
+    add(_text_problem("product_name", s.product_name))
+    if len(s.product_name) > 60 or not s.product_name.isprintable():
+        add(f"{_label('product_name')}: must be 1 to 60 printable characters")
+    add(_range_problem("session_idle_ttl", s.session_idle_ttl, 60, None, " seconds"))
+    add(_range_problem("session_absolute_ttl", s.session_absolute_ttl, 60, None, " seconds"))
+    if s.session_idle_ttl > s.session_absolute_ttl:
+        add(
+            f"{_label('session_idle_ttl')}: must not exceed session_absolute_ttl "
+            f"({s.session_absolute_ttl}), got {s.session_idle_ttl}"
+        )
+    add(
+        _range_problem(
+            "authorization_code_ttl",
+            s.authorization_code_ttl,
+            1,
+            60,
+            " seconds (RFC 6749 §4.1.2 recommends at most 10 minutes; OAuth 2.1 short)",
+        )
+    )
+    for resource in s.resources.split(" ") if s.resources else ():
+        problem = resource_problem(resource)
+        if problem is not None:
+            add(f"{_label('resources')}: {problem}")
+            break
     add(_range_problem("argon2_time_cost", s.argon2_time_cost, 1, 100))
     add(_range_problem("argon2_parallelism", s.argon2_parallelism, 1, 255))
     add(

@@ -14,19 +14,25 @@ users registered by :mod:`~.users`. How it all works: docs/server.md, "How it wo
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-
-from jwtkit._oauth import is_scope
 
 from .access_tokens import (
     ACCESS_TOKEN_CACHE_SIZE,
     PASSWORD_GENERATION_CLAIM,
     AccessTokens,
+)
+from .authorization import (
+    MAX_CODE_LENGTH,
+    Authorizer,
+    code_challenge_of,
+    hash_code,
+    is_code_verifier,
 )
 from .credentials import (
     ARGON2_PREFIX,
@@ -41,13 +47,15 @@ from .credentials import (
     parse_basic_authorization,
     verify_client_secret,
 )
-from .models import Client, RefreshToken, User
+from .id_tokens import issue_id_token
+from .models import AuthorizationCode, Client, LoginSession, RefreshToken, User
 from .oauth_errors import (
     OAuthError,
     invalid_client,
-    too_many_attempts,
+    invalid_token,
 )
-from .ratelimit import LimitReached
+from .scopes import narrowed
+from .sessions import Sessions
 from .users import UserAdmin, check_username
 
 if TYPE_CHECKING:
@@ -81,7 +89,7 @@ __all__ = [
 logger = logging.getLogger("jwtkit.server")
 
 #: The grants the token endpoint knows (RFC 6749 §4.3, §6, §4.4).
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+GRANT_TYPES = ("authorization_code", "password", "refresh_token", "client_credentials")
 #: How often (seconds) the key ring is re-read from the store, so that a key rotated by
 #: another process (``jwtkit keys rotate``) is published and used without a restart.
 KEYRING_REFRESH_INTERVAL = 10.0
@@ -108,25 +116,16 @@ class _Caller:
         return _FIRST_PARTY_GRANTS if first_party else ()
 
 
-def _scope_tokens(scope: str | None) -> list[str] | None:
-    """The scope tokens of a ``scope`` parameter (RFC 6749 §3.3); ``None`` if absent."""
-    if scope is None:
-        return None
-    tokens = scope.split(" ")
-    if not is_scope(scope):
-        raise OAuthError("invalid_scope", "scope must be scope tokens separated by single spaces")
-    return list(dict.fromkeys(tokens))
-
-
-def _narrowed(requested: str | None, allowed: tuple[str, ...], default: tuple[str, ...]) -> str:
-    """The granted scope: ``requested`` if within ``allowed``, else ``default`` if absent."""
-    tokens = _scope_tokens(requested)
-    if tokens is None:
-        return " ".join(token for token in default if token in allowed)
-    extra = [token for token in tokens if token not in allowed]
-    if extra:
-        raise OAuthError("invalid_scope", f"scope not allowed: {' '.join(extra)[:100]}")
-    return " ".join(tokens)
+def _narrowed_resource(requested: str | None, granted: tuple[str, ...]) -> tuple[str, ...]:
+    """The resources of an access token from a grant for ``granted`` (RFC 8707 §2.2): the one
+    ``requested``, which must be among them (``invalid_target``), or all of them."""
+    if requested is None:
+        return granted
+    if requested not in granted:
+        raise OAuthError(
+            "invalid_target", "resource is not one of the grant's resources (RFC 8707 §2.2)"
+        )
+    return (requested,)
 
 
 class TokenService:
@@ -173,6 +172,8 @@ class TokenService:
             cache_size=access_token_cache_size,
         )
         self.users = UserAdmin(store, hasher, limiter, self.clock, self._audit)
+        self.sessions = Sessions(store, settings, self.clock)
+        self.authorizer = Authorizer(store, settings, self.clock)
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -217,6 +218,8 @@ class TokenService:
                     "unsupported_grant_type", "the password grant is disabled on this server"
                 )
             return await self._password_grant(params, auth, ip)
+        if grant_type == "authorization_code":
+            return await self._authorization_code_grant(params, auth, ip)
         if grant_type == "refresh_token":
             return await self._refresh_grant(params, auth, ip)
         if grant_type == "client_credentials":
@@ -236,38 +239,8 @@ class TokenService:
         password = params.get("password")
         if username is None or password is None:
             raise OAuthError("invalid_request", "username and password are required")
-        try:
-            async with self.limiter.attempt(username, ip) as attempt:
-                user = await self.store.user_by_name(username)
-                matched = await self.hasher.verify(user.password_hash if user else None, password)
-                if user is None or not matched or user.disabled:
-                    # What was typed as a username is sometimes a password: only known names
-                    # are logged.
-                    reason = (
-                        "unknown_user"
-                        if user is None
-                        else "disabled"
-                        if matched
-                        else "bad_password"
-                    )
-                    self._audit(
-                        "login_failed",
-                        user_id=user.id if user else None,
-                        username=user.username if user else None,
-                        client_ip=ip,
-                        client_id=caller.client_id,
-                        reason=reason,
-                    )
-                    raise OAuthError("invalid_grant", "invalid username or password")
-                attempt.succeeded()
-        except LimitReached as exc:
-            self._audit("rate_limited", client_ip=ip, client_id=caller.client_id)
-            raise too_many_attempts(exc.retry_after) from None
-        if self.hasher.needs_rehash(user.password_hash):
-            rehashed = await self.hasher.hash(password)
-            await self.store.rehash_password(user.id, user.password_hash, rehashed)
-            self._audit("password_rehashed", user_id=user.id)
-        scope = _narrowed(
+        user = await self.users.authenticate(username, password, ip, caller.client_id)
+        scope = narrowed(
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
         now = self.clock()
@@ -292,6 +265,159 @@ class TokenService:
         )
         return response
 
+    async def _authorization_code_grant(
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str
+    ) -> dict[str, Any]:
+        """RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6) and single use (§4.1.2): the code's
+        client, redirect URI and challenge must match; a second use is refused and revokes what
+        the first issued. Refresh tokens only with ``offline_access`` (OpenID Connect Core
+        §11); an ID token with ``openid`` (§3.1.3.3)."""
+        caller = await self._caller(auth, required=False, ip=ip)
+        self._check_grant(caller, "authorization_code")
+        presented = params.get("code")
+        verifier = params.get("code_verifier")
+        if presented is None:
+            raise OAuthError("invalid_request", "code is required")
+        if verifier is None:
+            raise OAuthError("invalid_request", "code_verifier is required (PKCE, RFC 7636 §4.5)")
+        if len(presented) > MAX_CODE_LENGTH:
+            raise OAuthError("invalid_grant", "the authorization code is invalid")
+        now = self.clock()
+        redemption = await self.store.redeem_code(hash_code(presented), now)
+        code = redemption.code
+        if redemption.status == "reused" and code is not None:
+            revoked = await self._revoke_code_grant(code, now)
+            self._audit(
+                "code_reused",
+                client_id=code.client_id,
+                user_id=code.user_id,
+                client_ip=ip,
+                family_id=code.family_id,
+                revoked=revoked,
+            )
+            raise OAuthError(
+                "invalid_grant",
+                "the authorization code was already used; the tokens issued with it have been "
+                "revoked",
+            )
+        if redemption.status != "redeemed" or code is None:
+            described = "has expired" if redemption.status == "expired" else "is invalid"
+            raise OAuthError("invalid_grant", f"the authorization code {described}")
+        if code.client_id != caller.client_id:
+            raise OAuthError("invalid_grant", "the authorization code was issued to another client")
+        if params.get("redirect_uri") != code.redirect_uri:
+            raise OAuthError(
+                "invalid_grant",
+                "redirect_uri must be the one of the authorization request (RFC 6749 §4.1.3)",
+            )
+        if not is_code_verifier(verifier) or not hmac.compare_digest(
+            code_challenge_of(verifier), code.code_challenge
+        ):
+            raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+        if not await self.sessions.is_active(code.sid):
+            raise OAuthError("invalid_grant", "the login session of the code has ended")
+        user = await self.store.user_by_id(code.user_id)
+        if user is None or user.disabled:
+            raise OAuthError("invalid_grant", "the user of the code is disabled")
+        resource = _narrowed_resource(params.get("resource"), code.resource)
+        scopes = code.scope.split()
+        refresh: str | None = None
+        family: tuple[str, float] | None = None
+        if "offline_access" in scopes and "refresh_token" in caller.grant_types(False):
+            refresh, family = await self._start_family(
+                user.id, caller.client_id, code.scope, now, code.resource
+            )
+        response = self.access_tokens.issue(
+            user.id, caller.client_id, code.scope, now, user.token_generation, family, resource
+        )
+        if "openid" in scopes:
+            response["id_token"] = issue_id_token(
+                self.keyring,
+                self.settings,
+                client_id=caller.client_id,
+                algorithm=caller.client.id_token_signed_response_alg if caller.client else None,
+                user_id=user.id,
+                now=now,
+                auth_time=code.auth_time,
+                nonce=code.nonce,
+                sid=code.sid,
+                access_token=response["access_token"],
+            )
+        if refresh is not None:
+            response["refresh_token"] = refresh
+        access_claims = self.access_tokens.claims_of_issued(response["access_token"])
+        family_id = family[0] if family is not None else None
+        if not await self.store.record_code_grant(
+            code.code_hash, family_id, access_claims[0], access_claims[1]
+        ):
+            # Presented again between the redemption and now: that reuse could not revoke
+            # these tokens, so revoke them here.
+            await self._revoke_code_grant(
+                replace(
+                    code,
+                    family_id=family_id,
+                    access_jti=access_claims[0],
+                    access_expires_at=access_claims[1],
+                ),
+                now,
+            )
+            raise OAuthError(
+                "invalid_grant",
+                "the authorization code was already used; the tokens issued with it have been "
+                "revoked",
+            )
+        self._audit(
+            "login_ok",
+            user_id=user.id,
+            username=user.username,
+            client_id=caller.client_id,
+            client_ip=ip,
+            family_id=family_id,
+            grant="authorization_code",
+        )
+        return response
+
+    # -- the browser login --------------------------------------------------------------
+
+    async def browser_login(
+        self,
+        username: str,
+        password: str,
+        ip: str,
+        client_id: str,
+        previous_cookie: str | None,
+    ) -> tuple[str, LoginSession, User]:
+        """A login on the login page (for ``client_id``'s authorization request): the password
+        checked under the failed-login limits (:meth:`.UserAdmin.authenticate`), then a new
+        session, the browser's previous one ended. Returns (the cookie, the session, the
+        user)."""
+        user = await self.users.authenticate(username, password, ip, client_id)
+        cookie, session = await self.sessions.start(user, previous_cookie)
+        self._audit(
+            "session_started",
+            user_id=user.id,
+            username=user.username,
+            client_id=client_id,
+            client_ip=ip,
+            sid=session.sid,
+        )
+        return cookie, session, user
+
+    async def browser_logout(self, session: LoginSession, user: User, ip: str) -> None:
+        """End a login session (RP-Initiated Logout)."""
+        if await self.sessions.end(session.sid):
+            self._audit("session_ended", user_id=user.id, client_ip=ip, sid=session.sid)
+
+    async def _revoke_code_grant(self, code: AuthorizationCode, now: float) -> int:
+        """Revoke what the exchange of ``code`` issued (RFC 6749 §4.1.2): its refresh family
+        and its access token; return how many refresh tokens were active."""
+        revoked = 0
+        if code.family_id is not None:
+            revoked = await self.store.revoke_family(code.family_id, now)
+        if code.access_jti is not None and code.access_expires_at is not None:
+            await self.store.revoke_jti(code.access_jti, code.access_expires_at)
+        return revoked
+
     async def _refresh_grant(
         self, params: Mapping[str, str], auth: ClientAuth, ip: str
     ) -> dict[str, Any]:
@@ -310,7 +436,7 @@ class TokenService:
         # A confidential client cannot get here unauthenticated: _caller refuses it.
         self._check_grant(caller, "refresh_token")
         original = tuple(stored.scope.split()) if stored.scope else ()
-        scope = _narrowed(params.get("scope"), original, original)
+        scope = narrowed(params.get("scope"), original, original)
         now = self.clock()
         user = await self._user_of(stored)
         successor = self._successor(presented)
@@ -323,7 +449,9 @@ class TokenService:
             issued_at=now,
             expires_at=min(now + self.settings.refresh_idle_ttl, stored.family_expires_at),
             family_expires_at=stored.family_expires_at,
+            resource=stored.resource,
         )
+        resource = _narrowed_resource(params.get("resource"), stored.resource)
         outcome = await self.store.rotate_refresh_token(
             presented_hash, new, now, float(self.settings.refresh_grace_period)
         )
@@ -366,11 +494,11 @@ class TokenService:
         family = (stored.family_id, stored.family_expires_at)
         if user is None:
             response = self.access_tokens.issue(
-                stored.client_id, stored.client_id, scope, now, family=family
+                stored.client_id, stored.client_id, scope, now, family=family, resource=resource
             )
         else:
             response = self.access_tokens.issue(
-                user.id, stored.client_id, scope, now, user.token_generation, family
+                user.id, stored.client_id, scope, now, user.token_generation, family, resource
             )
         response["refresh_token"] = successor
         return response
@@ -397,7 +525,7 @@ class TokenService:
         """RFC 6749 §4.4: confidential clients only; no refresh token (§4.4.3)."""
         caller = await self._caller(auth, required=True, ip=ip)
         self._check_grant(caller, "client_credentials")
-        scope = _narrowed(
+        scope = narrowed(
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
         self._audit("client_token", client_id=caller.client_id, client_ip=ip)
@@ -466,7 +594,12 @@ class TokenService:
     # -- refresh families ---------------------------------------------------------------
 
     async def _start_family(
-        self, user_id: str, client_id: str, scope: str, now: float
+        self,
+        user_id: str,
+        client_id: str,
+        scope: str,
+        now: float,
+        resource: tuple[str, ...] = (),
     ) -> tuple[str, tuple[str, float]]:
         """The first refresh token of a new family (a login); returns (token, (family id,
         family's absolute expiry))."""
@@ -483,6 +616,7 @@ class TokenService:
                 issued_at=now,
                 expires_at=min(now + self.settings.refresh_idle_ttl, family_expires),
                 family_expires_at=family_expires,
+                resource=resource,
             )
         )
         return token, (family_id, family_expires)
@@ -510,7 +644,12 @@ class TokenService:
         """:meth:`verify_access_token`, and the user it was checked against (``None`` for a
         client's own token), so that ``/userinfo`` reads the user once."""
         await self.refresh_keys()
-        return await self.access_tokens.verified(token)
+        claims, user = await self.access_tokens.verified(token)
+        audience = claims["aud"]
+        if self.settings.audience not in (audience if isinstance(audience, list) else [audience]):
+            # A token for another resource (RFC 8707) is not for this service's own endpoints.
+            raise invalid_token("the access token is not for this service (aud)")
+        return claims, user
 
     # -- revocation and introspection ---------------------------------------------------
 
@@ -660,23 +799,53 @@ class TokenService:
     # -- metadata -----------------------------------------------------------------------
 
     def metadata(self) -> dict[str, Any]:
-        """Authorization server metadata (RFC 8414 §2)."""
+        """Authorization server metadata (RFC 8414 §2), which is also the OpenID Provider
+        metadata (OpenID Connect Discovery 1.0 §3): one document at both well-known URLs."""
         issuer = self.settings.issuer
         grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant_enabled]
         auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+        scopes = dict.fromkeys(("openid", "profile", "email", "offline_access"))
+        scopes.update(dict.fromkeys(self._default_scope))
         metadata: dict[str, Any] = {
             "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
             "token_endpoint": f"{issuer}/token",
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
+            "userinfo_endpoint": f"{issuer}/userinfo",
+            "end_session_endpoint": f"{issuer}/logout",
             "revocation_endpoint": f"{issuer}/revoke",
             "introspection_endpoint": f"{issuer}/introspect",
-            "userinfo_endpoint": f"{issuer}/userinfo",
+            "scopes_supported": list(scopes),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
             "grant_types_supported": grants,
-            "response_types_supported": [],
-            "scopes_supported": list(self._default_scope),
+            "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": list(self.keyring.id_token_algorithms),
+            "claims_supported": [
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "at_hash",
+                "azp",
+                "sid",
+                "preferred_username",
+                "name",
+                "email",
+                "email_verified",
+            ],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
         }
         if self.settings.docs_enabled:
             metadata["service_documentation"] = f"{issuer}/docs"

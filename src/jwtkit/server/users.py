@@ -1,9 +1,11 @@
-"""User administration over HTTP: registration and password changes, the username and profile
-rules, and the OpenID Connect userinfo claims.
+"""Users over HTTP: logins, registration and password changes, the username and profile rules,
+and the OpenID Connect userinfo claims.
 
-:class:`UserAdmin` registers users (``POST /users``) and changes a user's password
-(``POST /users/me/password``: every refresh family of the user is revoked and the store moves
-the user to the next password generation, which refuses the older access tokens). The admin
+:meth:`UserAdmin.authenticate` checks a username and password for every login (the password
+grant and the login page alike) under the failed-login limits. :class:`UserAdmin` registers
+users (``POST /users``) and changes a user's password (``POST /users/me/password``: every
+refresh family and browser session of the user ends, and the store moves the user to the next
+password generation, which refuses the older access tokens). The admin
 commands (``jwtkit users ...``) share :func:`check_username` and :func:`check_profile` (the
 e-mail address and name of OpenID Connect Core 1.0 §5.1). :func:`userinfo_claims` picks the
 profile claims a token's scope grants (§5.3.2, §5.4). How a password change refuses older
@@ -173,6 +175,46 @@ class UserAdmin:
         self._audit("user_registered", user_id=user.id, username=username)
         return user
 
+    async def authenticate(self, username: str, password: str, ip: str, client_id: str) -> User:
+        """The user whose ``username`` and ``password`` these are, for a login from ``ip``
+        through ``client_id`` (the password grant, the login page): ``invalid_grant`` with the
+        same description for an unknown user, a wrong password and a disabled user (the
+        answer tells no one which names exist), 429 past the per-user and per-IP limits
+        (attempts are admitted before the password is checked). A hash with outdated
+        parameters is replaced after the login."""
+        try:
+            async with self.limiter.attempt(username, ip) as attempt:
+                user = await self.store.user_by_name(username)
+                matched = await self.hasher.verify(user.password_hash if user else None, password)
+                if user is None or not matched or user.disabled:
+                    # What was typed as a username is sometimes a password: only known names
+                    # are logged.
+                    reason = (
+                        "unknown_user"
+                        if user is None
+                        else "disabled"
+                        if matched
+                        else "bad_password"
+                    )
+                    self._audit(
+                        "login_failed",
+                        user_id=user.id if user else None,
+                        username=user.username if user else None,
+                        client_ip=ip,
+                        client_id=client_id,
+                        reason=reason,
+                    )
+                    raise OAuthError("invalid_grant", "invalid username or password")
+                attempt.succeeded()
+        except LimitReached as exc:
+            self._audit("rate_limited", client_ip=ip, client_id=client_id)
+            raise too_many_attempts(exc.retry_after) from None
+        if self.hasher.needs_rehash(user.password_hash):
+            rehashed = await self.hasher.hash(password)
+            await self.store.rehash_password(user.id, user.password_hash, rehashed)
+            self._audit("password_rehashed", user_id=user.id)
+        return user
+
     async def change_password(
         self, claims: Mapping[str, Any], current: str, new: str, ip: str
     ) -> int:
@@ -202,5 +244,6 @@ class UserAdmin:
         now = self.clock()
         await self.store.set_password(user.id, new_hash, now)
         revoked = await self.store.revoke_user_families(user.id, now)
+        await self.store.end_user_sessions(user.id, now)
         self._audit("password_changed", user_id=user.id, client_ip=ip, revoked=revoked)
         return revoked

@@ -22,8 +22,10 @@ from ..passwords import PasswordHasher
 from ..ratelimit import LoginLimiter
 from ..storage import Store, open_store
 from ..tokens import TokenService
+from .browser import add_browser_routes
 from .errors import add_exception_handlers
 from .middleware import BodyLimit, CatchAll, ServiceApp, security_headers
+from .pages import Pages, add_static
 from .routes import OPENAPI_PATH, add_docs, add_routes
 
 __all__ = ["app_from_environment", "create_app"]
@@ -88,6 +90,9 @@ def create_app(
     add_exception_handlers(app)
     app.own_exception_handlers = dict(app.exception_handlers)
     add_routes(app)
+    add_browser_routes(app)
+    add_static(app)
+    app.state.pages = Pages(settings.product_name)
     if settings.docs_enabled:
         add_docs(app)
     return app

@@ -305,20 +305,27 @@ _SELECT_TOKEN = (
     " family_expires_at, rotated_at, successor_hash, revoked_at, resource FROM refresh_tokens"
     " WHERE token_hash = ?"
 )
-_SESSION_COLUMNS = (
-    "sid, cookie_hash, user_id, auth_time, created_at, idle_expires_at, expires_at, ended_at"
+_SESSION_BY_COOKIE = (
+    "SELECT sid, cookie_hash, user_id, auth_time, created_at, idle_expires_at, expires_at,"
+    " ended_at FROM login_sessions WHERE cookie_hash = ?"
 )
-_SESSION_BY_COOKIE = f"SELECT {_SESSION_COLUMNS} FROM login_sessions WHERE cookie_hash = ?"
-_SESSION_BY_SID = f"SELECT {_SESSION_COLUMNS} FROM login_sessions WHERE sid = ?"
-_INSERT_SESSION = f"INSERT INTO login_sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_CODE_COLUMNS = (
-    "code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid, auth_time,"
-    " issued_at, expires_at, purge_after, resource, redeemed_at, reused_at, family_id,"
-    " access_jti, access_expires_at"
+_SESSION_BY_SID = (
+    "SELECT sid, cookie_hash, user_id, auth_time, created_at, idle_expires_at, expires_at,"
+    " ended_at FROM login_sessions WHERE sid = ?"
 )
-_SELECT_CODE = f"SELECT {_CODE_COLUMNS} FROM authorization_codes WHERE code_hash = ?"
+_INSERT_SESSION = (
+    "INSERT INTO login_sessions (sid, cookie_hash, user_id, auth_time, created_at,"
+    " idle_expires_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_CODE = (
+    "SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid,"
+    " auth_time, issued_at, expires_at, purge_after, resource, redeemed_at, reused_at,"
+    " family_id, access_jti, access_expires_at FROM authorization_codes WHERE code_hash = ?"
+)
 _INSERT_CODE = (
-    f"INSERT INTO authorization_codes ({_CODE_COLUMNS})"
+    "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope,"
+    " code_challenge, nonce, sid, auth_time, issued_at, expires_at, purge_after, resource,"
+    " redeemed_at, reused_at, family_id, access_jti, access_expires_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _JTI_REVOKED = "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?"
