@@ -12,7 +12,9 @@ Atomicity the service relies on:
   buckets or none): of any number of concurrent attempts, at most the limit are admitted;
 * :meth:`Store.add_user` refuses a username that differs from a stored one only in case;
 * :meth:`Store.set_password` increments the user's ``token_generation`` in the same step as it
-  stores the hash: two concurrent changes give two generations.
+  stores the hash: two concurrent changes give two generations;
+* :meth:`Store.use_once` checks and records a key in one step: of any number of concurrent
+  calls with the same key, exactly one answers ``True``.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class Store(Protocol):
     async def add_client(self, client: Client) -> None:
         """Insert ``client``; :class:`Conflict` if the id exists. Every field is read back as
         given: ``redirect_uris`` in their order and exactly as spelled (they are compared as
-        strings), ``first_party``."""
+        strings), ``first_party``, ``jwks`` character for character."""
 
     async def client_by_id(self, client_id: str) -> Client | None: ...
 
@@ -197,6 +199,15 @@ class Store(Protocol):
         ended since; ``failed`` counts one failure in each, as :meth:`record_failure` does;
         the buckets in ``forget`` lose their failures (not the attempts still in progress)."""
 
+    # values used once -------------------------------------------------------------------
+    async def use_once(self, key: str, expires_at: float, now: float) -> bool:
+        """Record ``key`` until ``expires_at``, atomically: ``True`` if it was not recorded (or
+        its record had expired at ``now``, which it replaces), ``False`` if it is recorded and
+        not expired, and then nothing changes. Of any number of concurrent calls with the same
+        key, in one process or many, exactly one answers ``True``. Replay protection: a client
+        assertion's ``jti`` is used once (RFC 7523 §3)."""
+
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
-        """Delete expired revocations, refresh tokens and rate-limit windows; return a count."""
+        """Delete expired revocations, refresh tokens, rate-limit windows and records of
+        :meth:`use_once`; return a count."""
