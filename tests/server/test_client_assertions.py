@@ -3,8 +3,9 @@
 Through the real HTTP app (RFC 7523 §2.2 and §3, RFC 7521 §4.2, OIDC Core §9): a client
 registered with a JWK Set of public keys gets tokens with an assertion, at the token, revocation
 and introspection endpoints; every way an assertion can be wrong is refused with
-``invalid_client`` and a description of what was wrong, each in its own test. Time comes from
-the harness's frozen clock, never from sleeping.
+``invalid_client`` and a description of what was wrong, each in its own test (replay and
+audience injection: security matrix E6). Time comes from the harness's frozen clock, never from
+sleeping.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ over the client's keys. The rules (RFC 7523 §3, OIDC Core §9, RFC 7521 §4.2 a
   (draft-ietf-oauth-rfc7523bis §4): a JWT explicitly typed as something else (an access token,
   a DPoP proof, a logout token) is never taken for a client assertion (RFC 8725 §3.11).
 
+Replay, audience injection and long-lived or mistyped assertions are row E6 of the security
+matrix (docs/security.md); ``HS*`` keyed with a public key is row A2.
+
 Every failure is ``invalid_client`` (401, RFC 7521 §4.2.1 and §5.2; RFC 6749 §5.2) with a
 description that says what was wrong; the assertion itself never appears in an error or an
 audit event. The client's keys are parsed once and kept per (client id, JWK Set text), so a
