@@ -16,7 +16,7 @@ over the client's keys. The rules (RFC 7523 §3, OIDC Core §9, RFC 7521 §4.2 a
   public: anybody could compute an HMAC with them) and never ``none``;
 * ``iss`` and ``sub`` are both the client id (RFC 7523 §3 items 1 and 2);
 * ``aud`` is this server's issuer identifier (``settings.issuer``) and nothing else: a string,
-  or an array holding only it. draft-ietf-oauth-rfc7523bis (§3, updating RFC 7523 §3 item 3)
+  or an array holding only it. draft-ietf-oauth-rfc7523bis (which updates RFC 7523 §3)
   requires exactly this, to close the audience-injection attack: a client that was led to
   sign an assertion for a malicious server's *token endpoint URL*, or for a list of audiences,
   hands that server a credential it can replay here. The token endpoint URL is therefore **not**
