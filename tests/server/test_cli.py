@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import importlib
+import json
 import os
 import shlex
 import socket
@@ -27,9 +28,11 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import FAST_ARGON2, PASSWORD, TEST_KEK, free_port
 
+import jwtkit
 from jwtkit import _console
 from jwtkit.server import cli as server_cli
 from jwtkit.server.app import create_app
+from jwtkit.server.client_assertions import CLIENT_ASSERTION_TYPE
 from jwtkit.server.config import Settings, env_var
 from jwtkit.server.models import User
 from jwtkit.server.passwords import PasswordHasher
@@ -438,7 +441,7 @@ def test_clients_add_resource_servers(database: str) -> None:
     assert "RESOURCE_SERVER_OF" in listing[0]
     assert "https://a.example.com,b" in next(line for line in listing if "gateway" in line)
     plain = next(line for line in listing if line.startswith("plain"))
-    assert plain.split()[4] == "-"
+    assert plain.split()[5] == "-"
     alone = run("clients", "add", "x", "--audience", "a", "--database", database)
     assert alone.exit_code == 2
     assert "--audience is for a --resource-server" in alone.output
@@ -482,6 +485,141 @@ def test_a_client_added_by_the_cli_gets_tokens_from_the_service(database: str) -
     assert answer.status_code == 200, answer.text
     assert answer.json()["scope"] == "read"
     assert anyio.run(client_credentials, secret + "x").status_code == 401
+
+
+def _clients(database: str) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        async with SQLiteStore(database) as store:
+            return {c.id: c for c in await store.list_clients()}
+
+    return anyio.run(read)
+
+
+def test_clients_add_with_jwks_registers_a_client_that_signs(database: str, tmp_path: Path) -> None:
+    """``--jwks``: the client's public keys are stored exactly as the file has them, no secret
+    is made or printed, and the listing names each client's authentication method."""
+    key = jwtkit.Key.generate("ES256", kid="svc-1")
+    text = json.dumps({"keys": [key.public_key().to_jwk()]}, indent=2) + "\r\n"
+    path = tmp_path / "client-jwks.json"
+    path.write_bytes(text.encode())
+    added = run("clients", "add", "svc", "--jwks", str(path), "--database", database)
+    assert added.exit_code == 0, added.output
+    assert "client_secret" not in added.output
+    assert "confidential client svc created" in added.output
+    assert "private_key_jwt" in added.output
+    assert run("clients", "add", "backend", "--database", database).exit_code == 0
+    assert (
+        run(
+            "clients", "add", "spa", "--public", "--grant", "password", "--database", database
+        ).exit_code
+        == 0
+    )
+    clients = _clients(database)
+    svc = clients["svc"]
+    assert (svc.jwks, svc.secret_hash, svc.public) == (text, None, False)
+    assert svc.grant_types == ("client_credentials",)
+    assert clients["backend"].jwks is None
+    listing = run("clients", "list", "--database", database).output.splitlines()
+    assert listing[0].split()[:4] == ["CLIENT_ID", "TYPE", "AUTH_METHOD", "GRANTS"]
+    rows = {line.split()[0]: line.split()[:3] for line in listing[1:]}
+    assert rows == {
+        "backend": ["backend", "confidential", "client_secret"],
+        "spa": ["spa", "public", "none"],
+        "svc": ["svc", "confidential", "private_key_jwt"],
+    }
+
+
+def test_a_client_added_with_jwks_gets_tokens_with_an_assertion(
+    database: str, tmp_path: Path
+) -> None:
+    key = jwtkit.Key.generate("EdDSA")
+    path = tmp_path / "client-jwks.json"
+    path.write_text(json.dumps({"keys": [key.public_key().to_jwk()]}))
+    added = run(
+        "clients", "add", "svc", "--scope", "read", "--jwks", str(path), "--database", database
+    )
+    assert added.exit_code == 0, added.output
+    settings = Settings(database=database, key_encryption_key=TEST_KEK, **FAST_ARGON2)
+
+    async def client_credentials(signer: jwtkit.Key) -> httpx.Response:
+        app = create_app(settings)
+        assertion = jwtkit.encode(
+            {"iss": "svc", "sub": "svc", "aud": settings.issuer, "jti": os.urandom(8).hex()},
+            signer,
+            expires_in=60,
+        )
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                return await http.post(
+                    "/token",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                        "client_assertion": assertion,
+                    },
+                )
+
+    answer = anyio.run(client_credentials, key)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scope"] == "read"
+    assert anyio.run(client_credentials, jwtkit.Key.generate("EdDSA")).status_code == 401
+
+
+def _jwks_file(tmp_path: Path, content: object) -> str:
+    path = tmp_path / "jwks.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return str(path)
+
+
+_EC = jwtkit.Key.generate("ES256")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"keys": [_EC.to_jwk(private=True)]}, "key 0 is a private key"),
+        (
+            {"keys": [{"kty": "oct", "k": base64.urlsafe_b64encode(os.urandom(32)).decode()}]},
+            "key 0 is a symmetric ('oct') key",
+        ),
+        ("{not json", "not a JWK Set"),
+        ({"keys": []}, "the JWK Set has no key"),
+        ({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}, "key 0 cannot be used"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+    ],
+    ids=["private", "symmetric", "unparseable", "empty", "bad-key", "not-utf8"],
+)
+def test_clients_add_refuses_a_jwks_that_is_not_public_signature_keys(
+    database: str, tmp_path: Path, content: object, message: str
+) -> None:
+    path = _jwks_file(tmp_path, content)
+    refused = run("clients", "add", "svc", "--jwks", path, "--database", database)
+    assert refused.exit_code == 2, refused.output
+    assert message in refused.output
+    assert f"--jwks {path}: " in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert "client_secret" not in refused.output
+    assert _clients(database) == {}
+
+
+def test_clients_add_jwks_usage_problems(database: str, tmp_path: Path) -> None:
+    missing = run(
+        "clients", "add", "svc", "--jwks", str(tmp_path / "none.json"), "--database", database
+    )
+    assert missing.exit_code == 2
+    assert "--jwks: cannot read" in missing.output
+    good = _jwks_file(tmp_path, {"keys": [_EC.public_key().to_jwk()]})
+    public = run(
+        "clients", "add", "spa", "--public", "--grant", "password", "--jwks", good,
+        "--database", database,
+    )  # fmt: skip
+    assert public.exit_code == 2
+    assert "--jwks is for a confidential client" in public.output
+    assert _clients(database) == {}
 
 
 def test_clients_add_failures(database: str) -> None:
@@ -566,11 +704,11 @@ def test_clients_add_authorization_code_clients(database: str) -> None:
     header = listing[0].split()
     assert header[-3:] == ["FIRST_PARTY", "CREATED", "REDIRECT_URIS"]
     rows = {line.split()[0]: line.split() for line in listing[1:]}
-    assert rows["web"][5] == "yes"
+    assert rows["web"][6] == "yes"
     assert rows["web"][-2:] == ["https://app.example.com/cb?x=1,2", "https://app.example.com/other"]
-    assert rows["native"][5] == "no"
+    assert rows["native"][6] == "no"
     assert rows["native"][-2:] == ["com.example.app:/oauth2redirect", "http://127.0.0.1/callback"]
-    assert (rows["plain"][5], rows["plain"][-1]) == ("no", "-")
+    assert (rows["plain"][6], rows["plain"][-1]) == ("no", "-")
 
 
 @pytest.mark.parametrize(

@@ -454,7 +454,7 @@ async def test_a_version_5_database_gains_the_browser_login_tables(db: Path) -> 
     conn.commit()
     conn.close()
     async with SQLiteStore(db) as store:
-        assert await store.schema_version() == 6 == len(MIGRATIONS)
+        assert await store.schema_version() == len(MIGRATIONS)
         app = await store.client_by_id("app")
         assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
         assert (app.post_logout_redirect_uris, app.id_token_signed_response_alg) == ((), None)
@@ -463,6 +463,45 @@ async def test_a_version_5_database_gains_the_browser_login_tables(db: Path) -> 
         assert token.resource == ()
         assert await store.session_by_sid("nothing") is None
         assert await store.consent("u1", "app") is None
+
+
+class _Version6(SQLiteStore):
+    """The schema before version 7 (clients without keys, nothing used once)."""
+
+    migrations = MIGRATIONS[:6]
+
+
+async def test_a_version_6_database_gains_client_keys_and_values_used_once(db: Path) -> None:
+    """Migration 7 keeps every client as it was, without keys (a public client stays public, a
+    client with a secret keeps it); clients with keys can then be added, and use_once works."""
+    async with _Version6(db) as old:
+        assert await old.schema_version() == 6
+    conn = raw(db)
+    conn.execute(
+        "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name) VALUES"
+        """ ('app', 'sha256$x', '["client_credentials"]', '["read"]', ?, ''),"""
+        """ ('spa', NULL, '["password"]', '[]', ?, '')""",
+        (T0, T0),
+    )
+    conn.close()
+    async with SQLiteStore(db) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+        app = await store.client_by_id("app")
+        assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
+        assert (app.jwks, app.public) == (None, False)
+        spa = await store.client_by_id("spa")
+        assert spa is not None
+        assert (spa.jwks, spa.public) == (None, True)
+        keyed = Client("svc", None, ("client_credentials",), (), T0, jwks='{"keys": []}')
+        await store.add_client(keyed)
+        assert await store.client_by_id("svc") == keyed
+        assert await store.use_once("k", T0 + 60, T0) is True
+        assert await store.use_once("k", T0 + 60, T0) is False
+    assert raw_query(db, "SELECT id, jwks FROM clients ORDER BY id") == [
+        ("app", None),
+        ("spa", None),
+        ("svc", '{"keys": []}'),
+    ]
 
 
 async def test_a_database_with_usernames_differing_only_in_case_is_not_migrated(

@@ -406,6 +406,36 @@ async def test_client_redirect_uris_and_first_party_round_trip(store: Store) -> 
     }
 
 
+async def test_client_jwks_round_trip_exactly_as_registered(store: Store) -> None:
+    """A client's JWK Set comes back character for character (spacing, member order, a
+    trailing newline: nothing is re-serialised); a client with keys and no secret is
+    confidential, one with neither is public."""
+    jwks = (
+        '{ "keys" : [ {"kty":"OKP","crv":"Ed25519",'
+        '"x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"} ] }\n'
+    )
+    keyed = make_client("svc", secret_hash=None, grant_types=("client_credentials",), jwks=jwks)
+    both = make_client("both", jwks='{"keys":[]}')
+    public = make_client("spa", secret_hash=None)
+    for client in (keyed, both, public):
+        await store.add_client(client)
+    found = await store.client_by_id("svc")
+    assert found == keyed
+    assert found is not None
+    assert found.jwks == jwks
+    assert not found.public
+    assert await store.client_by_id("both") == both
+    spa = await store.client_by_id("spa")
+    assert spa is not None
+    assert (spa.jwks, spa.public) == (None, True)
+    assert {c.id: c.jwks for c in await store.list_clients()} == {
+        "both": '{"keys":[]}',
+        "spa": None,
+        "svc": jwks,
+    }
+    assert not make_client().public
+
+
 async def test_add_client_with_existing_id_is_a_conflict(store: Store) -> None:
     await store.add_client(make_client())
     with pytest.raises(Conflict):
@@ -903,6 +933,89 @@ async def test_reservations_from_separate_stores_in_threads_admit_exactly_the_li
     await anyio.to_thread.run_sync(run_all)
     assert errors == []
     assert sorted(admitted) == [False] * (threads - 5) + [True] * 5
+
+
+# values used once ---------------------------------------------------------------------------
+async def test_use_once_answers_true_only_the_first_time_until_the_record_expires(
+    store: Store,
+) -> None:
+    assert await store.use_once("a", T0 + 60, T0) is True
+    assert await store.use_once("a", T0 + 60, T0) is False
+    assert await store.use_once("a", T0 + 600, T0 + 59.9) is False
+    assert await store.use_once("b", T0 + 60, T0) is True  # another key
+    # Expired at T0 + 60: recorded anew, until the new expiry.
+    assert await store.use_once("a", T0 + 120, T0 + 60) is True
+    assert await store.use_once("a", T0 + 120, T0 + 100) is False
+    assert await store.use_once("a", T0 + 200, T0 + 120) is True
+
+
+async def test_a_refused_use_keeps_the_first_expiry(store: Store) -> None:
+    """A second call does not extend (nor shorten) the record it was refused by."""
+    assert await store.use_once("a", T0 + 60, T0) is True
+    assert await store.use_once("a", T0 + 10, T0 + 1) is False
+    assert await store.use_once("a", T0 + 600, T0 + 30) is False
+    assert await store.use_once("a", T0 + 600, T0 + 60) is True
+
+
+async def test_a_second_store_sees_a_key_used_once(store: Store, new_store: StoreFactory) -> None:
+    other = new_store()
+    await other.open()
+    try:
+        assert await store.use_once("a", T0 + 60, T0) is True
+        assert await other.use_once("a", T0 + 60, T0) is False
+    finally:
+        await other.close()
+
+
+async def test_concurrent_uses_of_one_key_have_exactly_one_winner(store: Store) -> None:
+    results = await asyncio.gather(*(store.use_once("jti-1", T0 + 60, T0) for _ in range(30)))
+    assert sorted(results) == [False] * 29 + [True]
+    others = await asyncio.gather(*(store.use_once(f"k{i}", T0 + 60, T0) for i in range(10)))
+    assert all(others)
+
+
+async def test_uses_from_separate_stores_in_threads_have_one_winner(
+    store: Store, new_store: StoreFactory
+) -> None:
+    threads = 20
+    barrier = threading.Barrier(threads)
+    answers: list[bool] = []
+    errors: list[BaseException] = []
+
+    async def contender() -> None:
+        own = new_store()
+        await own.open()
+        try:
+            barrier.wait(timeout=30)
+            answers.append(await own.use_once("jti-1", T0 + 60, T0))
+        finally:
+            await own.close()
+
+    def run() -> None:
+        try:
+            anyio.run(contender)
+        except BaseException as exc:  # reported below, with the others
+            errors.append(exc)
+
+    def run_all() -> None:
+        workers = [threading.Thread(target=run) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    await anyio.to_thread.run_sync(run_all)
+    assert errors == []
+    assert sorted(answers) == [False] * (threads - 1) + [True]
+
+
+async def test_purge_deletes_expired_uses_only(store: Store) -> None:
+    assert await store.use_once("gone", T0 + 50, T0) is True
+    assert await store.use_once("kept", T0 + 500, T0) is True
+    assert await store.purge(T0 + 200) == 1
+    assert await store.purge(T0 + 200) == 0
+    assert await store.use_once("kept", T0 + 500, T0 + 200) is False
+    assert await store.use_once("gone", T0 + 500, T0 + 200) is True
 
 
 # housekeeping -------------------------------------------------------------------------------

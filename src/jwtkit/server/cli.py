@@ -50,6 +50,7 @@ from .config import (
 )
 
 if TYPE_CHECKING:
+    from .models import Client
     from .storage import Access, Store
 
 __all__ = ["CommandFailed", "UsageProblem", "register"]
@@ -702,6 +703,13 @@ def clients() -> None:
     help="An audience (aud) the --resource-server serves (repeatable; default: the "
     "service's audience setting).",
 )
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(dir_okay=False),
+    help="A file with the JWK Set of the client's public keys: instead of a secret, the client "
+    "authenticates with a JWT signed by its private key (private_key_jwt, RFC 7523).",
+)
 @_store_options
 @_handled
 def clients_add(
@@ -714,10 +722,12 @@ def clients_add(
     first_party: bool,
     resource_server: bool,
     audiences: tuple[str, ...],
+    jwks_file: str | None,
     database: str | None,
     config: str | None,
 ) -> None:
-    """Register a client and print its secret, once (only its SHA-256 is stored)."""
+    """Register a client and print its secret, once (only its SHA-256 is stored); with --jwks,
+    register its public keys instead (no secret)."""
     import time  # noqa: PLC0415
 
     from .clients import check_registration  # noqa: PLC0415
@@ -743,11 +753,14 @@ def clients_add(
         raise UsageProblem("a --resource-server authenticates to introspect: it cannot be --public")
     if not all(is_client_id(audience) for audience in audiences):
         raise UsageProblem("--audience: 1 to 128 printable ASCII characters, no spaces")
+    if jwks_file is not None and public:
+        raise UsageProblem("--jwks is for a confidential client: it cannot be --public")
+    jwks = None if jwks_file is None else _read_jwks(jwks_file)
     settings = _settings(database, config)
     if resource_server and not audiences:
         audiences = (settings.audience,)
     audiences = tuple(dict.fromkeys(audiences))
-    secret = None if public else new_client_secret()
+    secret = None if public or jwks is not None else new_client_secret()
 
     # 256 random bits: a fast digest is safe (nobody can guess the secret), and a slow
     # password hash would only make the token endpoint easy to flood (RFC 6749 §2.3.1).
@@ -764,6 +777,7 @@ def clients_add(
             audiences,
             redirect_uris,
             first_party,
+            jwks=jwks,
         )
         try:
             await store.add_client(client)
@@ -774,13 +788,47 @@ def clients_add(
     kind = ("first-party " if first_party else "") + ("public" if public else "confidential")
     served = f"; resource server of {', '.join(audiences)}" if audiences else ""
     redirects = f"; redirect URIs {' '.join(redirect_uris)}" if redirect_uris else ""
+    keyed = "; authenticates with private_key_jwt" if jwks is not None else ""
     click.echo(
-        f"{kind} client {client_id} created: grants {', '.join(grants)}{served}{redirects}",
+        f"{kind} client {client_id} created: grants {', '.join(grants)}{served}{redirects}{keyed}",
         err=True,
     )
     if secret is not None:
         click.echo(f"client_secret: {secret}")
         click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+def _read_jwks(path: str) -> str:
+    """The text of a ``--jwks`` file, exactly as written, once it is a JWK Set of public
+    signature keys (:func:`~.client_assertions.check_client_jwks`); a one-line
+    :class:`UsageProblem` otherwise."""
+    from .client_assertions import MAX_JWKS_LENGTH, check_client_jwks  # noqa: PLC0415
+
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read(MAX_JWKS_LENGTH + 1)
+    except OSError as exc:
+        raise UsageProblem(f"--jwks: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageProblem(f"--jwks {path}: not UTF-8 text") from None
+    try:
+        check_client_jwks(text)
+    except ValueError as exc:
+        raise UsageProblem(f"--jwks {path}: {exc}") from None
+    return text
+
+
+def _auth_method(client: Client) -> str:
+    """How a client authenticates, in RFC 7591 terms (a secret: Basic or in the form)."""
+    methods = [
+        method
+        for method, registered in (
+            ("client_secret", client.secret_hash is not None),
+            ("private_key_jwt", client.jwks is not None),
+        )
+        if registered
+    ]
+    return ",".join(methods) or "none"
 
 
 @clients.command("list")
@@ -794,7 +842,8 @@ def clients_list(database: str | None, config: str | None) -> None:
         return [
             (
                 c.id,
-                "public" if c.secret_hash is None else "confidential",
+                "public" if c.public else "confidential",
+                _auth_method(c),
                 ",".join(c.grant_types) or "-",
                 " ".join(c.scopes) or "-",
                 ",".join(c.audiences) or "-",
@@ -810,6 +859,7 @@ def clients_list(database: str | None, config: str | None) -> None:
         (
             "CLIENT_ID",
             "TYPE",
+            "AUTH_METHOD",
             "GRANTS",
             "SCOPES",
             "RESOURCE_SERVER_OF",

@@ -3,7 +3,8 @@
 What is made, hashed and compared here: client secrets (256 random bits, stored as a SHA-256
 digest and compared in constant time), refresh tokens (256 random bits, stored as SHA-256 only;
 during a grace period the successor is derived), and the client credentials a request presents
-(:class:`ClientAuth`, HTTP Basic). Why a fast hash suffices for these, and how successors are
+(:class:`ClientAuth`, HTTP Basic; client assertions are verified by
+:mod:`~.client_assertions`). Why a fast hash suffices for these, and how successors are
 derived: docs/server.md, "How it works".
 """
 
@@ -118,15 +119,19 @@ def hash_refresh_token(token: str) -> bytes:
 
 @dataclass(frozen=True)
 class ClientAuth:
-    """The client credentials presented with a request (RFC 6749 §2.3.1).
+    """The client credentials presented with a request (RFC 6749 §2.3).
 
-    ``method`` is ``"client_secret_basic"``, ``"client_secret_post"`` or ``"none"`` (a public
-    client that only names itself with ``client_id``, or no client at all).
+    ``method`` is ``"client_secret_basic"``, ``"client_secret_post"`` (with
+    ``client_secret``), ``"private_key_jwt"`` (with ``client_assertion``, a JWT the client
+    signed: RFC 7523 §2.2, :mod:`~.client_assertions`) or ``"none"`` (a public client that only
+    names itself with ``client_id``, or no client at all). ``client_id`` is optional with an
+    assertion, which names its client itself.
     """
 
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     method: str = "none"
+    client_assertion: str | None = field(default=None, repr=False)
 
 
 def parse_basic_authorization(header: str) -> tuple[str, str]:

@@ -73,8 +73,9 @@ class User:
 
 @dataclass(frozen=True)
 class Client:
-    """An OAuth client (RFC 6749 §2). Confidential clients have a secret hash; public ones
-    (``secret_hash`` ``None``) have none.
+    """An OAuth client (RFC 6749 §2). Confidential clients authenticate with a secret (its
+    ``secret_hash``) or with a key (``jwks``: ``private_key_jwt``, RFC 7523 §2.2); public ones
+    (:attr:`public`) have neither.
 
     A client with ``audiences`` is also a resource server (RFC 7662 §4): it may introspect the
     access tokens whose ``aud`` names one of them. Every client may introspect the tokens
@@ -103,6 +104,16 @@ class Client:
     #: Registration §2 ``id_token_signed_response_alg``); ``None``: RS256, which every
     #: OpenID Connect client supports (Core §3.1.3.7).
     id_token_signed_response_alg: str | None = None
+    #: The client's public keys, a JWK Set (RFC 7517 §5) as JSON text exactly as registered:
+    #: the client authenticates with a JWT signed by one of its private keys
+    #: (``private_key_jwt``, :mod:`~.client_assertions`). ``None``: it has no key.
+    jwks: str | None = None
+
+    @property
+    def public(self) -> bool:
+        """Whether the client is public (RFC 6749 §2.1): it has no secret and no key, so it
+        cannot authenticate."""
+        return self.secret_hash is None and self.jwks is None
 
     @property
     def resource_server(self) -> bool:

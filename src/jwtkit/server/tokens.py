@@ -3,7 +3,8 @@
 :class:`TokenService` takes parsed request parameters and answers with dicts or raises
 :class:`~.oauth_errors.OAuthError`; :mod:`jwtkit.server.http` is the thin HTTP layer around it.
 It holds the grants (RFC 6749 §4.3, §6, §4.4), refresh-token rotation with reuse detection and
-its grace period (RFC 9700 §4.14), client authentication (§2.3.1), revocation (RFC 7009),
+its grace period (RFC 9700 §4.14), client authentication (§2.3.1; with a signed JWT through
+:mod:`~.client_assertions`, RFC 7523 §2.2), revocation (RFC 7009),
 introspection (RFC 7662), the JWKS and the metadata (RFC 8414). Access tokens are issued and
 verified by :mod:`~.access_tokens`, secrets and refresh tokens hashed by :mod:`~.credentials`,
 users registered by :mod:`~.users`. How it all works: docs/server.md, "How it works".
@@ -34,6 +35,7 @@ from .authorization import (
     hash_code,
     is_code_verifier,
 )
+from .client_assertions import SIGNING_ALGORITHMS, AssertionRefused, ClientAssertions
 from .credentials import (
     ARGON2_PREFIX,
     MAX_TOKEN_LENGTH,
@@ -174,6 +176,7 @@ class TokenService:
         self.users = UserAdmin(store, hasher, limiter, self.clock, self._audit)
         self.sessions = Sessions(store, settings, self.clock)
         self.authorizer = Authorizer(store, settings, self.clock)
+        self.client_assertions = ClientAssertions(store, settings.issuer, self.clock)
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -536,6 +539,8 @@ class TokenService:
     async def _caller(self, auth: ClientAuth, *, required: bool, ip: str) -> _Caller:
         """Authenticate the client of a request (RFC 6749 §2.3), or identify a public one."""
         first_party = self.settings.first_party_client_id
+        if auth.client_assertion is not None:
+            return await self._asserted_caller(auth.client_assertion, auth, ip)
         if auth.client_secret is not None:
             client_id = auth.client_id or ""
             client = await self.store.client_by_id(client_id) if client_id else None
@@ -552,15 +557,31 @@ class TokenService:
             return _Caller(client.id, client, authenticated=True)
         if required:
             raise invalid_client(
-                "client authentication is required (client_secret_basic or client_secret_post)"
+                "client authentication is required (client_secret_basic, client_secret_post"
+                " or private_key_jwt)"
             )
         client_id = auth.client_id or first_party
         client = await self.store.client_by_id(client_id)
         if client is None and client_id != first_party:
             raise invalid_client("unknown client")
-        if client is not None and client.secret_hash is not None:
+        if client is not None and not client.public:
             raise invalid_client("this client must authenticate")
         return _Caller(client_id, client, authenticated=False)
+
+    async def _asserted_caller(self, assertion: str, auth: ClientAuth, ip: str) -> _Caller:
+        """The client a client assertion authenticates (private_key_jwt, RFC 7523 §2.2)."""
+        try:
+            client = await self.client_assertions.authenticate(assertion, auth.client_id)
+        except AssertionRefused as exc:
+            self._audit(
+                "client_auth_failed",
+                client_id=exc.client_id,
+                client_ip=ip,
+                method=auth.method,
+                reason=exc.description,
+            )
+            raise
+        return _Caller(client.id, client, authenticated=True)
 
     async def _client_secret_matches(self, client: Client | None, secret: str) -> bool:
         """Check a client secret (RFC 6749 §2.3.1): a SHA-256 digest in constant time; an older
@@ -803,7 +824,10 @@ class TokenService:
         metadata (OpenID Connect Discovery 1.0 §3): one document at both well-known URLs."""
         issuer = self.settings.issuer
         grants = [g for g in GRANT_TYPES if g != "password" or self.settings.password_grant_enabled]
-        auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+        # Introspection is for confidential clients only; private_key_jwt signs with these.
+        confidential = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+        auth_methods = [*confidential, "none"]
+        signing_algorithms = list(SIGNING_ALGORITHMS)
         scopes = dict.fromkeys(("openid", "profile", "email", "offline_access"))
         scopes.update(dict.fromkeys(self._default_scope))
         metadata: dict[str, Any] = {
@@ -821,8 +845,11 @@ class TokenService:
             "grant_types_supported": grants,
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": signing_algorithms,
             "revocation_endpoint_auth_methods_supported": auth_methods,
-            "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+            "revocation_endpoint_auth_signing_alg_values_supported": signing_algorithms,
+            "introspection_endpoint_auth_methods_supported": confidential,
+            "introspection_endpoint_auth_signing_alg_values_supported": signing_algorithms,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": list(self.keyring.id_token_algorithms),
             "claims_supported": [

@@ -15,8 +15,9 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ... import _oauth
+from ..client_assertions import CLIENT_ASSERTION_TYPE
 from ..credentials import ClientAuth, parse_basic_authorization
-from ..oauth_errors import OAuthError, bearer_challenge
+from ..oauth_errors import OAuthError, bearer_challenge, invalid_client
 from ..tokens import TokenService
 
 __all__ = [
@@ -167,9 +168,12 @@ def _malformed_authorization(description: str) -> OAuthError:
 
 
 def client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
-    """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1)."""
+    """The client credentials of a request: HTTP Basic or the form (RFC 6749 §2.3.1), or a
+    client assertion (RFC 7521 §4.2, RFC 7523 §2.2): one method only (RFC 6749 §2.3)."""
     header = _authorization(request)
     form_id, form_secret = form.get("client_id"), form.get("client_secret")
+    if "client_assertion" in form or "client_assertion_type" in form:
+        return _assertion_auth(form, form_id, several=header is not None or form_secret is not None)
     if header is not None:
         if form_secret is not None:
             raise OAuthError(
@@ -182,6 +186,32 @@ def client_auth(request: Request, form: Mapping[str, str]) -> ClientAuth:
     if form_secret is not None:
         return ClientAuth(form_id, form_secret, "client_secret_post")
     return ClientAuth(form_id, None, "none")
+
+
+def _assertion_auth(form: Mapping[str, str], client_id: str | None, *, several: bool) -> ClientAuth:
+    """A client assertion (RFC 7521 §4.2): both parameters, the one type this service knows.
+
+    An unknown ``client_assertion_type`` is ``invalid_client``: the request is well formed, but
+    names a client authentication method this server does not support (RFC 6749 §5.2 lists
+    "unsupported authentication method" under ``invalid_client``; RFC 7521 §4.2.1 answers
+    every assertion that does not authenticate the client with it). A missing parameter is a
+    malformed request, ``invalid_request``, and so is a second method beside it (Basic, or a
+    ``client_secret``: RFC 6749 §2.3 "MUST NOT use more than one authentication method")."""
+    if several:
+        raise OAuthError(
+            "invalid_request",
+            "use one client authentication method only (RFC 6749 §2.3): a client assertion"
+            " goes without Basic credentials and without client_secret",
+        )
+    assertion_type, assertion = form.get("client_assertion_type"), form.get("client_assertion")
+    if assertion_type is None or assertion is None:
+        raise OAuthError(
+            "invalid_request",
+            "client_assertion and client_assertion_type go together (RFC 7521 §4.2)",
+        )
+    if assertion_type != CLIENT_ASSERTION_TYPE:
+        raise invalid_client(f"client_assertion_type must be {CLIENT_ASSERTION_TYPE}")
+    return ClientAuth(client_id, None, "private_key_jwt", client_assertion=assertion)
 
 
 def bearer_token(request: Request) -> str:

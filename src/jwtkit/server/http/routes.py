@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from ..access_tokens import PASSWORD_GENERATION_CLAIM
+from ..client_assertions import CLIENT_ASSERTION_TYPE
 from ..config import Settings
 from ..oauth_errors import OAuthError
 from ..tokens import JWKS_MAX_AGE, TokenService
@@ -57,6 +58,15 @@ def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
+#: The client authentication parameters of the form (RFC 6749 §2.3.1, RFC 7521 §4.2).
+_CLIENT_FORM = {
+    "client_id": "client_secret_post, or a public client (optional with private_key_jwt)",
+    "client_secret": "client_secret_post (or use HTTP Basic)",
+    "client_assertion_type": f"private_key_jwt: {CLIENT_ASSERTION_TYPE}",
+    "client_assertion": "private_key_jwt: a JWT the client signed (RFC 7523 §2.2)",
+}
+
+
 _TOKEN_FORM = _form_schema(
     {
         "grant_type": "password, refresh_token or client_credentials",
@@ -64,8 +74,7 @@ _TOKEN_FORM = _form_schema(
         "password": "password grant",
         "refresh_token": "refresh_token grant",
         "scope": "space-separated scopes (optional)",
-        "client_id": "client_secret_post, or a public client",
-        "client_secret": "client_secret_post (or use HTTP Basic)",
+        **_CLIENT_FORM,
     },
     ["grant_type"],
 )
@@ -75,8 +84,7 @@ _TOKEN_FORM_WITH_HINT = _form_schema(
     {
         "token": "the token",
         "token_type_hint": "access_token or refresh_token (optional)",
-        "client_id": "client_secret_post, or a public client",
-        "client_secret": "client_secret_post (or use HTTP Basic)",
+        **_CLIENT_FORM,
     },
     ["token"],
 )

@@ -15,7 +15,9 @@ Atomicity the service relies on:
   stores the hash: two concurrent changes give two generations;
 * :meth:`Store.redeem_code` is a compare-and-set: of any number of concurrent calls with the
   same authorization code, exactly one sees ``"redeemed"``; :meth:`Store.record_code_grant`
-  and a reuse are ordered, so that tokens issued from a code reused meanwhile are revoked.
+  and a reuse are ordered, so that tokens issued from a code reused meanwhile are revoked;
+* :meth:`Store.use_once` checks and records a key in one step: of any number of concurrent
+  calls with the same key, exactly one answers ``True``.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class Store(Protocol):
         """Insert ``client``; :class:`Conflict` if the id exists. Every field is read back as
         given: ``redirect_uris`` and ``post_logout_redirect_uris`` in their order and exactly as
         spelled (they are compared as strings), ``first_party``,
-        ``id_token_signed_response_alg``."""
+        ``id_token_signed_response_alg``, ``jwks`` character for character."""
 
     async def client_by_id(self, client_id: str) -> Client | None: ...
 
@@ -258,7 +260,16 @@ class Store(Protocol):
         presented again meanwhile (``reused_at`` is set): the caller must revoke what it just
         issued, since the reuse could not."""
 
+    # values used once -------------------------------------------------------------------
+    async def use_once(self, key: str, expires_at: float, now: float) -> bool:
+        """Record ``key`` until ``expires_at``, atomically: ``True`` if it was not recorded (or
+        its record had expired at ``now``, which it replaces), ``False`` if it is recorded and
+        not expired, and then nothing changes. Of any number of concurrent calls with the same
+        key, in one process or many, exactly one answers ``True``. Replay protection: a client
+        assertion's ``jti`` is used once (RFC 7523 §3)."""
+
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
-        """Delete expired revocations, refresh tokens and rate-limit windows, ended or expired
-        login sessions, and authorization codes past their ``purge_after``; return a count."""
+        """Delete expired revocations, refresh tokens, rate-limit windows and records of
+        :meth:`use_once`, ended or expired login sessions, and authorization codes past their
+        ``purge_after``; return a count."""

@@ -266,6 +266,17 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         )""",
         "CREATE INDEX authorization_codes_purge ON authorization_codes (purge_after)",
     ),
+    # 7: clients that authenticate with a key (private_key_jwt, RFC 7523 §2.2): their JWK Set of
+    # public keys, the JSON text as registered (existing clients have none: NULL); and the keys
+    # recorded by use_once until they expire (the jti of client assertions, RFC 7523 §3).
+    (
+        "ALTER TABLE clients ADD COLUMN jwks TEXT",
+        """CREATE TABLE used_once (
+            key TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        )""",
+        "CREATE INDEX used_once_expiry ON used_once (expires_at)",
+    ),
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -287,18 +298,18 @@ _INSERT_USER = (
 )
 _CLIENT_BY_ID = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
-    " first_party, post_logout_redirect_uris, id_token_signed_response_alg FROM clients"
+    " first_party, post_logout_redirect_uris, id_token_signed_response_alg, jwks FROM clients"
     " WHERE id = ?"
 )
 _ALL_CLIENTS = (
     "SELECT id, secret_hash, grant_types, scopes, created_at, name, audiences, redirect_uris,"
-    " first_party, post_logout_redirect_uris, id_token_signed_response_alg FROM clients"
+    " first_party, post_logout_redirect_uris, id_token_signed_response_alg, jwks FROM clients"
     " ORDER BY id"
 )
 _INSERT_CLIENT = (
     "INSERT INTO clients (id, secret_hash, grant_types, scopes, created_at, name, audiences,"
-    " redirect_uris, first_party, post_logout_redirect_uris, id_token_signed_response_alg)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " redirect_uris, first_party, post_logout_redirect_uris, id_token_signed_response_alg, jwks)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
@@ -393,6 +404,12 @@ _USED = "SELECT failures + pending, window_end FROM rate_limits WHERE bucket = ?
 _END_PENDING = (
     "UPDATE rate_limits SET pending = MAX(pending - 1, 0) WHERE bucket = ? AND window_end = ?"
 )
+# Record a key, or replace its expired record; the row count says whether this call did (an
+# unexpired record fails the WHERE of the update: nothing changes, 0 rows).
+_USE_ONCE = (
+    "INSERT INTO used_once (key, expires_at) VALUES (?, ?) ON CONFLICT (key)"
+    " DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?"
+)
 _PURGE = (
     "DELETE FROM revoked_jtis WHERE expires_at <= ?",
     "DELETE FROM refresh_tokens WHERE family_expires_at <= ?",
@@ -400,6 +417,7 @@ _PURGE = (
     "DELETE FROM login_sessions WHERE ended_at IS NOT NULL OR expires_at <= ?1"
     " OR idle_expires_at <= ?1",
     "DELETE FROM authorization_codes WHERE purge_after <= ?",
+    "DELETE FROM used_once WHERE expires_at <= ?",
 )
 
 
@@ -431,6 +449,7 @@ def _client(row: Sequence[Any]) -> Client:
         first_party=bool(row[8]),
         post_logout_redirect_uris=tuple(json.loads(row[9])),
         id_token_signed_response_alg=row[10],
+        jwks=row[11],
     )
 
 
@@ -922,6 +941,7 @@ class SQLiteStore:
             int(client.first_party),
             json.dumps(list(client.post_logout_redirect_uris)),
             client.id_token_signed_response_alg,
+            client.jwks,
         )
         await self._write(lambda c: c.execute(_INSERT_CLIENT, values))
 
@@ -1276,10 +1296,20 @@ class SQLiteStore:
             (family_id, access_jti, access_expires_at, bytes(code_hash)),
         )
 
+    # values used once -------------------------------------------------------------------
+    async def use_once(self, key: str, expires_at: float, now: float) -> bool:
+        """Record ``key`` until ``expires_at`` unless an unexpired record exists: one upsert in
+        ``BEGIN IMMEDIATE`` (see :class:`~.base.Store`), so of concurrent calls with one key,
+        in any connection or process, exactly one answers ``True``."""
+        return bool(
+            await self._write(lambda c: c.execute(_USE_ONCE, (key, expires_at, now)).rowcount)
+        )
+
     # housekeeping -----------------------------------------------------------------------
     async def purge(self, now: float) -> int:
-        """Delete revocations past their ``exp``, refresh tokens whose family has expired and
-        rate-limit windows that have ended; return how many rows went."""
+        """Delete revocations past their ``exp``, refresh tokens whose family has expired,
+        rate-limit windows that have ended and :meth:`use_once` records that have expired;
+        return how many rows went."""
         return await self._write(
             lambda c: sum(c.execute(statement, (now,)).rowcount for statement in _PURGE)
         )
