@@ -851,7 +851,7 @@ class TokenService:
             "introspection_endpoint_auth_methods_supported": confidential,
             "introspection_endpoint_auth_signing_alg_values_supported": signing_algorithms,
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": list(self.keyring.id_token_algorithms),
+            "id_token_signing_alg_values_supported": list(self.settings.id_token_algorithms),
             "claims_supported": [
                 "iss",
                 "sub",
