@@ -137,21 +137,21 @@ def test_a_public_client_cannot_use_client_credentials() -> None:
 
 
 @pytest.mark.parametrize(
-    ("grants", "redirect_uris", "redirect_problem"),
+    ("grants", "redirect_uris", "redirect_problem", "message"),
     [
-        (("implicit",), (), False),
-        (("client_credentials",), ("https://a.example/cb",), False),
-        (("authorization_code",), (), True),
-        (("authorization_code",), ("https://a.example/cb",) * 2, True),
-        (("authorization_code",), ("https://a.example/cb#x",), True),
+        (("implicit",), (), False, "unknown grant"),
+        (("client_credentials",), ("https://a.example/cb",), False, "only for the authorization"),
+        (("authorization_code",), (), True, "needs at least one redirect URI"),
+        (("authorization_code",), ("https://a.example/cb",) * 2, True, "registered twice"),
+        (("authorization_code",), ("https://a.example/cb#x",), True, "fragment"),
     ],
 )
 def test_redirect_uri_problems_are_told_apart(
-    grants: tuple[str, ...], redirect_uris: tuple[str, ...], redirect_problem: bool
+    grants: tuple[str, ...], redirect_uris: tuple[str, ...], redirect_problem: bool, message: str
 ) -> None:
     """A problem with the redirect URIs is a RedirectURIError (RFC 7591 §3.2.2
     ``invalid_redirect_uri``); one with the grants a plain ValueError."""
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match=message) as refused:
         check_registration(grants, redirect_uris, public=False)
     assert isinstance(refused.value, RedirectURIError) is redirect_problem
 

@@ -459,7 +459,8 @@ async def test_a_version_5_database_gains_the_browser_login_tables(db: Path) -> 
         assert app == Client("app", "sha256$x", ("client_credentials",), ("read",), T0)
         assert (app.post_logout_redirect_uris, app.id_token_signed_response_alg) == ((), None)
         token = await store.refresh_token(b"\x01")
-        assert token is not None and token.resource == ()
+        assert token is not None
+        assert token.resource == ()
         assert await store.session_by_sid("nothing") is None
         assert await store.consent("u1", "app") is None
 

@@ -26,8 +26,8 @@ from jwtkit.server.models import (
     AuthorizationCode,
     Client,
     Consent,
-    LoginSession,
     KeyStatus,
+    LoginSession,
     RefreshToken,
     SigningKeyRecord,
     User,
@@ -969,14 +969,18 @@ async def test_touching_a_session_moves_its_idle_expiry_forward_up_to_the_absolu
     await store.add_session(make_session())
     await store.touch_session("s1", T0 + 900)
     found = await store.session_by_sid("s1")
-    assert found is not None and found.idle_expires_at == T0 + 900
+    assert found is not None
+    assert found.idle_expires_at == T0 + 900
     await store.touch_session("s1", T0 + 700)  # never backwards
     found = await store.session_by_sid("s1")
-    assert found is not None and found.idle_expires_at == T0 + 900
+    assert found is not None
+    assert found.idle_expires_at == T0 + 900
     await store.touch_session("s1", T0 + 99_999)  # capped at the absolute expiry
     found = await store.session_by_sid("s1")
-    assert found is not None and found.idle_expires_at == T0 + 3600
-    assert found.is_active(T0 + 3599) and not found.is_active(T0 + 3600)
+    assert found is not None
+    assert found.idle_expires_at == T0 + 3600
+    assert found.is_active(T0 + 3599)
+    assert not found.is_active(T0 + 3600)
 
 
 async def test_an_ended_session_stays_ended(store: Store) -> None:
@@ -1002,7 +1006,8 @@ async def test_ending_a_users_sessions_ends_only_theirs(store: Store) -> None:
     assert await store.end_user_sessions("u1", T0 + 1) == 1
     assert await store.end_user_sessions("u1", T0 + 2) == 0
     bob = await store.session_by_sid("c")
-    assert bob is not None and bob.ended_at is None
+    assert bob is not None
+    assert bob.ended_at is None
 
 
 # consents -----------------------------------------------------------------------------------
@@ -1058,7 +1063,8 @@ async def test_a_code_is_redeemed_once_then_reused(store: Store) -> None:
     # Reuse after expiry is still reuse; the first reuse time is kept.
     late = await store.redeem_code(code.code_hash, T0 + 500)
     assert late.status == "reused"
-    assert late.code is not None and late.code.reused_at == T0 + 2
+    assert late.code is not None
+    assert late.code.reused_at == T0 + 2
 
 
 async def test_an_unredeemed_code_expires(store: Store) -> None:
@@ -1077,7 +1083,8 @@ async def test_a_grant_recorded_after_a_reuse_is_refused(store: Store) -> None:
     assert (await store.redeem_code(code.code_hash, T0 + 1)).status == "redeemed"
     reuse = await store.redeem_code(code.code_hash, T0 + 1)
     assert reuse.status == "reused"
-    assert reuse.code is not None and reuse.code.access_jti is None
+    assert reuse.code is not None
+    assert reuse.code.access_jti is None
     assert await store.record_code_grant(code.code_hash, "fam", "jti1", T0 + 900) is False
 
 
