@@ -6,7 +6,8 @@ It holds the grants (RFC 6749 §4.3, §6, §4.4), refresh-token rotation with re
 its grace period (RFC 9700 §4.14), client authentication (§2.3.1), revocation (RFC 7009),
 introspection (RFC 7662), the JWKS and the metadata (RFC 8414). Access tokens are issued and
 verified by :mod:`~.access_tokens`, secrets and refresh tokens hashed by :mod:`~.credentials`,
-users registered by :mod:`~.users`. How it all works: docs/server.md, "How it works".
+users registered by :mod:`~.users`, clients by :mod:`~.registration` (RFC 7591). How it all
+works: docs/server.md, "How it works".
 
 .. warning::
    Tokens, passwords and client secrets never appear in errors or audit events.
@@ -48,6 +49,7 @@ from .oauth_errors import (
     too_many_attempts,
 )
 from .ratelimit import LimitReached
+from .registration import ClientRegistrar
 from .users import UserAdmin, check_username
 
 if TYPE_CHECKING:
@@ -173,6 +175,7 @@ class TokenService:
             cache_size=access_token_cache_size,
         )
         self.users = UserAdmin(store, hasher, limiter, self.clock, self._audit)
+        self.registrar = ClientRegistrar(store, settings, limiter, self.clock, self._audit)
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -678,6 +681,8 @@ class TokenService:
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": auth_methods[:2],
         }
+        if self.settings.client_registration_mode != "off":
+            metadata["registration_endpoint"] = f"{issuer}/register"  # RFC 7591 §3
         if self.settings.docs_enabled:
             metadata["service_documentation"] = f"{issuer}/docs"
         return metadata
