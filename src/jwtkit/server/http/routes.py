@@ -219,7 +219,10 @@ _REGISTER_BODY = {
 }
 _REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
     201: {"description": "client_id, client_secret for a confidential client, the metadata"},
-    400: {"description": "invalid_redirect_uri, invalid_client_metadata (RFC 7591 §3.2.2)"},
+    400: {
+        "description": "invalid_redirect_uri, invalid_client_metadata, "
+        "unapproved_software_statement (RFC 7591 §3.2.2); invalid_request: malformed JSON"
+    },
     401: {"description": "token mode: a missing or wrong initial access token (RFC 6750 §3.1)"},
     415: {"description": "the body is not application/json"},
     429: {"description": "too many client registrations from this address (Retry-After)"},
