@@ -16,6 +16,7 @@ from jwtkit._oauth import (
     MalformedAuthorization,
     bearer_challenge,
     error_body,
+    is_b64token,
     is_client_id,
     is_quotable,
     is_scope,
@@ -41,6 +42,11 @@ def test_client_ids() -> None:
     assert is_client_id("first-party")
     assert is_client_id("x" * 128)
     assert not any(is_client_id(v) for v in ("", "x" * 129, "a b", "é", "a\tb"))
+
+
+def test_b64tokens_rfc_6750_section_2_1() -> None:
+    assert all(is_b64token(v) for v in ("abc", "a-._~+/Z09==", "x" * 500))
+    assert not any(is_b64token(v) for v in ("", "a b", "=abc", "a=b", "a\tb", "é", 'a"b'))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,8 @@ Framework-free and standard-library only, so that both ``jwtkit.server`` and
   RFC 6750 §3.1 "uses more than one method"), then ``credentials = "Bearer" 1*SP b64token``
   (RFC 6750 §2.1; the scheme without case, RFC 9110 §11.1; the field value's surrounding
   spaces and tabs are not part of it, RFC 9110 §5.5): :func:`single_authorization`,
-  :func:`parse_bearer`, which raise :class:`MalformedAuthorization` for a malformed request.
+  :func:`parse_bearer`, which raise :class:`MalformedAuthorization` for a malformed request;
+  :func:`is_b64token` tells whether a configured secret can be sent that way.
 * Error answers: ``error`` and ``error_description`` hold only ``%x20-21 / %x23-5B / %x5D-7E``
   (RFC 6749 §5.2, RFC 6750 §3): :func:`sanitize_description` makes any text such a value, and
   :func:`error_body` and :func:`bearer_challenge` (the RFC 6750 §3 ``WWW-Authenticate`` value)
@@ -31,6 +32,7 @@ __all__ = [
     "MalformedAuthorization",
     "bearer_challenge",
     "error_body",
+    "is_b64token",
     "is_client_id",
     "is_quotable",
     "is_scope",
@@ -89,6 +91,11 @@ def is_client_id(value: str) -> bool:
     """Whether ``value`` is a client identifier: 1 to 128 printable ASCII characters without
     spaces (RFC 6749 Appendix A.1 VSCHAR)."""
     return _CLIENT_ID.fullmatch(value) is not None
+
+
+def is_b64token(value: str) -> bool:
+    """Whether ``value`` can be sent as a Bearer token: one RFC 6750 §2.1 ``b64token``."""
+    return _B64TOKEN.fullmatch(value) is not None
 
 
 class MalformedAuthorization(ValueError):

@@ -628,6 +628,13 @@ def test_clients_add_failures(database: str) -> None:
     public_cc = run("clients", "add", "x", "--public", "--database", database)
     assert public_cc.exit_code == 2
     assert "client_credentials" in public_cc.output
+    for name in (" padded", "a\tb", "x" * 201):
+        bad_name = run("clients", "add", "x", "--name", name, "--database", database)
+        assert bad_name.exit_code == 2
+        assert "the client name must be 1 to 200 printable characters" in bad_name.output
+    assert (
+        run("clients", "add", "named", "--name", "Billing", "--database", database).exit_code == 0
+    )
     assert run("clients", "add", "x", "--database", database).exit_code == 0
     duplicate = run("clients", "add", "x", "--database", database)
     assert duplicate.exit_code == 1

@@ -7,9 +7,13 @@ from __future__ import annotations
 import pytest
 
 from jwtkit.server.clients import (
+    MAX_CLIENT_NAME_LENGTH,
     MAX_REDIRECT_URI_LENGTH,
     MAX_REDIRECT_URIS,
     REGISTRABLE_GRANTS,
+    RedirectURIError,
+    check_client_name,
+    check_post_logout_redirect_uris,
     check_redirect_uri,
     check_registration,
     is_first_party,
@@ -75,7 +79,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("uri", "public", "message"), REFUSED)
 def test_refused_redirect_uris(uri: str, public: bool, message: str) -> None:
-    with pytest.raises(ValueError, match=message) as refused:
+    with pytest.raises(RedirectURIError, match=message) as refused:
         check_redirect_uri(uri, public=public)
     assert "\n" not in str(refused.value)
 
@@ -121,6 +125,71 @@ def test_check_registration() -> None:
         check_registration(("authorization_code",), ("com.example.app:/cb",), public=False)
     many = tuple(f"https://a.example/{n}" for n in range(MAX_REDIRECT_URIS))
     check_registration(("authorization_code",), many, public=False)
+
+
+def test_a_public_client_cannot_use_client_credentials() -> None:
+    """RFC 6749 §4.4: the grant of a confidential client (the CLI and Dynamic Client
+    Registration share the rule)."""
+    check_registration(("client_credentials",), (), public=False)
+    with pytest.raises(ValueError, match="public client") as refused:
+        check_registration(("client_credentials",), (), public=True)
+    assert not isinstance(refused.value, RedirectURIError)
+
+
+@pytest.mark.parametrize(
+    ("grants", "redirect_uris", "redirect_problem", "message"),
+    [
+        (("implicit",), (), False, "unknown grant"),
+        (("client_credentials",), ("https://a.example/cb",), False, "only for the authorization"),
+        (("authorization_code",), (), True, "needs at least one redirect URI"),
+        (("authorization_code",), ("https://a.example/cb",) * 2, True, "registered twice"),
+        (("authorization_code",), ("https://a.example/cb#x",), True, "fragment"),
+    ],
+)
+def test_redirect_uri_problems_are_told_apart(
+    grants: tuple[str, ...], redirect_uris: tuple[str, ...], redirect_problem: bool, message: str
+) -> None:
+    """A problem with the redirect URIs is a RedirectURIError (RFC 7591 §3.2.2
+    ``invalid_redirect_uri``); one with the grants a plain ValueError."""
+    with pytest.raises(ValueError, match=message) as refused:
+        check_registration(grants, redirect_uris, public=False)
+    assert isinstance(refused.value, RedirectURIError) is redirect_problem
+
+
+def test_check_post_logout_redirect_uris() -> None:
+    code = ("authorization_code",)
+    check_post_logout_redirect_uris(code, (), public=False)
+    check_post_logout_redirect_uris(("client_credentials",), (), public=False)
+    check_post_logout_redirect_uris(code, ("https://a.example/bye", "http://[::1]/"), public=False)
+    check_post_logout_redirect_uris(code, ("com.example.app:/bye",), public=True)
+    too_many = tuple(f"https://a.example/{n}" for n in range(MAX_REDIRECT_URIS + 1))
+    refusals = [
+        (("client_credentials",), ("https://a.example/bye",), "only for the authorization_code"),
+        (code, ("https://a.example/bye",) * 2, "post-logout redirect URI is registered twice"),
+        (code, too_many, f"at most {MAX_REDIRECT_URIS} post-logout redirect URIs"),
+        (code, ("http://a.example/bye",), "loopback"),
+        (code, ("https://a.example/bye#x",), "fragment"),
+        (code, ("com.example.app:/bye",), "public clients"),
+    ]
+    for grants, uris, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            check_post_logout_redirect_uris(grants, uris, public=False)
+
+
+@pytest.mark.parametrize(
+    "name", ["My App", "Ma\u00efs \u6f22\u5b57", "x", "x" * MAX_CLIENT_NAME_LENGTH]
+)
+def test_accepted_client_names(name: str) -> None:
+    check_client_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", " App", "App ", "A\tB", "A\nB", "evil\u202eppa", "x" * (MAX_CLIENT_NAME_LENGTH + 1)],
+)
+def test_refused_client_names(name: str) -> None:
+    with pytest.raises(ValueError, match="the client name must be 1 to 200 printable"):
+        check_client_name(name)
 
 
 MATCHES = [

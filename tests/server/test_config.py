@@ -63,6 +63,8 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.allow_registration is None
     assert settings.docs is None
     assert settings.password_grant is None
+    assert settings.client_registration is None
+    assert settings.client_registration_token is None
     assert settings.first_party_client_id == "first-party"
     assert settings.default_scope == "openid profile"
     assert (settings.argon2_time_cost, settings.argon2_memory_cost) == (3, 65536)
@@ -129,6 +131,107 @@ def test_docs_are_on_in_development_and_off_in_production_by_default(tmp_path: P
     assert load_settings(env=production, config_file=path).docs_enabled is True
     with pytest.raises(ConfigError, match=r"docs: expected true or false"):
         load_settings(env={"JWTKIT_DOCS": "maybe"})
+
+
+def test_client_registration_is_open_in_development_and_off_in_production_by_default(
+    tmp_path: Path,
+) -> None:
+    """RFC 7591 Dynamic Client Registration: unset is open in development, off in production
+    (as the password grant); "token" needs the initial access token."""
+    assert Settings().client_registration is None
+    assert Settings().client_registration_mode == "open"
+    assert Settings(client_registration="off").client_registration_mode == "off"
+    production = {
+        "JWTKIT_ENVIRONMENT": "production",
+        "JWTKIT_ISSUER": "https://id.example",
+        "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
+    }
+    assert load_settings(env=production).client_registration_mode == "off"
+    opened = load_settings(env={**production, "JWTKIT_CLIENT_REGISTRATION": "open"})
+    assert opened.client_registration_mode == "open"
+    assert (
+        load_settings(env={**production, "JWTKIT_CLIENT_REGISTRATION": ""}).client_registration
+        is None
+    )
+    token = secrets.token_urlsafe(32)
+    protected = load_settings(
+        env={
+            **production,
+            "JWTKIT_CLIENT_REGISTRATION": "token",
+            "JWTKIT_CLIENT_REGISTRATION_TOKEN": token,
+        }
+    )
+    assert protected.client_registration_mode == "token"
+    assert protected.client_registration_token == token
+    path = _write(
+        tmp_path, f'client_registration = "token"\nclient_registration_token = "{token}"\n'
+    )
+    assert load_settings(env={}, config_file=path).client_registration_mode == "token"
+
+
+def test_token_mode_needs_its_token() -> None:
+    message = _problem(client_registration="token")
+    assert message.startswith(
+        "client_registration_token (JWTKIT_CLIENT_REGISTRATION_TOKEN): required when "
+        "client_registration is 'token'"
+    )
+    assert "secrets.token_urlsafe(32)" in message
+
+
+@pytest.mark.parametrize("mode", [None, "open", "off"])
+def test_a_token_without_token_mode_is_refused(mode: str | None) -> None:
+    """Else registration would be open (or off) while the operator believes it protected."""
+    token = secrets.token_urlsafe(32)
+    message = _problem(client_registration=mode, client_registration_token=token)
+    assert message.startswith(
+        "client_registration_token (JWTKIT_CLIENT_REGISTRATION_TOKEN): set, but "
+        "client_registration is "
+    )
+    assert ("unset" if mode is None else repr(mode)) in message
+    assert token not in message
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x" * 31,
+        "x" * 1025,
+        "a b" + "x" * 40,
+        "=" + "x" * 40,
+        "x" * 40 + "\u00e9",
+        'x"' * 20,
+    ],
+)
+def test_weak_or_unsendable_registration_tokens_are_refused_without_echo(token: str) -> None:
+    message = _problem(client_registration="token", client_registration_token=token)
+    assert message.startswith(
+        "client_registration_token (JWTKIT_CLIENT_REGISTRATION_TOKEN): must be 32 to 1024 "
+        "characters that can be sent as a Bearer token"
+    )
+    assert token not in message
+
+
+def test_the_shortest_registration_token_and_base64_padding_are_accepted() -> None:
+    for token in ("x" * 32, "a-._~+/" * 5 + "=="):
+        settings = Settings(client_registration="token", client_registration_token=token)
+        assert settings.client_registration_token == token
+
+
+def test_unknown_client_registration_mode() -> None:
+    assert _problem(client_registration="closed").startswith(
+        "client_registration (JWTKIT_CLIENT_REGISTRATION): must be one of off, open, token, "
+        "got 'closed'"
+    )
+
+
+def test_the_registration_token_is_never_shown() -> None:
+    token = secrets.token_urlsafe(32)
+    settings = Settings(client_registration="token", client_registration_token=token)
+    assert token not in repr(settings)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cli={"client_registration_token": 12345678}, env={})
+    assert "12345678" not in str(caught.value)
+    assert "<hidden>" in str(caught.value)
 
 
 def test_repr_hides_the_key_encryption_key() -> None:

@@ -60,6 +60,10 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "GET /userinfo 401": await http.get("/userinfo"),
         "POST /users": await http.post("/users", json={"username": "bob", "password": PASSWORD}),
         "POST /users 415": await http.post("/users", content=b"x"),
+        "POST /register": await http.post(
+            "/register",
+            json={"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"},
+        ),
         "POST /users/me/password": await http.post(
             "/users/me/password", json=change, headers=bearer
         ),

@@ -679,7 +679,7 @@ def clients() -> None:
     "exactly as given): https, http only on 127.0.0.1, [::1] or localhost (any port at "
     "run time), or a private-use scheme such as com.example.app:/cb for a --public native app.",
 )
-@click.option("--name", default="", help="A description.")
+@click.option("--name", default="", help="The name shown to users (1 to 200 printable characters).")
 @click.option(
     "--public",
     is_flag=True,
@@ -730,7 +730,7 @@ def clients_add(
     register its public keys instead (no secret)."""
     import time  # noqa: PLC0415
 
-    from .clients import check_registration  # noqa: PLC0415
+    from .clients import check_client_name, check_registration  # noqa: PLC0415
     from .credentials import hash_client_secret, new_client_secret  # noqa: PLC0415
     from .models import Client  # noqa: PLC0415
     from .storage import Conflict  # noqa: PLC0415
@@ -741,10 +741,10 @@ def clients_add(
     if not all(is_scope_token(token) for token in scope_tokens):
         raise UsageProblem("--scope: scope tokens are printable ASCII without spaces, '\"', '\\'")
     grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
-    if public and "client_credentials" in grants:
-        raise UsageProblem("a --public client cannot use client_credentials (RFC 6749 §4.4)")
     try:
         check_registration(grants, redirect_uris, public=public)
+        if name:
+            check_client_name(name)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     if audiences and not resource_server:

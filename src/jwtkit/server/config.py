@@ -26,20 +26,23 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
-from .._oauth import is_client_id, is_scope
+from .._oauth import is_b64token, is_client_id, is_scope
 from .._urls import is_loopback_host
 from ._extras import require
 
 __all__ = [
+    "CLIENT_REGISTRATION_MODES",
     "CONFIG_ENV_VAR",
     "ENVIRONMENTS",
     "ENV_PREFIX",
     "FIELD_NAMES",
     "LOG_LEVELS",
+    "MIN_REGISTRATION_TOKEN_LENGTH",
     "SIGNING_ALGORITHMS",
+    "ClientRegistrationMode",
     "ConfigError",
     "Settings",
     "decode_key_encryption_key",
@@ -56,6 +59,13 @@ ENVIRONMENTS = ("development", "production")
 #: in practice: resource servers verify with the published JWKS).
 SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: How Dynamic Client Registration (RFC 7591, ``POST /register``) is offered.
+ClientRegistrationMode = Literal["off", "open", "token"]
+CLIENT_REGISTRATION_MODES: tuple[ClientRegistrationMode, ...] = ("off", "open", "token")
+#: The shortest initial access token accepted (characters): 32 base64url characters are 192
+#: random bits, beyond guessing.
+MIN_REGISTRATION_TOKEN_LENGTH = 32
+_MAX_REGISTRATION_TOKEN_LENGTH = 1024
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -75,8 +85,9 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 #: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
 _PRODUCTION_MIN_ARGON2_MEMORY = 19456
-_SECRET_FIELDS = frozenset({"key_encryption_key"})
+_SECRET_FIELDS = frozenset({"key_encryption_key", "client_registration_token"})
 _GENERATE_KEK = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_GENERATE_TOKEN = _GENERATE_KEK
 
 
 class ConfigError(ValueError):
@@ -158,6 +169,15 @@ class Settings:
     #: OAuth 2.1 drops it. ``None``: on in development, off in production. See
     #: :attr:`password_grant_enabled`.
     password_grant: bool | None = None
+    #: Dynamic Client Registration (RFC 7591, ``POST /register``): ``"off"``, ``"open"``
+    #: (anyone may register a client) or ``"token"`` (only with the initial access token
+    #: ``client_registration_token``, RFC 7591 §3). ``None``: open in development, off in
+    #: production. See :attr:`client_registration_mode`.
+    client_registration: str | None = None
+    #: The initial access token of ``client_registration = "token"``: a secret of at least
+    #: :data:`MIN_REGISTRATION_TOKEN_LENGTH` characters that can be sent as a Bearer token
+    #: (RFC 6750 §2.1 ``b64token``). Never shown in messages or ``repr``.
+    client_registration_token: str | None = field(default=None, repr=False)
     #: The public client that the password grant uses when no client authenticates.
     first_party_client_id: str = "first-party"
     default_scope: str = "openid profile"
@@ -179,7 +199,8 @@ class Settings:
     login_max_failures_per_user: int = 5
     login_max_failures_per_ip: int = 20
     login_failure_window: int = 900
-    #: Registrations (``POST /users``) one client address may make per hour.
+    #: Registrations one client address may make per hour: of users (``POST /users``), and,
+    #: counted apart, of clients (``POST /register``).
     registration_max_per_ip: int = 10
     max_body_bytes: int = 65536
     log_level: str = "info"
@@ -221,6 +242,14 @@ class Settings:
     def resource_indicators(self) -> tuple[str, ...]:
         """The RFC 8707 resources a client may ask for (``resources``, split)."""
         return tuple(self.resources.split(" ")) if self.resources else ()
+
+    @property
+    def client_registration_mode(self) -> ClientRegistrationMode:
+        """How ``POST /register`` is offered: ``client_registration``, else ``"open"`` in
+        development and ``"off"`` in production."""
+        if self.client_registration is None:
+            return "open" if self.environment == "development" else "off"
+        return cast("ClientRegistrationMode", self.client_registration)
 
     @property
     def is_production(self) -> bool:
@@ -321,7 +350,8 @@ def _exposure(s: Settings) -> str | None:
     )
     return (
         f"{_label('environment')}: not set, and the service {where}: development mode (open "
-        "registration at POST /users, /docs, the key-encryption key in the key file) is not "
+        "registration at POST /users and POST /register, /docs, the key-encryption key in "
+        "the key file) is not "
         "assumed there. Set environment = 'production' (JWTKIT_ENVIRONMENT=production or "
         "--environment production, with a key_encryption_key) to deploy, or environment = "
         "'development' explicitly to run a development service there"
@@ -361,6 +391,43 @@ def resource_problem(resource: str) -> str | None:
     if "#" in resource:
         return f"a resource must not have a fragment (RFC 8707 §2), got {resource[:100]!r}"
     return None
+
+
+def _client_registration_problems(s: Settings) -> list[str]:
+    """The mode is known; ``"token"`` comes with a token that can be sent as a Bearer token and
+    is long enough not to be guessed, and a token comes with ``"token"`` (else registration
+    would be open, or off, while the operator believes it protected). The token is never
+    shown."""
+    problems = []
+    mode, token = s.client_registration, s.client_registration_token
+    if mode is not None and mode not in CLIENT_REGISTRATION_MODES:
+        problems.append(
+            f"{_label('client_registration')}: must be one of "
+            f"{', '.join(CLIENT_REGISTRATION_MODES)}, got {mode!r}"
+        )
+    if token is None:
+        if mode == "token":
+            problems.append(
+                f"{_label('client_registration_token')}: required when client_registration is "
+                f"'token' (the initial access token of RFC 7591 §3); {_GENERATE_TOKEN}"
+            )
+        return problems
+    if mode != "token":
+        problems.append(
+            f"{_label('client_registration_token')}: set, but client_registration is "
+            f"{'unset' if mode is None else repr(mode)}: set client_registration = 'token' to "
+            "require the token at POST /register, or remove the token"
+        )
+    if not (
+        MIN_REGISTRATION_TOKEN_LENGTH <= len(token) <= _MAX_REGISTRATION_TOKEN_LENGTH
+        and is_b64token(token)
+    ):
+        problems.append(
+            f"{_label('client_registration_token')}: must be {MIN_REGISTRATION_TOKEN_LENGTH} to "
+            f"{_MAX_REGISTRATION_TOKEN_LENGTH} characters that can be sent as a Bearer token "
+            f"(letters, digits, - . _ ~ + / and trailing =; RFC 6750 §2.1); {_GENERATE_TOKEN}"
+        )
+    return problems
 
 
 def _value_problems(s: Settings) -> list[str]:
@@ -407,6 +474,7 @@ def _value_problems(s: Settings) -> list[str]:
             f"{_label('first_party_client_id')}: must be 1 to 128 printable ASCII characters "
             f"without spaces, got {s.first_party_client_id!r}"
         )
+    problems.extend(_client_registration_problems(s))
     if s.default_scope and not is_scope(s.default_scope):
         add(
             f"{_label('default_scope')}: must be scope tokens separated by single spaces "

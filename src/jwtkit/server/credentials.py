@@ -5,7 +5,8 @@ digest and compared in constant time), refresh tokens (256 random bits, stored a
 during a grace period the successor is derived), and the client credentials a request presents
 (:class:`ClientAuth`, HTTP Basic; client assertions are verified by
 :mod:`~.client_assertions`). Why a fast hash suffices for these, and how successors are
-derived: docs/server.md, "How it works".
+derived: docs/server.md, "How it works". :func:`secrets_equal` compares a configured secret
+(the initial access token of client registration) with a presented one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "new_client_secret",
     "new_refresh_token",
     "parse_basic_authorization",
+    "secrets_equal",
     "verify_client_secret",
 ]
 
@@ -110,6 +112,13 @@ def verify_client_secret(stored_hash: str | None, secret: str) -> bool:
     target = stored_hash if known and stored_hash is not None else _DUMMY_CLIENT_SECRET_HASH
     matched = hmac.compare_digest(hash_client_secret(secret).encode(), target.encode())
     return matched and known
+
+
+def secrets_equal(expected: str, presented: str) -> bool:
+    """Whether ``presented`` is the secret ``expected``, in a time that tells nothing about
+    either: their SHA-256 digests are compared with :func:`hmac.compare_digest`, so not even the
+    length of the secret shows."""
+    return hmac.compare_digest(_secret_digest(expected), _secret_digest(presented))
 
 
 def hash_refresh_token(token: str) -> bytes:

@@ -1,5 +1,5 @@
 """Brute-force protection: password checks limited per username and per client IP, and
-registrations per client IP.
+registrations (of users and of clients) per client IP.
 
 Each bucket is a fixed window of ``login_failure_window`` seconds in the Store (so every worker
 shares it). Over ``login_max_failures_per_user`` failures for a username, or
@@ -28,13 +28,15 @@ Redis (a later backend) a Lua script per operation, which runs atomically, over 
 
 Registrations (``POST /users``) are counted per address in a fixed window of
 :data:`REGISTRATION_WINDOW` seconds; past ``registration_max_per_ip`` they get 429 before the
-password is hashed. Each registration is counted by one atomic increment-and-read
-(:meth:`Store.record_failure <.storage.Store.record_failure>`), so parallel ones hold too.
+password is hashed. Client registrations (``POST /register``, RFC 7591) are counted the same
+way in buckets of their own, so that one kind does not use up the other. Each registration is
+counted by one atomic increment-and-read (:meth:`Store.record_failure
+<.storage.Store.record_failure>`), so parallel ones hold too.
 
 Bucket names: ``user:<sha256 of the NFKC-casefolded username>`` (``Alice`` and ``alice`` share
 one; the Store never holds what people typed as a username, which is sometimes a password),
-``ip:<address>`` and ``register:ip:<address>``; IPv6 addresses count per /64 network, the
-block one host usually controls.
+``ip:<address>``, ``register:ip:<address>`` (users) and ``register-client:ip:<address>``
+(clients); IPv6 addresses count per /64 network, the block one host usually controls.
 
 .. warning:: A per-username limit lets anyone lock a user out for one window by failing on
    purpose; the per-IP limit and a short window keep that cheap to recover from. A successful
@@ -57,7 +59,9 @@ from .config import Settings
 from .storage.base import Store
 
 __all__ = [
+    "CLIENT_REGISTRATIONS",
     "REGISTRATION_WINDOW",
+    "USER_REGISTRATIONS",
     "LimitReached",
     "LoginAttempt",
     "LoginLimiter",
@@ -67,6 +71,10 @@ __all__ = [
 
 #: The window (seconds) in which ``registration_max_per_ip`` registrations are counted.
 REGISTRATION_WINDOW = 3600.0
+#: The prefix of the buckets that count user registrations (``POST /users``).
+USER_REGISTRATIONS = "register"
+#: The prefix of the buckets that count client registrations (``POST /register``).
+CLIENT_REGISTRATIONS = "register-client"
 
 
 def user_bucket(username: str) -> str:
@@ -154,11 +162,12 @@ class LoginLimiter:
                     forget=(user,) if attempt.ok else (),
                 )
 
-    async def registration(self, client_ip: str) -> None:
-        """Count one registration from ``client_ip``; :class:`LimitReached` past
-        ``registration_max_per_ip`` in the :data:`REGISTRATION_WINDOW`."""
+    async def registration(self, client_ip: str, kind: str = USER_REGISTRATIONS) -> None:
+        """Count one registration of ``kind`` (:data:`USER_REGISTRATIONS` or
+        :data:`CLIENT_REGISTRATIONS`, counted apart) from ``client_ip``; :class:`LimitReached`
+        past ``registration_max_per_ip`` in the :data:`REGISTRATION_WINDOW`."""
         count, resets_in = await self._store.record_failure(
-            "register:" + ip_bucket(client_ip), self._clock(), REGISTRATION_WINDOW
+            f"{kind}:{ip_bucket(client_ip)}", self._clock(), REGISTRATION_WINDOW
         )
         if count > self._max_registrations:
             raise LimitReached(resets_in)

@@ -7,7 +7,8 @@ its grace period (RFC 9700 §4.14), client authentication (§2.3.1; with a signe
 :mod:`~.client_assertions`, RFC 7523 §2.2), revocation (RFC 7009),
 introspection (RFC 7662), the JWKS and the metadata (RFC 8414). Access tokens are issued and
 verified by :mod:`~.access_tokens`, secrets and refresh tokens hashed by :mod:`~.credentials`,
-users registered by :mod:`~.users`. How it all works: docs/server.md, "How it works".
+users registered by :mod:`~.users`, clients by :mod:`~.registration` (RFC 7591). How it all
+works: docs/server.md, "How it works".
 
 .. warning::
    Tokens, passwords and client secrets never appear in errors or audit events.
@@ -56,6 +57,7 @@ from .oauth_errors import (
     invalid_client,
     invalid_token,
 )
+from .registration import ClientRegistrar
 from .scopes import narrowed
 from .sessions import Sessions
 from .users import UserAdmin, check_username
@@ -177,6 +179,7 @@ class TokenService:
         self.sessions = Sessions(store, settings, self.clock)
         self.authorizer = Authorizer(store, settings, self.clock)
         self.client_assertions = ClientAssertions(store, settings.issuer, self.clock)
+        self.registrar = ClientRegistrar(store, settings, limiter, self.clock, self._audit)
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -874,6 +877,8 @@ class TokenService:
             "request_uri_parameter_supported": False,
             "authorization_response_iss_parameter_supported": True,
         }
+        if self.settings.client_registration_mode != "off":
+            metadata["registration_endpoint"] = f"{issuer}/register"  # RFC 7591 §3
         if self.settings.docs_enabled:
             metadata["service_documentation"] = f"{issuer}/docs"
         return metadata

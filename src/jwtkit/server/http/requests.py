@@ -1,5 +1,9 @@
 """Request parsing and limits: form and JSON bodies, client credentials, the Bearer token.
 
+JSON bodies are ``application/json`` in UTF-8 only (415 otherwise): read into a pydantic model
+(:func:`parse_json_body`) or, for client metadata whose unknown members are ignored
+(RFC 7591 §2), into a plain JSON value (:func:`parse_json_value`).
+
 Every parser answers a malformed request with an :class:`~jwtkit.server.oauth_errors.OAuthError`
 (400, RFC 6749 §5.2); ``Authorization`` is read by :mod:`jwtkit._oauth`, the code the
 integrations use (one field, RFC 6750 §3.1; ``Bearer`` and one ``b64token``, §2.1).
@@ -7,6 +11,7 @@ integrations use (one field, RFC 6750 §3.1; ``Bearer`` and one ``b64token``, §
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +36,7 @@ __all__ = [
     "client_ip",
     "parse_form",
     "parse_json_body",
+    "parse_json_value",
     "service_of",
     "validation_summary",
 ]
@@ -125,15 +131,43 @@ async def parse_form(request: Request) -> dict[str, str]:
     return form
 
 
-async def parse_json_body(request: Request, model: type[BaseModel]) -> Any:
+async def _json_text(request: Request) -> str:
     media, params = _media_type(request)
     if media != "application/json":
         raise OAuthError("invalid_request", "the request body must be application/json", 415)
-    text = _decode_body(await request.body(), params)
+    return _decode_body(await request.body(), params)
+
+
+async def parse_json_body(request: Request, model: type[BaseModel]) -> Any:
+    text = await _json_text(request)
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
         raise OAuthError("invalid_request", validation_summary(exc.errors())) from None
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise ValueError("a member is repeated")
+    return document
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def parse_json_value(request: Request) -> Any:
+    """The JSON value of an ``application/json`` body (RFC 8259), parsed strictly: malformed
+    JSON, a member repeated in an object (which value counts is not defined, §4), ``NaN`` or
+    ``Infinity``, or nesting too deep to parse are a 400 ``invalid_request``."""
+    text = await _json_text(request)
+    try:
+        return json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise OAuthError(
+            "invalid_request", "the request body must be one JSON value without repeated members"
+        ) from None
 
 
 def validation_summary(errors: Any) -> str:

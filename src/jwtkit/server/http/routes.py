@@ -20,8 +20,10 @@ from swagger_ui_bundle import swagger_ui_path
 
 from ..access_tokens import PASSWORD_GENERATION_CLAIM
 from ..client_assertions import CLIENT_ASSERTION_TYPE
+from ..clients import MAX_CLIENT_NAME_LENGTH
 from ..config import Settings
 from ..oauth_errors import OAuthError
+from ..registration import AUTH_METHODS, ID_TOKEN_SIGNING_ALGORITHMS, SELF_REGISTRABLE_GRANTS
 from ..tokens import JWKS_MAX_AGE, TokenService
 from ..users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, userinfo_claims
 from .errors import NO_STORE
@@ -35,6 +37,7 @@ from .requests import (
     client_ip,
     parse_form,
     parse_json_body,
+    parse_json_value,
     service_of,
 )
 
@@ -186,6 +189,54 @@ _USERINFO_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _strings(description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "description": description}
+
+
+#: ``POST /register``: the client metadata this service reads (RFC 7591 §2); others are ignored.
+_CLIENT_METADATA = {
+    "type": "object",
+    "properties": {
+        "redirect_uris": _strings("exact redirect URIs: https, http only on loopback"),
+        "token_endpoint_auth_method": {
+            "type": "string",
+            "enum": list(AUTH_METHODS),
+            "default": "client_secret_basic",
+        },
+        "grant_types": _strings(
+            f"default authorization_code; {', '.join(SELF_REGISTRABLE_GRANTS)}"
+        ),
+        "response_types": _strings("only code, with authorization_code"),
+        "client_name": {"type": "string", "maxLength": MAX_CLIENT_NAME_LENGTH},
+        "scope": {"type": "string", "description": "within scopes_supported; default all"},
+        "post_logout_redirect_uris": _strings("by the redirect URI rule"),
+        "id_token_signed_response_alg": {
+            "type": "string",
+            "enum": list(ID_TOKEN_SIGNING_ALGORITHMS),
+        },
+    },
+    "example": {
+        "client_name": "My MCP client",
+        "redirect_uris": ["http://127.0.0.1:33418/callback"],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"],
+    },
+}
+_REGISTER_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _CLIENT_METADATA}}}
+}
+_REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"description": "client_id, client_secret for a confidential client, the metadata"},
+    400: {
+        "description": "invalid_redirect_uri, invalid_client_metadata, "
+        "unapproved_software_statement (RFC 7591 §3.2.2); invalid_request: malformed JSON"
+    },
+    401: {"description": "token mode: a missing or wrong initial access token (RFC 6750 §3.1)"},
+    415: {"description": "the body is not application/json"},
+    429: {"description": "too many client registrations from this address (Retry-After)"},
+}
+
+
 USERINFO_PATH = "/userinfo"
 
 
@@ -300,6 +351,27 @@ def add_routes(app: FastAPI) -> None:
             {k: v for k, v in (("email", user.email), ("name", user.name)) if v is not None}
         )
         return JSONResponse(answer, status_code=201)
+
+    if settings.client_registration_mode != "off":
+
+        @app.post(
+            "/register",
+            status_code=201,
+            openapi_extra=_REGISTER_BODY,
+            responses=_REGISTER_RESPONSES,
+            tags=["oauth"],
+        )
+        async def register_client(request: Request) -> JSONResponse:
+            """Dynamic Client Registration (RFC 7591): register a client from its metadata;
+            the answer carries its `client_id` and, for a confidential client, its
+            `client_secret` (shown once). Off in production unless `client_registration` is
+            set; in its `token` mode, send `Authorization: Bearer <initial access token>`."""
+            service = service_of(request)
+            ip = client_ip(request)
+            if settings.client_registration_mode == "token":
+                service.registrar.check_initial_access_token(bearer_token(request), ip)
+            answer = await service.registrar.register(await parse_json_value(request), ip)
+            return JSONResponse(answer, status_code=201, headers=NO_STORE)
 
     @app.post(
         "/users/me/password",
