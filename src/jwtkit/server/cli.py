@@ -668,7 +668,7 @@ def clients() -> None:
     multiple=True,
     type=click.Choice(["authorization_code", "client_credentials", "password", "refresh_token"]),
     help="An allowed grant (repeatable; default client_credentials). authorization_code needs "
-    "--redirect-uri; the token endpoint does not accept it yet.",
+    "--redirect-uri.",
 )
 @click.option("--scope", "scopes", multiple=True, help="An allowed scope (repeatable).")
 @click.option(
@@ -678,6 +678,19 @@ def clients() -> None:
     help="A redirect URI of the authorization_code grant (repeatable; kept in this order, "
     "exactly as given): https, http only on 127.0.0.1, [::1] or localhost (any port at "
     "run time), or a private-use scheme such as com.example.app:/cb for a --public native app.",
+)
+@click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="Where /logout may send the browser back to (OpenID Connect RP-Initiated Logout; "
+    "repeatable, exact; the same rules as --redirect-uri).",
+)
+@click.option(
+    "--id-token-alg",
+    default=None,
+    help="The algorithm of this client's ID tokens (one of the id_token_algorithms setting; "
+    "default RS256).",
 )
 @click.option("--name", default="", help="The name shown to users (1 to 200 printable characters).")
 @click.option(
@@ -717,6 +730,8 @@ def clients_add(
     grants: tuple[str, ...],
     scopes: tuple[str, ...],
     redirect_uris: tuple[str, ...],
+    post_logout_redirect_uris: tuple[str, ...],
+    id_token_alg: str | None,
     name: str,
     public: bool,
     first_party: bool,
@@ -730,7 +745,11 @@ def clients_add(
     register its public keys instead (no secret)."""
     import time  # noqa: PLC0415
 
-    from .clients import check_client_name, check_registration  # noqa: PLC0415
+    from .clients import (  # noqa: PLC0415
+        check_client_name,
+        check_post_logout_redirect_uris,
+        check_registration,
+    )
     from .credentials import hash_client_secret, new_client_secret  # noqa: PLC0415
     from .models import Client  # noqa: PLC0415
     from .storage import Conflict  # noqa: PLC0415
@@ -743,6 +762,7 @@ def clients_add(
     grants = tuple(dict.fromkeys(grants or ("client_credentials",)))
     try:
         check_registration(grants, redirect_uris, public=public)
+        check_post_logout_redirect_uris(grants, post_logout_redirect_uris, public=public)
         if name:
             check_client_name(name)
     except ValueError as exc:
@@ -757,6 +777,11 @@ def clients_add(
         raise UsageProblem("--jwks is for a confidential client: it cannot be --public")
     jwks = None if jwks_file is None else _read_jwks(jwks_file)
     settings = _settings(database, config)
+    if id_token_alg is not None and id_token_alg not in settings.id_token_algorithms:
+        raise UsageProblem(
+            f"--id-token-alg: one of {', '.join(settings.id_token_algorithms)} (the "
+            "id_token_algorithms setting)"
+        )
     if resource_server and not audiences:
         audiences = (settings.audience,)
     audiences = tuple(dict.fromkeys(audiences))
@@ -777,6 +802,8 @@ def clients_add(
             audiences,
             redirect_uris,
             first_party,
+            post_logout_redirect_uris=post_logout_redirect_uris,
+            id_token_signed_response_alg=id_token_alg,
             jwks=jwks,
         )
         try:

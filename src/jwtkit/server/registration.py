@@ -16,17 +16,18 @@ What a client may register is decided by the rules :mod:`~.clients` holds for ev
 * ``token_endpoint_auth_method`` (default ``client_secret_basic``, §2): ``none`` registers a
   public client; ``client_secret_basic`` and ``client_secret_post`` a confidential one with a
   generated secret (256 random bits, stored as SHA-256, shown once; it does not expire).
-  ``private_key_jwt`` is not offered yet (:data:`AUTH_METHODS`).
+  ``private_key_jwt`` one that authenticates with its keys, given as ``jwks`` (a JWK Set of
+  public keys; ``jwks_uri`` is not supported).
 * ``grant_types`` (default ``authorization_code``): ``authorization_code``, ``refresh_token``
   (with ``authorization_code``: no other registrable grant issues refresh tokens) and
   ``client_credentials`` (confidential clients); never ``password`` (RFC 9700 §2.4).
 * ``response_types``: only ``code``, exactly when ``authorization_code`` is registered
   (§2.1); omitted, it follows the grants.
-* ``scope``: within the scopes the service offers (``default_scope``, the metadata's
-  ``scopes_supported``); omitted, all of them.
+* ``scope``: within the scopes the service offers (:func:`~.scopes.offered_scopes`, the
+  metadata's ``scopes_supported``); omitted, all of them.
 * ``client_name``: :func:`~.clients.check_client_name`.
-* ``id_token_signed_response_alg`` (OpenID Connect Dynamic Client Registration §2): one of
-  :data:`ID_TOKEN_SIGNING_ALGORITHMS`.
+* ``id_token_signed_response_alg`` (OpenID Connect Dynamic Client Registration §2): one of the
+  algorithms the service signs ID tokens with (the ``id_token_algorithms`` setting).
 * ``contacts``, ``client_uri``, ``logo_uri``, ``tos_uri``, ``policy_uri`` and every unknown
   member are ignored (§2 lets the server ignore any of them): nothing about them is stored or
   answered, so the answer tells the client what was registered (§3.2.1). The consent page
@@ -45,12 +46,14 @@ apart from user registrations: :mod:`~.ratelimit`); each one is audited
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._oauth import is_scope
+from .client_assertions import check_client_jwks
 from .clients import (
     RedirectURIError,
     check_client_name,
@@ -61,6 +64,7 @@ from .credentials import hash_client_secret, new_client_secret, secrets_equal
 from .models import Client
 from .oauth_errors import OAuthError, invalid_token, too_many_attempts
 from .ratelimit import CLIENT_REGISTRATIONS, LimitReached
+from .scopes import offered_scopes
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -77,17 +81,13 @@ __all__ = [
 ]
 
 #: How a client of each ``token_endpoint_auth_method`` proves itself at the token endpoint:
-#: ``"none"`` a public client, ``"secret"`` with a secret made at registration.
-#: ``private_key_jwt`` (RFC 7523 §2.2) will be ``"key"``, with the client's ``jwks``.
-AUTH_METHODS: Mapping[str, Literal["none", "secret"]] = {
+#: ``"none"`` a public client, ``"secret"`` with a secret made at registration, ``"key"`` with
+#: a JWT signed by one of the keys of its ``jwks`` (``private_key_jwt``, RFC 7523 §2.2).
+AUTH_METHODS: Mapping[str, Literal["none", "secret", "key"]] = {
     "client_secret_basic": "secret",
     "client_secret_post": "secret",
+    "private_key_jwt": "key",
     "none": "none",
-}
-#: Methods known but not offered yet, and why.
-_NOT_OFFERED = {
-    "private_key_jwt": "private_key_jwt is not supported yet: register with "
-    "client_secret_basic, client_secret_post or none",
 }
 #: The grants a client may register itself for: not ``password`` (RFC 9700 §2.4: it must not
 #: be used; OAuth 2.1 drops it), which stays for the service's own first-party login.
@@ -116,6 +116,8 @@ class ClientMetadata:
     client_name: str | None = None
     scopes: tuple[str, ...] = ()
     id_token_signed_response_alg: str | None = None
+    #: The client's public keys (``private_key_jwt``), as registered: a JWK Set's JSON text.
+    jwks: str | None = None
 
     @property
     def public(self) -> bool:
@@ -136,6 +138,7 @@ class ClientMetadata:
             "client_name": self.client_name,
             "scope": " ".join(self.scopes),
             "id_token_signed_response_alg": self.id_token_signed_response_alg,
+            "jwks": None if self.jwks is None else json.loads(self.jwks),
         }
         document.update({name: value for name, value in optional.items() if value})
         return document
@@ -163,8 +166,6 @@ def _auth_method(document: Mapping[str, Any]) -> str:
     method = _string(document, "token_endpoint_auth_method")
     if method is None:
         return "client_secret_basic"  # RFC 7591 §2
-    if method in _NOT_OFFERED:
-        raise _invalid(_NOT_OFFERED[method])
     if method not in AUTH_METHODS:
         raise _invalid(
             f"token_endpoint_auth_method {method[:40]!r} is not supported: one of "
@@ -230,10 +231,15 @@ def _scopes(document: Mapping[str, Any], offered: Sequence[str]) -> tuple[str, .
     return tokens
 
 
-def parse_client_metadata(document: object, offered_scopes: Sequence[str]) -> ClientMetadata:
+def parse_client_metadata(
+    document: object,
+    offered_scopes: Sequence[str],
+    id_token_algorithms: Sequence[str] = ID_TOKEN_SIGNING_ALGORITHMS,
+) -> ClientMetadata:
     """The :class:`ClientMetadata` of a registration request's JSON value, or an
     :class:`~.oauth_errors.OAuthError` (400, RFC 7591 §3.2.2) naming the first problem.
-    ``offered_scopes``: the scopes the service offers. The rules: the module's docstring."""
+    ``offered_scopes``: the scopes the service offers; ``id_token_algorithms``: those it signs
+    ID tokens with. The rules: the module's docstring."""
     if not isinstance(document, dict):
         raise _invalid("the client metadata must be a JSON object (RFC 7591 §3.1)")
     if document.get("software_statement") is not None:
@@ -261,11 +267,12 @@ def parse_client_metadata(document: object, offered_scopes: Sequence[str]) -> Cl
     except ValueError as exc:
         raise _invalid(str(exc)) from None
     algorithm = _string(document, "id_token_signed_response_alg")
-    if algorithm is not None and algorithm not in ID_TOKEN_SIGNING_ALGORITHMS:
+    if algorithm is not None and algorithm not in id_token_algorithms:
         raise _invalid(
             f"id_token_signed_response_alg {algorithm[:40]!r} is not supported: one of "
-            f"{', '.join(ID_TOKEN_SIGNING_ALGORITHMS)}"
+            f"{', '.join(id_token_algorithms)}"
         )
+    jwks = _jwks(document, AUTH_METHODS[method] == "key")
     return ClientMetadata(
         token_endpoint_auth_method=method,
         grant_types=grants,
@@ -275,7 +282,31 @@ def parse_client_metadata(document: object, offered_scopes: Sequence[str]) -> Cl
         client_name=name,
         scopes=_scopes(document, offered_scopes),
         id_token_signed_response_alg=algorithm,
+        jwks=jwks,
     )
+
+
+def _jwks(document: Mapping[str, Any], key_method: bool) -> str | None:
+    """The ``jwks`` member (RFC 7591 §2): required with ``private_key_jwt`` and only then, a
+    JWK Set of public keys (:func:`~.client_assertions.check_client_jwks`); ``jwks_uri`` is
+    not supported (the keys are registered by value)."""
+    if document.get("jwks_uri") is not None:
+        raise _invalid("jwks_uri is not supported: register the public keys as jwks")
+    value = document.get("jwks")
+    if value is None:
+        if key_method:
+            raise _invalid("private_key_jwt needs the client's public keys in jwks")
+        return None
+    if not key_method:
+        raise _invalid("jwks is only for the private_key_jwt token_endpoint_auth_method")
+    if not isinstance(value, dict):
+        raise _invalid("jwks must be a JWK Set (a JSON object with keys, RFC 7517 §5)")
+    text = json.dumps(value, separators=(",", ":"))
+    try:
+        check_client_jwks(text)
+    except ValueError as exc:
+        raise _invalid(f"jwks: {exc}") from None
+    return text
 
 
 class ClientRegistrar:
@@ -295,7 +326,7 @@ class ClientRegistrar:
         self.limiter = limiter
         self.clock = clock
         self._audit = audit
-        self._offered_scopes = tuple(settings.default_scope.split())
+        self._offered_scopes = offered_scopes(settings)
 
     def check_initial_access_token(self, presented: str, ip: str) -> None:
         """Accept the request's Bearer token only if it is ``client_registration_token``
@@ -310,13 +341,15 @@ class ClientRegistrar:
         client address ``ip``; the RFC 7591 §3.2.1 answer. 400 for metadata that cannot be
         registered, 429 past ``registration_max_per_ip`` client registrations from ``ip`` per
         hour (counted once the metadata is valid, before anything is stored)."""
-        metadata = parse_client_metadata(document, self._offered_scopes)
+        metadata = parse_client_metadata(
+            document, self._offered_scopes, self.settings.id_token_algorithms
+        )
         try:
             await self.limiter.registration(ip, CLIENT_REGISTRATIONS)
         except LimitReached as exc:
             self._audit("rate_limited", client_ip=ip)
             raise too_many_attempts(exc.retry_after, "client registrations") from None
-        secret = None if metadata.public else new_client_secret()
+        secret = None if metadata.public or metadata.jwks else new_client_secret()
         client = Client(
             id=secrets.token_urlsafe(_CLIENT_ID_BYTES),
             secret_hash=None if secret is None else hash_client_secret(secret),
@@ -328,6 +361,7 @@ class ClientRegistrar:
             first_party=False,
             post_logout_redirect_uris=metadata.post_logout_redirect_uris,
             id_token_signed_response_alg=metadata.id_token_signed_response_alg,
+            jwks=metadata.jwks,
         )
         await self.store.add_client(client)
         self._audit("client_registered", client_id=client.id, client_ip=ip)

@@ -7,11 +7,26 @@ means the default, narrowed to what the client may have.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from jwtkit._oauth import is_scope
 
 from .oauth_errors import OAuthError
 
-__all__ = ["narrowed", "scope_tokens"]
+if TYPE_CHECKING:
+    from .config import Settings
+
+__all__ = ["OPENID_SCOPES", "narrowed", "offered_scopes", "scope_tokens"]
+
+#: The scopes of OpenID Connect Core this service understands: ``openid`` (an ID token, §3.1.2.1),
+#: ``profile`` and ``email`` (userinfo claims, §5.4), ``offline_access`` (refresh tokens, §11).
+OPENID_SCOPES = ("openid", "profile", "email", "offline_access")
+
+
+def offered_scopes(settings: Settings) -> tuple[str, ...]:
+    """The scopes the service offers: OpenID Connect's, then those of ``default_scope``. The
+    metadata's ``scopes_supported`` and what a client may register itself for."""
+    return tuple(dict.fromkeys((*OPENID_SCOPES, *settings.default_scope.split())))
 
 
 def scope_tokens(scope: str | None) -> list[str] | None:

@@ -58,7 +58,7 @@ from .oauth_errors import (
     invalid_token,
 )
 from .registration import ClientRegistrar
-from .scopes import narrowed
+from .scopes import narrowed, offered_scopes
 from .sessions import Sessions
 from .users import UserAdmin, check_username
 
@@ -831,8 +831,6 @@ class TokenService:
         confidential = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
         auth_methods = [*confidential, "none"]
         signing_algorithms = list(SIGNING_ALGORITHMS)
-        scopes = dict.fromkeys(("openid", "profile", "email", "offline_access"))
-        scopes.update(dict.fromkeys(self._default_scope))
         metadata: dict[str, Any] = {
             "issuer": issuer,
             "authorization_endpoint": f"{issuer}/authorize",
@@ -842,7 +840,7 @@ class TokenService:
             "end_session_endpoint": f"{issuer}/logout",
             "revocation_endpoint": f"{issuer}/revoke",
             "introspection_endpoint": f"{issuer}/introspect",
-            "scopes_supported": list(scopes),
+            "scopes_supported": list(offered_scopes(self.settings)),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": grants,
