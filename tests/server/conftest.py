@@ -3,12 +3,14 @@
 ``harness`` is the app with its lifespan entered (store opened, key ring loaded) and an
 ``httpx.AsyncClient`` on the in-process ASGI transport, plus helpers for the common requests.
 Argon2 runs with its smallest parameters here: the tests check behaviour, not hash strength.
+RSA signing keys come from a pool made once per run (:func:`pooled_rsa_keys`).
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -137,6 +139,31 @@ class Harness:
 
 
 RunApp = Callable[..., AbstractAsyncContextManager[Harness]]
+
+#: RSA signing keys generated so far, by algorithm; see :func:`pooled_rsa_keys`.
+_RSA_POOL: dict[str, list[jwtkit.Key]] = {}
+_REAL_GENERATE = jwtkit.Key.generate.__func__  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key ring keeps an RS256 key for ID tokens, and generating a 2048-bit RSA key takes
+    about 50 ms: the signing keys of RS256 and PS256 (``Key.generate(alg, use="sig")``, as the
+    key ring asks for them) are taken from a pool that grows as needed, real keys made once per
+    run. Within one test each such call still gets a key of its own, so kids stay distinct;
+    any other generation is left alone. Processes a test starts generate their own keys."""
+    drawn = {name: itertools.count() for name in ("RS256", "PS256")}
+
+    def generate(cls: type[jwtkit.Key], /, alg_or_kty: str | None = None, **options: Any) -> Any:
+        if alg_or_kty in drawn and options == {"use": "sig"}:
+            pool = _RSA_POOL.setdefault(alg_or_kty, [])
+            index = next(drawn[alg_or_kty])
+            while len(pool) <= index:
+                pool.append(_REAL_GENERATE(jwtkit.Key, alg_or_kty, use="sig"))
+            return pool[index]
+        return _REAL_GENERATE(cls, alg_or_kty, **options)
+
+    monkeypatch.setattr(jwtkit.Key, "generate", classmethod(generate))
 
 
 @pytest.fixture
