@@ -3,12 +3,14 @@
 ``harness`` is the app with its lifespan entered (store opened, key ring loaded) and an
 ``httpx.AsyncClient`` on the in-process ASGI transport, plus helpers for the common requests.
 Argon2 runs with its smallest parameters here: the tests check behaviour, not hash strength.
+RSA signing keys come from a pool made once per run (:func:`pooled_rsa_keys`).
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import itertools
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -137,6 +139,49 @@ class Harness:
 
 
 RunApp = Callable[..., AbstractAsyncContextManager[Harness]]
+
+#: RSA signing keys generated so far, by algorithm; see :func:`pooled_rsa_keys`.
+_RSA_POOL: dict[str, list[jwtkit.Key]] = {}
+#: Their private PEMs, and the keys loaded from them (by class, PEM, kid, alg and use).
+_POOLED_PEMS: set[bytes] = set()
+_LOADED: dict[tuple[object, ...], jwtkit.Key] = {}
+_REAL_GENERATE = jwtkit.Key.generate.__func__  # type: ignore[attr-defined]
+_REAL_FROM_PEM = jwtkit.Key.from_pem.__func__  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def pooled_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key ring keeps an RS256 key for ID tokens, and generating a 2048-bit RSA key takes
+    about 50 ms: the signing keys of RS256 and PS256 (``Key.generate(alg, use="sig")``, as the
+    key ring asks for them) are taken from a pool that grows as needed, real keys made once per
+    run. Within one test each such call still gets a key of its own, so kids stay distinct;
+    any other generation is left alone. Loading an RSA private key checks it (about 30 ms), so
+    the keys loaded from the pooled keys' PEMs (as the key ring does when it creates and
+    decrypts them) are remembered too. Processes a test starts generate their own keys."""
+    drawn = {name: itertools.count() for name in ("RS256", "PS256")}
+
+    def generate(cls: type[jwtkit.Key], /, alg_or_kty: str | None = None, **options: Any) -> Any:
+        if alg_or_kty in drawn and options == {"use": "sig"}:
+            pool = _RSA_POOL.setdefault(alg_or_kty, [])
+            index = next(drawn[alg_or_kty])
+            while len(pool) <= index:
+                key = _REAL_GENERATE(jwtkit.Key, alg_or_kty, use="sig")
+                _POOLED_PEMS.add(key.to_pem(private=True))
+                pool.append(key)
+            return pool[index]
+        return _REAL_GENERATE(cls, alg_or_kty, **options)
+
+    def from_pem(cls: type[jwtkit.Key], /, data: Any, *args: Any, **options: Any) -> Any:
+        pooled = isinstance(data, bytes) and data in _POOLED_PEMS
+        if pooled and not args and set(options) <= {"kid", "alg", "use"}:
+            memo = (cls, data, options.get("kid"), options.get("alg"), options.get("use"))
+            if memo not in _LOADED:
+                _LOADED[memo] = _REAL_FROM_PEM(cls, data, **options)
+            return _LOADED[memo]
+        return _REAL_FROM_PEM(cls, data, *args, **options)
+
+    monkeypatch.setattr(jwtkit.Key, "generate", classmethod(generate))
+    monkeypatch.setattr(jwtkit.Key, "from_pem", classmethod(from_pem))
 
 
 @pytest.fixture

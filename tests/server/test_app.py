@@ -111,12 +111,13 @@ async def test_jwks_document(harness: Harness) -> None:
     response = await harness.http.get("/.well-known/jwks.json")
     assert response.headers["content-type"].startswith("application/jwk-set+json")
     assert "max-age" in response.headers["cache-control"]
-    (key,) = response.json()["keys"]
-    assert key["kty"] == "EC"
-    assert key["alg"] == "ES256"
-    assert key["use"] == "sig"
-    assert "d" not in key
-    assert jwtkit.Key.from_jwk(key).thumbprint() == key["kid"]
+    # the access tokens' key (signing_algorithm), then the ID tokens' (id_token_algorithms)
+    keys = response.json()["keys"]
+    assert [(key["kty"], key["alg"]) for key in keys] == [("EC", "ES256"), ("RSA", "RS256")]
+    for key in keys:
+        assert key["use"] == "sig"
+        assert "d" not in key
+        assert jwtkit.Key.from_jwk(key).thumbprint() == key["kid"]
 
 
 async def test_healthz_and_openapi(harness: Harness) -> None:

@@ -809,32 +809,82 @@ def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(databas
 # -- keys ------------------------------------------------------------------------------------
 
 
-def test_keys_list_rotate_retire(database: str) -> None:
+def keys_of(database: str) -> list[tuple[str, str, str]]:
+    """``jwtkit keys list``: (kid, algorithm, status) of every key, oldest first."""
     listing = run("keys", "list", "--database", database)
     assert listing.exit_code == 0, listing.output
-    (first,) = [line.split()[0] for line in listing.output.splitlines()[1:]]
+    header, *lines = listing.output.splitlines()
+    assert header.split()[:3] == ["KID", "ALG", "STATUS"]
+    return [(line.split()[0], line.split()[1], line.split()[2]) for line in lines]
+
+
+def test_keys_list_rotate_retire(database: str) -> None:
+    # one active key for access tokens (signing_algorithm), one for ID tokens (RS256)
+    (first, _, _), (id_token_key, _, _) = keys = keys_of(database)
+    assert [key[1:] for key in keys] == [("ES256", "active"), ("RS256", "active")]
     pending = run("keys", "rotate", "--database", database)
     assert pending.exit_code == 0, pending.output
-    assert "published now" in pending.output
-    statuses = {
-        line.split()[0]: line.split()[2]
-        for line in run("keys", "list", "--database", database).output.splitlines()[1:]
-    }
-    assert statuses[first] == "active"
-    assert sorted(statuses.values()) == ["active", "pending"]
+    assert "(ES256): published now" in pending.output
+    assert "the previous ES256 key stays published" in pending.output
+    statuses = {kid: status for kid, _, status in keys_of(database)}
+    assert statuses[first] == statuses[id_token_key] == "active"
+    assert sorted(statuses.values()) == ["active", "active", "pending"]
     active_retire = run(
         "keys", "retire", "--database", database, "--", first
     )  # a kid may start with "-"
     assert active_retire.exit_code == 1
-    assert "active key" in active_retire.output
+    assert "the active key of its algorithm ES256" in active_retire.output
     now = run(
-        "keys", "rotate", "--activate-after", "0", "--algorithm", "EdDSA", "--database", database
+        "keys", "rotate", "--activate-after", "0", "--algorithm", "RS256", "--database", database
     )
-    assert now.exit_code == 0
-    assert "EdDSA" in now.output
-    retired = run("keys", "retire", "--database", database, "--", first)
+    assert now.exit_code == 0, now.output
+    assert "(RS256): published now" in now.output
+    statuses = {kid: status for kid, _, status in keys_of(database)}
+    assert (statuses[first], statuses[id_token_key]) == ("active", "retired")
+    retired = run("keys", "retire", "--database", database, "--", id_token_key)
     assert retired.exit_code == 0, retired.output
+    assert retired.output == f"signing key {id_token_key} retired and unpublished\n"
     assert run("keys", "retire", "no-such-kid", "--database", database).exit_code == 1
+
+
+def test_keys_rotate_refuses_an_algorithm_the_ring_does_not_keep(database: str) -> None:
+    before = keys_of(database)
+    refused = run("keys", "rotate", "--algorithm", "EdDSA", "--database", database)
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "jwtkit: error: no signing keys of the algorithm 'EdDSA' are kept: the key ring keeps "
+        "ES256, RS256 (signing_algorithm and id_token_algorithms)\n"
+    )
+    assert keys_of(database) == before
+    assert _console.main(["keys", "rotate", "--algorithm", "HS256", "--database", database]) == 2
+    # named in id_token_algorithms, it is kept: a new key, published before it signs (only
+    # the service creates the key of a new algorithm, active at once)
+    os.environ[env_var("id_token_algorithms")] = "RS256 EdDSA"
+    rotated = run("keys", "rotate", "--algorithm", "EdDSA", "--database", database)
+    assert rotated.exit_code == 0, rotated.output
+    assert [key[1:] for key in keys_of(database)] == [
+        ("ES256", "active"),
+        ("RS256", "active"),
+        ("EdDSA", "pending"),
+    ]
+
+
+def test_keys_retire_an_algorithm_no_longer_configured(database: str) -> None:
+    [(old, _, _), _] = keys_of(database)
+    os.environ[env_var("signing_algorithm")] = "PS256"
+    assert [key[1:] for key in keys_of(database)] == [("ES256", "active"), ("RS256", "active")]
+    retired = run("keys", "retire", "--database", database, "--", old)
+    assert retired.exit_code == 0, retired.output
+    assert retired.output.startswith(
+        f"signing key {old} (ES256) retired: it signs no more and stays published until "
+    )
+    assert retired.output.endswith(
+        ", when the tokens it signed have expired; retire it again to unpublish it now\n"
+    )
+    # the admin command created no PS256 key: the service does, when it starts
+    assert [key[1:] for key in keys_of(database)] == [("ES256", "retired"), ("RS256", "active")]
+    again = run("keys", "retire", "--database", database, "--", old)
+    assert again.output == f"signing key {old} retired and unpublished\n"
 
 
 def test_keys_with_a_wrong_key_encryption_key(database: str) -> None:
@@ -1364,10 +1414,9 @@ def test_keys_list_shows_due_transitions_without_writing_them(database: str) -> 
         return anyio.run(read)
 
     stored = statuses()
-    assert sorted(stored.values()) == ["active", "pending"]
-    listing = run("keys", "list", "--database", database)
-    shown = {line.split()[0]: line.split()[2] for line in listing.output.splitlines()[1:]}
-    assert sorted(shown.values()) == ["active", "retired"]
+    assert sorted(stored.values()) == ["active", "active", "pending"]
+    shown = {kid: status for kid, _, status in keys_of(database)}
+    assert sorted(shown.values()) == ["active", "active", "retired"]
     assert statuses() == stored
 
 

@@ -58,6 +58,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert (settings.refresh_idle_ttl, settings.refresh_absolute_ttl) == (1209600, 2592000)
     assert settings.refresh_grace_period == 0
     assert settings.signing_algorithm == "ES256"
+    assert settings.id_token_algorithms == ("RS256",)
     assert settings.key_encryption_key is None
     assert settings.key_file == ".jwtkit/keys.secret"
     assert settings.allow_registration is None
@@ -330,6 +331,46 @@ def test_strings_in_toml_are_converted(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("RS256", ("RS256",)),
+        ("RS256 ES256", ("RS256", "ES256")),
+        (" ES256,RS256 ,  EdDSA ", ("ES256", "RS256", "EdDSA")),
+        ("RS256\tPS256", ("RS256", "PS256")),
+    ],
+)
+def test_id_token_algorithms_from_text(text: str, expected: tuple[str, ...]) -> None:
+    settings = load_settings(env={"JWTKIT_ID_TOKEN_ALGORITHMS": text})
+    assert settings.id_token_algorithms == expected
+    assert load_settings(cli={"id-token-algorithms": text}, env={}).id_token_algorithms == expected
+
+
+def test_id_token_algorithms_in_toml_and_python(tmp_path: Path) -> None:
+    array = _write(tmp_path, 'id_token_algorithms = ["RS256", "EdDSA"]\n')
+    assert load_settings(env={}, config_file=array).id_token_algorithms == ("RS256", "EdDSA")
+    text = _write(tmp_path, 'id_token_algorithms = "EdDSA RS256"\n')
+    assert load_settings(env={}, config_file=text).id_token_algorithms == ("EdDSA", "RS256")
+    # a list becomes a tuple: the settings stay immutable and hashable
+    listed = Settings(id_token_algorithms=["RS256", "PS256"])  # type: ignore[arg-type]
+    assert listed.id_token_algorithms == ("RS256", "PS256")
+    assert hash(listed) == hash(Settings(id_token_algorithms=("RS256", "PS256")))
+
+
+@pytest.mark.parametrize("value", [5, ["RS256", 5], {"RS256": True}])
+def test_id_token_algorithms_of_the_wrong_type(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cli={"id_token_algorithms": value}, env={})
+    assert caught.value.problems == (
+        "id_token_algorithms: expected a list of names (a TOML array of strings, or names "
+        f"separated by spaces or commas), got {value!r} (from option --id-token-algorithms)",
+    )
+    text = _problem(id_token_algorithms="RS256")  # given directly: a tuple or list
+    assert text.startswith(
+        "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): expected a list of names"
+    )
+
+
 def test_conversion_errors_name_the_setting_and_the_source(tmp_path: Path) -> None:
     path = _write(tmp_path, "workers = 1.5\n")
     env = {"JWTKIT_PORT": "eighty", "JWTKIT_PASSWORD_GRANT": "maybe"}
@@ -528,6 +569,28 @@ def test_key_encryption_key_accepts_padding() -> None:
             "EdDSA, got 'HS256'",
         ),
         (
+            {"id_token_algorithms": ("ES256",)},
+            "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): must include RS256 (OpenID "
+            "Connect Discovery 1.0 §3: id_token_signing_alg_values_supported MUST include "
+            "RS256), got 'ES256'",
+        ),
+        (
+            {"id_token_algorithms": ()},
+            "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): must include RS256 (OpenID "
+            "Connect Discovery 1.0 §3: id_token_signing_alg_values_supported MUST include "
+            "RS256), got none",
+        ),
+        (
+            {"id_token_algorithms": ("RS256", "HS256", "none", "x" * 100)},
+            "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): each must be one of ES256, "
+            f"RS256, PS256, EdDSA, got 'HS256', 'none', '{'x' * 60}'...",
+        ),
+        (
+            {"id_token_algorithms": ("RS256", "ES256", "RS256")},
+            "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): names an algorithm twice, got "
+            "'RS256 ES256 RS256'",
+        ),
+        (
             {"first_party_client_id": "first party"},
             "first_party_client_id (JWTKIT_FIRST_PARTY_CLIENT_ID): must be 1 to 128 printable",
         ),
@@ -623,10 +686,12 @@ def test_valid_production_settings() -> None:
             "JWTKIT_ISSUER": "https://id.example",
             "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
             "JWTKIT_SIGNING_ALGORITHM": "EdDSA",
+            "JWTKIT_ID_TOKEN_ALGORITHMS": "RS256 ES256",
         }
     )
     assert settings.is_production
     assert settings.signing_algorithm == "EdDSA"
+    assert settings.id_token_algorithms == ("RS256", "ES256")
 
 
 # -- _extras ---------------------------------------------------------------------------------

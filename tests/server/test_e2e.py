@@ -196,6 +196,8 @@ def test_lifecycle_and_restart_persistence(tmp_path: Path) -> None:
         logged_out = _login(http)
         assert http.post("/revoke", data={"token": logged_out["refresh_token"]}).status_code == 200
         kid = jwt.get_unverified_header(kept["access_token"])["kid"]
+        published = [key["kid"] for key in http.get("/.well-known/jwks.json").json()["keys"]]
+        assert published[0] == kid  # then the ID tokens' RS256 key
         server.kill()
 
     with (
@@ -203,7 +205,7 @@ def test_lifecycle_and_restart_persistence(tmp_path: Path) -> None:
         httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
     ):
         jwks = http.get("/.well-known/jwks.json").json()
-        assert [key["kid"] for key in jwks["keys"]] == [kid]
+        assert [key["kid"] for key in jwks["keys"]] == published  # the same keys, no new one
         # The access token issued before the crash still verifies; the refresh token works.
         me = http.get("/userinfo", headers={"Authorization": f"Bearer {kept['access_token']}"})
         assert me.status_code == 200

@@ -99,8 +99,15 @@ def _verifies(ring: KeyRing, token: str, clock: FrozenClock) -> bool:
     return True
 
 
-def _kids(ring: KeyRing) -> list[str]:
-    return [key["kid"] for key in ring.jwks()["keys"]]
+def _kids(ring: KeyRing, algorithm: str = "ES256") -> list[str]:
+    """The published kids of ``algorithm`` (by default the access tokens'), in order."""
+    return [key["kid"] for key in ring.jwks()["keys"] if key["alg"] == algorithm]
+
+
+async def _stored(store: FakeStore, algorithm: str = "ES256") -> SigningKeyRecord:
+    """The one stored key of ``algorithm``."""
+    [record] = [r for r in await store.signing_keys() if r.algorithm == algorithm]
+    return record
 
 
 # -- the key-encryption key ------------------------------------------------------------------
@@ -201,37 +208,43 @@ def test_production_without_key_encryption_key_is_refused() -> None:
 
 
 @pytest.mark.anyio
-async def test_first_start_creates_and_activates_a_key(
+async def test_first_start_creates_and_activates_a_key_per_algorithm(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     ring = await _load(store, clock)
-    [record] = await store.signing_keys()
-    assert record.status == "active"
-    assert (record.created_at, record.activated_at) == (T0, T0)
-    assert record.algorithm == "ES256"
-    key = ring.signing_key()
-    assert key.is_private
-    assert (key.kid, key.alg, key.use) == (record.kid, "ES256", "sig")
-    assert record.kid == key.thumbprint()  # RFC 7638
-    assert ring.records() == [record]
-    assert ring.jwks() == {"keys": [key.public_key().to_jwk()]}
-    [published] = ring.jwks()["keys"]
-    assert (published["use"], published["alg"], published["kid"]) == ("sig", "ES256", key.kid)
-    assert "d" not in published
+    assert ring.algorithms == ("ES256", "RS256")  # signing_algorithm, then id_token_algorithms
+    records = await store.signing_keys()
+    assert [record.algorithm for record in records] == ["ES256", "RS256"]
+    assert ring.records() == records
+    for record in records:
+        assert record.status == "active"
+        assert (record.created_at, record.activated_at) == (T0, T0)
+        key = ring.signing_key(record.algorithm)
+        assert key.is_private
+        assert (key.kid, key.alg, key.use) == (record.kid, record.algorithm, "sig")
+        assert record.kid == key.thumbprint()  # RFC 7638
+    assert ring.signing_key() == ring.signing_key("ES256")  # the access tokens' by default
+    public = [ring.signing_key(name).public_key().to_jwk() for name in ring.algorithms]
+    assert ring.jwks() == {"keys": public}
+    for published, algorithm in zip(ring.jwks()["keys"], ring.algorithms, strict=True):
+        assert (published["use"], published["alg"]) == ("sig", algorithm)
+        assert published["kid"] == ring.signing_key(algorithm).kid
+        assert "d" not in published
 
 
 @pytest.mark.anyio
 async def test_loading_again_keeps_the_key(store: FakeStore, clock: FrozenClock) -> None:
     first = await _load(store, clock)
     second = await _load(store, clock)
-    assert len(store.keys) == 1
-    assert second.signing_key() == first.signing_key()
+    assert len(store.keys) == 2
+    for algorithm in ("ES256", "RS256"):
+        assert second.signing_key(algorithm) == first.signing_key(algorithm)
 
 
 @pytest.mark.anyio
 async def test_private_key_is_encrypted_at_rest(store: FakeStore, clock: FrozenClock) -> None:
     ring = await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     private_jwk = ring.signing_key().to_jwk(private=True)
     pem = ring.signing_key().to_pem(private=True)
     stored = repr(record).encode() + record.encrypted_private + record.public_jwk.encode()
@@ -258,7 +271,7 @@ async def test_wrong_key_encryption_key_is_a_clear_error(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     with pytest.raises(ConfigError) as caught:
         await _load(store, clock, _settings(key_encryption_key=secrets.token_urlsafe(32)))
     assert str(caught.value) == (
@@ -274,7 +287,7 @@ async def test_malformed_encrypted_blob_is_a_clear_error(
     store: FakeStore, clock: FrozenClock, blob: bytes
 ) -> None:
     await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     store.keys[record.kid] = dataclasses.replace(record, encrypted_private=blob)
     with pytest.raises(ConfigError, match="wrong key_encryption_key"):
         await _load(store, clock)
@@ -297,7 +310,7 @@ async def test_private_key_that_does_not_match_its_jwk(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     other = jwtkit.Key.generate("ES256")
     kek = base64.urlsafe_b64decode(KEK + "=")
     sealed = keyring_module._seal(kek, record.kid, other.to_pem(private=True))
@@ -324,7 +337,7 @@ async def test_corrupted_public_jwk(
     store: FakeStore, clock: FrozenClock, public_jwk: str | None, message: str
 ) -> None:
     ring = await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     if public_jwk is None:
         jwk = json.loads(record.public_jwk)
         jwk["kid"] = "someone-else"
@@ -347,25 +360,207 @@ async def test_every_signing_algorithm(
     assert ring.jwks()["keys"][0]["alg"] == algorithm
 
 
+# -- several algorithms ----------------------------------------------------------------------
+
+
 @pytest.mark.anyio
-async def test_load_warns_when_the_algorithm_setting_changed(
-    store: FakeStore, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("signing_algorithm", "id_token_algorithms", "algorithms"),
+    [
+        ("RS256", ("RS256",), ("RS256",)),  # one key signs both kinds of token
+        ("ES256", ("RS256", "ES256", "EdDSA"), ("ES256", "RS256", "EdDSA")),
+        ("PS256", ("EdDSA", "RS256"), ("PS256", "EdDSA", "RS256")),
+    ],
+)
+async def test_the_algorithms_are_signing_algorithm_then_the_id_token_ones(
+    store: FakeStore,
+    clock: FrozenClock,
+    signing_algorithm: str,
+    id_token_algorithms: tuple[str, ...],
+    algorithms: tuple[str, ...],
+) -> None:
+    settings = _settings(
+        signing_algorithm=signing_algorithm, id_token_algorithms=id_token_algorithms
+    )
+    ring = await _load(store, clock, settings)
+    assert ring.algorithms == algorithms
+    assert [record.algorithm for record in ring.records()] == list(algorithms)
+    assert [key["alg"] for key in ring.jwks()["keys"]] == list(algorithms)
+    assert all(ring.signing_key(name).alg == name for name in algorithms)
+
+
+@pytest.mark.anyio
+async def test_a_database_of_one_algorithm_gains_an_active_key_of_the_new_one(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    # A database of a version that kept ES256 keys only: its key signs access tokens.
+    kek = base64.urlsafe_b64decode(KEK + "=")
+    old, _ = keyring_module._new_record(kek, "ES256", T0 - 86400, T0 - 86400)
+    old = dataclasses.replace(old, status="active")
+    await store.add_signing_key(old)
+    clock.advance(10)
+    ring = await _load(store, clock)
+    assert store.keys[old.kid] == old  # untouched
+    assert ring.signing_key().kid == old.kid  # access tokens: signed as before
+    new = await _stored(store, "RS256")
+    # active at once: nothing was signed with it, and verifiers refetch on an unknown kid
+    assert (new.status, new.created_at, new.activated_at) == ("active", T0 + 10, T0 + 10)
+    assert ring.signing_key("RS256").kid == new.kid
+    assert [key["kid"] for key in ring.jwks()["keys"]] == [old.kid, new.kid]
+
+
+@pytest.mark.anyio
+async def test_rotating_one_algorithm_leaves_the_others_alone(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    ring = await _load(store, clock)
+    es256 = await _stored(store, "ES256")
+    old_rs256 = await _stored(store, "RS256")
+    new = await ring.rotate(activate_after=600, algorithm="RS256")
+    assert (new.algorithm, new.status) == ("RS256", "pending")
+    assert _kids(ring, "RS256") == [old_rs256.kid, new.kid]
+    clock.advance(600)
+    await ring.refresh()
+    assert ring.signing_key("RS256").kid == new.kid
+    retired = store.keys[old_rs256.kid]
+    assert (retired.status, retired.retired_at) == ("retired", T0 + 600)
+    assert retired.publish_until == T0 + 600 + RETENTION
+    # the access tokens' key did not move
+    assert store.keys[es256.kid] == es256
+    assert ring.signing_key().kid == es256.kid
+    assert _kids(ring) == [es256.kid]
+    # ... nor does the ID tokens' key when the access tokens' rotates
+    rotated = await ring.rotate()
+    assert rotated.algorithm == "ES256"
+    assert ring.signing_key().kid == rotated.kid
+    assert ring.signing_key("RS256").kid == new.kid
+    assert store.keys[new.kid].status == "active"
+    assert len(ring.jwks()["keys"]) == 4  # two of each algorithm, all published
+
+
+@pytest.mark.anyio
+async def test_the_active_key_of_each_algorithm_cannot_be_retired(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    ring = await _load(store, clock)
+    kid = cast(str, ring.signing_key("RS256").kid)
+    with pytest.raises(KeyRingError) as caught:
+        await ring.retire(kid)
+    assert str(caught.value) == (
+        f"signing key {kid} is the active key of its algorithm RS256 and cannot be retired; "
+        "rotate first (`jwtkit keys rotate --algorithm RS256`), then retire it"
+    )
+    await ring.rotate(algorithm="RS256")
+    retired = await ring.retire(kid)  # now the previous RS256 key: unpublished at once
+    assert (retired.status, retired.publish_until) == ("retired", T0)
+    assert kid not in _kids(ring, "RS256")
+    assert ring.signing_key().alg == "ES256"  # still signing
+
+
+@pytest.mark.anyio
+async def test_activate_pending_is_per_algorithm(store: FakeStore, clock: FrozenClock) -> None:
+    ring = await _load(store, clock)
+    pending = await ring.rotate(activate_after=10**6, algorithm="RS256")
+    clock.advance(300)
+    assert await ring.activate_pending() is None  # no pending ES256 key
+    activated = await ring.activate_pending(algorithm="RS256")
+    assert activated is not None
+    assert (activated.kid, activated.status) == (pending.kid, "active")
+    assert ring.signing_key("RS256").kid == pending.kid
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("algorithm", ["PS256", "EdDSA", "HS256", "none", "rs256"])
+async def test_an_algorithm_the_ring_does_not_keep_is_refused(
+    store: FakeStore, clock: FrozenClock, algorithm: str
+) -> None:
+    ring = await _load(store, clock)
+    message = (
+        f"no signing keys of the algorithm '{algorithm}' are kept: the key ring keeps ES256, "
+        "RS256 (signing_algorithm and id_token_algorithms)"
+    )
+    with pytest.raises(KeyRingError) as caught:
+        ring.signing_key(algorithm)
+    assert str(caught.value) == message
+    with pytest.raises(KeyRingError, match="are kept"):
+        await ring.rotate(algorithm=algorithm)
+    with pytest.raises(KeyRingError, match="are kept"):
+        await ring.activate_pending(algorithm=algorithm)
+    assert len(store.keys) == 2
+
+
+@pytest.mark.anyio
+async def test_an_unknown_algorithm_is_shown_bounded(store: FakeStore, clock: FrozenClock) -> None:
+    ring = await _load(store, clock)
+    with pytest.raises(KeyRingError) as caught:
+        ring.signing_key("A" * 500 + "\n")
+    assert len(str(caught.value)) < 200
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("access", ["read", "write"])
+async def test_only_the_service_creates_the_missing_keys(
+    store: FakeStore, clock: FrozenClock, access: Any
 ) -> None:
     await _load(store, clock)
-    with caplog.at_level(logging.WARNING, logger="jwtkit.server.keyring"):
-        ring = await _load(store, clock, _settings(signing_algorithm="EdDSA"))
-    assert "uses ES256 but signing_algorithm is EdDSA" in caplog.text
-    assert ring.signing_key().alg == "ES256"
-    rotated = await ring.rotate()
-    assert rotated.algorithm == "EdDSA"
-    assert ring.signing_key().alg == "EdDSA"
+    del store.keys[(await _stored(store, "RS256")).kid]
+    # an admin command (maybe with other settings) adds no key the service does not use
+    admin = await KeyRing.load(cast(Store, store), _settings(), clock, access=access)
+    assert len(store.keys) == 1
+    assert admin.signing_key().alg == "ES256"
+    with pytest.raises(KeyRingError, match=r"^there is no active RS256 signing key$"):
+        admin.signing_key("RS256")
+    pending = None
+    if access == "write":  # a rotation by an admin command is published first, as always
+        pending = await admin.rotate(activate_after=600, algorithm="RS256")
+        assert pending.status == "pending"
+        assert _kids(admin, "RS256") == [pending.kid]
+    service = await _load(store, clock)  # the service creates the missing key, active at once
+    created = service.signing_key("RS256").kid
+    assert created not in {None, getattr(pending, "kid", None)}
+    if pending is not None:
+        clock.advance(600)
+        assert service.signing_key("RS256").kid == pending.kid
 
 
 @pytest.mark.anyio
-async def test_rotate_with_an_explicit_algorithm(store: FakeStore, clock: FrozenClock) -> None:
-    ring = await _load(store, clock)
-    record = await ring.rotate(algorithm="PS256")
-    assert (record.algorithm, record.status) == ("PS256", "active")
+async def test_keys_of_an_algorithm_no_longer_configured(
+    store: FakeStore, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await _load(store, clock)
+    old = cast(str, first.signing_key().kid)
+    token = _token(first, clock)
+    clock.advance(10)
+    with caplog.at_level(logging.WARNING, logger="jwtkit.server.keyring"):
+        ring = await _load(store, clock, _settings(signing_algorithm="EdDSA"))
+    assert (
+        f"the signing key {old} is active but its algorithm ES256 is neither signing_algorithm "
+        "nor one of id_token_algorithms"
+    ) in caplog.text
+    # the new access tokens' algorithm gets its key at once; the old key signs nothing here
+    assert ring.algorithms == ("EdDSA", "RS256")
+    assert ring.signing_key().alg == "EdDSA"
+    assert (await _stored(store, "EdDSA")).activated_at == T0 + 10
+    with pytest.raises(KeyRingError, match="are kept"):
+        ring.signing_key("ES256")
+    assert _kids(ring) == [old]  # still published, left as it was
+    assert store.keys[old].status == "active"
+    assert _verifies(ring, token, clock)
+    # retiring it stops it, and keeps it published until its tokens have expired
+    clock.advance(5)
+    retired = await ring.retire(old)
+    assert (retired.status, retired.retired_at) == ("retired", T0 + 15)
+    assert retired.publish_until == T0 + 15 + RETENTION
+    assert _kids(ring) == [old]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jwtkit.server.keyring"):
+        await _load(store, clock, _settings(signing_algorithm="EdDSA"))
+    assert "is active but" not in caplog.text
+    # retiring it again unpublishes it at once
+    again = await ring.retire(old)
+    assert again.publish_until == T0 + 15
+    assert _kids(ring) == []
 
 
 # -- rotation --------------------------------------------------------------------------------
@@ -587,7 +782,7 @@ async def test_an_active_record_without_activation_time_counts_from_creation(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     store.keys[record.kid] = dataclasses.replace(record, activated_at=None)
     ring = await _load(store, clock)
     assert ring.signing_key().kid == record.kid
@@ -599,14 +794,15 @@ async def test_a_store_with_only_retired_keys_gets_a_new_key(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     ring = await _load(store, clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     store.keys[record.kid] = dataclasses.replace(
         record, status="retired", retired_at=T0, publish_until=T0
     )
     clock.advance(1)
     ring = await _load(store, clock)
     assert ring.signing_key().kid != record.kid
-    assert len(store.keys) == 2
+    assert len(store.keys) == 3
+    assert (await _stored(store, "RS256")).created_at == T0  # its algorithm had an active key
 
 
 @pytest.mark.anyio
@@ -620,7 +816,7 @@ async def test_verification_keys_is_the_same_object_while_unchanged(
     await ring.rotate(activate_after=60)
     changed = ring.verification_keys()
     assert changed is not keys
-    assert len(changed) == 2
+    assert len(changed) == 3
     assert all(not key.is_private for key in changed)
 
 
@@ -632,7 +828,7 @@ async def test_nothing_secret_is_logged(
         ring = await _load(store, clock)
         await ring.rotate()
     private = ring.signing_key().to_jwk(private=True)
-    assert "created the first signing key" in caplog.text
+    assert "created the signing key" in caplog.text
     assert private["d"] not in caplog.text
     assert KEK not in caplog.text
 
@@ -649,6 +845,7 @@ async def test_with_the_sqlite_store_keys_survive_a_restart(
     try:
         ring = await KeyRing.load(store, _settings(), clock)
         old_kid = ring.signing_key().kid
+        rs256 = ring.signing_key("RS256").kid
         new = await ring.rotate(activate_after=30)
     finally:
         await store.close()
@@ -659,8 +856,9 @@ async def test_with_the_sqlite_store_keys_survive_a_restart(
         again = await KeyRing.load(reopened, _settings(), clock)
         assert again.signing_key().kid == new.kid
         assert _kids(again) == [old_kid, new.kid]
+        assert _kids(again, "RS256") == [rs256]
         statuses = {record.kid: record.status for record in await reopened.signing_keys()}
-        assert statuses == {old_kid: "retired", new.kid: "active"}
+        assert statuses == {old_kid: "retired", rs256: "active", new.kid: "active"}
     finally:
         await reopened.close()
 
@@ -700,13 +898,14 @@ async def test_read_access_creates_no_key_and_persists_no_transition(
     assert store.keys == {}
 
     ring = await _load(store, clock)
-    first = ring.records()[0]
+    first, rs256 = ring.records()
     second = await ring.rotate(activate_after=60)
     clock.advance(61)
     updates = store.updates
     reader = await KeyRing.load(cast(Store, store), _settings(), clock, access="read")
     assert {r.kid: r.status for r in reader.records()} == {
         first.kid: "retired",
+        rs256.kid: "active",
         second.kid: "active",
     }
     assert store.updates == updates  # shown as of now, left for the service to persist
@@ -724,7 +923,7 @@ async def test_a_key_file_that_does_not_decrypt_the_keys_is_named(
     service.mkdir()
     monkeypatch.chdir(service)
     await KeyRing.load(cast(Store, store), Settings(key_file="keys.secret"), clock)
-    [record] = await store.signing_keys()
+    record = await _stored(store)
     other = tmp_path / "elsewhere" / "keys.secret"
     other.parent.mkdir()
     other.write_text(secrets.token_urlsafe(32) + "\n", encoding="ascii")

@@ -243,6 +243,22 @@ async def test_tokens_of_another_issuer_or_audience_are_refused(
     assert "signature" in body["error_description"]
 
 
+async def test_an_id_token_key_of_the_ring_never_verifies_an_access_token(
+    harness: Harness,
+) -> None:
+    await harness.register()
+    claims = jwtkit.decode_unverified((await harness.tokens())["access_token"]).claims
+    keyring = harness.service.keyring
+    control = jwtkit.encode(dict(claims, jti="control"), keyring.signing_key(), typ="at+jwt")
+    assert (await harness.userinfo(control)).status_code == 200
+    # The same claims signed by the ring's RS256 key, published for ID tokens: refused.
+    id_token_key = keyring.signing_key("RS256")
+    assert id_token_key.kid in {key["kid"] for key in (await harness.jwks())["keys"]}
+    resigned = jwtkit.encode(dict(claims, jti="resigned"), id_token_key, typ="at+jwt")
+    assert jwtkit.decode_unverified(resigned).header["alg"] == "RS256"
+    await _error(await harness.userinfo(resigned), 401, "invalid_token")
+
+
 # -- refresh tokens --------------------------------------------------------------------------
 
 
@@ -1119,10 +1135,11 @@ async def test_password_change_failures(run_app: RunApp) -> None:
 async def test_key_rotation_with_overlapping_validity(harness: Harness) -> None:
     await harness.register()
     old_kid = harness.service.keyring.signing_key().kid
+    id_token_kid = harness.service.keyring.signing_key("RS256").kid
     old_token = (await harness.tokens())["access_token"]
     record = await harness.service.keyring.rotate(activate_after=60)
     jwks_kids = {key["kid"] for key in (await harness.jwks())["keys"]}
-    assert jwks_kids == {old_kid, record.kid}  # published before it signs
+    assert jwks_kids == {old_kid, id_token_kid, record.kid}  # published before it signs
     assert _header((await harness.tokens())["access_token"])["kid"] == old_kid
     harness.clock.advance(61)
     new_token = (await harness.tokens())["access_token"]
@@ -1134,7 +1151,7 @@ async def test_key_rotation_with_overlapping_validity(harness: Harness) -> None:
         jwtkit.decode(token, keys, algorithms=["ES256"], audience="jwtkit", now=harness.clock())
     # Once every token of the old key has expired, the old key leaves the JWKS.
     harness.clock.advance(900 + 61)
-    assert {key["kid"] for key in (await harness.jwks())["keys"]} == {record.kid}
+    assert {key["kid"] for key in (await harness.jwks())["keys"]} == {record.kid, id_token_kid}
 
 
 async def test_keys_rotated_by_another_process_are_picked_up(

@@ -1,14 +1,14 @@
 """Access tokens of the token service: issuing and verifying them, and the verified-token cache.
 
-:class:`AccessTokens` signs RFC 9068 access tokens with the key ring's active key and verifies
-them for the service's own endpoints: the signature, header and claims (remembered in a
-:class:`VerifiedTokenCache`), then, on every request, what only the store knows (the ``jti``
-denylist, a revoked refresh family, the user's password generation, a disabled user, a removed
-client). An access token issued with a refresh token names its family
-(:data:`REFRESH_FAMILY_CLAIM`), so that revoking the family (RFC 7009 §2.1, reuse detection in
-RFC 9700 §4.14.2) revokes the access tokens of the grant too. Why the cache gives exactly the
-answer of a fresh verification, and how password changes refuse older tokens: docs/server.md,
-"How it works".
+:class:`AccessTokens` signs RFC 9068 access tokens with the key ring's active key of
+``signing_algorithm`` and verifies them for the service's own endpoints (with that algorithm
+alone): the signature, header and claims (remembered in a :class:`VerifiedTokenCache`), then,
+on every request, what only the store knows (the ``jti`` denylist, a revoked refresh family,
+the user's password generation, a disabled user, a removed client). An access token issued
+with a refresh token names its family (:data:`REFRESH_FAMILY_CLAIM`), so that revoking the
+family (RFC 7009 §2.1, reuse detection in RFC 9700 §4.14.2) revokes the access tokens of the
+grant too. Why the cache gives exactly the answer of a fresh verification, and how password
+changes refuse older tokens: docs/server.md, "How it works".
 """
 
 from __future__ import annotations
@@ -203,10 +203,8 @@ class AccessTokens:
             claims[PASSWORD_GENERATION_CLAIM] = password_generation
         if family is not None:
             claims[REFRESH_FAMILY_CLAIM] = family[0]
-        key = self.keyring.signing_key()
-        token = jwtkit.encode(
-            claims, key, algorithm=key.alg or self.settings.signing_algorithm, typ="at+jwt"
-        )
+        key = self.keyring.signing_key(self.settings.signing_algorithm)
+        token = jwtkit.encode(claims, key, algorithm=self.settings.signing_algorithm, typ="at+jwt")
         response: dict[str, Any] = {
             "access_token": token,
             "token_type": "Bearer",
@@ -226,15 +224,15 @@ class AccessTokens:
     # -- verifying ----------------------------------------------------------------------
 
     def verifier(self) -> jwtkit.Verifier:
-        """The verifier of the current verification keys (a new one drops the cache)."""
+        """The verifier of the current verification keys (a new one drops the cache).
+
+        It allows ``signing_algorithm`` alone: the key ring also publishes the keys of the ID
+        tokens' algorithms, and none of them may ever verify an access token."""
         keys = self.keyring.verification_keys()
         if self._verifier is None or keys is not self._verifier_keys:
-            algorithms = sorted(
-                {key.alg for key in keys if key.alg} or {self.settings.signing_algorithm}
-            )
             self._verifier = jwtkit.Verifier(
                 keys,
-                algorithms=algorithms,
+                algorithms=[self.settings.signing_algorithm],
                 issuer=self.settings.issuer,
                 # The service's own audience or a resource it issues tokens for (RFC 8707):
                 # revocation and introspection handle both; its own endpoints check their

@@ -43,6 +43,7 @@ from .config import (
     CONFIG_ENV_VAR,
     ENVIRONMENTS,
     LOG_LEVELS,
+    SIGNING_ALGORITHMS,
     ConfigError,
     Settings,
     env_var,
@@ -943,7 +944,7 @@ def _with_keyring(
 @_store_options
 @_handled
 def keys_list(database: str | None, config: str | None) -> None:
-    """List the signing keys and their state (pending, active, retired)."""
+    """List the signing keys, their algorithm and state (pending, active, retired)."""
     settings = _settings(database, config)
 
     async def read(ring: Any) -> list[tuple[str, ...]]:
@@ -973,15 +974,17 @@ def keys_list(database: str | None, config: str | None) -> None:
 )
 @click.option(
     "--algorithm",
-    type=click.Choice(["ES256", "RS256", "PS256", "EdDSA"]),
-    help="Default: signing_algorithm.",
+    type=click.Choice(SIGNING_ALGORITHMS),
+    help="Whose key to rotate: signing_algorithm (access tokens; the default) or one of "
+    "id_token_algorithms. The keys of the other algorithms are left alone.",
 )
 @_store_options
 @_handled
 def keys_rotate(
     activate_after: float | None, algorithm: str | None, database: str | None, config: str | None
 ) -> None:
-    """Create a new signing key: published now, signing after --activate-after seconds."""
+    """Create a new signing key of one algorithm: published now, signing after
+    --activate-after seconds."""
     from .tokens import JWKS_MAX_AGE  # noqa: PLC0415
 
     settings = _settings(database, config)
@@ -993,8 +996,8 @@ def keys_rotate(
     record = _with_keyring(settings, rotate)
     click.echo(
         f"new signing key {record.kid} ({record.algorithm}): published now, "
-        f"signs from {_time(record.activated_at)}; the previous key stays published until "
-        "the tokens it signed have expired"
+        f"signs from {_time(record.activated_at)}; the previous {record.algorithm} key stays "
+        "published until the tokens it signed have expired"
     )
 
 
@@ -1003,14 +1006,26 @@ def keys_rotate(
 @_store_options
 @_handled
 def keys_retire(kid: str, database: str | None, config: str | None) -> None:
-    """Stop publishing a key now: tokens it signed stop verifying (after a compromise)."""
+    """Stop publishing a key now: tokens it signed stop verifying (after a compromise).
+
+    The active key of an algorithm the settings no longer name stops signing instead, and
+    stays published until the tokens it signed have expired (retire it again to unpublish it).
+    """
     settings = _settings(database, config)
 
-    async def retire(ring: Any) -> Any:
-        return await ring.retire(kid)
+    async def retire(ring: Any) -> tuple[Any, bool]:
+        record = await ring.retire(kid)
+        return record, any(key.kid == record.kid for key in ring.verification_keys())
 
-    record = _with_keyring(settings, retire)
-    click.echo(f"signing key {record.kid} retired and unpublished")
+    record, published = _with_keyring(settings, retire)
+    if published:
+        click.echo(
+            f"signing key {record.kid} ({record.algorithm}) retired: it signs no more and stays "
+            f"published until {_time(record.publish_until)}, when the tokens it signed have "
+            "expired; retire it again to unpublish it now"
+        )
+    else:
+        click.echo(f"signing key {record.kid} retired and unpublished")
 
 
 def register(group: click.Group) -> None:

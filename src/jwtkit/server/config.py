@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
+from .._messages import short
 from .._oauth import is_b64token, is_client_id, is_scope
 from .._urls import is_loopback_host
 from ._extras import require
@@ -39,6 +40,7 @@ __all__ = [
     "ENVIRONMENTS",
     "ENV_PREFIX",
     "FIELD_NAMES",
+    "ID_TOKEN_REQUIRED_ALGORITHM",
     "LOG_LEVELS",
     "MIN_REGISTRATION_TOKEN_LENGTH",
     "SIGNING_ALGORITHMS",
@@ -58,6 +60,9 @@ ENVIRONMENTS = ("development", "production")
 #: Algorithms the service signs access tokens with (RFC 9068 §2.1 requires an asymmetric one
 #: in practice: resource servers verify with the published JWKS).
 SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+#: The algorithm every OpenID Provider signs ID tokens with: OpenID Connect Discovery 1.0 §3
+#: says ``id_token_signing_alg_values_supported`` MUST include it.
+ID_TOKEN_REQUIRED_ALGORITHM = "RS256"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 #: How Dynamic Client Registration (RFC 7591, ``POST /register``) is offered.
 ClientRegistrationMode = Literal["off", "open", "token"]
@@ -81,6 +86,8 @@ class _DefaultEnvironment(str):
 _DEVELOPMENT_BY_DEFAULT = _DefaultEnvironment("development")
 _KEK_TEXT = re.compile(r"[A-Za-z0-9_-]{43}=?")
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+#: Separates the names of a list setting given as text (``"RS256 ES256"``, ``"RS256,ES256"``).
+_LIST_SEPARATOR = re.compile(r"[\s,]+")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 #: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
@@ -155,7 +162,12 @@ class Settings:
     #: Seconds during which the immediate predecessor of a refresh token is still accepted
     #: (and answered with the same successor). 0: none.
     refresh_grace_period: int = 0
+    #: The algorithm of access tokens (and of their key in the key ring).
     signing_algorithm: str = "ES256"
+    #: The algorithms ID tokens may be signed with (OpenID Connect); the key ring keeps an
+    #: active key for each of them and for ``signing_algorithm``. Must include RS256
+    #: (OpenID Connect Discovery 1.0 §3). A list or tuple given here becomes a tuple.
+    id_token_algorithms: tuple[str, ...] = (ID_TOKEN_REQUIRED_ALGORITHM,)
     #: base64url of 32 bytes; the private parts of signing keys are encrypted under it.
     key_encryption_key: str | None = field(default=None, repr=False)
     #: Development only: where the generated key-encryption key is kept (mode 0600); created
@@ -209,6 +221,9 @@ class Settings:
     def __post_init__(self) -> None:
         if isinstance(self.log_level, str):
             object.__setattr__(self, "log_level", self.log_level.lower())
+        algorithms: object = self.id_token_algorithms
+        if isinstance(algorithms, list):  # Settings(id_token_algorithms=[...]): kept immutable
+            object.__setattr__(self, "id_token_algorithms", tuple(algorithms))
         problems = _type_problems(self)
         if not problems:
             problems = _value_problems(self)
@@ -263,11 +278,15 @@ class Settings:
 
 
 def _field_kinds() -> dict[str, tuple[type, bool]]:
-    """Each field's base type and whether it is optional (``X | None``)."""
+    """Each field's base type and whether it is optional (``X | None``); ``tuple`` stands for
+    ``tuple[str, ...]``, a list of names."""
     hints = typing.get_type_hints(Settings)
     kinds: dict[str, tuple[type, bool]] = {}
     for item in fields(Settings):
         hint = hints[item.name]
+        if typing.get_origin(hint) is tuple:
+            kinds[item.name] = (tuple, False)
+            continue
         members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         kinds[item.name] = (members[0], True) if members else (hint, False)
     return kinds
@@ -275,7 +294,12 @@ def _field_kinds() -> dict[str, tuple[type, bool]]:
 
 _KINDS = _field_kinds()
 FIELD_NAMES = tuple(_KINDS)
-_TYPE_WORDS = {bool: "true or false", int: "an integer", str: "a string"}
+_TYPE_WORDS = {
+    bool: "true or false",
+    int: "an integer",
+    str: "a string",
+    tuple: "a list of names (a TOML array of strings, or names separated by spaces or commas)",
+}
 
 
 def _label(name: str) -> str:
@@ -297,6 +321,8 @@ def _type_problems(settings: Settings) -> list[str]:
             continue
         if base is int:
             ok = isinstance(value, int) and not isinstance(value, bool)
+        elif base is tuple:
+            ok = isinstance(value, tuple) and all(isinstance(item, str) for item in value)
         else:
             ok = isinstance(value, base)
         if not ok:
@@ -430,6 +456,26 @@ def _client_registration_problems(s: Settings) -> list[str]:
     return problems
 
 
+def _id_token_algorithms_problem(algorithms: tuple[str, ...]) -> str | None:
+    label = _label("id_token_algorithms")
+    unknown = [name for name in algorithms if name not in SIGNING_ALGORITHMS]
+    if unknown:
+        return (
+            f"{label}: each must be one of {', '.join(SIGNING_ALGORITHMS)}, got "
+            f"{', '.join(short(name) for name in unknown)}"
+        )
+    if len(set(algorithms)) != len(algorithms):
+        return f"{label}: names an algorithm twice, got {' '.join(algorithms)!r}"
+    if ID_TOKEN_REQUIRED_ALGORITHM not in algorithms:
+        got = repr(" ".join(algorithms)) if algorithms else "none"
+        return (
+            f"{label}: must include {ID_TOKEN_REQUIRED_ALGORITHM} (OpenID Connect Discovery 1.0 "
+            f"§3: id_token_signing_alg_values_supported MUST include {ID_TOKEN_REQUIRED_ALGORITHM}"
+            f"), got {got}"
+        )
+    return None
+
+
 def _value_problems(s: Settings) -> list[str]:
     problems: list[str | None] = []
     add = problems.append
@@ -459,6 +505,7 @@ def _value_problems(s: Settings) -> list[str]:
             f"{_label('signing_algorithm')}: must be one of {', '.join(SIGNING_ALGORITHMS)}, "
             f"got {s.signing_algorithm!r}"
         )
+    add(_id_token_algorithms_problem(s.id_token_algorithms))
     if s.key_encryption_key is not None:
         try:
             decode_key_encryption_key(s.key_encryption_key)
@@ -549,8 +596,13 @@ def _convert(name: str, value: object, source: str, problems: list[str]) -> obje
         elif base is int:
             if _INTEGER_TEXT.fullmatch(text):
                 return int(text)
+        elif base is tuple:
+            return tuple(name for name in _LIST_SEPARATOR.split(text) if name)
         else:
             return value
+    elif base is tuple:
+        if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            return tuple(value)
     elif base is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value

@@ -7,6 +7,12 @@ from the configuration, a random 96-bit nonce and the ``kid`` as associated data
 key cannot be moved to another record). The blob is ``0x01 || nonce || ciphertext+tag``. The
 ``kid`` is the key's RFC 7638 thumbprint.
 
+The ring keeps keys of several algorithms (:attr:`KeyRing.algorithms`): ``signing_algorithm``,
+which signs access tokens, and each of ``id_token_algorithms`` (OpenID Connect Discovery 1.0 §3
+requires RS256 for ID tokens; a client may register another, OpenID Connect Dynamic Client
+Registration 1.0 §2). Each algorithm has its own life cycle, and the keys of one algorithm never
+affect those of another.
+
 Life of a key (the rollover of RFC 7517 §5 / RFC 8414 §2 ``jwks_uri``, as OpenID Connect Core
 §10.1.1 describes it):
 
@@ -14,11 +20,23 @@ Life of a key (the rollover of RFC 7517 §5 / RFC 8414 §2 ``jwks_uri``, as Open
     in the JWKS, not signing yet; ``activated_at`` is when it will start signing, so resource
     servers that cache the JWKS have time to fetch it first.
 ``active``
-    signs new access tokens. Exactly one key is active at any time.
+    signs new tokens of its algorithm. Exactly one key of each algorithm is active at any time.
 ``retired``
     never signs again; stays in the JWKS until ``publish_until`` = the moment it stopped
     signing + ``access_token_ttl`` + a publication margin (workers that have not yet reloaded
-    the keys, and verifiers' leeway).
+    the keys, and verifiers' leeway), whatever its algorithm: no token the service signs may
+    outlive ``access_token_ttl``.
+
+A configured algorithm that has no active key when the service loads the ring (a new
+database, or an existing one gaining an algorithm, such as RS256 on the upgrade that brought ID
+tokens) gets a key that is active at once, without the publication delay of a rotation. That is
+safe: nothing was ever signed with a key a verifier lacks, and a verifier that meets an unknown
+``kid`` fetches the JWKS again (OpenID Connect Core §10.1.1), where the new key already is.
+
+Keys of an algorithm the settings no longer name (``signing_algorithm`` changed, an algorithm
+removed from ``id_token_algorithms``) stay as they are: published, never signing here. Such an
+active key is retired with :meth:`KeyRing.retire`, and stays published until the tokens it
+signed have expired.
 
 Transitions are computed from the stored records and the clock alone, so they are
 deterministic: several workers applying them write the same values. ``signing_key()`` already
@@ -43,6 +61,7 @@ import anyio.to_thread
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .._messages import short
 from ..errors import JWTError
 from ..jwk import Key, KeySet
 from .config import ConfigError, Settings, decode_key_encryption_key
@@ -63,7 +82,8 @@ _TAG_SIZE = 16
 
 
 class KeyRingError(ValueError):
-    """A key operation was refused (unknown kid, retiring the active key, ...)."""
+    """A key operation was refused (unknown kid, retiring the active key of an algorithm, an
+    algorithm the ring does not keep, ...)."""
 
 
 # -- the key-encryption key ------------------------------------------------------------------
@@ -197,12 +217,15 @@ def _public_key(record: SigningKeyRecord) -> Key:
     return key
 
 
-def _new_record(kek: bytes, algorithm: str, now: float, activate_at: float) -> SigningKeyRecord:
+def _new_record(
+    kek: bytes, algorithm: str, now: float, activate_at: float
+) -> tuple[SigningKeyRecord, Key]:
+    """A new pending key's record and its private key (``kid`` and ``alg`` set)."""
     generated = Key.generate(algorithm, use="sig")
     kid = generated.thumbprint()
     private = Key.from_pem(generated.to_pem(private=True), kid=kid, alg=algorithm, use="sig")
     public_jwk = json.dumps(private.public_key().to_jwk(), separators=(",", ":"), sort_keys=True)
-    return SigningKeyRecord(
+    record = SigningKeyRecord(
         kid=kid,
         algorithm=algorithm,
         public_jwk=public_jwk,
@@ -211,6 +234,7 @@ def _new_record(kek: bytes, algorithm: str, now: float, activate_at: float) -> S
         created_at=now,
         activated_at=activate_at,
     )
+    return record, private
 
 
 # -- the state machine -----------------------------------------------------------------------
@@ -229,17 +253,31 @@ def _settle(
 ) -> tuple[list[SigningKeyRecord], list[SigningKeyRecord]]:
     """The records as they are at ``now`` and the ones that changed.
 
-    Of the active and pending keys whose activation time has come, the latest signs; each
-    earlier one stopped signing when the next one started and is retired, published for
-    ``retention`` seconds more.
+    For each algorithm on its own: of its active and pending keys whose activation time has
+    come, the latest signs; each earlier one stopped signing when the next one started and is
+    retired, published for ``retention`` seconds more.
     """
+    changed: dict[str, SigningKeyRecord] = {}
+    for algorithm in dict.fromkeys(record.algorithm for record in records):
+        same = [record for record in records if record.algorithm == algorithm]
+        _settle_algorithm(same, now, retention, changed)
+    settled = [changed.get(record.kid, record) for record in records]
+    return settled, list(changed.values())
+
+
+def _settle_algorithm(
+    records: list[SigningKeyRecord],
+    now: float,
+    retention: float,
+    changed: dict[str, SigningKeyRecord],
+) -> None:
+    """:func:`_settle` for the records of one algorithm; the changed ones go to ``changed``."""
     due = []
     for position, record in enumerate(records):  # the Store lists the oldest first
         activation = _activation(record)
         if activation is not None and activation <= now:
             due.append((activation, record.created_at, position, record))
     due.sort(key=lambda item: item[:3])
-    changed: dict[str, SigningKeyRecord] = {}
     for index, (activation, _, _, record) in enumerate(due):
         kid = record.kid
         if index == len(due) - 1:
@@ -254,8 +292,6 @@ def _settle(
                 retired_at=stopped,
                 publish_until=stopped + retention,
             )
-    settled = [changed.get(record.kid, record) for record in records]
-    return settled, list(changed.values())
 
 
 def _published(record: SigningKeyRecord, now: float) -> bool:
@@ -265,7 +301,8 @@ def _published(record: SigningKeyRecord, now: float) -> bool:
 
 
 class KeyRing:
-    """The signing keys of one service process, backed by the Store.
+    """The signing keys of one service process, backed by the Store: an active key for each
+    algorithm of :attr:`algorithms`.
 
     Build it with :meth:`load`. Call :meth:`refresh` periodically (at least every
     ``publish_margin`` seconds) so that rotations made by other processes (``jwtkit keys
@@ -290,6 +327,9 @@ class KeyRing:
         self._key_file = key_file
         self._read_only = read_only
         self._retention = settings.access_token_ttl + publish_margin
+        self._algorithms = tuple(
+            dict.fromkeys((settings.signing_algorithm, *settings.id_token_algorithms))
+        )
         self._records: list[SigningKeyRecord] = []
         self._private: dict[str, Key] = {}
         self._public: dict[str, Key] = {}
@@ -306,13 +346,16 @@ class KeyRing:
         publish_margin: float = DEFAULT_PUBLISH_MARGIN,
         access: Access = "create",
     ) -> KeyRing:
-        """Resolve the KEK, read the keys, create the first key on an empty store.
+        """Resolve the KEK, read the keys, and give each algorithm of :attr:`algorithms` that
+        has no active key one, active at once (the module's docstring says why that is safe).
 
         Every key that signs or will sign is decrypted now, so a wrong KEK is reported at
         start-up as a :class:`~jwtkit.server.config.ConfigError`, not at the first login.
-        ``access`` (:data:`~jwtkit.server.storage.base.Access`): only ``"create"`` creates
-        the development key file; ``"read"`` also writes nothing to the store (no first key,
-        no transition persisted: :meth:`records` still shows them as of now).
+        ``access`` (:data:`~jwtkit.server.storage.base.Access`): only ``"create"`` (the
+        service) creates the development key file and the missing keys, so that an admin
+        command run with other settings adds no key the service does not use; ``"read"`` also
+        writes nothing to the store (no transition persisted: :meth:`records` still shows them
+        as of now).
         """
         kek, key_file = _resolve(settings, create=access == "create")
         ring = cls(
@@ -326,33 +369,68 @@ class KeyRing:
         )
         async with ring._lock:
             await ring._reload()
-            if ring._current() is None and not ring._read_only:
+            missing = [name for name in ring._algorithms if ring._current(name) is None]
+            if missing and access == "create":
                 now = clock()
-                record = await ring._generate(settings.signing_algorithm, now, now)
-                await store.add_signing_key(record)
-                logger.info("created the first signing key %s (%s)", record.kid, record.algorithm)
+                for algorithm in missing:
+                    record = await ring._generate(algorithm, now, now)
+                    await store.add_signing_key(record)
+                    logger.info(
+                        "created the signing key %s (%s), active at once: there was no "
+                        "active %s key",
+                        record.kid,
+                        algorithm,
+                        algorithm,
+                    )
                 await ring._reload()
         for record in ring._records:
             if record.status in {"pending", "active"}:
                 ring._private_key(record)
-        active = ring._current()
-        if active is not None and active.algorithm != settings.signing_algorithm:
-            logger.warning(
-                "the active signing key %s uses %s but signing_algorithm is %s; run "
-                "`jwtkit keys rotate` to switch",
-                active.kid,
-                active.algorithm,
-                settings.signing_algorithm,
-            )
+        for record in ring._view():
+            if record.status == "active" and record.algorithm not in ring._algorithms:
+                logger.warning(
+                    "the signing key %s is active but its algorithm %s is neither "
+                    "signing_algorithm nor one of id_token_algorithms: it signs nothing and "
+                    "stays published; `jwtkit keys retire %s` retires it (published until the "
+                    "tokens it signed have expired)",
+                    record.kid,
+                    record.algorithm,
+                    record.kid,
+                )
         return ring
 
     # -- reading -----------------------------------------------------------------------------
 
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The algorithms the ring keeps an active key for: ``signing_algorithm`` (access
+        tokens) first, then ``id_token_algorithms`` in their order, each once."""
+        return self._algorithms
+
+    def _kept(self, algorithm: str | None) -> str:
+        """``algorithm``, by default ``signing_algorithm``; refused unless the ring keeps it."""
+        if algorithm is None:
+            return self._settings.signing_algorithm
+        if algorithm not in self._algorithms:
+            raise KeyRingError(
+                f"no signing keys of the algorithm {short(algorithm)} are kept: the key ring "
+                f"keeps {', '.join(self._algorithms)} (signing_algorithm and "
+                "id_token_algorithms)"
+            )
+        return algorithm
+
     def _view(self) -> list[SigningKeyRecord]:
         return _settle(self._records, self._clock(), self._retention)[0]
 
-    def _current(self) -> SigningKeyRecord | None:
-        return next((record for record in self._view() if record.status == "active"), None)
+    def _current(self, algorithm: str) -> SigningKeyRecord | None:
+        return next(
+            (
+                record
+                for record in self._view()
+                if record.status == "active" and record.algorithm == algorithm
+            ),
+            None,
+        )
 
     def _private_key(self, record: SigningKeyRecord) -> Key:
         key = self._private.get(record.kid)
@@ -361,16 +439,23 @@ class KeyRing:
             self._private[record.kid] = key
         return key
 
-    def signing_key(self) -> Key:
-        """The private key that signs now (``kid`` and ``alg`` set), decrypted once."""
-        record = self._current()
-        if record is None:  # pragma: no cover - load() always leaves an active key
-            raise KeyRingError("there is no active signing key")
+    def signing_key(self, algorithm: str | None = None) -> Key:
+        """The private key that signs tokens of ``algorithm`` now (``kid`` and ``alg`` set),
+        decrypted once. ``algorithm`` defaults to ``settings.signing_algorithm``, the access
+        tokens'; :class:`KeyRingError` for one the ring does not keep (:attr:`algorithms`), or
+        when it has no active key (a ring loaded read-only from a store that lacks one)."""
+        chosen = self._kept(algorithm)
+        record = self._current(chosen)
+        if record is None:
+            raise KeyRingError(f"there is no active {chosen} signing key")
         return self._private_key(record)
 
     def verification_keys(self) -> KeySet:
-        """The public keys to publish and verify with: pending, active, and retired ones
+        """The public keys to publish, of every algorithm: pending, active, and retired ones
         still within ``publish_until``. The same object is returned while the set is unchanged.
+
+        A verifier of one kind of token allows only that kind's algorithms: the access tokens'
+        verifier allows ``signing_algorithm`` alone, so that no ID-token key verifies one.
         """
         now = self._clock()
         records = [record for record in self._view() if _published(record, now)]
@@ -386,8 +471,8 @@ class KeyRing:
         return self._keyset[1]
 
     def jwks(self) -> dict[str, Any]:
-        """The JWK Set document for ``/.well-known/jwks.json`` (each key with ``use: sig``
-        and ``alg``; RFC 7517 §5)."""
+        """The JWK Set document for ``/.well-known/jwks.json``: every published key of every
+        algorithm, each with ``use: sig`` and ``alg`` (RFC 7517 §5)."""
         return self.verification_keys().to_jwks()
 
     def records(self) -> list[SigningKeyRecord]:
@@ -397,8 +482,14 @@ class KeyRing:
     # -- changing ----------------------------------------------------------------------------
 
     async def _generate(self, algorithm: str, now: float, activate_at: float) -> SigningKeyRecord:
-        # RSA key generation takes tens of milliseconds: keep it off the event loop.
-        return await anyio.to_thread.run_sync(_new_record, self._kek, algorithm, now, activate_at)
+        # RSA key generation takes tens of milliseconds: keep it off the event loop. The new
+        # private key is kept, so that it is not decrypted again (loading an RSA key checks
+        # it, which takes tens of milliseconds too).
+        record, private = await anyio.to_thread.run_sync(
+            _new_record, self._kek, algorithm, now, activate_at
+        )
+        self._private[record.kid] = private
+        return record
 
     async def _reload(self) -> None:
         """Read the records, persist the transitions due by now, drop unpublished keys."""
@@ -428,63 +519,78 @@ class KeyRing:
     async def rotate(
         self, *, activate_after: float = 0, algorithm: str | None = None
     ) -> SigningKeyRecord:
-        """Create a new key, published at once and signing ``activate_after`` seconds later.
+        """Create a new key of ``algorithm``, published at once and signing ``activate_after``
+        seconds later; the keys of the other algorithms are left alone.
 
         Give resource servers time to fetch the JWKS (``activate_after`` >= their cache
         lifetime); 0 switches at once (after a compromise). When the new key starts signing,
-        the previous one is retired and stays published until the tokens it signed expire.
-        ``algorithm`` defaults to ``settings.signing_algorithm``.
+        the previous key of its algorithm is retired and stays published until the tokens it
+        signed expire. ``algorithm`` defaults to ``settings.signing_algorithm``; one the ring
+        does not keep (:attr:`algorithms`) is a :class:`KeyRingError`.
         """
         if not activate_after >= 0:
             raise KeyRingError("activate_after must be a number of seconds >= 0")
-        algorithm = algorithm or self._settings.signing_algorithm
+        chosen = self._kept(algorithm)
         async with self._lock:
             now = self._clock()
-            record = await self._generate(algorithm, now, now + activate_after)
+            record = await self._generate(chosen, now, now + activate_after)
             await self._store.add_signing_key(record)
             await self._reload()
             return self._find(record.kid)
 
-    async def activate_pending(self, min_publish_seconds: float = 0) -> SigningKeyRecord | None:
-        """Make the newest pending key that has been published for at least
-        ``min_publish_seconds`` sign now; ``None`` when there is no such key."""
+    async def activate_pending(
+        self, min_publish_seconds: float = 0, *, algorithm: str | None = None
+    ) -> SigningKeyRecord | None:
+        """Make the newest pending key of ``algorithm`` (default ``signing_algorithm``) that
+        has been published for at least ``min_publish_seconds`` sign now; ``None`` when there
+        is no such key."""
+        chosen = self._kept(algorithm)
         async with self._lock:
             await self._reload()
             now = self._clock()
             ready = [
                 record
                 for record in self._records
-                if record.status == "pending" and record.created_at + min_publish_seconds <= now
+                if record.status == "pending"
+                and record.algorithm == chosen
+                and record.created_at + min_publish_seconds <= now
             ]
             if not ready:
                 return None
-            chosen = ready[-1]  # the newest: the Store lists the oldest first
-            await self._store.update_signing_key(replace(chosen, activated_at=now))
+            newest = ready[-1]  # the Store lists the oldest first
+            await self._store.update_signing_key(replace(newest, activated_at=now))
             await self._reload()
-            return self._find(chosen.kid)
+            return self._find(newest.kid)
 
     async def retire(self, kid: str) -> SigningKeyRecord:
         """Stop publishing a key now: tokens it signed no longer verify.
 
         A pending key is withdrawn; a retired key leaves the JWKS before ``publish_until``
-        (after a compromise). The active key cannot be retired: :meth:`rotate` first.
+        (after a compromise). The active key of an algorithm the ring keeps cannot be retired:
+        :meth:`rotate` that algorithm first. The active key of an algorithm the ring no longer
+        keeps (the settings changed) stops signing now and, as after a rotation, stays
+        published until the tokens it signed have expired; retiring it again unpublishes it.
         """
         async with self._lock:
             await self._reload()
             record = self._find(kid)
             now = self._clock()
+            publish_until = now
             if record.status == "active":
-                raise KeyRingError(
-                    f"signing key {kid} is the active key and cannot be retired; rotate first "
-                    "(`jwtkit keys rotate`), then retire it"
-                )
-            if record.status == "retired" and not _published(record, now):
+                if record.algorithm in self._algorithms:
+                    raise KeyRingError(
+                        f"signing key {kid} is the active key of its algorithm "
+                        f"{record.algorithm} and cannot be retired; rotate first (`jwtkit keys "
+                        f"rotate --algorithm {record.algorithm}`), then retire it"
+                    )
+                publish_until = now + self._retention
+            elif record.status == "retired" and not _published(record, now):
                 return record
             retired = replace(
                 record,
                 status="retired",
                 retired_at=record.retired_at if record.retired_at is not None else now,
-                publish_until=now,
+                publish_until=publish_until,
             )
             await self._store.update_signing_key(retired)
             await self._reload()
