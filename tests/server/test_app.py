@@ -99,6 +99,7 @@ async def test_discovery_documents(harness: Harness) -> None:
     assert document["revocation_endpoint"] == f"{issuer}/revoke"
     assert document["introspection_endpoint"] == f"{issuer}/introspect"
     assert set(document["grant_types_supported"]) == {
+        "authorization_code",
         "password",
         "refresh_token",
         "client_credentials",
@@ -260,7 +261,7 @@ TOKEN_BODIES: list[tuple[str, bytes, dict[str, str], int, str]] = [
     ("no grant_type", b"username=a", FORM, 400, "invalid_request"),
     ("empty body", b"", FORM, 400, "invalid_request"),
     ("blank grant_type", b"grant_type=", FORM, 400, "invalid_request"),
-    ("unknown grant", b"grant_type=authorization_code&code=x", FORM, 400, "unsupported_grant_type"),
+    ("unknown grant", b"grant_type=implicit&code=x", FORM, 400, "unsupported_grant_type"),
     ("implicit", b"grant_type=implicit", FORM, 400, "unsupported_grant_type"),
     (
         "repeated parameter",

@@ -60,7 +60,7 @@ def test_security_events_are_warnings(audit: AuditLog, caplog: pytest.LogCapture
             audit.event(name)
     levels = {record.getMessage(): record.levelno for record in caplog.records}
     warnings = {json.loads(m)["event"] for m, level in levels.items() if level == logging.WARNING}
-    assert warnings == {"login_failed", "reuse_detected", "rate_limited"}
+    assert warnings == {"login_failed", "reuse_detected", "code_reused", "rate_limited"}
     assert [line["event"] for line in _lines(caplog)] == sorted(EVENTS)
 
 
@@ -75,6 +75,9 @@ def test_the_service_events_are_listed() -> None:
         "key_rotated",
         "key_retired",
         "rate_limited",
+        "session_started",
+        "session_ended",
+        "code_reused",
     } == EVENTS
 
 

@@ -34,7 +34,7 @@ from jwtkit.server import cli as server_cli
 from jwtkit.server.app import create_app
 from jwtkit.server.client_assertions import CLIENT_ASSERTION_TYPE
 from jwtkit.server.config import Settings, env_var
-from jwtkit.server.models import User
+from jwtkit.server.models import Client, User
 from jwtkit.server.passwords import PasswordHasher
 from jwtkit.server.storage import SQLiteStore
 from jwtkit.server.storage.sqlite import MIGRATIONS
@@ -763,10 +763,10 @@ def test_clients_add_refuses_bad_redirect_uris(
     assert run("clients", "list", "--database", database).output.count("\n") <= 1
 
 
-def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(database: str) -> None:
-    """A client may be registered for authorization_code before the code flow exists; until
-    then the token endpoint answers unsupported_grant_type, for it as for anyone, and the
-    metadata does not list the grant."""
+def test_a_code_flow_client_added_here_reaches_the_token_endpoint(database: str) -> None:
+    """A confidential client registered for authorization_code with a logout URI and an ID-token
+    algorithm: the token endpoint checks its codes (an unknown one is invalid_grant), demands
+    its secret, and the metadata lists the grant."""
     added = run(
         "clients",
         "add",
@@ -775,6 +775,10 @@ def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(databas
         "authorization_code",
         "--redirect-uri",
         "https://app.example.com/cb",
+        "--post-logout-redirect-uri",
+        "https://app.example.com/bye",
+        "--id-token-alg",
+        "RS256",
         "--database",
         database,
     )
@@ -782,7 +786,7 @@ def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(databas
     secret = added.output.split("client_secret: ", 1)[1].split()[0]
     settings = Settings(database=database, key_encryption_key=TEST_KEK, **FAST_ARGON2)
 
-    async def exchange() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+    async def exchange() -> tuple[httpx.Response, httpx.Response, httpx.Response, Client | None]:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
@@ -796,14 +800,44 @@ def test_the_token_endpoint_refuses_the_authorization_code_grant_for_now(databas
                 authenticated = await http.post("/token", data=form, auth=("web", secret))
                 public = await http.post("/token", data={**form, "client_id": "web"})
                 metadata = await http.get("/.well-known/oauth-authorization-server")
-                return authenticated, public, metadata
+                stored = await app.state.service.store.client_by_id("web")
+                return authenticated, public, metadata, stored
 
-    authenticated, public, metadata = anyio.run(exchange)
-    for answer in (authenticated, public):
-        assert answer.status_code == 400, answer.text
-        assert answer.json()["error"] == "unsupported_grant_type"
-    assert "authorization_code" not in metadata.json()["grant_types_supported"]
-    assert metadata.json()["response_types_supported"] == ["code"]
+    authenticated, public, metadata, stored = anyio.run(exchange)
+    assert authenticated.status_code == 400, authenticated.text
+    assert authenticated.json()["error"] == "invalid_grant"
+    assert public.status_code == 401
+    assert public.json()["error"] == "invalid_client"
+    assert "authorization_code" in metadata.json()["grant_types_supported"]
+    assert stored is not None
+    assert stored.post_logout_redirect_uris == ("https://app.example.com/bye",)
+    assert stored.id_token_signed_response_alg == "RS256"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (("--id-token-alg", "HS256"), "--id-token-alg: one of RS256"),
+        (("--post-logout-redirect-uri", "http://evil.example/"), "loopback"),
+    ],
+)
+def test_code_flow_options_are_checked(
+    database: str, options: tuple[str, ...], message: str
+) -> None:
+    added = run(
+        "clients",
+        "add",
+        "web",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        "https://app.example.com/cb",
+        *options,
+        "--database",
+        database,
+    )
+    assert added.exit_code == 2, added.output
+    assert message in added.output
 
 
 # -- keys ------------------------------------------------------------------------------------

@@ -67,6 +67,13 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "POST /users/me/password": await http.post(
             "/users/me/password", json=change, headers=bearer
         ),
+        "GET /authorize": await http.get("/authorize"),
+        "POST /authorize": await http.post("/authorize", data={"client_id": "nobody"}),
+        "POST /authorize/login": await http.post("/authorize/login", data={"x": "y"}),
+        "POST /authorize/consent": await http.post("/authorize/consent", data={"x": "y"}),
+        "GET /logout": await http.get("/logout"),
+        "POST /logout": await http.post("/logout", data={"client_id": "nobody"}),
+        "GET /static/jwtkit.css": await http.get("/static/jwtkit.css"),
         "GET /healthz": await http.get("/healthz"),
         "GET /openapi.json": await http.get("/openapi.json"),
         "GET /docs": await http.get("/docs"),

@@ -10,17 +10,28 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from conftest import PASSWORD, T0, Harness, RunApp
 
+import jwtkit
+from jwtkit.server.client_assertions import CLIENT_ASSERTION_TYPE
 from jwtkit.server.clients import is_first_party
 from jwtkit.server.oauth_errors import OAuthError
 from jwtkit.server.registration import ID_TOKEN_SIGNING_ALGORITHMS, parse_client_metadata
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def harness(run_app: RunApp) -> AsyncIterator[Harness]:
+    """The service with ID tokens in every algorithm a client may register."""
+    async with run_app(id_token_algorithms=ID_TOKEN_SIGNING_ALGORITHMS) as running:
+        yield running
+
 
 #: What an MCP client typically sends: a public native app on a loopback port.
 NATIVE_APP: dict[str, Any] = {
@@ -86,14 +97,14 @@ async def test_a_public_client_registers(harness: Harness) -> None:
         "token_endpoint_auth_method": "none",
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
-        "scope": "openid profile",
+        "scope": "openid profile email offline_access",
     }
     client = await harness.store.client_by_id(client_id)
     assert client is not None
     assert client.secret_hash is None
     assert client.grant_types == ("authorization_code", "refresh_token")
     assert client.redirect_uris == ("http://127.0.0.1:33418/callback",)
-    assert client.scopes == ("openid", "profile")
+    assert client.scopes == ("openid", "profile", "email", "offline_access")
     assert client.name == "Example MCP client"
     assert client.created_at == T0
     # Never first-party: its users always see the consent page.
@@ -190,6 +201,16 @@ async def test_id_token_algorithms(harness: Harness, algorithm: str) -> None:
     assert answer["id_token_signed_response_alg"] == algorithm
 
 
+async def test_only_the_configured_id_token_algorithms(run_app: RunApp) -> None:
+    async with run_app() as harness:  # id_token_algorithms: RS256 only
+        await _refused(
+            await _register(harness, {**NATIVE_APP, "id_token_signed_response_alg": "ES256"}),
+            400,
+            "invalid_client_metadata",
+            "id_token_signed_response_alg 'ES256' is not supported: one of RS256",
+        )
+
+
 async def test_unknown_and_ignored_members_are_left_out(harness: Harness) -> None:
     """RFC 7591 §2: unknown members are ignored; contacts and the URLs a client would show
     are ignored too (the server MAY), so the answer tells the client they were not kept."""
@@ -201,7 +222,6 @@ async def test_unknown_and_ignored_members_are_left_out(harness: Harness) -> Non
         "policy_uri": "https://app.example.com/policy",
         "software_id": "4NRB1-0XZABZI9E6-5SM3R",
         "software_version": "2.1",
-        "jwks_uri": "https://app.example.com/jwks.json",
         "x-unknown": {"nested": [1, 2, 3]},
     }
     answer = await _registered(harness, {**NATIVE_APP, **ignored})
@@ -221,7 +241,7 @@ async def test_null_members_count_as_omitted(harness: Harness) -> None:
     answer = await _registered(harness, {**SERVICE, **nulls, "scope": None})
     assert answer["token_endpoint_auth_method"] == "client_secret_basic"
     assert answer["response_types"] == []
-    assert answer["scope"] == "openid profile"
+    assert answer["scope"] == "openid profile email offline_access"
     assert "client_name" not in answer
 
 
@@ -232,7 +252,7 @@ async def test_the_defaults_register_a_code_flow_client(harness: Harness) -> Non
     assert answer["grant_types"] == ["authorization_code"]
     assert answer["response_types"] == ["code"]
     assert answer["token_endpoint_auth_method"] == "client_secret_basic"
-    assert answer["scope"] == "openid profile"
+    assert answer["scope"] == "openid profile email offline_access"
     assert "client_secret" in answer
 
 
@@ -258,20 +278,25 @@ async def test_native_apps_may_register_private_use_schemes(harness: Harness) ->
 
 
 async def test_the_scope_is_within_the_offered_scopes(run_app: RunApp) -> None:
-    async with run_app(default_scope="openid profile email") as harness:
-        answer = await _registered(harness, {**SERVICE, "scope": "email"})
-        assert answer["scope"] == "email"
+    async with run_app(default_scope="openid profile mcp:tools") as harness:
+        answer = await _registered(harness, {**SERVICE, "scope": "mcp:tools"})
+        assert answer["scope"] == "mcp:tools"
         everything = await _registered(harness, {"grant_types": ["client_credentials"]})
-        assert everything["scope"] == "openid profile email"
-        assert (await _metadata(harness))["scopes_supported"] == ["openid", "profile", "email"]
+        assert everything["scope"] == "openid profile email offline_access mcp:tools"
+        assert (await _metadata(harness))["scopes_supported"] == [
+            "openid",
+            "profile",
+            "email",
+            "offline_access",
+            "mcp:tools",
+        ]
     async with run_app(default_scope="") as harness:
-        nothing = await _registered(harness, {"grant_types": ["client_credentials"]})
-        assert "scope" not in nothing
         await _refused(
-            await _register(harness, SERVICE),
+            await _register(harness, {**SERVICE, "scope": "mcp:tools"}),
             400,
             "invalid_client_metadata",
-            "scope not offered by this server: profile (offered: none)",
+            "scope not offered by this server: mcp:tools (offered: openid profile email "
+            "offline_access)",
         )
 
 
@@ -289,6 +314,7 @@ async def test_the_openapi_document_describes_the_endpoint(harness: Harness) -> 
     assert schema["properties"]["token_endpoint_auth_method"]["enum"] == [
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     ]
     assert {"201", "400", "401", "415", "429"} <= set(operation["responses"])
@@ -472,7 +498,8 @@ async def test_an_unknown_scope(harness: Harness) -> None:
         await _register(harness, {**NATIVE_APP, "scope": "openid admin mcp:tools"}),
         400,
         "invalid_client_metadata",
-        "scope not offered by this server: admin mcp:tools (offered: openid profile)",
+        "scope not offered by this server: admin mcp:tools (offered: openid profile email"
+        " offline_access)",
     )
 
 
@@ -498,15 +525,66 @@ async def test_a_bad_client_name(harness: Harness, name: Any) -> None:
     await _refused(response, 400, "invalid_client_metadata", "client")
 
 
-async def test_private_key_jwt_is_not_offered_yet(harness: Harness) -> None:
-    metadata = {**SERVICE, "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": []}}
-    await _refused(
-        await _register(harness, metadata),
-        400,
-        "invalid_client_metadata",
-        "private_key_jwt is not supported yet: register with client_secret_basic, "
-        "client_secret_post or none",
+async def test_a_client_registers_its_keys_and_authenticates_with_them(
+    harness: Harness,
+) -> None:
+    """private_key_jwt (RFC 7523 §2.2): the public keys come as jwks; no secret is made; the
+    client then gets a token with an assertion signed by its private key."""
+    key = jwtkit.ECKey.generate("ES256", kid="k1")
+    public = {"keys": [key.public_key().to_jwk()]}
+    metadata = {**SERVICE, "token_endpoint_auth_method": "private_key_jwt", "jwks": public}
+    answer = await _registered(harness, metadata)
+    assert "client_secret" not in answer
+    assert answer["jwks"] == public
+    client_id = answer["client_id"]
+    now = int(harness.clock())
+    assertion = jwtkit.encode(
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": harness.settings.issuer,
+            "jti": "one",
+            "iat": now,
+            "exp": now + 60,
+        },
+        key,
+        algorithm="ES256",
     )
+    token = await harness.http.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": CLIENT_ASSERTION_TYPE,
+            "client_assertion": assertion,
+        },
+    )
+    assert token.status_code == 200, token.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"jwks": None}, "private_key_jwt needs the client's public keys in jwks"),
+        ({"jwks": {"keys": []}}, "jwks: "),
+        ({"jwks": ["not", "a", "set"]}, "jwks must be a JWK Set"),
+        ({"jwks_uri": "https://app.example.com/jwks.json"}, "jwks_uri is not supported"),
+        (
+            {"token_endpoint_auth_method": "client_secret_basic"},
+            "jwks is only for the private_key_jwt token_endpoint_auth_method",
+        ),
+    ],
+)
+async def test_bad_client_keys_are_refused(
+    harness: Harness, changes: dict[str, Any], message: str
+) -> None:
+    key = jwtkit.ECKey.generate("ES256")
+    metadata = {
+        **SERVICE,
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [key.public_key().to_jwk()]},
+        **changes,
+    }
+    await _refused(await _register(harness, metadata), 400, "invalid_client_metadata", message)
 
 
 @pytest.mark.parametrize("method", ["client_secret_jwt", "tls_client_auth", "", 1])

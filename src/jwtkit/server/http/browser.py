@@ -149,11 +149,17 @@ class _Flow:
         return await self.service.sessions.current(self.request.cookies.get(self.names.session))
 
     async def next_step(
-        self, auth: AuthorizationRequest, current: tuple[LoginSession, User] | None, status: int
+        self,
+        auth: AuthorizationRequest,
+        current: tuple[LoginSession, User] | None,
+        status: int,
+        *,
+        logged_in_now: bool = False,
     ) -> Response:
-        """Login, consent or the code, as the request and the session require."""
+        """Login, consent or the code, as the request and the session require; a login that
+        just happened satisfies ``prompt=login`` and ``max_age``."""
         authorizer = self.service.authorizer
-        if current is None or authorizer.needs_login(auth, current[0]):
+        if current is None or (not logged_in_now and authorizer.needs_login(auth, current[0])):
             if "none" in auth.prompt:
                 raise auth.fail("login_required", "the user is not logged in")
             return self.login_page(auth)
@@ -256,7 +262,7 @@ async def _login(request: Request) -> Response:
             return response
         # 200, not 401: a form login has no HTTP authentication challenge to send.
         return flow.login_page(auth, username=username, error="Invalid username or password.")
-    response = await flow.next_step(auth, (session, user), 303)
+    response = await flow.next_step(auth, (session, user), 303, logged_in_now=True)
     response.set_cookie(
         flow.names.session,
         cookie,

@@ -213,6 +213,11 @@ _CLIENT_METADATA = {
         "id_token_signed_response_alg": {
             "type": "string",
             "enum": list(ID_TOKEN_SIGNING_ALGORITHMS),
+            "description": "among the id_token_algorithms setting; default RS256",
+        },
+        "jwks": {
+            "type": "object",
+            "description": "private_key_jwt: the JWK Set of the client's public keys",
         },
     },
     "example": {
