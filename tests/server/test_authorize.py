@@ -770,3 +770,88 @@ async def test_an_expired_hint_still_names_the_session(web: Harness) -> None:
     assert answer.status_code == 200
     assert forms_of(answer.text) == []  # the "logged out" page: no confirmation asked
     assert (await flow.authorize()).status_code == 200
+
+
+# -- edges -----------------------------------------------------------------------------------
+
+
+async def test_empty_parameters_count_as_omitted(web: Harness) -> None:
+    """RFC 6749 §3.1: a parameter sent without a value is treated as omitted (an empty
+    ``resource`` too)."""
+    flow = Flow(web, nonce=None)
+    query = httpx.QueryParams([*flow.params().items(), ("nonce", ""), ("resource", "")])
+    page = await web.http.get("/authorize", params=query)
+    assert page.status_code == 200
+    assert "password" in form_of(page).fields
+
+
+async def test_an_overlong_request_is_an_error_page(web: Harness) -> None:
+    answer = await Flow(web).authorize(state="s" * 9000)
+    assert answer.status_code == 414
+    assert "location" not in answer.headers
+
+
+async def test_a_planted_unknown_session_cookie_is_replaced(web: Harness) -> None:
+    web.http.cookies.set("jwtkit_session", "B" * COOKIE_VALUE_LENGTH, domain="testserver.local")
+    flow = Flow(web)
+    answer = await flow.log_in(await flow.authorize())
+    assert answer.status_code == 200  # the consent page
+    assert web.http.cookies["jwtkit_session"] != "B" * COOKIE_VALUE_LENGTH
+
+
+async def test_tokens_of_a_code_reused_during_its_exchange_are_revoked(
+    web: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second use lands between the first exchange's redemption and its record of what it
+    issued: the reuse finds nothing to revoke, so the first exchange revokes its own tokens."""
+    flow = Flow(web)
+    code = await flow.code()
+    store = web.store
+    record = store.record_code_grant
+
+    async def reused_meanwhile(code_hash: bytes, *args: Any) -> bool:
+        assert (await store.redeem_code(code_hash, web.clock())).status == "reused"
+        return await record(code_hash, *args)
+
+    monkeypatch.setattr(store, "record_code_grant", reused_meanwhile)
+    answer = await flow.exchange(code)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
+    monkeypatch.undo()
+    again = await store.redeem_code(hashlib.sha256(code.encode()).digest(), web.clock())
+    assert again.code is not None
+    assert again.code.family_id is None  # the exchange could not record what it issued...
+    (user,) = await store.list_users()
+    # ...so it revoked it: the refresh family it started has no active token left.
+    assert await store.revoke_user_families(user.id, web.clock()) == 0
+
+
+async def test_a_logout_form_must_say_logout(web: Harness) -> None:
+    flow = Flow(web)
+    await flow.code()
+    form = form_of(await web.http.get("/logout"))
+    answer = await web.http.post(form.action, data={**form.fields, "decision": "stay"})
+    assert answer.status_code == 400
+    assert (await flow.authorize()).status_code == 302  # still logged in
+
+
+async def test_a_logout_request_may_be_posted(web: Harness) -> None:
+    flow = Flow(web)
+    tokens = await flow.tokens()
+    answer = await web.http.post(
+        "/logout",
+        data={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGOUT_URI},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == LOGOUT_URI
+
+
+async def test_a_session_ended_twice_is_logged_out_once(web: Harness) -> None:
+    flow = Flow(web)
+    await flow.code()
+    current = await web.service.sessions.current(web.http.cookies["jwtkit_session"])
+    assert current is not None
+    session, user = current
+    await web.service.browser_logout(session, user, "203.0.113.7")
+    await web.service.browser_logout(session, user, "203.0.113.7")
+    assert not await web.service.sessions.is_active(session.sid)

@@ -798,3 +798,30 @@ def test_production_runs_anywhere() -> None:
     assert settings.is_production
     assert settings.environment_given
     assert not settings.registration_enabled
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"product_name": "x" * 61}, "product_name (JWTKIT_PRODUCT_NAME): must be 1 to 60"),
+        ({"product_name": "Acme\n"}, "product_name (JWTKIT_PRODUCT_NAME): must"),
+        (
+            {"session_idle_ttl": 7200, "session_absolute_ttl": 3600},
+            "session_idle_ttl (JWTKIT_SESSION_IDLE_TTL): must not exceed session_absolute_ttl",
+        ),
+        ({"authorization_code_ttl": 61}, "authorization_code_ttl"),
+        ({"resources": "api"}, "resources (JWTKIT_RESOURCES): a resource must be an absolute URI"),
+        ({"resources": "https://api.example/#x"}, "must not have a fragment"),
+        ({"resources": "1http://api.example/"}, "must be an absolute URI"),
+    ],
+)
+def test_browser_login_settings_are_checked(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as refusal:
+        Settings(**values)  # type: ignore[arg-type]
+    assert message in str(refusal.value)
+
+
+def test_resources_are_split_on_spaces() -> None:
+    settings = Settings(resources="https://a.example/ urn:example:b")
+    assert settings.resource_indicators == ("https://a.example/", "urn:example:b")
+    assert Settings().resource_indicators == ()

@@ -32,8 +32,9 @@ __all__ = ["DEFAULT_ID_TOKEN_ALGORITHM", "at_hash", "issue_id_token", "read_id_t
 #: The algorithm of the ID tokens of a client that registered none (Core §3.1.3.7).
 DEFAULT_ID_TOKEN_ALGORITHM = "RS256"
 
-# The hash of at_hash for each algorithm (Core §3.1.3.6: the hash of the JWS algorithm; for
-# EdDSA, SHA-512, as OpenID Foundation implementations and the errata discussion settled).
+# The hash of at_hash for each algorithm (Core §3.1.3.6: the hash of the JWS algorithm). EdDSA
+# names no hash; the service's EdDSA keys are Ed25519, whose at_hash uses SHA-512 (OpenID
+# Connect Token Hash Algorithms 1.0; decided in OpenID Connect issue #1125).
 _HASHES = {
     "RS256": hashlib.sha256,
     "PS256": hashlib.sha256,
