@@ -855,3 +855,17 @@ async def test_a_session_ended_twice_is_logged_out_once(web: Harness) -> None:
     await web.service.browser_logout(session, user, "203.0.113.7")
     await web.service.browser_logout(session, user, "203.0.113.7")
     assert not await web.service.sessions.is_active(session.sid)
+
+
+async def test_a_repeated_logout_parameter_is_an_error_page(web: Harness) -> None:
+    answer = await web.http.get("/logout?state=a&state=b")
+    assert answer.status_code == 400
+    assert "location" not in answer.headers
+
+
+async def test_an_empty_logout_parameter_counts_as_omitted(web: Harness) -> None:
+    answer = await web.http.get(
+        "/logout?client_id=web&state=&post_logout_redirect_uri=" + LOGOUT_URI
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == LOGOUT_URI

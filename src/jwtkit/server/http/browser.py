@@ -304,15 +304,15 @@ async def _logout(request: Request) -> Response:
                 raise PageError("Invalid request", "The logout form must be answered logout.")
             confirmed = True
             query = form.get(_LOGOUT_FIELD, "")
-            params = dict(_pairs(query))
+            params = {name: value for name, value in _pairs(query) if value}
         else:
             params, query = form, urlencode(form)
     else:
         query = request.url.query
         pairs = _pairs(query)
-        params = dict(pairs)
-        if len(params) != len(pairs):
+        if len({name for name, _ in pairs}) != len(pairs):
             raise PageError("Invalid logout request", "A parameter is given twice.")
+        params = {name: value for name, value in pairs if value}  # empty: omitted
     await service.refresh_keys()
     logout = await read_logout_request(service.store, service.keyring, service.settings, params)
     current = await flow.session()
