@@ -257,6 +257,7 @@ def _banner(settings: Settings, state_options: str) -> str:
     lines.append(
         f"  call an API:    curl -s {base}/userinfo -H 'Authorization: Bearer <access_token>'"
     )
+    lines.append(f"  OpenID Connect: {base}/.well-known/openid-configuration")
     return "\n".join(lines)
 
 
