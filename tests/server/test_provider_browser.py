@@ -442,8 +442,8 @@ def test_another_origin_cannot_frame_the_login_page(provider: Provider, browser:
 def test_the_pages_ask_no_other_host_and_break_no_policy(
     provider: Provider, browser: Browser
 ) -> None:
-    """Login (a wrong password first), consent (denied), logout confirmation and the logged
-    out page: the stylesheet applies, nothing is refused by the Content-Security-Policy or
+    """Login (a wrong password first), consent (denied), the logout confirmation and the
+    logged out page: the stylesheet applies, nothing is refused by the Content-Security-Policy or
     fails, and no request leaves the service and the application."""
     provider.add_user("bob")
     with _window(browser) as window:
@@ -461,8 +461,16 @@ def test_the_pages_ask_no_other_host_and_break_no_policy(
         page.wait_for_url(_arrived(provider.app.redirect_uri + "?"))
         assert query_of(page.url)["error"] == "access_denied"
 
-        page.goto(provider.metadata["end_session_endpoint"])  # no hint: the user confirms
+        # Without an ID token hint the user confirms; the form's POST then redirects to the
+        # application, which the page's form-action allows.
+        end_session = provider.metadata["end_session_endpoint"]
+        back = {"client_id": CLIENT_ID, "post_logout_redirect_uri": provider.app.post_logout_uri}
+        page.goto(f"{end_session}?{urlencode({**back, 'state': 'bye'})}")
+        assert f"{CLIENT_NAME} asks to log you out" in page.inner_text("main")
         page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(_arrived(provider.app.post_logout_uri + "?"))
+        assert query_of(page.url) == {"state": "bye"}
+        page.goto(end_session)  # no session left: nothing to confirm
         page.get_by_role("heading", name="You are logged out").wait_for()
     assert window.left_loopback == []
     assert window.console == []
