@@ -16,7 +16,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SYNC := $(UV) sync --locked --quiet
 
-.PHONY: test lint typecheck pytest sync-test serve bench lock test-latest test-oldest clean
+.PHONY: test lint typecheck pytest sync-test serve bench lock test-latest test-oldest clean \
+	screenshots
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv .uv
@@ -45,6 +46,13 @@ test: lint typecheck pytest
 serve: $(UV)
 	$(SYNC) --inexact --extra server
 	$(BIN)/jwtkit serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+# The login and consent pages as docs/server.md shows them (docs/images/login.png and
+# consent.png): the browser test of the provider photographs them in Debian's Chromium
+# (apt-get install chromium; never a downloaded browser), and fails without it.
+screenshots: sync-test
+	JWTKIT_SCREENSHOTS=docs/images $(BIN)/pytest -q -p no:cacheprovider \
+		tests/server/test_provider_browser.py::test_sign_in_consent_tokens_userinfo_refresh_and_logout
 
 bench: $(UV)
 	$(SYNC) --extra all --group test --group bench

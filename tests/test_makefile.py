@@ -13,16 +13,22 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
-def _serve_command(*variables: str) -> list[str]:
+def _dry_run(target: str, *variables: str) -> str:
+    """What ``make -n TARGET`` would run, continuation lines joined."""
     env = {k: v for k, v in os.environ.items() if k not in {"HOST", "PORT", "MAKEFLAGS"}}
     out = subprocess.run(  # noqa: S603 - fixed arguments
-        ["make", "-n", "--no-print-directory", "serve", *variables],  # noqa: S607
+        ["make", "-n", "--no-print-directory", target, *variables],  # noqa: S607
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    return out.replace("\\\n", " ")
+
+
+def _serve_command(*variables: str) -> list[str]:
+    out = _dry_run("serve", *variables)
     (line,) = [line for line in out.splitlines() if "jwtkit serve" in line]
     return line.split("jwtkit serve", 1)[1].split()
 
@@ -38,3 +44,15 @@ def test_make_serve_and_make_test_install_from_the_lock() -> None:
     assert "SYNC := $(UV) sync --locked" in makefile
     assert (REPO / "uv.lock").is_file()
     assert "uv==" in (REPO / "requirements-uv.txt").read_text(encoding="utf-8")
+
+
+def test_make_screenshots_writes_the_images_docs_server_md_shows() -> None:
+    (line,) = [line for line in _dry_run("screenshots").splitlines() if "pytest" in line]
+    assert line.startswith("JWTKIT_SCREENSHOTS=docs/images ")
+    (node,) = [word for word in line.split() if "::" in word]
+    path, test = node.split("::")
+    assert f"def {test}(" in (REPO / path).read_text(encoding="utf-8")
+    server_md = (REPO / "docs" / "server.md").read_text(encoding="utf-8")
+    for name in ("login.png", "consent.png"):
+        assert f"](images/{name})" in server_md
+        assert (REPO / "docs" / "images" / name).read_bytes().startswith(b"\x89PNG\r\n")
