@@ -74,6 +74,7 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "GET /logout": await http.get("/logout"),
         "POST /logout": await http.post("/logout", data={"client_id": "nobody"}),
         "GET /static/jwtkit.css": await http.get("/static/jwtkit.css"),
+        "GET /favicon.ico": await http.get("/favicon.ico"),
         "GET /healthz": await http.get("/healthz"),
         "GET /openapi.json": await http.get("/openapi.json"),
         "GET /docs": await http.get("/docs"),

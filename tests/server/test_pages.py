@@ -664,3 +664,16 @@ def test_the_stylesheet_is_plain_css_for_phones() -> None:
     assert "max-width" in css
     assert "prefers-color-scheme" in css
     assert "min-height: 2.75rem" in css  # 44 px tap targets
+
+
+@pytest.mark.anyio
+async def test_the_favicon_is_no_content_so_browsers_log_no_error() -> None:
+    app = FastAPI()
+    add_static(app)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        answer = await http.get("/favicon.ico")
+    assert answer.status_code == 204
+    assert answer.content == b""
+    assert answer.headers["cache-control"] == "public, max-age=86400"

@@ -100,6 +100,10 @@ class Application:
                         f'<iframe id="framed" src="{html.escape(src)}"></iframe>'
                         '<iframe id="control" src="/page"></iframe>'
                     )
+                elif parts.path == "/favicon.ico":  # asked by the browser itself: no icon
+                    self.send_response(204)
+                    self.end_headers()
+                    return
                 elif parts.path in {"/callback", "/", "/page"}:
                     if parts.path != "/page":
                         visits.append(self.path)

@@ -180,11 +180,17 @@ def _stylesheet_url(root_path: str) -> str:
 
 
 def add_static(app: FastAPI) -> None:
-    """``GET /static/jwtkit.css``: the pages' stylesheet, ``text/css``.
+    """``GET /static/jwtkit.css``: the pages' stylesheet, ``text/css``; and
+    ``GET /favicon.ico``, which browsers ask for on their own: 204 No Content, cached for a
+    day (the service has no icon, and a 404 would be logged as an error by every page).
 
     Under the URL the pages link (``?v=`` the content hash): ``Cache-Control: public,
     max-age=31536000, immutable``. Without it, or with another hash: ``no-cache``. Both carry
     the ``ETag``; a matching ``If-None-Match`` is answered 304."""
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get(STYLESHEET_PATH, include_in_schema=False)
     async def stylesheet(request: Request) -> Response:
