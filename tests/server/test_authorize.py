@@ -7,6 +7,7 @@ Core §3.1.2) is its own test. The same flow in a real browser: ``test_provider_
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from typing import Any
@@ -869,3 +870,23 @@ async def test_an_empty_logout_parameter_counts_as_omitted(web: Harness) -> None
     )
     assert answer.status_code == 303
     assert answer.headers["location"] == LOGOUT_URI
+
+
+async def test_parallel_exchanges_of_one_code_leave_no_usable_token(web: Harness) -> None:
+    """Concurrency is input too: of 10 simultaneous exchanges of one code at most one gets
+    tokens, and since the others are second uses, whatever it got is revoked (RFC 6749
+    §4.1.2); when the uses overlap, the winner learns it before answering and answers
+    invalid_grant too."""
+    flow = Flow(web)
+    code = await flow.code()
+    answers = await asyncio.gather(*(flow.exchange(code) for _ in range(10)))
+    winners = [answer.json() for answer in answers if answer.status_code == 200]
+    losers = [answer.json() for answer in answers if answer.status_code != 200]
+    assert len(winners) <= 1
+    assert len(losers) >= 9
+    assert all(loser["error"] == "invalid_grant" for loser in losers)
+    for tokens in winners:
+        assert (await web.userinfo(tokens["access_token"])).status_code == 401
+        assert (await web.refresh(tokens["refresh_token"], client_id="web")).status_code == 400
+    (user,) = await web.store.list_users()
+    assert await web.store.revoke_user_families(user.id, web.clock()) == 0
