@@ -73,7 +73,7 @@ def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create"
     if scheme in _POSTGRES:
         from .postgres import PostgresStore  # noqa: PLC0415 - the postgresql extra
 
-        return PostgresStore(url, access=access)
+        return PostgresStore(f"{scheme}://{rest}", access=access)  # libpq: a lowercase scheme
     base = scheme.split("+", 1)[0]
     if base in _LATER:
         raise StoreError(

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import select
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -97,7 +98,7 @@ try:
     from psycopg.conninfo import conninfo_to_dict
     from psycopg_pool import AsyncConnectionPool
 except ImportError as exc:  # pragma: no cover - exercised by tests/server/test_postgres_store.py
-    raise MissingExtra(exc.name or "psycopg", "postgresql", "the PostgreSQL store") from exc
+    raise MissingExtra(exc.name or "psycopg", "postgresql") from exc
 
 __all__ = ["MIGRATIONS", "MIGRATION_SUMMARIES", "PostgresStore", "redact_url"]
 
@@ -110,6 +111,8 @@ MIGRATION_LOCK = int.from_bytes(b"jwtkit", "big")
 _RETRIES = 5
 #: SQLSTATEs of a transaction aborted to break a deadlock or a serialization conflict.
 _RETRYABLE = {"40001", "40P01"}
+#: The server's answer to a connection to a database that does not exist.
+_NO_DATABASE = re.compile(r'FATAL:\s+database ".*" does not exist')
 #: The URL options of the pool, taken out of the URL before libpq reads it.
 _POOL_OPTIONS = ("pool_size", "pool_min_size", "pool_timeout")
 
@@ -633,8 +636,11 @@ class PostgresStore:
         conninfo, options = _pool_options(url)
         try:
             parameters = conninfo_to_dict(conninfo)
-        except psycopg.Error:
-            raise StoreError(f"the PostgreSQL URL {self.location} is not valid") from None
+        except psycopg.Error as exc:
+            problem = _message(exc).replace(conninfo, self.location)
+            raise StoreError(
+                f"the PostgreSQL URL {self.location} is not valid: {problem}"
+            ) from None
         self._password = str(parameters.get("password") or "")
         self.pool_size = int(_number(options, "pool_size", 10, integer=True))
         self.pool_min_size = int(_number(options, "pool_min_size", 1, integer=True))
@@ -681,7 +687,8 @@ class PostgresStore:
         try:
             return await psycopg.AsyncConnection.connect(self._conninfo, **self._connect_options)
         except psycopg.OperationalError as exc:
-            if exc.sqlstate == "3D000":  # invalid_catalog_name
+            # libpq reports a failed connection without its SQLSTATE (3D000 here).
+            if _NO_DATABASE.search(str(exc)):
                 raise StoreError(
                     f"the PostgreSQL database of {self.location} does not exist: create it"
                     " (createdb), then start again"
