@@ -1748,6 +1748,15 @@ def test_banner_carries_the_options_that_reach_the_same_state(
     assert options() == f" --database from-env.db --config '{config}'"
 
 
+def test_banner_never_shows_a_database_password() -> None:
+    url = "postgresql://jwtkit:hunter2@db.example/jwtkit?sslmode=require"
+    settings = Settings(database=url)
+    banner = server_cli._banner(settings, server_cli._state_options(url, None, settings))
+    assert "hunter2" not in banner
+    assert "database postgresql://jwtkit@db.example/jwtkit?sslmode=require)" in banner
+    assert "--database 'postgresql://jwtkit@db.example/jwtkit?sslmode=require'" in banner
+
+
 def test_banner_lists_the_api_docs_only_when_they_are_served(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uvicorn_run: Recorder
 ) -> None:

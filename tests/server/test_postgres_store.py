@@ -21,6 +21,7 @@ import psycopg
 import psycopg.errors
 import pytest
 from click.testing import CliRunner, Result
+from conftest import RunApp
 from servers import PostgresDatabases
 from test_store_contract import (
     T0,
@@ -40,13 +41,9 @@ from jwtkit.server.storage import (
     SchemaStatus,
     StoreError,
     open_store,
-)
-from jwtkit.server.storage.postgres import (
-    MIGRATION_SUMMARIES,
-    MIGRATIONS,
-    PostgresStore,
     redact_url,
 )
+from jwtkit.server.storage.postgres import MIGRATION_SUMMARIES, MIGRATIONS, PostgresStore
 
 pytestmark = pytest.mark.anyio
 
@@ -623,3 +620,34 @@ async def test_the_user_and_client_records_survive_a_round_trip_through_the_pool
     await store.add_client(client)
     assert await store.user_by_id("u1") == user
     assert await store.client_by_id("app") == client
+
+
+# the service on PostgreSQL ------------------------------------------------------------------
+async def test_the_service_answers_503_while_the_database_refuses_and_recovers(
+    postgres_server: PostgresDatabases, postgres_url: str, run_app: RunApp
+) -> None:
+    name = postgres_url.rpartition("/")[2]
+    store = PostgresStore(f"{postgres_url}?pool_timeout=0.5")
+    await store.open()
+    try:
+        async with run_app(store=store) as harness:
+            await harness.register()
+            assert (await harness.login()).status_code == 200
+            # Connections dropped and refused (as during a failover): a 503, never a 500.
+            sql(postgres_server.admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            sql(
+                postgres_server.admin_url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                name,
+            )
+            refused = await harness.login()
+            assert refused.status_code == 503
+            assert refused.json()["error"] == "temporarily_unavailable"
+            sql(postgres_server.admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+            deadline = time.monotonic() + 30
+            while (answer := await harness.login()).status_code == 503:
+                assert time.monotonic() < deadline, "the service did not recover"
+                await asyncio.sleep(0.2)
+            assert answer.status_code == 200, answer.text
+    finally:
+        await store.close()

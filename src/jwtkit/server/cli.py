@@ -228,9 +228,12 @@ def _program() -> str:
 def _state_options(database: str | None, config: str | None, settings: Settings) -> str:
     """The options an admin command needs to reach the state of this ``serve``: ``--database``
     and ``--config`` when they (or their variables) were given."""
+    from .storage import redact_url  # noqa: PLC0415 - server extra
+
     options = ""
     if database is not None or env_var("database") in os.environ:
-        options += f" --database {shlex.quote(settings.database)}"
+        # Never the password: a database URL's is left to PGPASSWORD or ~/.pgpass.
+        options += f" --database {shlex.quote(redact_url(settings.database))}"
     config_file = config if config is not None else os.environ.get(CONFIG_ENV_VAR) or None
     if config_file is not None:
         options += f" --config {shlex.quote(config_file)}"
@@ -238,11 +241,12 @@ def _state_options(database: str | None, config: str | None, settings: Settings)
 
 
 def _banner(settings: Settings, state_options: str) -> str:
+    from .storage import redact_url  # noqa: PLC0415 - server extra
+
     base = settings.issuer
     add_user = f"{_program()} users add alice{state_options}"
-    lines = [
-        f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})"
-    ]
+    database = redact_url(settings.database)
+    lines = [f"jwtkit token service: {base}  ({settings.environment}; database {database})"]
     if settings.docs_enabled:
         lines.append(f"  API docs:       {base}/docs")
     lines.append(f"  create a user:  {add_user}")

@@ -33,6 +33,7 @@ from .base import (
     Store,
     StoreError,
     VersionedStore,
+    redact_url,
 )
 from .sqlite import SQLiteStore
 
@@ -46,6 +47,7 @@ __all__ = [
     "StoreError",
     "VersionedStore",
     "open_store",
+    "redact_url",
 ]
 
 _LATER = {"redis": "Redis", "rediss": "Redis"}

@@ -90,7 +90,15 @@ from ..models import (
     SigningKeyRecord,
     User,
 )
-from .base import Access, Conflict, DatabaseMissing, SchemaStatus, StoreError, schema_status
+from .base import (
+    Access,
+    Conflict,
+    DatabaseMissing,
+    SchemaStatus,
+    StoreError,
+    redact_url,
+    schema_status,
+)
 
 try:
     import psycopg
@@ -100,7 +108,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised by tests/server/test_postgres_store.py
     raise MissingExtra(exc.name or "psycopg", "postgresql") from exc
 
-__all__ = ["MIGRATIONS", "MIGRATION_SUMMARIES", "PostgresStore", "redact_url"]
+__all__ = ["MIGRATIONS", "MIGRATION_SUMMARIES", "PostgresStore"]
 
 _T = TypeVar("_T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
@@ -407,23 +415,6 @@ _PURGE = (
     "DELETE FROM authorization_codes WHERE purge_after <= %(now)s",
     "DELETE FROM used_once WHERE expires_at <= %(now)s",
 )
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its password (in the user part or a ``password=`` option), for
-    messages: ``postgresql://jwtkit:secret@db/jwtkit`` -> ``postgresql://jwtkit@db/jwtkit``."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    location, question, query = rest.partition("?")
-    authority, slash, path = location.partition("/")
-    user, at, hosts = authority.rpartition("@")
-    if at:
-        authority = f"{user.partition(':')[0]}@{hosts}"
-    if question:
-        options = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in options], safe="*/")
-    return f"{scheme}://{authority}{slash}{path}{question}{query}"
 
 
 def _pool_options(url: str) -> tuple[str, dict[str, str]]:
