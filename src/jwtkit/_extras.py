@@ -1,8 +1,9 @@
 """Optional dependencies: the one error for a missing extra, and importing on demand.
 
 jwtkit's core needs only ``cryptography``; the token service (``server``), the command line
-(``cli``), the JWKS clients (``remote``) and each framework integration (``starlette``,
-``fastapi``, ``flask``) need an extra (PEP 508 extras, PEP 621 ``optional-dependencies``).
+(``cli``), the JWKS clients (``remote``), each framework integration (``starlette``,
+``fastapi``, ``flask``) and the token service's PostgreSQL store (``postgresql``) need an
+extra (PEP 508 extras, PEP 621 ``optional-dependencies``).
 Without it, importing them raises :class:`MissingExtra`, an :class:`ImportError` whose message
 is exactly the line that installs it, in one format everywhere::
 
@@ -26,6 +27,7 @@ _WHAT = {
     "starlette": "jwtkit.integrations.starlette",
     "fastapi": "jwtkit.integrations.fastapi",
     "flask": "jwtkit.integrations.flask",
+    "postgresql": "a postgresql:// database",
 }
 
 

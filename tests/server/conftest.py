@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from servers import postgres_server, postgres_url  # noqa: F401 - fixtures of the test servers
 
 import jwtkit
 from jwtkit.server.app import create_app

@@ -37,7 +37,7 @@ from jwtkit.server.config import Settings, env_var
 from jwtkit.server.models import Client, User
 from jwtkit.server.passwords import PasswordHasher
 from jwtkit.server.storage import SQLiteStore
-from jwtkit.server.storage.sqlite import MIGRATIONS
+from jwtkit.server.storage.sqlite import MIGRATION_SUMMARIES, MIGRATIONS
 from jwtkit.server.tokens import hash_client_secret, verify_client_secret
 
 OTHER_KEK = base64.urlsafe_b64encode(bytes(range(32, 64))).decode().rstrip("=")
@@ -930,6 +930,60 @@ def test_keys_with_a_wrong_key_encryption_key(database: str) -> None:
     assert "Traceback" not in wrong.output
 
 
+# -- db --------------------------------------------------------------------------------------
+
+
+class _FiveMigrations(SQLiteStore):
+    migrations = MIGRATIONS[:5]
+
+
+def test_db_upgrade_creates_and_migrates_and_status_reads(tmp_path: Path) -> None:
+    path = tmp_path / "db.db"
+    missing = run("db", "status", "--database", str(path))
+    assert missing.exit_code == 1
+    assert missing.output.startswith(f"jwtkit: error: database: {path} does not exist;")
+    assert not path.exists()  # status never creates anything
+
+    async def old() -> None:
+        async with _FiveMigrations(path):
+            pass
+
+    anyio.run(old)
+    status = run("db", "status", "--database", str(path))
+    assert status.exit_code == 0, status.output
+    latest = len(MIGRATIONS)
+    assert status.output == (
+        f"database: {path}\nschema version: 5\nlatest version: {latest}\npending migrations:\n"
+        f"  6  {MIGRATION_SUMMARIES[5]}\n  7  {MIGRATION_SUMMARIES[6]}\n"
+    )
+    upgraded = run("db", "upgrade", "--database", str(path))
+    assert upgraded.output == (
+        f"database {path}: schema version 5 -> {latest} ({latest - 5} migration(s) applied)\n"
+    )
+    assert run("db", "status", "--database", str(path)).output.endswith(
+        "pending migrations: none\n"
+    )
+    fresh = tmp_path / "fresh.db"
+    created = run("db", "upgrade", "--database", str(fresh))
+    assert created.exit_code == 0, created.output
+    assert f"schema version 0 -> {latest}" in created.output
+    again = run("db", "upgrade", "--database", str(fresh))
+    assert again.output == f"database {fresh}: schema version {latest}, up to date\n"
+
+
+def test_db_commands_fail_in_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database " * 100)
+    for command in ("status", "upgrade"):
+        failed = run("db", command, "--database", str(garbage))
+        assert failed.exit_code == 1
+        assert failed.output.startswith("jwtkit: error: database:")
+        assert failed.output.count("\n") == 1
+    unknown = run("db", "status", "--database", "mysql://root:hunter2@db/x")
+    assert unknown.exit_code == 1
+    assert "hunter2" not in unknown.output
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 
@@ -963,9 +1017,9 @@ def test_errors_are_one_line_with_exit_codes(
 def test_other_database_errors_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _console.main(["users", "list", "--database", "postgresql://u:secret@db/x"]) == 1
+    assert _console.main(["users", "list", "--database", "mysql://u:secret@db/x"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("jwtkit: error: database: postgresql:// databases are not available")
+    assert err.startswith("jwtkit: error: database: unsupported database URL scheme 'mysql'")
     assert err.count("\n") == 1
     assert "secret" not in err
     other = tmp_path / "other.db"
@@ -1692,6 +1746,15 @@ def test_banner_carries_the_options_that_reach_the_same_state(
     assert options() == f" --config '{config}'"
     os.environ[env_var("database")] = "from-env.db"
     assert options() == f" --database from-env.db --config '{config}'"
+
+
+def test_banner_never_shows_a_database_password() -> None:
+    url = "postgresql://jwtkit:hunter2@db.example/jwtkit?sslmode=require"
+    settings = Settings(database=url)
+    banner = server_cli._banner(settings, server_cli._state_options(url, None, settings))
+    assert "hunter2" not in banner
+    assert "database postgresql://jwtkit@db.example/jwtkit?sslmode=require)" in banner
+    assert "--database 'postgresql://jwtkit@db.example/jwtkit?sslmode=require'" in banner
 
 
 def test_banner_lists_the_api_docs_only_when_they_are_served(

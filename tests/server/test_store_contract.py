@@ -1,9 +1,9 @@
 """The storage contract: every backend of :class:`jwtkit.server.storage.Store` passes this suite.
 
 A backend is a context manager that yields a factory of new, unopened stores sharing one fresh
-database, so a test can open a second store as a second process would. Today: SQLite in a
-temporary file. PostgreSQL and Redis join by adding an entry to ``BACKENDS`` (skipping when
-their server is not configured).
+database, so a test can open a second store as a second process would: SQLite in a temporary
+file, PostgreSQL in a new database of the session's server (``tests/server/servers.py``). Redis
+joins by adding an entry to ``BACKENDS``.
 
 Refresh-token rules come from RFC 9700 §4.14.2 (rotation, reuse detection, family revocation).
 """
@@ -32,7 +32,7 @@ from jwtkit.server.models import (
     SigningKeyRecord,
     User,
 )
-from jwtkit.server.storage import Conflict, SQLiteStore, Store, StoreError
+from jwtkit.server.storage import Conflict, SQLiteStore, Store, StoreError, open_store
 
 pytestmark = pytest.mark.anyio
 
@@ -44,14 +44,23 @@ ABSOLUTE = 86400.0
 
 
 @contextmanager
-def _sqlite(tmp_path: Path) -> Iterator[StoreFactory]:
+def _sqlite(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    tmp_path: Path = request.getfixturevalue("tmp_path")
     path = tmp_path / "contract.db"
     yield lambda: SQLiteStore(path)
 
 
-#: backend name -> context manager yielding a factory of stores on one fresh database.
-BACKENDS: dict[str, Callable[[Path], AbstractContextManager[StoreFactory]]] = {
+@contextmanager
+def _postgresql(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    url: str = request.getfixturevalue("postgres_url")
+    yield lambda: open_store(url)
+
+
+#: backend name -> context manager yielding a factory of stores on one fresh database (the
+#: fixtures it needs come from ``request``).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], AbstractContextManager[StoreFactory]]] = {
     "sqlite": _sqlite,
+    "postgresql": _postgresql,
 }
 
 
@@ -61,8 +70,8 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with BACKENDS[request.param](tmp_path) as factory:
+def new_store(request: pytest.FixtureRequest) -> Iterator[StoreFactory]:
+    with BACKENDS[request.param](request) as factory:
         yield factory
 
 

@@ -2,14 +2,16 @@
 
 ``jwtkit serve`` runs the service under uvicorn; the admin commands work on the same database:
 ``jwtkit users add|list|disable|enable|set-password|set-profile``, ``jwtkit clients
-add|list|remove`` and
-``jwtkit keys list|rotate|retire``. :func:`register` adds them to the ``jwtkit`` group that
+add|list|remove``,
+``jwtkit keys list|rotate|retire`` and ``jwtkit db status|upgrade`` (the schema's version and
+migrations). :func:`register` adds them to the ``jwtkit`` group that
 :mod:`jwtkit._console` builds.
 
 Every command takes ``--database`` and ``--config``; the other settings come from ``JWTKIT_*``
 variables and the TOML file (:mod:`jwtkit.server.config`). Only ``serve`` creates state (the
-database, the development key file and their folder): the admin commands need the service's
-existing database, and the ones that only list open it read-only. Errors are one message on
+database, the development key file and their folder), and ``db upgrade`` the database's schema:
+the other admin commands need the service's existing database, and the ones that only list
+open it read-only. Errors are one message on
 stderr: exit status 2 for bad usage or settings, 1 for a failure (a store error, an existing
 user, a missing database, a taken port...), never a traceback. Heavy dependencies (FastAPI,
 uvicorn, argon2) are imported by the commands that need them, so ``jwtkit --help`` works with
@@ -52,7 +54,7 @@ from .config import (
 
 if TYPE_CHECKING:
     from .models import Client
-    from .storage import Access, Store
+    from .storage import Access, SchemaStatus, Store
 
 __all__ = ["CommandFailed", "UsageProblem", "register"]
 
@@ -226,9 +228,12 @@ def _program() -> str:
 def _state_options(database: str | None, config: str | None, settings: Settings) -> str:
     """The options an admin command needs to reach the state of this ``serve``: ``--database``
     and ``--config`` when they (or their variables) were given."""
+    from .storage import redact_url  # noqa: PLC0415 - server extra
+
     options = ""
     if database is not None or env_var("database") in os.environ:
-        options += f" --database {shlex.quote(settings.database)}"
+        # Never the password: a database URL's is left to PGPASSWORD or ~/.pgpass.
+        options += f" --database {shlex.quote(redact_url(settings.database))}"
     config_file = config if config is not None else os.environ.get(CONFIG_ENV_VAR) or None
     if config_file is not None:
         options += f" --config {shlex.quote(config_file)}"
@@ -236,11 +241,12 @@ def _state_options(database: str | None, config: str | None, settings: Settings)
 
 
 def _banner(settings: Settings, state_options: str) -> str:
+    from .storage import redact_url  # noqa: PLC0415 - server extra
+
     base = settings.issuer
     add_user = f"{_program()} users add alice{state_options}"
-    lines = [
-        f"jwtkit token service: {base}  ({settings.environment}; database {settings.database})"
-    ]
+    database = redact_url(settings.database)
+    lines = [f"jwtkit token service: {base}  ({settings.environment}; database {database})"]
     if settings.docs_enabled:
         lines.append(f"  API docs:       {base}/docs")
     lines.append(f"  create a user:  {add_user}")
@@ -1029,9 +1035,78 @@ def keys_retire(kid: str, database: str | None, config: str | None) -> None:
         click.echo(f"signing key {record.kid} retired and unpublished")
 
 
+# -- db ---------------------------------------------------------------------------------------
+
+
+@click.group()
+def db() -> None:
+    """The database's schema: its version and migrations (SQLite and PostgreSQL)."""
+
+
+def _pending_lines(status: SchemaStatus) -> list[str]:
+    return [f"  {version}  {summary}".rstrip() for version, summary in status.pending]
+
+
+@db.command("status")
+@_store_options
+@_handled
+def db_status(database: str | None, config: str | None) -> None:
+    """Show the schema version, the latest one and the migrations still to apply. Reads only."""
+    import anyio  # noqa: PLC0415 - server extra
+
+    from .storage import open_store  # noqa: PLC0415
+
+    settings = _settings(database, config)
+    store = open_store(settings.database, access="read")
+    status = anyio.run(store.schema_status)
+    click.echo(f"database: {store.location}")
+    click.echo(f"schema version: {status.current}")
+    click.echo(f"latest version: {status.latest}")
+    if status.pending:
+        click.echo("pending migrations:")
+        click.echo("\n".join(_pending_lines(status)))
+    else:
+        click.echo("pending migrations: none")
+
+
+@db.command("upgrade")
+@_store_options
+@_handled
+def db_upgrade(database: str | None, config: str | None) -> None:
+    """Migrate the schema to the latest version, creating it in a new database (the only
+    admin command that does). `jwtkit serve` does the same when it starts."""
+    import anyio  # noqa: PLC0415 - server extra
+
+    from .storage import DatabaseMissing, open_store  # noqa: PLC0415
+
+    settings = _settings(database, config)
+    store = open_store(settings.database, access="create")
+
+    async def upgrade() -> tuple[int, SchemaStatus]:
+        try:
+            before = (await store.schema_status()).current
+        except DatabaseMissing:
+            before = 0
+        await store.open()
+        try:
+            return before, await store.schema_status()
+        finally:
+            await store.close()
+
+    before, after = anyio.run(upgrade)
+    if before == after.current:
+        click.echo(f"database {store.location}: schema version {before}, up to date")
+    else:
+        click.echo(
+            f"database {store.location}: schema version {before} -> {after.current}"
+            f" ({after.current - before} migration(s) applied)"
+        )
+
+
 def register(group: click.Group) -> None:
-    """Add ``serve``, ``users``, ``clients`` and ``keys`` to the ``jwtkit`` group."""
+    """Add ``serve``, ``users``, ``clients``, ``keys`` and ``db`` to the ``jwtkit`` group."""
     group.add_command(serve)
     group.add_command(users)
     group.add_command(clients)
     group.add_command(keys)
+    group.add_command(db)

@@ -8,7 +8,10 @@
   four slashes, as in SQLAlchemy) and ``sqlite:///:memory:``: SQLite;
 * options of an SQLite URL: ``?busy_timeout=10`` (seconds a write waits for the lock) and
   ``?synchronous=NORMAL`` (skip the fsync per commit; see :class:`SQLiteStore`);
-* ``postgresql://...`` and ``redis://...``: later backends (extras ``postgres`` and ``redis``).
+* ``postgresql://user:password@host:5432/jwtkit`` (or ``postgres://``): PostgreSQL
+  (:class:`~.postgres.PostgresStore`, the ``postgresql`` extra); libpq's URL, plus the pool's
+  options ``?pool_size=10&pool_min_size=1&pool_timeout=5``;
+* ``redis://...``: a later backend.
 
 The returned store is not open yet: ``await store.open()`` (or ``async with store:``) connects
 and migrates. ``access`` says whether opening may create the database (``"create"``, the
@@ -22,7 +25,16 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import parse_qsl
 
-from .base import Access, Conflict, DatabaseMissing, Store, StoreError
+from .base import (
+    Access,
+    Conflict,
+    DatabaseMissing,
+    SchemaStatus,
+    Store,
+    StoreError,
+    VersionedStore,
+    redact_url,
+)
 from .sqlite import SQLiteStore
 
 __all__ = [
@@ -30,27 +42,27 @@ __all__ = [
     "Conflict",
     "DatabaseMissing",
     "SQLiteStore",
+    "SchemaStatus",
     "Store",
     "StoreError",
+    "VersionedStore",
     "open_store",
+    "redact_url",
 ]
 
-_LATER = {
-    "postgres": "PostgreSQL",
-    "postgresql": "PostgreSQL",
-    "redis": "Redis",
-    "rediss": "Redis",
-}
+_LATER = {"redis": "Redis", "rediss": "Redis"}
+_POSTGRES = {"postgres", "postgresql"}
 
 _SYNCHRONOUS: dict[str, Literal["FULL", "NORMAL"]] = {"FULL": "FULL", "NORMAL": "NORMAL"}
 
 
-def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create") -> Store:
+def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create") -> VersionedStore:
     """The backend for ``url``, not yet opened; :class:`StoreError` for an unsupported URL.
 
     With ``access`` ``"write"`` or ``"read"``, :meth:`Store.open` raises
-    :class:`DatabaseMissing` instead of creating a database. Error messages name the URL's
-    scheme only: a URL may carry a password.
+    :class:`DatabaseMissing` instead of creating a database (PostgreSQL: the schema in the
+    existing database). Error messages never show a URL's password. A PostgreSQL URL needs
+    the ``postgresql`` extra (:class:`~jwtkit._extras.MissingExtra` otherwise).
     """
     scheme, separator, rest = url.partition("://")
     if not separator:
@@ -60,14 +72,19 @@ def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create"
     scheme = scheme.lower()
     if scheme == "sqlite":
         return _sqlite_url(rest, busy_timeout, access)
+    if scheme in _POSTGRES:
+        from .postgres import PostgresStore  # noqa: PLC0415 - the postgresql extra
+
+        return PostgresStore(f"{scheme}://{rest}", access=access)  # libpq: a lowercase scheme
     base = scheme.split("+", 1)[0]
     if base in _LATER:
         raise StoreError(
-            f"{scheme}:// databases are not available yet: PostgreSQL/Redis backends come with"
-            " jwtkit[postgres]/[redis]"
+            f"{scheme}:// databases are not available yet: the Redis backend comes with"
+            " jwtkit[redis]"
         )
     raise StoreError(
-        f"unsupported database URL scheme {scheme!r}: use a file path or sqlite:///path.db"
+        f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:///path.db"
+        " or postgresql://user:password@host/database"
     )
 
 

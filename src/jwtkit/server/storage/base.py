@@ -23,7 +23,9 @@ Atomicity the service relies on:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol
+from urllib.parse import parse_qsl, urlencode
 
 from ..models import (
     AttemptReservation,
@@ -38,7 +40,17 @@ from ..models import (
     User,
 )
 
-__all__ = ["Access", "Conflict", "DatabaseMissing", "Store", "StoreError"]
+__all__ = [
+    "Access",
+    "Conflict",
+    "DatabaseMissing",
+    "SchemaStatus",
+    "Store",
+    "StoreError",
+    "VersionedStore",
+    "redact_url",
+    "schema_status",
+]
 
 #: How a store may touch its database when it opens: ``"create"`` creates and migrates it
 #: if needed (``jwtkit serve``); ``"write"`` needs an existing database (the admin commands
@@ -61,6 +73,47 @@ class DatabaseMissing(StoreError):
     def __init__(self, location: str) -> None:
         self.location = location
         super().__init__(f"there is no database at {location}")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (in the user part or a ``password=`` option), for
+    messages: ``postgresql://jwtkit:secret@db/jwtkit`` -> ``postgresql://jwtkit@db/jwtkit``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    location, question, query = rest.partition("?")
+    authority, slash, path = location.partition("/")
+    user, at, hosts = authority.rpartition("@")
+    if at:
+        authority = f"{user.partition(':')[0]}@{hosts}"
+    options = parse_qsl(query, keep_blank_values=True)
+    if any(key == "password" for key, _ in options):
+        query = urlencode([(k, "***" if k == "password" else v) for k, v in options], safe="*/")
+    return f"{scheme}://{authority}{slash}{path}{question}{query}"
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where a database's schema stands (``jwtkit db status``): ``current`` is the last
+    migration applied (0: no schema yet), ``latest`` the last one this jwtkit knows, and
+    ``pending`` the ones still to apply, each as (version, what it does)."""
+
+    current: int
+    latest: int
+    pending: tuple[tuple[int, str], ...] = ()
+
+
+def schema_status(
+    current: int, migrations: Sequence[object], summaries: Sequence[str]
+) -> SchemaStatus:
+    """The :class:`SchemaStatus` of a database at version ``current`` of a backend whose
+    migrations are ``migrations``, described by ``summaries`` (one line each)."""
+    latest = len(migrations)
+    pending = tuple(
+        (version, summaries[version - 1] if version <= len(summaries) else "")
+        for version in range(current + 1, latest + 1)
+    )
+    return SchemaStatus(current, latest, pending)
 
 
 class Store(Protocol):
@@ -273,3 +326,15 @@ class Store(Protocol):
         """Delete expired revocations, refresh tokens, rate-limit windows and records of
         :meth:`use_once`, ended or expired login sessions, and authorization codes past their
         ``purge_after``; return a count."""
+
+
+class VersionedStore(Store, Protocol):
+    """A :class:`Store` whose schema is versioned (every backend of :func:`~.open_store`):
+    ``jwtkit db status`` and ``jwtkit db upgrade`` work on it."""
+
+    #: What names the database in messages: a file's absolute path, a URL without password.
+    location: str
+
+    async def schema_status(self) -> SchemaStatus:
+        """Where the schema stands, whether the store is open or not; never writes.
+        :class:`DatabaseMissing` when there is no database to read."""

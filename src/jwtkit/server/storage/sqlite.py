@@ -81,14 +81,14 @@ from ..models import (
     SigningKeyRecord,
     User,
 )
-from .base import Access, Conflict, DatabaseMissing, StoreError
+from .base import Access, Conflict, DatabaseMissing, SchemaStatus, StoreError, schema_status
 
 try:
     import anyio.to_thread
 except ImportError as exc:  # pragma: no cover - anyio comes with the server extra
     raise MissingExtra("anyio", "server") from exc
 
-__all__ = ["MIGRATIONS", "MigrationStep", "SQLiteStore"]
+__all__ = ["MIGRATIONS", "MIGRATION_SUMMARIES", "MigrationStep", "SQLiteStore"]
 
 _T = TypeVar("_T")
 
@@ -277,6 +277,18 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         )""",
         "CREATE INDEX used_once_expiry ON used_once (expires_at)",
     ),
+)
+
+#: What each migration does, one line each (``jwtkit db status``).
+MIGRATION_SUMMARIES: tuple[str, ...] = (
+    "the tables",
+    "users.token_generation (the password generation carried by access tokens)",
+    "usernames unique ignoring case, clients.audiences, rate_limits.pending",
+    "the user profile: users.email, users.email_verified, users.name",
+    "clients of the authorization code flow: clients.redirect_uris, clients.first_party",
+    "the browser login: login sessions, consents, authorization codes, logout redirect URIs,"
+    " ID-token algorithms, resource indicators of refresh families",
+    "clients that authenticate with a key (clients.jwks) and values used once",
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -605,6 +617,8 @@ class SQLiteStore:
 
     #: The schema migrations this code knows (a subclass may extend them, e.g. in tests).
     migrations: tuple[tuple[MigrationStep, ...], ...] = MIGRATIONS
+    #: One line per migration (``jwtkit db status``).
+    summaries: tuple[str, ...] = MIGRATION_SUMMARIES
 
     def __init__(
         self,
@@ -622,6 +636,8 @@ class SQLiteStore:
         if access not in ("create", "write", "read"):
             raise ValueError("access must be 'create', 'write' or 'read'")
         self.path = os.fspath(path)
+        #: What names the database in messages (the absolute path, or ``":memory:"``).
+        self.location = self.path if self.path == _MEMORY else os.path.abspath(self.path)
         self.access = access
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous
@@ -854,6 +870,31 @@ class SQLiteStore:
     async def schema_version(self) -> int:
         """The schema version of the open database (the last migration applied)."""
         return await self._read(lambda c: _scalar(c, "SELECT MAX(version) FROM schema_version"))
+
+    async def schema_status(self) -> SchemaStatus:
+        """Where the schema stands, read on a read-only connection of its own (the store need
+        not be open; an open in-memory store answers for its own database).
+        :class:`~.base.DatabaseMissing` when the file does not exist."""
+        return await anyio.to_thread.run_sync(self._schema_status)
+
+    def _schema_status(self) -> SchemaStatus:
+        if self.path == _MEMORY:
+            with self._lock:
+                conn = self._conn
+                current = 0 if conn is None else self._schema_version(conn)
+        else:
+            if not os.path.exists(self.path):
+                raise DatabaseMissing(self.location)
+            uri = f"{pathlib.Path(self.location).as_uri()}?mode=ro"
+            try:
+                conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout)
+                try:
+                    current = self._schema_version(conn)
+                finally:
+                    conn.close()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the database {self.path!r}: {exc}") from exc
+        return schema_status(current or 0, self.migrations, self.summaries)
 
     # users ------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
