@@ -1,7 +1,7 @@
 """Several ``jwtkit serve`` processes sharing one database: the guarantees hold across them.
 
-Two real service processes on loopback share a database (and the key-encryption key); each
-test drives both over HTTP. What one instance does, the other honours: exactly one of 20
+Two real service processes on loopback share a database (one SQLite file, or PostgreSQL) and
+the key-encryption key; each test drives both over HTTP. What one instance does, the other honours: exactly one of 20
 parallel refreshes of one token spread over both succeeds, reuse is detected on either, a token
 revoked at one is refused at the other at once, the failed-login limits hold across both, and
 keys rotated by an admin command are used by both.
@@ -58,9 +58,18 @@ def _shared_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """One SQLite file (several instances on one host), or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "shared.db")
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def instances(tmp_path: Path) -> Iterator[Instances]:
-    database = str(tmp_path / "shared.db")
+def instances(tmp_path: Path, shared_database: str) -> Iterator[Instances]:
+    database = shared_database
     env = _shared_environment()
     options = ("--database", database)
     for name in ("a", "b"):
