@@ -962,6 +962,7 @@ async def test_a_store_outage_is_a_json_503(tmp_path: Path, clock: FrozenClock) 
                 )
         body = _assert_json_error(response, 503)
         assert body["error"] == "temporarily_unavailable"
+        assert response.headers["retry-after"] == "5"
         assert "disk" not in response.text
     finally:
         await store.close()

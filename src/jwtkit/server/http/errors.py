@@ -21,6 +21,7 @@ from .requests import BodyTooLarge, validation_summary
 
 __all__ = [
     "NO_STORE",
+    "STORE_RETRY_AFTER",
     "add_exception_handlers",
     "json_error",
     "oauth_error_response",
@@ -49,10 +50,21 @@ def oauth_error_response(exc: OAuthError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers})
 
 
+#: Seconds a client is asked to wait after a store outage answer (RFC 9110 §10.2.3): about the
+#: time a pool needs to notice a database that is back.
+STORE_RETRY_AFTER = 5
+
+
 def store_error_response(method: str, path: str, exc: StoreError) -> JSONResponse:
-    """A store outage: logged (the message names no secrets), answered 503."""
+    """A store outage: logged (the message names no secrets), answered 503 with
+    ``Retry-After``."""
     logger.error("storage error in %s %s: %s", method, path, exc)
-    return json_error("temporarily_unavailable", "the service is temporarily unavailable", 503)
+    return json_error(
+        "temporarily_unavailable",
+        "the service is temporarily unavailable",
+        503,
+        {"Retry-After": str(STORE_RETRY_AFTER)},
+    )
 
 
 def add_exception_handlers(app: FastAPI) -> None:
