@@ -260,6 +260,16 @@ def test_several_processes_add_up_in_multiprocess_mode(
     """Two workers count in their own files of the folder; either one's scrape reports both
     (what ``jwtkit serve --workers N`` does across processes, here with two process ids)."""
     monkeypatch.setenv(MULTIPROCESS_ENV, str(tmp_path))
+    opened: list[Any] = []
+
+    real: Any = getattr(prometheus_client.values, "MmapedDict")  # noqa: B009 - not exported
+
+    def opening(*args: Any) -> Any:
+        """The counts' files, closed at the end (a process's stay open while it lives)."""
+        opened.append(real(*args))
+        return opened[-1]
+
+    monkeypatch.setattr(prometheus_client.values, "MmapedDict", opening)
     clock = FrozenClock(0)
     workers = []
     for pid in (101, 102):
@@ -279,6 +289,8 @@ def test_several_processes_add_up_in_multiprocess_mode(
         assert "python_info" not in body.decode()  # one worker's resources would mislead
     files = ["counter_101.db", "counter_102.db", "histogram_101.db", "histogram_102.db"]
     assert sorted(os.listdir(tmp_path)) == files
+    for file in opened:
+        file.close()
 
 
 def test_serve_makes_a_private_folder_for_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:

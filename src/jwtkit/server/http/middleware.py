@@ -35,6 +35,7 @@ __all__ = [
     "CatchAll",
     "Observer",
     "ServiceApp",
+    "endpoint_of",
     "request_observer",
     "security_headers",
 ]
