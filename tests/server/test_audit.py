@@ -138,8 +138,9 @@ def test_ordinary_values_are_not_mistaken_for_jwts(value: str) -> None:
 
 
 def test_reserved_and_bad_names(audit: AuditLog) -> None:
-    with pytest.raises(ValueError, match="'time' is reserved"):
-        audit.event("login_ok", time="now")
+    for name in ("time", "level", "logger", "message"):  # the fields of a JSON log line
+        with pytest.raises(ValueError, match=f"'{name}' is reserved"):
+            audit.event("login_ok", **{name: "now"})
     with pytest.raises(ValueError, match="lower_snake_case"):
         audit.event("Login OK")
     with pytest.raises(ValueError, match="lower_snake_case"):
@@ -155,3 +156,23 @@ def test_non_finite_numbers_become_null(audit: AuditLog, caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, logger="jwtkit.audit"):
         audit.event("refresh", took=float("nan"))
     assert _lines(caplog)[0]["took"] is None
+
+
+def test_the_listener_hears_every_logged_event(caplog: pytest.LogCaptureFixture) -> None:
+    heard: list[tuple[str, dict[str, object]]] = []
+    audit = AuditLog(
+        clock=FrozenClock(0), on_event=lambda name, fields: heard.append((name, dict(fields)))
+    )
+    with caplog.at_level(logging.INFO, logger="jwtkit.audit"):
+        audit.event("login_failed", reason="bad_password")
+        with pytest.raises(ValueError, match="refused"):
+            audit.event("login_failed", password="x")  # refused: neither logged nor heard
+    assert heard == [
+        (
+            "login_failed",
+            {"event": "login_failed", "time": "1970-01-01T00:00:00.000Z", "reason": "bad_password"},
+        )
+    ]
+    [record] = caplog.records
+    # A JSON log line takes the fields as they are (jwtkit.server.log_format).
+    assert record.json_fields == {"message": "login_failed", **heard[0][1]}  # type: ignore[attr-defined]

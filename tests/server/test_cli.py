@@ -1119,6 +1119,8 @@ class Recorder:
         self.calls: list[tuple[Any, dict[str, Any]]] = []
         self.runs: list[tuple[str, list[Any]]] = []
         self.started = True
+        #: PROMETHEUS_MULTIPROC_DIR while the workers ran.
+        self.metrics_folder: str | None = None
         recorder = self
 
         class Config:
@@ -1139,6 +1141,7 @@ class Recorder:
 
             def run(self) -> None:
                 recorder.runs.append(("workers", [s.getsockname() for s in self.sockets]))
+                recorder.metrics_folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
         self.Config, self.Server, self.Multiprocess = Config, Server, Multiprocess
 
@@ -1167,6 +1170,7 @@ def test_serve_prints_how_to_start_and_runs_uvicorn(database: str, uvicorn_run: 
     assert options["port"] == port
     assert options["host"] == "127.0.0.1"
     assert options["log_config"]["loggers"]["jwtkit"]["level"] == "DEBUG"
+    assert options["access_log"] is True  # text logs: uvicorn's access log
     # uvicorn serves on the socket that serve bound before it printed anything.
     assert uvicorn_run.runs == [("server", [("127.0.0.1", port)])]
 
@@ -1202,6 +1206,45 @@ def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: 
     assert os.environ["JWTKIT_ISSUER"] == f"http://127.0.0.1:{port}"
     assert "or: curl" not in result.output  # registration is off
     assert "grant_type=password" not in result.output  # so is the password grant
+
+
+def test_serve_with_workers_adds_up_their_metrics_in_a_private_folder(
+    database: str, uvicorn_run: Recorder
+) -> None:
+    result = run("serve", "--workers", "2", "--port", "0", "--database", database)
+    assert result.exit_code == 0, result.output
+    folder = uvicorn_run.metrics_folder
+    assert folder is not None
+    assert os.path.basename(folder).startswith("jwtkit-metrics-")
+    assert not os.path.exists(folder)  # removed when the workers stopped
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_serve_with_workers_and_no_metrics_needs_no_folder(
+    database: str, uvicorn_run: Recorder
+) -> None:
+    os.environ["JWTKIT_METRICS"] = "false"
+    result = run("serve", "--workers", "2", "--port", "0", "--database", database)
+    assert result.exit_code == 0, result.output
+    assert uvicorn_run.runs[0][0] == "workers"
+    assert uvicorn_run.metrics_folder is None
+
+
+def test_serve_with_json_logs(database: str, uvicorn_run: Recorder) -> None:
+    port = free_port()
+    result = run("serve", "--port", str(port), "--database", database, "--log-format", "json")
+    assert result.exit_code == 0, result.output
+    (banner,) = result.output.splitlines()  # the banner is one line of the log, as JSON
+    line = json.loads(banner)
+    assert (line["level"], line["logger"]) == ("info", "jwtkit.server")
+    assert line["message"].startswith(f"jwtkit token service: http://127.0.0.1:{port}  (")
+    ((app, options),) = uvicorn_run.calls
+    assert app.state.settings.log_format == "json"
+    assert options["access_log"] is False  # the service writes its own, with the duration
+    config = options["log_config"]
+    assert config["formatters"]["default"]["()"] == "jwtkit.server.log_format.JsonFormatter"
+    assert config["formatters"]["access"]["()"] == "jwtkit.server.log_format.JsonFormatter"
+    assert config["loggers"]["jwtkit.access"]["handlers"] == ["access"]
 
 
 def test_serve_workers_from_the_environment(database: str, uvicorn_run: Recorder) -> None:

@@ -75,6 +75,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.login_failure_window == 900
     assert settings.max_body_bytes == 65536
     assert (settings.log_level, settings.workers) == ("info", 1)
+    assert (settings.metrics, settings.metrics_token, settings.log_format) == (None, None, "text")
 
 
 def test_every_field_is_documented() -> None:
@@ -190,6 +191,46 @@ def test_a_token_without_token_mode_is_refused(mode: str | None) -> None:
     )
     assert ("unset" if mode is None else repr(mode)) in message
     assert token not in message
+
+
+def test_metrics_are_on_in_development_and_in_production_only_with_a_token_or_asked_for() -> None:
+    production = {
+        "JWTKIT_ENVIRONMENT": "production",
+        "JWTKIT_ISSUER": "https://id.example",
+        "JWTKIT_KEY_ENCRYPTION_KEY": KEK,
+    }
+    token = secrets.token_urlsafe(32)
+    assert Settings().metrics_enabled is True
+    assert Settings(metrics=False).metrics_enabled is False
+    assert load_settings(env=production).metrics_enabled is False
+    assert load_settings(env={**production, "JWTKIT_METRICS": "true"}).metrics_enabled is True
+    with_token = load_settings(env={**production, "JWTKIT_METRICS_TOKEN": token})
+    assert with_token.metrics_enabled is True
+    assert token not in repr(with_token)
+    assert load_settings(env={**production, "JWTKIT_METRICS_TOKEN": ""}).metrics_token is None
+
+
+def test_a_metrics_token_with_metrics_off_is_refused() -> None:
+    message = _problem(metrics=False, metrics_token=secrets.token_urlsafe(32))
+    assert message.startswith(
+        "metrics_token (JWTKIT_METRICS_TOKEN): set, but metrics is false: remove the token"
+    )
+
+
+def test_a_weak_metrics_token_is_refused_without_echo() -> None:
+    message = _problem(metrics_token="guessable")
+    assert message.startswith(
+        "metrics_token (JWTKIT_METRICS_TOKEN): must be 32 to 1024 characters that can be sent "
+        "as a Bearer token"
+    )
+    assert "guessable" not in message
+
+
+def test_log_format_is_text_or_json_in_any_case() -> None:
+    assert Settings(log_format="JSON").log_format == "json"
+    assert _problem(log_format="xml") == (
+        "log_format (JWTKIT_LOG_FORMAT): must be one of text, json, got 'xml'"
+    )
 
 
 @pytest.mark.parametrize(

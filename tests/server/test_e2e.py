@@ -8,6 +8,7 @@ signing keys survive a crash. Other processes start as a new user would (``--por
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -368,4 +369,53 @@ def test_workers_serve_on_the_socket_bound_first(tmp_path: Path) -> None:
         assert created.status_code == 201, created.text
         token = _login(http)["access_token"]
         assert _verify_with_pyjwt(http, token, server.url)["iss"] == server.url
+        assert "Traceback" not in server.output()
+
+
+def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
+    env = {**_environment(), "JWTKIT_LOG_FORMAT": "json", "JWTKIT_LOG_LEVEL": "info"}
+    with _serve(tmp_path, free_port(), env=env) as server:
+        with httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http:
+            assert http.get("/readyz?from=test").json() == {"status": "ready"}
+            refused = http.post(
+                "/token", data={"grant_type": "password", "username": "x", "password": "y"}
+            )
+            assert refused.status_code == 400
+        server.stop()
+        lines = [json.loads(line) for line in server.output().splitlines() if line.strip()]
+    for line in lines:
+        assert list(line)[:4] == ["time", "level", "logger", "message"], line
+    loggers = {line["logger"] for line in lines}
+    assert {"jwtkit.server", "uvicorn.error", "jwtkit.access", "jwtkit.audit"} <= loggers
+    assert lines[0]["message"].startswith(f"jwtkit token service: {server.url}  (")
+    (ready,) = [line for line in lines if line.get("path") == "/readyz"]
+    assert (ready["method"], ready["status"], ready["client"]) == ("GET", 200, "127.0.0.1")
+    assert ready["duration"] > 0
+    (audit,) = [line for line in lines if line["logger"] == "jwtkit.audit"]
+    assert (audit["event"], audit["reason"], audit["level"]) == (
+        "login_failed",
+        "unknown_user",
+        "warning",
+    )
+
+
+def _scraped(url: str, endpoint: str) -> float:
+    """The service's count of GET ``endpoint`` 2xx answers, scraped on a new connection."""
+    text = httpx.get(f"{url}/metrics", timeout=10, trust_env=False).text
+    wanted = f'jwtkit_http_requests_total{{endpoint="{endpoint}",method="GET",status="2xx"}} '
+    (line,) = [line for line in text.splitlines() if line.startswith(wanted)]
+    return float(line.split()[-1])
+
+
+def test_metrics_of_several_workers_add_up(tmp_path: Path) -> None:
+    """Each request on its own connection may reach either worker; every scrape, whichever
+    worker answers it, reports the requests of both (prometheus_client's multiprocess mode)."""
+    with _serve(tmp_path, None, options=("--workers", "2")) as server:
+        for _ in range(20):
+            assert httpx.get(f"{server.url}/readyz", timeout=10, trust_env=False).is_success
+        deadline = time.monotonic() + 10
+        # A worker counts a request just after its answer went out: wait for the last one.
+        while _scraped(server.url, "/readyz") != 20 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the count, not waiting for an expiry
+        assert [_scraped(server.url, "/readyz") for _ in range(8)] == [20.0] * 8
         assert "Traceback" not in server.output()

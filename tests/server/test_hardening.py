@@ -76,6 +76,8 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "GET /static/jwtkit.css": await http.get("/static/jwtkit.css"),
         "GET /favicon.ico": await http.get("/favicon.ico"),
         "GET /healthz": await http.get("/healthz"),
+        "GET /readyz": await http.get("/readyz"),
+        "GET /metrics": await http.get("/metrics"),
         "GET /openapi.json": await http.get("/openapi.json"),
         "GET /docs": await http.get("/docs"),
         "GET /docs/assets/{name}": await http.get("/docs/assets/swagger-ui.css"),

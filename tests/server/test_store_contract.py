@@ -165,6 +165,15 @@ async def test_open_twice_is_harmless_and_closed_store_refuses_work(
         await opened.user_by_id("u1")
 
 
+async def test_ping_answers_while_open_and_fails_once_closed(new_store: StoreFactory) -> None:
+    opened = new_store()
+    await opened.open()
+    await opened.ping()  # answers
+    await opened.close()
+    with pytest.raises(StoreError):
+        await opened.ping()
+
+
 async def test_second_store_on_the_same_database_sees_committed_data(
     store: Store, new_store: StoreFactory
 ) -> None:

@@ -6,6 +6,11 @@
     audit.event("login_failed", username="alice", client_ip="10.0.0.7", reason="bad_password")
     # {"event":"login_failed","time":"2023-11-14T22:13:20.000Z","username":"alice",...}
 
+Each event is also handed to the ``on_event`` listener, if any: the service's metrics count
+what the events say (:meth:`jwtkit.server.metrics.Metrics.audit_event`). With ``log_format =
+"json"`` an event's fields become the fields of its log line, not a JSON string inside one
+(the record carries them as ``json_fields``, :mod:`jwtkit.server.log_format`).
+
 Tokens, passwords and secrets never reach the log: the field names that carry them are
 refused, and so is any value that contains something shaped like a JWT (RFC 7519 §3, the
 JWS compact form of RFC 7515 §7.1). Such a call raises :class:`ValueError` at once, so a
@@ -21,7 +26,7 @@ import math
 import re
 import time
 from base64 import urlsafe_b64decode
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from .models import AuditSeverity
@@ -53,7 +58,9 @@ FORBIDDEN_FIELDS = frozenset(
 #: Events that are security warnings rather than routine information.
 _WARNING_EVENTS = frozenset({"login_failed", "reuse_detected", "code_reused", "rate_limited"})
 _LEVELS: dict[AuditSeverity, int] = {"info": logging.INFO, "warning": logging.WARNING}
-_RESERVED = frozenset({"event", "time"})
+#: Field names the record itself has (and, in a JSON log line, the line: level, logger,
+#: message).
+_RESERVED = frozenset({"event", "time", "level", "logger", "message"})
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Three or more dot-separated base64url runs: the JWS (3 parts) and JWE (5 parts) compact forms.
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){2,}")
@@ -100,10 +107,15 @@ class AuditLog:
     """
 
     def __init__(
-        self, logger_name: str = "jwtkit.audit", *, clock: Callable[[], float] = time.time
+        self,
+        logger_name: str = "jwtkit.audit",
+        *,
+        clock: Callable[[], float] = time.time,
+        on_event: Callable[[str, Mapping[str, object]], None] | None = None,
     ) -> None:
         self.logger = logging.getLogger(logger_name)
         self._clock = clock
+        self._on_event = on_event
 
     def event(self, name: str, **fields: str | int | float | bool | None) -> None:
         """Log one event. Raises :class:`ValueError` for a field that could carry a token,
@@ -136,5 +148,9 @@ class AuditLog:
                 )
             record[key] = None if isinstance(value, float) and not math.isfinite(value) else value
         self.logger.log(
-            _LEVELS[severity(name)], json.dumps(record, separators=(",", ":"), ensure_ascii=True)
+            _LEVELS[severity(name)],
+            json.dumps(record, separators=(",", ":"), ensure_ascii=True),
+            extra={"json_fields": {"message": name, **record}},
         )
+        if self._on_event is not None:
+            self._on_event(name, record)

@@ -20,7 +20,6 @@ the ``cli`` extra alone.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import errno
 import functools
@@ -44,6 +43,7 @@ from ._extras import MissingExtra
 from .config import (
     CONFIG_ENV_VAR,
     ENVIRONMENTS,
+    LOG_FORMATS,
     LOG_LEVELS,
     SIGNING_ALGORITHMS,
     ConfigError,
@@ -187,15 +187,6 @@ def _issuer_for(settings: Settings) -> Settings:
     if settings.host == "::1":
         host = "[::1]"
     return dataclasses.replace(settings, issuer=f"http://{host}:{settings.port}")
-
-
-def _log_config(level: str) -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG  # noqa: PLC0415 - server extra
-
-    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
-    name = "DEBUG" if level == "trace" else level.upper()
-    config["loggers"]["jwtkit"] = {"handlers": ["default"], "level": name, "propagate": False}
-    return config
 
 
 def _display_path(path: str) -> str:
@@ -350,6 +341,11 @@ def _preflight(settings: Settings) -> None:
 @click.option("--issuer", help="The iss of the tokens and base of the metadata URLs.")
 @click.option("--environment", type=click.Choice(ENVIRONMENTS), help="Default: development.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), help="Default: info.")
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    help="text (default) or json: one JSON object per line.",
+)
 @click.option("--workers", type=int, help="Worker processes (default 1).")
 @click.option(
     "--allow-registration/--no-allow-registration",
@@ -375,6 +371,7 @@ def serve(
     issuer: str | None,
     environment: str | None,
     log_level: str | None,
+    log_format: str | None,
     workers: int | None,
     allow_registration: bool | None,
     password_grant: bool | None,
@@ -387,6 +384,7 @@ def serve(
         "issuer": issuer,
         "environment": environment,
         "log_level": log_level,
+        "log_format": log_format,
         "workers": workers,
         "allow_registration": allow_registration,
         "password_grant": password_grant,
@@ -396,6 +394,8 @@ def serve(
         import uvicorn  # noqa: PLC0415 - server extra
 
         from .app import create_app  # noqa: PLC0415
+        from .log_format import JsonFormatter, log_config  # noqa: PLC0415
+        from .metrics import multiprocess_folder  # noqa: PLC0415
     except ImportError as exc:
         missing = MissingExtra(exc.name or "uvicorn", "server")
         raise UsageProblem(str(missing)) from None
@@ -404,12 +404,26 @@ def serve(
         settings = _issuer_for(dataclasses.replace(settings, port=sock.getsockname()[1]))
         _create_state_folders(settings)
         _preflight(settings)
-        click.echo(_banner(settings, _state_options(database, config, settings)))
+        banner = _banner(settings, _state_options(database, config, settings))
+        if settings.log_format == "json":  # one line, as every other line of the log
+            banner = JsonFormatter().format(
+                logging.makeLogRecord(
+                    {
+                        "name": "jwtkit.server",
+                        "levelno": logging.INFO,
+                        "levelname": "INFO",
+                        "msg": banner.splitlines()[0],
+                    }
+                )
+            )
+        click.echo(banner)
         common: dict[str, Any] = {
             "host": settings.host,
             "port": settings.port,
-            "log_config": _log_config(settings.log_level),
+            "log_config": log_config(settings.log_level, settings.log_format),
             "log_level": settings.log_level,
+            # log_format json: the service writes the access log (with the duration).
+            "access_log": settings.log_format == "text",
             "forwarded_allow_ips": forwarded_allow_ips,
             "proxy_headers": True,
         }
@@ -430,7 +444,13 @@ def serve(
             os.environ[env_var("config")] = config
         target = "jwtkit.server.app:app_from_environment"
         pool = uvicorn.Config(target, factory=True, workers=settings.workers, **common)
-        _worker_supervisor(pool, sock).run()
+        if not settings.metrics_enabled:
+            _worker_supervisor(pool, sock).run()
+            return
+        # Each worker counts its own requests: prometheus_client's multiprocess mode adds
+        # them up, so that a scrape of any worker reports the whole service.
+        with multiprocess_folder():
+            _worker_supervisor(pool, sock).run()
 
 
 # -- users -----------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "ENV_PREFIX",
     "FIELD_NAMES",
     "ID_TOKEN_REQUIRED_ALGORITHM",
+    "LOG_FORMATS",
     "LOG_LEVELS",
     "MIN_REGISTRATION_TOKEN_LENGTH",
     "SIGNING_ALGORITHMS",
@@ -64,6 +65,8 @@ SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
 #: says ``id_token_signing_alg_values_supported`` MUST include it.
 ID_TOKEN_REQUIRED_ALGORITHM = "RS256"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: ``text``: uvicorn's lines; ``json``: one JSON object per line (:mod:`jwtkit.server.log_format`).
+LOG_FORMATS = ("text", "json")
 #: How Dynamic Client Registration (RFC 7591, ``POST /register``) is offered.
 ClientRegistrationMode = Literal["off", "open", "token"]
 CLIENT_REGISTRATION_MODES: tuple[ClientRegistrationMode, ...] = ("off", "open", "token")
@@ -92,7 +95,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 #: OWASP's minimum memory for Argon2id (19 MiB), enforced in production.
 _PRODUCTION_MIN_ARGON2_MEMORY = 19456
-_SECRET_FIELDS = frozenset({"key_encryption_key", "client_registration_token"})
+_SECRET_FIELDS = frozenset({"key_encryption_key", "client_registration_token", "metrics_token"})
 _GENERATE_KEK = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 _GENERATE_TOKEN = _GENERATE_KEK
 
@@ -215,12 +218,22 @@ class Settings:
     #: counted apart, of clients (``POST /register``).
     registration_max_per_ip: int = 10
     max_body_bytes: int = 65536
+    #: ``GET /metrics`` (Prometheus text format). ``None``: on in development; in production
+    #: on only when ``metrics_token`` is set. See :attr:`metrics_enabled`.
+    metrics: bool | None = None
+    #: When set, ``GET /metrics`` answers only ``Authorization: Bearer <metrics_token>`` (a
+    #: secret of at least :data:`MIN_REGISTRATION_TOKEN_LENGTH` characters). Never shown.
+    metrics_token: str | None = field(default=None, repr=False)
     log_level: str = "info"
+    #: :data:`LOG_FORMATS`: ``"text"`` (uvicorn's lines) or ``"json"`` (one object per line).
+    log_format: str = "text"
     workers: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.log_level, str):
-            object.__setattr__(self, "log_level", self.log_level.lower())
+        for name in ("log_level", "log_format"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, value.lower())
         algorithms: object = self.id_token_algorithms
         if isinstance(algorithms, list):  # Settings(id_token_algorithms=[...]): kept immutable
             object.__setattr__(self, "id_token_algorithms", tuple(algorithms))
@@ -244,6 +257,14 @@ class Settings:
         if self.docs is None:
             return self.environment == "development"
         return self.docs
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether ``GET /metrics`` is served (and requests are counted at all): ``metrics``,
+        else in development, or in production when ``metrics_token`` protects it."""
+        if self.metrics is None:
+            return self.environment == "development" or self.metrics_token is not None
+        return self.metrics
 
     @property
     def password_grant_enabled(self) -> bool:
@@ -444,14 +465,34 @@ def _client_registration_problems(s: Settings) -> list[str]:
             f"{'unset' if mode is None else repr(mode)}: set client_registration = 'token' to "
             "require the token at POST /register, or remove the token"
         )
-    if not (
-        MIN_REGISTRATION_TOKEN_LENGTH <= len(token) <= _MAX_REGISTRATION_TOKEN_LENGTH
-        and is_b64token(token)
+    problems.extend(_bearer_secret_problems("client_registration_token", token))
+    return problems
+
+
+def _bearer_secret_problems(name: str, token: str) -> list[str]:
+    """A secret sent as a Bearer token (RFC 6750 §2.1 ``b64token``), long enough not to be
+    guessed; never shown."""
+    if MIN_REGISTRATION_TOKEN_LENGTH <= len(token) <= _MAX_REGISTRATION_TOKEN_LENGTH and (
+        is_b64token(token)
     ):
+        return []
+    return [
+        f"{_label(name)}: must be {MIN_REGISTRATION_TOKEN_LENGTH} to "
+        f"{_MAX_REGISTRATION_TOKEN_LENGTH} characters that can be sent as a Bearer token "
+        f"(letters, digits, - . _ ~ + / and trailing =; RFC 6750 §2.1); {_GENERATE_TOKEN}"
+    ]
+
+
+def _metrics_problems(s: Settings) -> list[str]:
+    """A ``metrics_token`` is a secret like the registration token, and comes with metrics on
+    (else the operator believes ``/metrics`` protected while it is off, or the reverse)."""
+    if s.metrics_token is None:
+        return []
+    problems = _bearer_secret_problems("metrics_token", s.metrics_token)
+    if s.metrics is False:
         problems.append(
-            f"{_label('client_registration_token')}: must be {MIN_REGISTRATION_TOKEN_LENGTH} to "
-            f"{_MAX_REGISTRATION_TOKEN_LENGTH} characters that can be sent as a Bearer token "
-            f"(letters, digits, - . _ ~ + / and trailing =; RFC 6750 §2.1); {_GENERATE_TOKEN}"
+            f"{_label('metrics_token')}: set, but metrics is false: remove the token, or set "
+            "metrics = true (or leave it unset) to serve GET /metrics with it"
         )
     return problems
 
@@ -572,8 +613,13 @@ def _value_problems(s: Settings) -> list[str]:
     add(_range_problem("login_failure_window", s.login_failure_window, 1, None, " seconds"))
     add(_range_problem("registration_max_per_ip", s.registration_max_per_ip, 1, None))
     add(_range_problem("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024, " bytes"))
+    problems.extend(_metrics_problems(s))
     if s.log_level not in LOG_LEVELS:
         add(f"{_label('log_level')}: must be one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
+    if s.log_format not in LOG_FORMATS:
+        add(
+            f"{_label('log_format')}: must be one of {', '.join(LOG_FORMATS)}, got {s.log_format!r}"
+        )
     add(_range_problem("workers", s.workers, 1, 128))
     return [problem for problem in problems if problem is not None]
 

@@ -347,7 +347,7 @@ class ClientRegistrar:
         try:
             await self.limiter.registration(ip, CLIENT_REGISTRATIONS)
         except LimitReached as exc:
-            self._audit("rate_limited", client_ip=ip)
+            self._audit("rate_limited", client_ip=ip, limit="client_registration")
             raise too_many_attempts(exc.retry_after, "client registrations") from None
         secret = None if metadata.public or metadata.jwks else new_client_secret()
         client = Client(

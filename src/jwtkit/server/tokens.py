@@ -268,6 +268,7 @@ class TokenService:
             client_id=caller.client_id,
             client_ip=ip,
             family_id=family_id,
+            grant="password",
         )
         return response
 

@@ -156,7 +156,7 @@ class UserAdmin:
         try:
             await self.limiter.registration(ip)
         except LimitReached as exc:
-            self._audit("rate_limited", client_ip=ip)
+            self._audit("rate_limited", client_ip=ip, limit="registration")
             raise too_many_attempts(exc.retry_after, "registrations") from None
         user = User(
             id=uuid.uuid4().hex,
@@ -207,7 +207,7 @@ class UserAdmin:
                     raise OAuthError("invalid_grant", "invalid username or password")
                 attempt.succeeded()
         except LimitReached as exc:
-            self._audit("rate_limited", client_ip=ip, client_id=client_id)
+            self._audit("rate_limited", client_ip=ip, client_id=client_id, limit="login")
             raise too_many_attempts(exc.retry_after) from None
         if self.hasher.needs_rehash(user.password_hash):
             rehashed = await self.hasher.hash(password)
@@ -235,6 +235,7 @@ class UserAdmin:
                     raise OAuthError("invalid_grant", "the current password is wrong")
                 attempt.succeeded()
         except LimitReached as exc:
+            self._audit("rate_limited", client_ip=ip, user_id=user.id, limit="login")
             raise too_many_attempts(exc.retry_after) from None
         try:
             check_policy(new, username=user.username)

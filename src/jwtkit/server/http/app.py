@@ -6,6 +6,7 @@ exception handlers and routes; its lifespan opens the store and loads the key ri
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,18 +18,22 @@ import jwtkit
 from ..audit import AuditLog
 from ..config import Settings, load_settings
 from ..credentials import derive_successor_key
+from ..health import Readiness
 from ..keyring import KeyRing, resolve_key_encryption_key
+from ..metrics import Metrics
 from ..passwords import PasswordHasher
 from ..ratelimit import LoginLimiter
 from ..storage import Store, open_store
 from ..tokens import TokenService
 from .browser import add_browser_routes
 from .errors import add_exception_handlers
-from .middleware import BodyLimit, CatchAll, ServiceApp, security_headers
+from .middleware import BodyLimit, CatchAll, ServiceApp, request_observer, security_headers
 from .pages import Pages, add_static
 from .routes import OPENAPI_PATH, add_docs, add_routes
 
 __all__ = ["app_from_environment", "create_app"]
+
+logger = logging.getLogger("jwtkit.server")
 
 
 def create_app(
@@ -44,6 +49,7 @@ def create_app(
     ``clock`` (Unix seconds) drives every expiry; tests pass a FrozenClock.
     """
     now: Callable[[], float] = time.time if clock is None else clock
+    metrics = Metrics(now) if settings.metrics_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +59,10 @@ def create_app(
             await active.open()
         try:
             keyring = await KeyRing.load(active, settings, now)
+            if metrics is not None:
+                metrics.watch_keys(keyring)
+            # What /readyz asks, by name: each backend the service opens adds its check here.
+            app.state.readiness = Readiness({"database": active.ping})
             successor_key = None
             if settings.refresh_grace_period > 0:
                 successor_key = derive_successor_key(resolve_key_encryption_key(settings))
@@ -62,7 +72,7 @@ def create_app(
                 keyring,
                 PasswordHasher.from_settings(settings),
                 LoginLimiter(active, settings, now),
-                AuditLog(clock=now),
+                AuditLog(clock=now, on_event=None if metrics is None else metrics.audit_event),
                 now,
                 successor_key=successor_key,
             )
@@ -84,7 +94,14 @@ def create_app(
     )
     app.state.settings = settings
     app.state.unhandled_errors = 0
+    app.state.metrics = metrics
     app.security_headers = security_headers(settings)
+    app.observe = request_observer(metrics, access_log=settings.log_format == "json")
+    if metrics is not None and settings.metrics_token is None and settings.is_production:
+        logger.warning(
+            "GET /metrics is served without metrics_token: let only your Prometheus reach it "
+            "(docs/deploy.md), or set JWTKIT_METRICS_TOKEN"
+        )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll, owner=app)
     add_exception_handlers(app)

@@ -4,12 +4,16 @@
 :class:`CatchAll` turns a bug into a bare JSON 500 and one log record, :func:`security_headers`
 go on every answer, and :class:`ServiceApp` answers ``GET /userinfo`` before FastAPI's own
 machinery while nothing else needs to see the request (docs/server.md, "How it works").
+:class:`ServiceApp` also tells its :attr:`~ServiceApp.observe` of every request, the shortcut's
+included: the metrics and the JSON access log (:func:`request_observer`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
+from time import perf_counter
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,15 +22,30 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import _oauth
 from ..config import Settings
+from ..metrics import UNMATCHED, Metrics
 from ..oauth_errors import OAuthError
 from ..storage import StoreError
 from .errors import oauth_error_response, store_error_response
 from .requests import BodyTooLarge
 from .routes import USERINFO_PATH, userinfo_response
 
-__all__ = ["HSTS_MAX_AGE", "BodyLimit", "CatchAll", "ServiceApp", "security_headers"]
+__all__ = [
+    "HSTS_MAX_AGE",
+    "BodyLimit",
+    "CatchAll",
+    "Observer",
+    "ServiceApp",
+    "endpoint_of",
+    "request_observer",
+    "security_headers",
+]
 
 logger = logging.getLogger("jwtkit.server")
+#: The JSON access log (``log_format = "json"``): one record per request.
+access_logger = logging.getLogger("jwtkit.access")
+#: Told of every answered request: (scope, endpoint, status, seconds); ``endpoint`` is the
+#: route's path template, or :data:`~..metrics.UNMATCHED`.
+Observer = Callable[[Scope, str, int, float], None]
 #: RFC 6797 §6.1: one year, the value browsers' HSTS preload lists ask for; no
 #: ``includeSubDomains``, since the issuer's sibling hosts are not the service's to pin.
 HSTS_MAX_AGE = 31_536_000
@@ -153,18 +172,77 @@ def security_headers(settings: Settings) -> tuple[tuple[bytes, bytes], ...]:
     return tuple(headers)
 
 
-def _adding(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
-    """``send`` adding ``extra`` to the response's headers (those it does not set itself)."""
+class _Answer:
+    """``send`` adding ``extra`` to the response's headers (those it does not set itself), and
+    remembering the status it sent (500 until then: an answer that never started failed)."""
 
-    async def sending(message: Message) -> None:
+    __slots__ = ("extra", "send", "status")
+
+    def __init__(self, send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.send = send
+        self.extra = extra
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
+            self.status = message["status"]
             headers = list(message.get("headers", ()))
             present = {bytes(name).lower() for name, _ in headers}
-            headers.extend(item for item in extra if item[0] not in present)
+            headers.extend(item for item in self.extra if item[0] not in present)
             message = {**message, "headers": headers}
-        await send(message)
+        await self.send(message)
 
-    return sending
+
+def endpoint_of(scope: Scope) -> str:
+    """The path template of the route that answered (``/docs/assets/{name}``), from the
+    ``route`` that routing put in the scope; :data:`~..metrics.UNMATCHED` for no route."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else UNMATCHED
+
+
+def request_observer(metrics: Metrics | None, access_log: bool) -> Observer | None:
+    """What :class:`ServiceApp` tells of every request: ``metrics`` count it, and with
+    ``access_log`` (``log_format = "json"``) one record goes to the ``jwtkit.access`` logger
+    with the method, the path (never the query: it can carry an ``id_token_hint``), the
+    status, the duration in seconds and the client address. ``None`` when neither is on."""
+    observers: list[Observer] = []
+    if metrics is not None:
+
+        def count(scope: Scope, endpoint: str, status: int, seconds: float) -> None:
+            metrics.observe_request(endpoint, scope["method"], status, seconds)
+
+        observers.append(count)
+    if access_log:
+        observers.append(_log_access)
+    if not observers:
+        return None
+    if len(observers) == 1:
+        return observers[0]
+    return _both(observers)
+
+
+def _both(observers: Sequence[Observer]) -> Observer:
+    def observe(scope: Scope, endpoint: str, status: int, seconds: float) -> None:
+        for observer in observers:
+            observer(scope, endpoint, status, seconds)
+
+    return observe
+
+
+def _log_access(scope: Scope, endpoint: str, status: int, seconds: float) -> None:
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration": round(seconds, 6),
+        "client": client[0] if client else None,
+    }
+    access_logger.info(
+        "%s %s %d", scope["method"], scope["path"], status, extra={"json_fields": fields}
+    )
 
 
 class ServiceApp(FastAPI):
@@ -177,6 +255,9 @@ class ServiceApp(FastAPI):
     security_headers: tuple[tuple[bytes, bytes], ...] = ()
     #: The exception handlers :func:`create_app` installed (the shortcut answers as they do).
     own_exception_handlers: dict[Any, Any] | None = None
+    #: Told of every HTTP request once it is answered (set by :func:`create_app`, see
+    #: :func:`request_observer`); ``None``: nothing is measured.
+    observe: Observer | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         """Build the stack; turn the shortcut on only while the app's middleware and exception
@@ -195,16 +276,24 @@ class ServiceApp(FastAPI):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        send = _adding(send, self.security_headers)
-        if (
+        answer = _Answer(send, self.security_headers)
+        shortcut = (
             self.userinfo_shortcut
             and scope["path"] == USERINFO_PATH
             and scope["method"] == "GET"
             and not scope.get("root_path")
-        ):
-            await self._userinfo_shortcut(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+        )
+        observe = self.observe
+        started = perf_counter()
+        try:
+            if shortcut:
+                await self._userinfo_shortcut(scope, receive, answer)
+            else:
+                await super().__call__(scope, receive, answer)
+        finally:
+            if observe is not None:
+                endpoint = USERINFO_PATH if shortcut else endpoint_of(scope)
+                observe(scope, endpoint, answer.status, perf_counter() - started)
 
     async def _userinfo_shortcut(self, scope: Scope, receive: Receive, send: Send) -> None:
         """What the middleware, the route and the exception handlers would answer."""

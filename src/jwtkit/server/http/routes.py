@@ -22,7 +22,10 @@ from ..access_tokens import PASSWORD_GENERATION_CLAIM
 from ..client_assertions import CLIENT_ASSERTION_TYPE
 from ..clients import MAX_CLIENT_NAME_LENGTH
 from ..config import Settings
-from ..oauth_errors import OAuthError
+from ..credentials import secrets_equal
+from ..health import RETRY_AFTER, Readiness
+from ..metrics import Metrics
+from ..oauth_errors import OAuthError, invalid_token
 from ..registration import AUTH_METHODS, ID_TOKEN_SIGNING_ALGORITHMS, SELF_REGISTRABLE_GRANTS
 from ..tokens import JWKS_MAX_AGE, TokenService
 from ..users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, userinfo_claims
@@ -41,7 +44,14 @@ from .requests import (
     service_of,
 )
 
-__all__ = ["OPENAPI_PATH", "USERINFO_PATH", "add_docs", "add_routes", "userinfo_response"]
+__all__ = [
+    "METRICS_PATH",
+    "OPENAPI_PATH",
+    "USERINFO_PATH",
+    "add_docs",
+    "add_routes",
+    "userinfo_response",
+]
 
 
 def _form_schema(properties: dict[str, str], required: list[str]) -> dict[str, Any]:
@@ -261,6 +271,28 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+METRICS_PATH = "/metrics"
+
+
+_READYZ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": '`{"status": "ready"}`'},
+    503: {
+        "description": '`{"status": "unavailable", "failing": ["database"]}`, with '
+        f"`Retry-After: {RETRY_AFTER}`",
+    },
+}
+
+
+_METRICS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+    401: {
+        "description": "with metrics_token set: a missing or wrong Bearer token",
+        "headers": _CHALLENGE_HEADER,
+        "content": _ERROR_SCHEMA,
+    },
+}
+
+
 def add_routes(app: FastAPI) -> None:
     settings: Settings = app.state.settings
 
@@ -400,8 +432,42 @@ def add_routes(app: FastAPI) -> None:
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
+        """Liveness: the process answers (nothing else is asked; readiness: `/readyz`)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses=_READYZ_RESPONSES)
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the backends the service needs answer (the database). 503 with
+        `Retry-After` when one does not; a load balancer sends no requests here until 200."""
+        readiness: Readiness = request.app.state.readiness
+        failing = await readiness.failing()
+        if failing:
+            return JSONResponse(
+                {"status": "unavailable", "failing": failing},
+                status_code=503,
+                headers={**NO_STORE, "Retry-After": str(RETRY_AFTER)},
+            )
+        return JSONResponse({"status": "ready"}, headers=NO_STORE)
+
+    if settings.metrics_enabled:
+
+        @app.get(
+            METRICS_PATH,
+            tags=["operations"],
+            response_class=Response,
+            responses=_METRICS_RESPONSES,
+        )
+        async def metrics(request: Request) -> Response:
+            """Prometheus metrics (text format, or OpenMetrics when asked for): requests,
+            latency, grants, reuse, failed logins, limits, signing keys. With `metrics_token`
+            set, only for `Authorization: Bearer <metrics_token>`."""
+            expected = settings.metrics_token
+            if expected is not None and not secrets_equal(expected, bearer_token(request)):
+                raise invalid_token("the metrics token is invalid")
+            await service_of(request).refresh_keys()
+            collected: Metrics = request.app.state.metrics
+            body, media_type = collected.exposition(request.headers.get("accept"))
+            return Response(body, media_type=media_type, headers=NO_STORE)
 
 
 OPENAPI_PATH = "/openapi.json"

@@ -128,6 +128,11 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections. The store may not be used afterwards."""
 
+    async def ping(self) -> None:
+        """Return when the database answers a read; :class:`StoreError` when it does not (the
+        store is closed, the database unreachable or unreadable). As cheap as a lookup: the
+        service's readiness check (``GET /readyz``) calls it."""
+
     # users ------------------------------------------------------------------------------
     async def add_user(self, user: User) -> None:
         """Insert ``user``; :class:`Conflict` if the id exists or the username does, ignoring

@@ -834,6 +834,11 @@ class PostgresStore:
                     (version, self._clock()),
                 )
 
+    async def ping(self) -> None:
+        """Read one row (the schema version) through the pool, as a lookup does: a database
+        that does not answer within the pool's timeout is a :class:`~.base.StoreError`."""
+        await self._fetchone("SELECT version FROM schema_version LIMIT 1", ())
+
     async def schema_version(self) -> int:
         """The schema version of the open database (the last migration applied)."""
         row = await self._fetchone("SELECT MAX(version) FROM schema_version", ())

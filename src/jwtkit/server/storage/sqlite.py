@@ -867,6 +867,11 @@ class SQLiteStore:
             if conn is not None:
                 conn.close()
 
+    async def ping(self) -> None:
+        """Read one row of the file (the schema version) as a lookup does: on the event loop
+        through the read-only connection, so a busy writer never delays it."""
+        await self._lookup("SELECT version FROM schema_version LIMIT 1", ())
+
     async def schema_version(self) -> int:
         """The schema version of the open database (the last migration applied)."""
         return await self._read(lambda c: _scalar(c, "SELECT MAX(version) FROM schema_version"))
