@@ -1,10 +1,11 @@
 """Several ``jwtkit serve`` processes sharing one database: the guarantees hold across them.
 
 Two real service processes on loopback share a database (one SQLite file, or PostgreSQL) and
-the key-encryption key; each test drives both over HTTP. What one instance does, the other honours: exactly one of 20
-parallel refreshes of one token spread over both succeeds, reuse is detected on either, a token
-revoked at one is refused at the other at once, the failed-login limits hold across both, and
-keys rotated by an admin command are used by both.
+the key-encryption key; each test drives both over HTTP. What one instance does, the other
+honours: exactly one of 20 parallel refreshes of one token spread over both succeeds, reuse is
+detected on either, a token revoked at one is refused at the other at once, the failed-login
+limits hold across both, and keys rotated by two administrators at once leave one active key
+per algorithm.
 """
 
 from __future__ import annotations
