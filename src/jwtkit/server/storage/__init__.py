@@ -61,6 +61,12 @@ def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create"
     if scheme == "sqlite":
         return _sqlite_url(rest, busy_timeout, access)
     base = scheme.split("+", 1)[0]
+    if base in {"redis", "rediss"}:
+        raise StoreError(
+            f"{scheme}:// is not a database: Redis is what several instances share beside the "
+            "database (the redis setting, JWTKIT_REDIS); the database is a file path or "
+            "sqlite:///path.db"
+        )
     if base in _LATER:
         raise StoreError(
             f"{scheme}:// databases are not available yet: PostgreSQL/Redis backends come with"
