@@ -302,3 +302,14 @@ def test_only_server_http_imports_the_template_engine() -> None:
             continue
         for name, _ in _imports(path):
             assert name.split(".")[0] != "jinja2", f"{relative} imports {name}"
+
+
+def test_only_the_redis_link_imports_redis() -> None:
+    """redis-py is imported in one place, ``server/redis_link.py`` (the ``redis`` extra); the
+    Redis limit counter and the broadcast use it through that module."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        if relative == Path("server", "redis_link.py"):
+            continue
+        for name, _ in _imports(path):
+            assert name.split(".")[0] != "redis", f"{relative} imports {name}"

@@ -1,11 +1,11 @@
 """Optional dependencies: the one error for a missing extra, and importing on demand.
 
-jwtkit's core needs only ``cryptography``; the token service (``server``), the command line
-(``cli``), the JWKS clients (``remote``), each framework integration (``starlette``,
-``fastapi``, ``flask``) and the token service's PostgreSQL store (``postgresql``) need an
-extra (PEP 508 extras, PEP 621 ``optional-dependencies``).
-Without it, importing them raises :class:`MissingExtra`, an :class:`ImportError` whose message
-is exactly the line that installs it, in one format everywhere::
+jwtkit's core needs only ``cryptography``; the token service (``server``), its PostgreSQL
+store (``postgresql``) and its Redis (``redis``), the command line (``cli``), the JWKS clients
+(``remote``) and each framework integration (``starlette``, ``fastapi``, ``flask``) need an
+extra (PEP 508 extras, PEP 621 ``optional-dependencies``). Without it, importing them raises
+:class:`MissingExtra`, an :class:`ImportError` whose message is exactly the line that installs
+it, in one format everywhere::
 
     <what> needs the '<extra>' extra: pip install 'jwtkit[<extra>]'
 
@@ -22,6 +22,7 @@ __all__ = ["MissingExtra", "install_line", "require"]
 #: What needs each extra: the start of the message.
 _WHAT = {
     "server": "jwtkit serve",
+    "redis": "the redis setting of jwtkit serve",
     "cli": "jwtkit",
     "remote": "jwtkit.remote",
     "starlette": "jwtkit.integrations.starlette",

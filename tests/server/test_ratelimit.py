@@ -1,23 +1,31 @@
 """Login limits per username and per client IP, reserved before the password is checked, and
-registration limits per IP, with Retry-After, on a frozen clock and a real (in-memory) store."""
+registration limits per IP, with Retry-After, on a frozen clock and real counters: an in-memory
+store, and Redis (the test server of ``redis_server.py``); then the fallback from one counter
+to another."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import anyio
 import pytest
+from redis_server import redis_server_fixture, redis_url_fixture  # noqa: F401 - fixtures
 
 from jwtkit.server.config import Settings
+from jwtkit.server.models import AttemptReservation
 from jwtkit.server.ratelimit import (
     REGISTRATION_WINDOW,
+    CounterUnavailable,
     LimitReached,
     LoginLimiter,
     ip_bucket,
     user_bucket,
 )
+from jwtkit.server.redis_limits import RedisLimitCounter
+from jwtkit.server.redis_link import RedisLink
 from jwtkit.server.storage import SQLiteStore
+from jwtkit.server.storage.base import LimitCounter
 from jwtkit.testing import FrozenClock
 
 SETTINGS = Settings(
@@ -33,8 +41,16 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-async def store() -> AsyncIterator[SQLiteStore]:
+@pytest.fixture(params=["sqlite", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[LimitCounter]:
+    """Where the limiter counts: the store, or Redis."""
+    if request.param == "redis":
+        link = RedisLink(request.getfixturevalue("redis_url"), "https://id.example.com")
+        try:
+            yield RedisLimitCounter(link)
+        finally:
+            await link.aclose()
+        return
     async with SQLiteStore(":memory:") as opened:
         yield opened
 
@@ -45,7 +61,7 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def limiter(store: SQLiteStore, clock: FrozenClock) -> LoginLimiter:
+def limiter(store: LimitCounter, clock: FrozenClock) -> LoginLimiter:
     return LoginLimiter(store, SETTINGS, clock)
 
 
@@ -108,7 +124,7 @@ async def test_usernames_are_case_insensitive(limiter: LoginLimiter) -> None:
 
 @pytest.mark.anyio
 async def test_success_clears_the_username_bucket_only(
-    limiter: LoginLimiter, store: SQLiteStore, clock: FrozenClock
+    limiter: LoginLimiter, store: LimitCounter, clock: FrozenClock
 ) -> None:
     for number in range(2):
         await fail(limiter, "alice", "10.0.0.1")
@@ -125,7 +141,7 @@ async def test_success_clears_the_username_bucket_only(
 
 @pytest.mark.anyio
 async def test_when_both_limits_are_hit_the_longer_wait_wins(
-    store: SQLiteStore, clock: FrozenClock
+    store: LimitCounter, clock: FrozenClock
 ) -> None:
     settings = dataclasses.replace(SETTINGS, login_max_failures_per_ip=3)
     limiter = LoginLimiter(store, settings, clock)
@@ -186,7 +202,7 @@ async def _held_attempts(
 
 @pytest.mark.anyio
 async def test_parallel_attempts_are_admitted_up_to_the_limit(
-    limiter: LoginLimiter, store: SQLiteStore, clock: FrozenClock
+    limiter: LoginLimiter, store: LimitCounter, clock: FrozenClock
 ) -> None:
     """Every attempt is reserved before its password is checked: of 20 parallel guesses
     against a limit of 3, 3 are checked, whatever the order they finish in."""
@@ -200,7 +216,7 @@ async def test_parallel_attempts_are_admitted_up_to_the_limit(
 
 @pytest.mark.anyio
 async def test_a_success_does_not_free_the_places_of_attempts_in_progress(
-    limiter: LoginLimiter, store: SQLiteStore, clock: FrozenClock
+    limiter: LoginLimiter, store: LimitCounter, clock: FrozenClock
 ) -> None:
     await fail(limiter, "alice", "10.0.0.1")
     release = anyio.Event()
@@ -226,7 +242,7 @@ async def test_a_success_does_not_free_the_places_of_attempts_in_progress(
 
 @pytest.mark.anyio
 async def test_an_attempt_that_ends_in_an_error_or_a_cancellation_counts_as_a_failure(
-    limiter: LoginLimiter, store: SQLiteStore, clock: FrozenClock
+    limiter: LoginLimiter, store: LimitCounter, clock: FrozenClock
 ) -> None:
     with pytest.raises(RuntimeError):
         async with limiter.attempt("alice", "10.0.0.1"):
@@ -318,3 +334,133 @@ def test_ip_buckets(address: str, bucket: str) -> None:
 
 def test_unparsable_addresses_are_bounded() -> None:
     assert len(ip_bucket("x" * 10_000)) == len("ip:") + 100
+
+
+# -- the fallback: Redis unavailable, the store counts ----------------------------------------
+
+
+class Switchable:
+    """A counter that can be made unavailable (Redis down): then every call raises
+    :class:`CounterUnavailable`; otherwise the in-memory store ``inner`` counts."""
+
+    def __init__(self, inner: SQLiteStore) -> None:
+        self.inner = inner
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise CounterUnavailable("down")
+
+    async def record_failure(self, bucket: str, now: float, window: float) -> tuple[int, float]:
+        self._check()
+        return await self.inner.record_failure(bucket, now, window)
+
+    async def failures(self, bucket: str, now: float) -> tuple[int, float]:
+        self._check()
+        return await self.inner.failures(bucket, now)
+
+    async def clear_failures(self, bucket: str) -> None:
+        self._check()
+        await self.inner.clear_failures(bucket)
+
+    async def reserve_attempt(
+        self, limits: Sequence[tuple[str, int]], now: float, window: float
+    ) -> AttemptReservation:
+        self._check()
+        return await self.inner.reserve_attempt(limits, now, window)
+
+    async def settle_attempt(
+        self,
+        windows: Sequence[tuple[str, float]],
+        now: float,
+        window: float,
+        *,
+        failed: bool,
+        forget: Sequence[str] = (),
+    ) -> None:
+        self._check()
+        await self.inner.settle_attempt(windows, now, window, failed=failed, forget=forget)
+
+
+@pytest.fixture
+async def primary() -> AsyncIterator[Switchable]:
+    async with SQLiteStore(":memory:") as inner:
+        yield Switchable(inner)
+
+
+@pytest.fixture
+def fallback_limiter(primary: Switchable, store: LimitCounter, clock: FrozenClock) -> LoginLimiter:
+    """Counts in ``primary`` (Redis), in ``store`` while ``primary`` is down."""
+    return LoginLimiter(primary, SETTINGS, clock, fallback=store)
+
+
+@pytest.mark.anyio
+async def test_limits_are_counted_in_the_fallback_while_the_counter_is_down(
+    fallback_limiter: LoginLimiter, primary: Switchable, store: LimitCounter, clock: FrozenClock
+) -> None:
+    primary.down = True
+    for _ in range(3):
+        await fail(fallback_limiter, "alice", "10.0.0.1")
+    assert await refused(fallback_limiter, "alice", "10.0.0.1") == 600
+    for _ in range(2):
+        await fallback_limiter.registration("10.0.0.1")
+    with pytest.raises(LimitReached):
+        await fallback_limiter.registration("10.0.0.1")
+    assert (await store.failures(user_bucket("alice"), clock()))[0] == 3
+    # back: counted in the counter again, which has seen none of it
+    primary.down = False
+    await fail(fallback_limiter, "alice", "10.0.0.1")
+    await fallback_limiter.registration("10.0.0.1")
+    assert (await primary.failures(user_bucket("alice"), clock()))[0] == 1
+    assert (await store.failures(user_bucket("alice"), clock()))[0] == 3
+
+
+@pytest.mark.anyio
+async def test_an_attempt_reserved_before_an_outage_is_settled_in_the_fallback(
+    fallback_limiter: LoginLimiter, primary: Switchable, store: LimitCounter, clock: FrozenClock
+) -> None:
+    async with fallback_limiter.attempt("alice", "10.0.0.1"):
+        primary.down = True  # Redis fails while the password is checked
+    assert (await store.failures(user_bucket("alice"), clock()))[0] == 1
+    assert (await store.failures(ip_bucket("10.0.0.1"), clock()))[0] == 1
+    primary.down = False
+    # a success forgets the username's failures in the fallback too
+    async with fallback_limiter.attempt("alice", "10.0.0.1") as attempt:
+        primary.down = True
+        attempt.succeeded()
+    assert (await store.failures(user_bucket("alice"), clock()))[0] == 0
+    assert (await store.failures(ip_bucket("10.0.0.1"), clock()))[0] == 1
+    # the counter still holds both attempts in progress until their window ends: 1 place of 3
+    primary.down = False
+    await fail(fallback_limiter, "alice", "10.0.0.2")
+    assert await refused(fallback_limiter, "alice", "10.0.0.2") == 600
+    clock.advance(600)
+    await succeed(fallback_limiter, "alice", "10.0.0.2")
+
+
+@pytest.mark.anyio
+async def test_without_a_fallback_an_unavailable_counter_is_an_error(
+    primary: Switchable, clock: FrozenClock
+) -> None:
+    limiter = LoginLimiter(primary, SETTINGS, clock)
+    with pytest.raises(CounterUnavailable):
+        async with limiter.attempt("alice", "10.0.0.1"):
+            primary.down = True
+    with pytest.raises(CounterUnavailable):
+        await limiter.registration("10.0.0.1")
+    with pytest.raises(CounterUnavailable):
+        async with limiter.attempt("alice", "10.0.0.1"):
+            pytest.fail("admitted")  # pragma: no cover - a failing test
+
+
+@pytest.mark.anyio
+async def test_a_fallback_that_fails_too_is_an_error(
+    primary: Switchable, clock: FrozenClock
+) -> None:
+    async with SQLiteStore(":memory:") as inner:
+        second = Switchable(inner)
+        limiter = LoginLimiter(primary, SETTINGS, clock, fallback=second)
+        primary.down = True
+        with pytest.raises(CounterUnavailable):
+            async with limiter.attempt("alice", "10.0.0.1"):
+                second.down = True

@@ -1068,14 +1068,11 @@ def test_open_store_refuses_bad_sqlite_url_options(url: str, message: str) -> No
 
 
 @pytest.mark.parametrize(
-    "url",
-    [
-        "redis://:hunter2@cache.example:6379/0",
-        "rediss://:hunter2@cache.example:6379/0",
-    ],
+    "url", ["redis://:hunter2@cache.example:6379/0", "rediss://:hunter2@cache.example:6379/0"]
 )
-def test_open_store_explains_later_backends_without_echoing_the_url(url: str) -> None:
-    with pytest.raises(StoreError, match=r"not available yet.*jwtkit\[redis\]") as e:
+def test_a_redis_url_is_not_a_database(url: str) -> None:
+    """Redis is shared beside the database (the redis setting), never instead of it."""
+    with pytest.raises(StoreError, match=r"is not a database: .*the redis setting") as e:
         open_store(url)
     assert "hunter2" not in str(e.value)
 

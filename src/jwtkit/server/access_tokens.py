@@ -13,6 +13,8 @@ changes refuse older tokens: docs/server.md, "How it works".
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import secrets
 import time
@@ -48,6 +50,7 @@ __all__ = [
     "VerifiedTokenCache",
     "audience_of",
     "describe_token_error",
+    "token_digest",
 ]
 
 #: The private claim of a user's access token: the user's password generation when it was
@@ -70,6 +73,13 @@ def audience_of(resource: tuple[str, ...], default: str) -> str | list[str]:
     return resource[0] if len(resource) == 1 else list(resource)
 
 
+def token_digest(token: str) -> str:
+    """The base64url SHA-256 of a token: how a token is named where it may not appear (the
+    messages between instances, :mod:`~.broadcast`)."""
+    digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
 def describe_token_error(exc: JWTError) -> str:
     """A description of why an access token failed, safe to show (no token, no key)."""
     if isinstance(exc, ExpiredToken):
@@ -85,12 +95,16 @@ def describe_token_error(exc: JWTError) -> str:
 
 class VerifiedTokenCache:
     """The claims of verified access tokens, keyed by the exact token string: an LRU of
-    ``size`` entries (0 turns it off). Only tokens that verified are stored."""
+    ``size`` entries (0 turns it off). Only tokens that verified are stored. An entry can also
+    be dropped by the token's digest (:func:`token_digest`): what another instance publishes
+    when it revokes a token."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         # token string -> its verified claims, least recently used first.
         self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # token_digest(token) -> token, for every entry.
+        self._digests: dict[str, str] = {}
 
     def __contains__(self, token: object) -> bool:
         return token in self._entries
@@ -104,6 +118,17 @@ class VerifiedTokenCache:
     def clear(self) -> None:
         """Forget every entry (the verification keys changed)."""
         self._entries.clear()
+        self._digests.clear()
+
+    def discard(self, digest: str) -> None:
+        """Forget the token whose :func:`token_digest` is ``digest``, if cached (revoked)."""
+        token = self._digests.pop(digest, None)
+        if token is not None:
+            del self._entries[token]
+
+    def _drop(self, token: str) -> None:
+        del self._entries[token]
+        del self._digests[token_digest(token)]
 
     def get(self, token: str, now: float) -> dict[str, Any] | None:
         """A copy of the cached claims of ``token`` if they are still valid at ``now``.
@@ -118,7 +143,7 @@ class VerifiedTokenCache:
             return None
         nbf = claims.get("nbf")
         if now >= claims["exp"] or claims["iat"] > now or (nbf is not None and nbf > now):
-            del self._entries[token]
+            self._drop(token)
             return None
         self._entries.move_to_end(token)
         return dict(claims)
@@ -127,8 +152,9 @@ class VerifiedTokenCache:
         """Cache the claims of a token that just verified; return them."""
         if self.size:
             self._entries[token] = dict(claims)
+            self._digests[token_digest(token)] = token
             if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+                self._drop(next(iter(self._entries)))
         return claims
 
 

@@ -31,15 +31,16 @@ import shutil
 import socket
 import sys
 import sysconfig
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from .._command_errors import CommandFailed, UsageProblem
+from .._command_errors import CommandFailed, UsageProblem, warn
 from .._oauth import is_client_id, is_scope_token
-from ._extras import MissingExtra
+from ._extras import MissingExtra, require
 from .config import (
     CONFIG_ENV_VAR,
     ENVIRONMENTS,
@@ -238,6 +239,8 @@ def _banner(settings: Settings, state_options: str) -> str:
     add_user = f"{_program()} users add alice{state_options}"
     database = redact_url(settings.database)
     lines = [f"jwtkit token service: {base}  ({settings.environment}; database {database})"]
+    if settings.redis is not None:
+        lines.append(f"  shared through: {redact_url(settings.redis)} (limits, key changes)")
     if settings.docs_enabled:
         lines.append(f"  API docs:       {base}/docs")
     lines.append(f"  create a user:  {add_user}")
@@ -358,6 +361,11 @@ def _preflight(settings: Settings) -> None:
     help="Allow the legacy password grant (default: only in development).",
 )
 @click.option(
+    "--redis",
+    help="Redis URL that several instances share (login limits, key changes), e.g. "
+    "redis://:password@host:6379/0; needs jwtkit[redis].",
+)
+@click.option(
     "--forwarded-allow-ips",
     help="Proxies whose X-Forwarded-For is trusted (uvicorn's option; default 127.0.0.1). "
     "Rate limits count per client address: set this behind a reverse proxy.",
@@ -375,6 +383,7 @@ def serve(
     workers: int | None,
     allow_registration: bool | None,
     password_grant: bool | None,
+    redis: str | None,
     forwarded_allow_ips: str | None,
 ) -> None:
     """Run the token service (uvicorn). Settings: options > JWTKIT_* > --config file."""
@@ -388,6 +397,7 @@ def serve(
         "workers": workers,
         "allow_registration": allow_registration,
         "password_grant": password_grant,
+        "redis": redis,
     }
     settings = _settings(database, config, **cli)
     try:
@@ -399,6 +409,8 @@ def serve(
     except ImportError as exc:
         missing = MissingExtra(exc.name or "uvicorn", "server")
         raise UsageProblem(str(missing)) from None
+    if settings.redis is not None:
+        require("redis.asyncio", "redis")  # before anything starts: MissingExtra
     with _listen(settings.host, settings.port) as sock:
         # --port 0: the port the system chose is the one to publish (issuer, banner).
         settings = _issuer_for(dataclasses.replace(settings, port=sock.getsockname()[1]))
@@ -954,17 +966,56 @@ def _with_keyring(
     settings: Settings, work: Callable[[Any], Awaitable[_T]], access: Access = "write"
 ) -> _T:
     """Run ``work`` on the key ring of the store (``access`` as for :func:`_run`; only
-    ``"create"`` may create the development key file)."""
+    ``"create"`` may create the development key file). A command that changes keys
+    (``"write"``) tells the running instances through Redis when ``redis`` is set."""
     from .keyring import KeyRing, KeyRingError  # noqa: PLC0415 - server extra
 
     async def run(store: Store) -> _T:
-        ring = await KeyRing.load(store, settings, access=access)
-        try:
-            return await work(ring)
-        except KeyRingError as exc:
-            raise CommandFailed(str(exc)) from None
+        async with _announcer(settings if access == "write" else None) as announce:
+            ring = await KeyRing.load(store, settings, access=access, on_change=announce)
+            try:
+                return await work(ring)
+            except KeyRingError as exc:
+                raise CommandFailed(str(exc)) from None
 
     return _run(settings, run, access)
+
+
+@asynccontextmanager
+async def _announcer(
+    settings: Settings | None,
+) -> AsyncIterator[Callable[[str], Awaitable[None]] | None]:
+    """The key ring's ``on_change`` of an admin command: with the ``redis`` setting, each key
+    change is published to the running instances, which reload their keys at once; a warning
+    says so when Redis does not answer (they reload within 10 s anyway)."""
+    if settings is None or settings.redis is None:
+        yield None
+        return
+    from .broadcast import Broadcast  # noqa: PLC0415 - the redis extra
+    from .redis_link import RedisLink  # noqa: PLC0415
+    from .tokens import KEYRING_REFRESH_INTERVAL  # noqa: PLC0415
+
+    link = RedisLink(settings.redis, settings.issuer)
+    broadcast = Broadcast(link)
+    delivered: list[bool] = []
+
+    async def announce(kid: str) -> None:
+        delivered.append(await broadcast.keys_changed(kid))
+
+    # The service's outage message speaks of limits; this command says what concerns it.
+    quiet = logging.getLogger("jwtkit.server.redis")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        yield announce
+    finally:
+        quiet.setLevel(level)
+        await link.aclose()
+    if not all(delivered):
+        warn(
+            f"Redis at {link.where} did not answer: the running instances of the service were "
+            f"not told, and pick the change up within {KEYRING_REFRESH_INTERVAL:.0f} s"
+        )
 
 
 @keys.command("list")

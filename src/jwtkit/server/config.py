@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .._messages import short
 from .._oauth import is_b64token, is_client_id, is_scope
@@ -44,6 +44,7 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "MIN_REGISTRATION_TOKEN_LENGTH",
+    "REDIS_SCHEMES",
     "SIGNING_ALGORITHMS",
     "ClientRegistrationMode",
     "ConfigError",
@@ -51,6 +52,7 @@ __all__ = [
     "decode_key_encryption_key",
     "env_var",
     "load_settings",
+    "redacted_url",
     "resource_problem",
 ]
 
@@ -76,6 +78,10 @@ MIN_REGISTRATION_TOKEN_LENGTH = 32
 _MAX_REGISTRATION_TOKEN_LENGTH = 1024
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: The URL schemes of the ``redis`` setting: TCP, TCP with TLS, a Unix socket.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+_REDIS_EXAMPLE = "e.g. redis://:password@redis.internal:6379/0"
+_SCHEME_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,15}")
 
 
 class _DefaultEnvironment(str):
@@ -152,6 +158,12 @@ class Settings:
     #: The default lives in the development state folder ``.jwtkit/`` (git-ignored), which
     #: ``jwtkit serve`` creates (mode 0700); the admin commands never create a database.
     database: str = ".jwtkit/jwtkit.db"
+    #: A Redis server that several instances of the service share (``redis://``, ``rediss://``
+    #: with TLS, ``unix://``): the login and registration limits are counted there, and a
+    #: change of the signing keys reaches every instance at once. ``None``: each instance
+    #: counts in the database. Needs the ``redis`` extra. Shown only without its user
+    #: information (:func:`redacted_url`), never in ``repr``.
+    redis: str | None = field(default=None, repr=False)
     #: ``"development"`` or ``"production"``. Development by default, but only on a loopback
     #: host with an http issuer: elsewhere it must be given (:attr:`environment_given`).
     environment: str = _DEVELOPMENT_BY_DEFAULT
@@ -330,6 +342,8 @@ def _label(name: str) -> str:
 def _show(name: str, value: object) -> str:
     if name in _SECRET_FIELDS:
         return "<hidden>"
+    if name == "redis":  # a URL with a password, in whatever type was given
+        return f"a value of type {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -377,6 +391,61 @@ def _issuer_problem(issuer: str, environment: str) -> str | None:
         return f"must not contain user information, got {issuer!r}"
     if issuer.endswith("/"):
         return f"must not end with '/' (the issuer is compared as an exact string), got {issuer!r}"
+    return None
+
+
+def redacted_url(url: str) -> str:
+    """``url`` as it may be shown (messages, logs, the banner): its user information (a
+    password) as ``***``, without query or fragment (where a password may be too).
+
+    Whatever follows the last ``@`` is the host: a password is hidden even when it holds an
+    unencoded ``/``, ``?``, ``#`` or ``@``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or not _SCHEME_TEXT.fullmatch(scheme):
+        return "<hidden>"
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    return f"{scheme}://{rest}"
+
+
+def _redis_problem(url: str) -> str | None:
+    """Why ``url`` is not a Redis URL the service can use, or ``None``; the URL is shown
+    redacted (:func:`redacted_url`)."""
+    shown = redacted_url(url)
+    if not url or any(char <= " " or char == "\x7f" for char in url):
+        return f"must be a Redis URL ({_REDIS_EXAMPLE}), without spaces"
+    scheme = url.partition("://")[0].lower()
+    if "://" not in url or scheme not in REDIS_SCHEMES:
+        return f"must be a redis://, rediss:// or unix:// URL ({_REDIS_EXAMPLE}), got {shown}"
+    encode = "percent-encode / ? # @ in a password (%2F %3F %23 %40)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"is not a valid URL (a port that is not a number? {encode}), got {shown}"
+    if "@" in url and "@" not in parts.netloc:
+        return f"is not a valid URL ({encode}), got {shown}"
+    if parts.fragment:
+        return f"must not have a fragment, got {shown}"
+    if scheme == "unix":
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if parts.hostname or not parts.path.startswith("/") or parts.path == "/":
+            return (
+                "a unix:// URL names the socket's absolute path "
+                f"(unix:///run/redis/redis.sock?db=0), got {shown}"
+            )
+        if any(key != "db" or not value.isdigit() for key, value in query):
+            return f"a unix:// URL takes only the option db=<number>, got {shown}"
+        return None
+    if not parts.hostname:
+        return f"names no host ({_REDIS_EXAMPLE}), got {shown}"
+    if port == 0:
+        return f"the port must be between 1 and 65535, got {shown}"
+    if parts.query:
+        return f"takes no options after '?' (the database is the path: /0), got {shown}"
+    if parts.path not in {"", "/"} and not re.fullmatch(r"/[0-9]{1,5}", parts.path):
+        return f"the path is the database number (/0, /1, ...), got {shown}"
     return None
 
 
@@ -531,6 +600,10 @@ def _value_problems(s: Settings) -> list[str]:
         add(_exposure(s))
     for name in ("host", "database", "audience", "key_file"):
         add(_text_problem(name, getattr(s, name)))
+    if s.redis is not None:
+        redis = _redis_problem(s.redis)
+        if redis is not None:
+            add(f"{_label('redis')}: {redis}")
     add(_range_problem("port", s.port, 0, 65535))
     add(_range_problem("access_token_ttl", s.access_token_ttl, 1, 86400, " seconds"))
     add(_range_problem("refresh_idle_ttl", s.refresh_idle_ttl, 1, None, " seconds"))

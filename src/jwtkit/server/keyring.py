@@ -41,6 +41,11 @@ signed have expired.
 Transitions are computed from the stored records and the clock alone, so they are
 deterministic: several workers applying them write the same values. ``signing_key()`` already
 follows the clock between two :meth:`KeyRing.refresh` calls.
+
+A ring made with ``on_change`` calls it with the ``kid`` of every key it creates, activates or
+retires, once the change is stored: with Redis, that tells the other instances of the service
+to reload their keys at once (:meth:`.broadcast.Broadcast.keys_changed`) rather than at their
+next periodic :meth:`KeyRing.refresh`.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -319,8 +324,10 @@ class KeyRing:
         publish_margin: float = DEFAULT_PUBLISH_MARGIN,
         key_file: str | None = None,
         read_only: bool = False,
+        on_change: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self._store = store
+        self._on_change = on_change
         self._settings = settings
         self._clock = clock
         self._kek = kek
@@ -345,6 +352,7 @@ class KeyRing:
         *,
         publish_margin: float = DEFAULT_PUBLISH_MARGIN,
         access: Access = "create",
+        on_change: Callable[[str], Awaitable[object]] | None = None,
     ) -> KeyRing:
         """Resolve the KEK, read the keys, and give each algorithm of :attr:`algorithms` that
         has no active key one, active at once (the module's docstring says why that is safe).
@@ -355,7 +363,8 @@ class KeyRing:
         service) creates the development key file and the missing keys, so that an admin
         command run with other settings adds no key the service does not use; ``"read"`` also
         writes nothing to the store (no transition persisted: :meth:`records` still shows them
-        as of now).
+        as of now). ``on_change`` is told of every key created, activated or retired (the
+        module's docstring), the keys created here included.
         """
         kek, key_file = _resolve(settings, create=access == "create")
         ring = cls(
@@ -366,7 +375,9 @@ class KeyRing:
             publish_margin=publish_margin,
             key_file=key_file,
             read_only=access == "read",
+            on_change=on_change,
         )
+        created = []
         async with ring._lock:
             await ring._reload()
             missing = [name for name in ring._algorithms if ring._current(name) is None]
@@ -375,6 +386,7 @@ class KeyRing:
                 for algorithm in missing:
                     record = await ring._generate(algorithm, now, now)
                     await store.add_signing_key(record)
+                    created.append(record.kid)
                     logger.info(
                         "created the signing key %s (%s), active at once: there was no "
                         "active %s key",
@@ -383,6 +395,8 @@ class KeyRing:
                         algorithm,
                     )
                 await ring._reload()
+        for kid in created:
+            await ring._changed(kid)
         for record in ring._records:
             if record.status in {"pending", "active"}:
                 ring._private_key(record)
@@ -504,6 +518,11 @@ class KeyRing:
         self._private = {kid: key for kid, key in self._private.items() if kid in published}
         self._public = {kid: key for kid, key in self._public.items() if kid in published}
 
+    async def _changed(self, kid: str) -> None:
+        """Tell ``on_change`` that the key ``kid`` changed (called outside the lock)."""
+        if self._on_change is not None:
+            await self._on_change(kid)
+
     def _find(self, kid: str) -> SigningKeyRecord:
         for record in self._records:
             if record.kid == kid:
@@ -536,7 +555,9 @@ class KeyRing:
             record = await self._generate(chosen, now, now + activate_after)
             await self._store.add_signing_key(record)
             await self._reload()
-            return self._find(record.kid)
+            rotated = self._find(record.kid)
+        await self._changed(rotated.kid)
+        return rotated
 
     async def activate_pending(
         self, min_publish_seconds: float = 0, *, algorithm: str | None = None
@@ -560,7 +581,9 @@ class KeyRing:
             newest = ready[-1]  # the Store lists the oldest first
             await self._store.update_signing_key(replace(newest, activated_at=now))
             await self._reload()
-            return self._find(newest.kid)
+            activated = self._find(newest.kid)
+        await self._changed(activated.kid)
+        return activated
 
     async def retire(self, kid: str) -> SigningKeyRecord:
         """Stop publishing a key now: tokens it signed no longer verify.
@@ -594,4 +617,6 @@ class KeyRing:
             )
             await self._store.update_signing_key(retired)
             await self._reload()
-            return self._find(kid)
+            result = self._find(kid)
+        await self._changed(kid)
+        return result

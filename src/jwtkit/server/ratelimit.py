@@ -21,10 +21,20 @@ the attempts still in progress, so a success cannot open the way for guesses alr
 way. An attempt that ends any other way (an error, a cancelled request) counts as a failure:
 the password may have been checked.
 
-The state lives in the Store, not in this object: several workers, or several hosts on a
-shared store, share one count. The two operations are what a shared backend implements: in
-Redis (a later backend) a Lua script per operation, which runs atomically, over one hash per bucket
-(``failures``, ``pending``, ``window_end``, the key expiring with the window).
+.. rubric:: Where the counts are
+
+The state lives in a :class:`~.storage.base.LimitCounter`, not in this object: the Store (the
+default; several workers, or several hosts on a shared database, share one count), or Redis
+when the ``redis`` setting names one (:class:`~.redis_limits.RedisLimitCounter`: a Lua script
+per operation, which runs atomically, over one hash per bucket). The rules above are this
+module's alone; a counter only counts.
+
+With Redis, the Store is the *fallback*: while Redis is unavailable (its counter raises
+:class:`CounterUnavailable`), the limits are counted in the database, with the same rules, so
+that logins and registrations keep being answered and kept in check; once Redis answers again,
+they are counted there again. An attempt is settled where it was reserved; if that was Redis
+and Redis has failed since, its failure is counted in the database (its place in progress in
+Redis ends with its window).
 
 Registrations (``POST /users``) are counted per address in a fixed window of
 :data:`REGISTRATION_WINDOW` seconds; past ``registration_max_per_ip`` they get 429 before the
@@ -50,18 +60,21 @@ import hashlib
 import ipaddress
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import anyio
 
 from .config import Settings
-from .storage.base import Store
+from .models import AttemptReservation
+from .storage.base import LimitCounter
 
 __all__ = [
     "CLIENT_REGISTRATIONS",
     "REGISTRATION_WINDOW",
     "USER_REGISTRATIONS",
+    "CounterUnavailable",
     "LimitReached",
     "LoginAttempt",
     "LoginLimiter",
@@ -75,6 +88,8 @@ REGISTRATION_WINDOW = 3600.0
 USER_REGISTRATIONS = "register"
 #: The prefix of the buckets that count client registrations (``POST /register``).
 CLIENT_REGISTRATIONS = "register-client"
+
+_T = TypeVar("_T")
 
 
 def user_bucket(username: str) -> str:
@@ -95,6 +110,11 @@ def ip_bucket(client_ip: str) -> str:
             return f"ip:{mapped}"
         return f"ip:{ipaddress.IPv6Network((address, 64), strict=False)}"
     return f"ip:{address}"
+
+
+class CounterUnavailable(Exception):
+    """A :class:`~.storage.base.LimitCounter` cannot count now (Redis is unreachable): the
+    :class:`LoginLimiter` counts in its fallback instead."""
 
 
 class LimitReached(Exception):
@@ -118,12 +138,19 @@ class LoginAttempt:
 
 class LoginLimiter:
     """Limits password checks per username and per client IP, and registrations per IP, with
-    counts kept in the Store."""
+    counts kept in ``counter`` (the Store, or Redis with the Store as ``fallback``: used while
+    ``counter`` raises :class:`CounterUnavailable`)."""
 
     def __init__(
-        self, store: Store, settings: Settings, clock: Callable[[], float] = time.time
+        self,
+        counter: LimitCounter,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        *,
+        fallback: LimitCounter | None = None,
     ) -> None:
-        self._store = store
+        self._counter = counter
+        self._fallback = fallback
         self._clock = clock
         self._window = float(settings.login_failure_window)
         self._max_user = settings.login_max_failures_per_user
@@ -140,10 +167,9 @@ class LoginLimiter:
         failures, anything else (including an exception) counts one failure in both buckets.
         """
         user = user_bucket(username)
-        reservation = await self._store.reserve_attempt(
-            ((user, self._max_user), (ip_bucket(client_ip), self._max_ip)),
-            self._clock(),
-            self._window,
+        limits = ((user, self._max_user), (ip_bucket(client_ip), self._max_ip))
+        reservation, counter = await self._counted(
+            lambda counter: counter.reserve_attempt(limits, self._clock(), self._window)
         )
         if not reservation.admitted:
             raise LimitReached(reservation.retry_after)
@@ -154,10 +180,9 @@ class LoginLimiter:
             # Settled even when the request is cancelled: an unsettled attempt would hold its
             # place in the buckets until the window ends.
             with anyio.CancelScope(shield=True):
-                await self._store.settle_attempt(
-                    reservation.windows,
-                    self._clock(),
-                    self._window,
+                await self._settle(
+                    counter,
+                    reservation,
                     failed=not attempt.ok,
                     forget=(user,) if attempt.ok else (),
                 )
@@ -166,8 +191,49 @@ class LoginLimiter:
         """Count one registration of ``kind`` (:data:`USER_REGISTRATIONS` or
         :data:`CLIENT_REGISTRATIONS`, counted apart) from ``client_ip``; :class:`LimitReached`
         past ``registration_max_per_ip`` in the :data:`REGISTRATION_WINDOW`."""
-        count, resets_in = await self._store.record_failure(
-            f"{kind}:{ip_bucket(client_ip)}", self._clock(), REGISTRATION_WINDOW
+        bucket = f"{kind}:{ip_bucket(client_ip)}"
+        (count, resets_in), _ = await self._counted(
+            lambda counter: counter.record_failure(bucket, self._clock(), REGISTRATION_WINDOW)
         )
         if count > self._max_registrations:
             raise LimitReached(resets_in)
+
+    async def _counted(
+        self, operation: Callable[[LimitCounter], Awaitable[_T]]
+    ) -> tuple[_T, LimitCounter]:
+        """``operation`` on the counter, or on the fallback while the counter is unavailable;
+        and the counter that answered."""
+        try:
+            return await operation(self._counter), self._counter
+        except CounterUnavailable:
+            if self._fallback is None:
+                raise
+            return await operation(self._fallback), self._fallback
+
+    async def _settle(
+        self,
+        counter: LimitCounter,
+        reservation: AttemptReservation,
+        *,
+        failed: bool,
+        forget: Sequence[str],
+    ) -> None:
+        """Settle an attempt on the counter that reserved it. If that counter has become
+        unavailable meanwhile, the outcome is counted in the fallback: a failure in each
+        bucket, a success forgetting the username's failures there."""
+        now = self._clock()
+        try:
+            await counter.settle_attempt(
+                reservation.windows, now, self._window, failed=failed, forget=forget
+            )
+        except CounterUnavailable:
+            if self._fallback is None or counter is self._fallback:
+                raise
+            # The reservation is not the fallback's: it has no place in progress to end.
+            if failed:
+                for bucket, _ in reservation.windows:
+                    await self._fallback.record_failure(bucket, now, self._window)
+            if forget:
+                await self._fallback.settle_attempt(
+                    (), now, self._window, failed=False, forget=forget
+                )

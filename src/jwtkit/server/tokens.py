@@ -20,7 +20,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from .access_tokens import (
     ACCESS_TOKEN_CACHE_SIZE,
     PASSWORD_GENERATION_CLAIM,
     AccessTokens,
+    token_digest,
 )
 from .authorization import (
     MAX_CODE_LENGTH,
@@ -139,7 +140,10 @@ class TokenService:
     :class:`jwtkit.testing.FrozenClock`. ``successor_key`` (32 bytes) enables the refresh grace
     period (docs/server.md, "The refresh grace period"); without it no grace is given, whatever
     the settings. ``access_token_cache_size`` bounds the verified-token cache (docs/server.md,
-    "The verified-token cache"; 0 turns it off).
+    "The verified-token cache"; 0 turns it off). ``on_access_token_revoked`` is called with the
+    :func:`~.access_tokens.token_digest` of each access token revoked here (RFC 7009), after
+    the revocation is stored: it tells the other instances of the service
+    (:meth:`.broadcast.Broadcast.access_token_revoked`).
     """
 
     def __init__(
@@ -154,6 +158,7 @@ class TokenService:
         *,
         successor_key: bytes | None = None,
         access_token_cache_size: int = ACCESS_TOKEN_CACHE_SIZE,
+        on_access_token_revoked: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -163,6 +168,7 @@ class TokenService:
         self.audit = audit
         self.clock: Callable[[], float] = time.time if clock is None else clock
         self._successor_key = successor_key if settings.refresh_grace_period > 0 else None
+        self._on_access_token_revoked = on_access_token_revoked
         self._default_scope = (
             tuple(settings.default_scope.split()) if settings.default_scope else ()
         )
@@ -731,6 +737,11 @@ class TokenService:
         self._audit(
             "revoke", kind="access", jti=claims["jti"], client_id=caller.client_id, client_ip=ip
         )
+        # Tidiness, not safety: every request checks the denylist, cached claims or not.
+        digest = token_digest(token)
+        self.access_tokens.cache.discard(digest)
+        if self._on_access_token_revoked is not None:
+            await self._on_access_token_revoked(digest)
         return True
 
     @staticmethod

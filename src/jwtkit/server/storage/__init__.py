@@ -11,7 +11,8 @@
 * ``postgresql://user:password@host:5432/jwtkit`` (or ``postgres://``): PostgreSQL
   (:class:`~.postgres.PostgresStore`, the ``postgresql`` extra); libpq's URL, plus the pool's
   options ``?pool_size=10&pool_min_size=1&pool_timeout=5``;
-* ``redis://...``: a later backend.
+* ``redis://...`` is refused: Redis is shared beside the database (the ``redis`` setting),
+  never instead of it.
 
 The returned store is not open yet: ``await store.open()`` (or ``async with store:``) connects
 and migrates. ``access`` says whether opening may create the database (``"create"``, the
@@ -50,7 +51,6 @@ __all__ = [
     "redact_url",
 ]
 
-_LATER = {"redis": "Redis", "rediss": "Redis"}
 _POSTGRES = {"postgres", "postgresql"}
 
 _SYNCHRONOUS: dict[str, Literal["FULL", "NORMAL"]] = {"FULL": "FULL", "NORMAL": "NORMAL"}
@@ -77,10 +77,11 @@ def open_store(url: str, *, busy_timeout: float = 5.0, access: Access = "create"
 
         return PostgresStore(f"{scheme}://{rest}", access=access)  # libpq: a lowercase scheme
     base = scheme.split("+", 1)[0]
-    if base in _LATER:
+    if base in {"redis", "rediss"}:
         raise StoreError(
-            f"{scheme}:// databases are not available yet: the Redis backend comes with"
-            " jwtkit[redis]"
+            f"{scheme}:// is not a database: Redis is what several instances share beside the "
+            "database (the redis setting, JWTKIT_REDIS); the database is a file path or "
+            "sqlite:///path.db"
         )
     raise StoreError(
         f"unsupported database URL scheme {scheme!r}: use a file path, sqlite:///path.db"

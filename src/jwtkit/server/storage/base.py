@@ -44,6 +44,7 @@ __all__ = [
     "Access",
     "Conflict",
     "DatabaseMissing",
+    "LimitCounter",
     "SchemaStatus",
     "Store",
     "StoreError",
@@ -116,8 +117,57 @@ def schema_status(
     return SchemaStatus(current, latest, pending)
 
 
-class Store(Protocol):
-    """What the token service needs from a database."""
+class LimitCounter(Protocol):
+    """The counts behind the login and registration limits (:mod:`~jwtkit.server.ratelimit`):
+    fixed windows per bucket, failures and attempts in progress.
+
+    Every :class:`Store` is one (its rate-limit methods); Redis is another
+    (:class:`~jwtkit.server.redis_limits.RedisLimitCounter`), shared by several instances of
+    the service. Both pass the same contract suite (``tests/server/test_limit_counters.py``).
+    ``now`` and ``window`` are seconds (Unix time, as the caller's clock tells it): a counter
+    never reads a clock of its own.
+    """
+
+    async def record_failure(self, bucket: str, now: float, window: float) -> tuple[int, float]:
+        """Count one failure in ``bucket``'s fixed window; return (failures in the window,
+        seconds until the window resets)."""
+
+    async def failures(self, bucket: str, now: float) -> tuple[int, float]:
+        """(failures in the current window, seconds until it resets); (0, 0) if none."""
+
+    async def clear_failures(self, bucket: str) -> None: ...
+
+    async def reserve_attempt(
+        self, limits: Sequence[tuple[str, int]], now: float, window: float
+    ) -> AttemptReservation:
+        """Admit one attempt (a password check) under the limit of every bucket, atomically.
+
+        ``limits`` is (bucket, limit) pairs. A bucket is full when its failures plus its
+        attempts in progress in the current window reach its limit. If none is full, one
+        attempt in progress is counted in each (a bucket without a current window opens one of
+        ``window`` seconds) and the answer is admitted; otherwise nothing changes and the
+        answer is refused, with the seconds until the last full bucket's window ends. All
+        buckets are checked and counted in one step: of concurrent calls, at most ``limit``
+        are admitted into a bucket (minus its failures and attempts already in progress)."""
+
+    async def settle_attempt(
+        self,
+        windows: Sequence[tuple[str, float]],
+        now: float,
+        window: float,
+        *,
+        failed: bool,
+        forget: Sequence[str] = (),
+    ) -> None:
+        """End an attempt that :meth:`reserve_attempt` admitted (``windows`` is its
+        ``windows``): each bucket holds one attempt in progress fewer, unless its window has
+        ended since; ``failed`` counts one failure in each, as :meth:`record_failure` does;
+        the buckets in ``forget`` lose their failures (not the attempts still in progress)."""
+
+
+class Store(LimitCounter, Protocol):
+    """What the token service needs from a database: its own records, and the counts of the
+    rate limits (:class:`LimitCounter`)."""
 
     async def open(self) -> None:
         """Connect and bring the schema to the current version (versioned migrations).
@@ -228,42 +278,7 @@ class Store(Protocol):
     async def update_signing_key(self, record: SigningKeyRecord) -> None:
         """Replace the stored record with the same ``kid``."""
 
-    # rate limits ------------------------------------------------------------------------
-    async def record_failure(self, bucket: str, now: float, window: float) -> tuple[int, float]:
-        """Count one failure in ``bucket``'s fixed window; return (failures in the window,
-        seconds until the window resets)."""
-
-    async def failures(self, bucket: str, now: float) -> tuple[int, float]:
-        """(failures in the current window, seconds until it resets); (0, 0) if none."""
-
-    async def clear_failures(self, bucket: str) -> None: ...
-
-    async def reserve_attempt(
-        self, limits: Sequence[tuple[str, int]], now: float, window: float
-    ) -> AttemptReservation:
-        """Admit one attempt (a password check) under the limit of every bucket, atomically.
-
-        ``limits`` is (bucket, limit) pairs. A bucket is full when its failures plus its
-        attempts in progress in the current window reach its limit. If none is full, one
-        attempt in progress is counted in each (a bucket without a current window opens one of
-        ``window`` seconds) and the answer is admitted; otherwise nothing changes and the
-        answer is refused, with the seconds until the last full bucket's window ends. All
-        buckets are checked and counted in one step: of concurrent calls, at most ``limit``
-        are admitted into a bucket (minus its failures and attempts already in progress)."""
-
-    async def settle_attempt(
-        self,
-        windows: Sequence[tuple[str, float]],
-        now: float,
-        window: float,
-        *,
-        failed: bool,
-        forget: Sequence[str] = (),
-    ) -> None:
-        """End an attempt that :meth:`reserve_attempt` admitted (``windows`` is its
-        ``windows``): each bucket holds one attempt in progress fewer, unless its window has
-        ended since; ``failed`` counts one failure in each, as :meth:`record_failure` does;
-        the buckets in ``forget`` lose their failures (not the attempts still in progress)."""
+    # rate limits: the methods of LimitCounter -----------------------------------------
 
     # login sessions ---------------------------------------------------------------------
     async def add_session(self, session: LoginSession) -> None:
