@@ -51,6 +51,7 @@ from .config import (
     Settings,
     env_var,
     load_settings,
+    redacted_url,
 )
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def _banner(settings: Settings, state_options: str) -> str:
     database = redact_url(settings.database)
     lines = [f"jwtkit token service: {base}  ({settings.environment}; database {database})"]
     if settings.redis is not None:
-        lines.append(f"  shared through: {redact_url(settings.redis)} (limits, key changes)")
+        lines.append(f"  shared through: {redacted_url(settings.redis)} (limits, key changes)")
     if settings.docs_enabled:
         lines.append(f"  API docs:       {base}/docs")
     lines.append(f"  create a user:  {add_user}")
