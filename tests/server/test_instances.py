@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import anyio
 import httpx
 import pytest
 from conftest import PASSWORD, TEST_KEK, free_port
+from redis_server import redis_server_fixture, redis_url_fixture  # noqa: F401 - fixtures
 from test_e2e import PYTHON_C, Server, _environment
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals")
@@ -59,19 +61,31 @@ def _shared_environment(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """One SQLite file (several instances on one host), or a PostgreSQL database."""
+@dataclass(frozen=True)
+class Sharing:
+    """What the instances share: a database URL, and a Redis URL or not."""
+
+    database: str
+    redis: str | None = None
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "postgresql+redis"])
+def sharing(request: pytest.FixtureRequest, tmp_path: Path) -> Sharing:
+    """One SQLite file (several instances on one host), a PostgreSQL database, or PostgreSQL
+    and Redis."""
     if request.param == "sqlite":
-        return str(tmp_path / "shared.db")
+        return Sharing(str(tmp_path / "shared.db"))
     url: str = request.getfixturevalue("postgres_url")
-    return url
+    if request.param == "postgresql":
+        return Sharing(url)
+    redis: str = request.getfixturevalue("redis_url")
+    return Sharing(url, redis)
 
 
 @pytest.fixture
-def instances(tmp_path: Path, shared_database: str) -> Iterator[Instances]:
-    database = shared_database
-    env = _shared_environment()
+def instances(tmp_path: Path, sharing: Sharing) -> Iterator[Instances]:
+    database = sharing.database
+    env = _shared_environment(**({"JWTKIT_REDIS": sharing.redis} if sharing.redis else {}))
     options = ("--database", database)
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -222,3 +236,37 @@ def test_concurrent_rotations_leave_one_active_key_per_algorithm(instances: Inst
     for algorithm in {row[1] for row in rows}:
         statuses = [row[2] for row in rows if row[1] == algorithm]
         assert statuses.count("active") == 1, listing.stdout
+
+
+def test_a_rotation_with_redis_reaches_both_instances_at_once(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    """With Redis, a key rotated by an admin command is published by both instances right away
+    (pub/sub), well before their periodic reload of the keys (every 10 s)."""
+    env = _shared_environment(JWTKIT_REDIS=redis_url)
+    options = ("--database", postgres_url)
+    servers = []
+    try:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            servers.append(
+                Server(tmp_path / name, free_port(), database=None, env=env, options=options)
+            )
+        shared = Instances(servers[0], servers[1], postgres_url, env)
+        rotated = shared.admin("keys", "rotate")
+        assert rotated.returncode == 0, rotated.stderr
+        kid = rotated.stdout.split("new signing key ", 1)[1].split()[0]
+        published = {server.url: False for server in servers}
+        with httpx.Client(timeout=5, trust_env=False) as http:
+            # Poll for at most 3 s: the keys reach both within that only through Redis.
+            for _ in range(150):
+                for server in servers:
+                    keys = http.get(f"{server.url}/.well-known/jwks.json").json()["keys"]
+                    published[server.url] = kid in {key["kid"] for key in keys}
+                if all(published.values()):
+                    break
+                threading.Event().wait(0.02)
+        assert all(published.values()), published
+    finally:
+        for server in servers:
+            server.stop()
