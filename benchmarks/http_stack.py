@@ -26,8 +26,8 @@ one thread on its own CPU, it spends far less per request than a Python client, 
 servers are measured and not the client (both clients' ceilings against a canned-response
 server are printed). The refresh grant is always driven by the asyncio client of
 ``service.py``, which keeps one refresh-token chain per connection: wrk cannot (its Lua
-``request()`` does not know its connection, and it may be called again for a request that was
-never sent, which loses a single-use token). ``--client python`` uses the asyncio client for
+``request()`` does not know its connection, and wrk may call it without sending what it
+returns, which loses a single-use token). ``--client python`` uses the asyncio client for
 everything. Every server runs from the start (idle when not measured); each row is measured in
 two halves taken in turn with the other rows of its table (A B C, A B C), so that a slow patch
 of the machine does not land on one row only. With one worker the servers are pinned to the
@@ -35,7 +35,7 @@ first CPU and the load generator to the others.
 
 Usage::
 
-    python benchmarks/http_stack.py                 # about 6 minutes, Markdown on stdout
+    python benchmarks/http_stack.py                 # about 5 minutes, Markdown on stdout
     python benchmarks/http_stack.py --quick         # 4 s per row (about 3 minutes)
     python benchmarks/http_stack.py --profile       # also: the app's share of a request's CPU
     python benchmarks/http_stack.py --json out.json # also write the raw numbers
@@ -128,15 +128,10 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b'{"status":"ok"}'})
 """
 
-# wrk's script: bearer (cycle through the tokens of a file), refresh (a pool of unused refresh
-# tokens: each request takes one, each 200 puts back the one it returned) or plain GET. One
-# thread, so one pool. done() writes the numbers as one JSON line.
+# wrk's script: bearer (cycle through the tokens of a file) or plain GET; done() writes the
+# numbers as one JSON line. (The refresh grant goes to the asyncio client: see the docstring.)
 _WRK_SCRIPT = r"""
 local mode, path, tokens, turn = "get", "/", {}, 1
-
-local function form_escape(text)
-  return (text:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
 
 function init(args)
   mode, path = args[1], args[2]
@@ -150,20 +145,8 @@ function request()
     local token = tokens[turn]
     turn = turn % #tokens + 1
     return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
-  elseif mode == "refresh" then
-    local token = table.remove(tokens, 1) or "none-left"
-    local body = "grant_type=refresh_token&refresh_token=" .. form_escape(token)
-    return wrk.format("POST", path,
-      {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
   end
   return wrk.format("GET", path)
-end
-
-function response(status, headers, body)
-  if mode == "refresh" and status == 200 then
-    local token = body:match('"refresh_token"%s*:%s*"([^"]+)"')
-    if token then tokens[#tokens + 1] = token end
-  end
 end
 
 function done(summary, latency, requests)
