@@ -297,11 +297,11 @@ _HTTP_STACK = (
 
 
 def _http_stack() -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """uvicorn's ``http`` and ``loop`` options, chosen explicitly: httptools and uvloop, which
-    serve about twice as many requests per second as h11 and asyncio's loop
-    (docs/performance.md). A missing one is replaced by its fallback and listed, with what
-    replaced it, in the second value; uvloop is never missing on Windows, which it does not
-    support (the extra does not install it there)."""
+    """uvicorn's ``http`` and ``loop`` options, chosen explicitly: httptools and uvloop, on
+    which the service's routes answer 1.6 to 1.9 times the requests per second of h11 and
+    asyncio's loop (docs/performance.md). A missing one is replaced by its fallback and
+    listed, with what replaced it, in the second value; uvloop is never missing on Windows,
+    which it does not support (the extra does not install it there)."""
     options: dict[str, str] = {}
     missing: list[tuple[str, str]] = []
     for option, fast, fallback, described in _HTTP_STACK:
