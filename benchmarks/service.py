@@ -4,7 +4,10 @@ Starts ``jwtkit serve`` (temporary SQLite database, a random key-encryption key)
 ``benchmarks/baseline_app.py`` (FastAPI + PyJWT HS256, written like FastAPI's OAuth2/JWT
 tutorial) under uvicorn, with the same worker count, each on a free port of 127.0.0.1, and
 drives them with a load generator on loopback: raw asyncio streams, HTTP/1.1 keep-alive, N
-concurrent connections for a fixed time, bounded in requests and in time.
+concurrent connections for a fixed time, bounded in requests and in time. The baseline runs
+with uvicorn's defaults, as its tutorial runs it: httptools and uvloop when they are installed,
+as ``pip install "fastapi[standard]"`` and jwtkit's ``server`` extra install them; ``jwtkit
+serve`` selects the same two. ``http_stack.py`` compares the HTTP stacks themselves.
 
 Scenarios (issue 3, "Performance"):
 
@@ -1190,6 +1193,14 @@ def _row(result: Result) -> str:
     )
 
 
+def _uvicorn_stack(info: Mapping[str, Any]) -> str:
+    """The parser and loop both servers run on: ``jwtkit serve`` selects httptools and uvloop
+    when they are installed, and uvicorn's defaults (the baseline's) pick them too."""
+    parser = "httptools" if info["optional"]["httptools"] else "h11"
+    loop = "uvloop" if info["optional"]["uvloop"] else "asyncio"
+    return f"{parser} parser, {loop} loop"
+
+
 def render(report: Report) -> str:
     info, config = report.info, report.config
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
@@ -1202,7 +1213,7 @@ def render(report: Report) -> str:
         f"- Date: {info['date']}",
         f"- CPU: {info['cpu']} ({info['logical_cpus']} logical CPUs); {info['pinning']}",
         f"- Python: {info['python']} on {info['platform']}",
-        f"- Libraries: {versions}; {extras} (uvicorn: asyncio loop, h11 parser)",
+        f"- Libraries: {versions}; {extras} (both servers on uvicorn's {_uvicorn_stack(info)})",
         f"- Load average (1, 5, 15 min) at start: {load}; at the end: {end_load} "
         "(other processes on these CPUs change every number)",
         f"- Servers: uvicorn, {config.workers} worker(s) each, log level {config.log_level} "

@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import importlib
 import json
+import logging
 import os
 import shlex
 import socket
@@ -1171,8 +1172,65 @@ def test_serve_prints_how_to_start_and_runs_uvicorn(database: str, uvicorn_run: 
     assert options["host"] == "127.0.0.1"
     assert options["log_config"]["loggers"]["jwtkit"]["level"] == "DEBUG"
     assert options["access_log"] is True  # text logs: uvicorn's access log
+    # The server extra's parser and loop, chosen explicitly (not left to uvicorn's "auto").
+    assert (options["http"], options["loop"]) == ("httptools", "uvloop")
     # uvicorn serves on the socket that serve bound before it printed anything.
     assert uvicorn_run.runs == [("server", [("127.0.0.1", port)])]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize(
+    ("missing", "stack", "line"),
+    [
+        (
+            ("httptools", "uvloop"),
+            ("h11", "asyncio"),
+            "httptools and uvloop are not installed: uvicorn uses the h11 parser and asyncio's "
+            "event loop instead (slower; pip install 'jwtkit[server]' installs them)",
+        ),
+        (
+            ("uvloop",),
+            ("httptools", "asyncio"),
+            "uvloop is not installed: uvicorn uses asyncio's event loop instead (slower; "
+            "pip install 'jwtkit[server]' installs it)",
+        ),
+    ],
+)
+def test_serve_falls_back_to_h11_and_asyncio_with_a_log_line(
+    database: str,
+    uvicorn_run: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    workers: str,
+    missing: tuple[str, ...],
+    stack: tuple[str, str],
+    line: str,
+) -> None:
+    for name in missing:
+        monkeypatch.setitem(sys.modules, name, None)  # import fails: not installed
+    caplog.set_level(logging.INFO, logger="jwtkit.server")
+    result = run("serve", "--port", "0", "--workers", workers, "--database", database)
+    assert result.exit_code == 0, result.output
+    ((_, options),) = uvicorn_run.calls
+    assert (options["http"], options["loop"]) == stack
+    assert [r.getMessage() for r in caplog.records if r.name == "jwtkit.server"] == [line]
+
+
+def test_serve_on_windows_uses_asyncio_without_a_word(
+    database: str,
+    uvicorn_run: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """uvloop does not exist on Windows (the extra does not install it there): asyncio's
+    loop is the normal case, not a fallback worth a log line."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    caplog.set_level(logging.INFO, logger="jwtkit.server")
+    result = run("serve", "--port", "0", "--database", database)
+    assert result.exit_code == 0, result.output
+    ((_, options),) = uvicorn_run.calls
+    assert (options["http"], options["loop"]) == ("httptools", "asyncio")
+    assert not [r for r in caplog.records if r.name == "jwtkit.server"]
 
 
 def test_serve_with_workers_hands_uvicorn_a_factory(database: str, uvicorn_run: Recorder) -> None:
