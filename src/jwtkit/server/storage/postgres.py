@@ -90,6 +90,7 @@ from ..models import (
     SigningKeyRecord,
     User,
 )
+from . import rows
 from .base import (
     Access,
     Conflict,
@@ -461,131 +462,6 @@ def _message(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def _user(row: Sequence[Any]) -> User:
-    return User(
-        id=row[0],
-        username=row[1],
-        password_hash=row[2],
-        created_at=row[3],
-        disabled=row[4],
-        tokens_valid_after=row[5],
-        token_generation=row[6],
-        email=row[7],
-        email_verified=row[8],
-        name=row[9],
-    )
-
-
-def _client(row: Sequence[Any]) -> Client:
-    return Client(
-        id=row[0],
-        secret_hash=row[1],
-        grant_types=tuple(json.loads(row[2])),
-        scopes=tuple(json.loads(row[3])),
-        created_at=row[4],
-        name=row[5],
-        audiences=tuple(json.loads(row[6])),
-        redirect_uris=tuple(json.loads(row[7])),
-        first_party=row[8],
-        post_logout_redirect_uris=tuple(json.loads(row[9])),
-        id_token_signed_response_alg=row[10],
-        jwks=row[11],
-    )
-
-
-def _refresh_token(row: Sequence[Any]) -> RefreshToken:
-    return RefreshToken(
-        token_hash=row[0],
-        family_id=row[1],
-        user_id=row[2],
-        client_id=row[3],
-        scope=row[4],
-        issued_at=row[5],
-        expires_at=row[6],
-        family_expires_at=row[7],
-        rotated_at=row[8],
-        successor_hash=row[9],
-        revoked_at=row[10],
-        resource=tuple(json.loads(row[11])),
-    )
-
-
-def _session(row: Sequence[Any]) -> LoginSession:
-    return LoginSession(
-        sid=row[0],
-        cookie_hash=row[1],
-        user_id=row[2],
-        auth_time=row[3],
-        created_at=row[4],
-        idle_expires_at=row[5],
-        expires_at=row[6],
-        ended_at=row[7],
-    )
-
-
-def _code(row: Sequence[Any]) -> AuthorizationCode:
-    return AuthorizationCode(
-        code_hash=row[0],
-        client_id=row[1],
-        user_id=row[2],
-        redirect_uri=row[3],
-        scope=row[4],
-        code_challenge=row[5],
-        nonce=row[6],
-        sid=row[7],
-        auth_time=row[8],
-        issued_at=row[9],
-        expires_at=row[10],
-        purge_after=row[11],
-        resource=tuple(json.loads(row[12])),
-        redeemed_at=row[13],
-        reused_at=row[14],
-        family_id=row[15],
-        access_jti=row[16],
-        access_expires_at=row[17],
-    )
-
-
-def _token_values(token: RefreshToken) -> tuple[object, ...]:
-    return (
-        bytes(token.token_hash),
-        token.family_id,
-        token.user_id,
-        token.client_id,
-        token.scope,
-        token.issued_at,
-        token.expires_at,
-        token.family_expires_at,
-        token.rotated_at,
-        None if token.successor_hash is None else bytes(token.successor_hash),
-        token.revoked_at,
-        json.dumps(list(token.resource)),
-    )
-
-
-def _key_values(record: SigningKeyRecord) -> tuple[object, ...]:
-    return (
-        record.kid,
-        record.algorithm,
-        record.public_jwk,
-        bytes(record.encrypted_private),
-        record.status,
-        record.created_at,
-        record.activated_at,
-        record.retired_at,
-        record.publish_until,
-    )
-
-
-def _is_active(token: RefreshToken, now: float) -> bool:
-    return (
-        token.rotated_at is None
-        and token.revoked_at is None
-        and token.expires_at > now
-        and token.family_expires_at > now
-    )
-
-
 async def _one(conn: Connection, sql: str, parameters: Any) -> Any:
     cursor = await conn.execute(sql, parameters)
     return await cursor.fetchone()
@@ -876,16 +752,16 @@ class PostgresStore:
 
     async def user_by_id(self, user_id: str) -> User | None:
         row = await self._fetchone(_USER_BY_ID, (user_id,))
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     async def user_by_name(self, username: str) -> User | None:
         """The user with this username ignoring ASCII case, or ``None``."""
         row = await self._fetchone(_USER_BY_NAME, (username,))
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     async def list_users(self) -> list[User]:
         """Every user, by username (byte order, as SQLite's)."""
-        return [_user(row) for row in await self._fetchall(_ALL_USERS)]
+        return [rows.user(row) for row in await self._fetchall(_ALL_USERS)]
 
     async def set_password(
         self, user_id: str, password_hash: str, tokens_valid_after: float
@@ -939,11 +815,11 @@ class PostgresStore:
 
     async def client_by_id(self, client_id: str) -> Client | None:
         row = await self._fetchone(_CLIENT_BY_ID, (client_id,))
-        return None if row is None else _client(row)
+        return None if row is None else rows.client(row)
 
     async def list_clients(self) -> list[Client]:
         """Every client, by id (byte order)."""
-        return [_client(row) for row in await self._fetchall(_ALL_CLIENTS)]
+        return [rows.client(row) for row in await self._fetchall(_ALL_CLIENTS)]
 
     async def rehash_client_secret(self, client_id: str, old_hash: str, new_hash: str) -> bool:
         """Compare-and-set: replace a client's ``old_hash`` only if it is still stored."""
@@ -973,11 +849,11 @@ class PostgresStore:
     async def add_refresh_token(self, token: RefreshToken) -> None:
         """Store a token (the first of a new family); :class:`~.base.Conflict` if its hash
         exists, :class:`~.base.StoreError` if its ``user_id`` names no user."""
-        await self._update(_INSERT_TOKEN, _token_values(token))
+        await self._update(_INSERT_TOKEN, rows.token_values(token))
 
     async def refresh_token(self, token_hash: bytes) -> RefreshToken | None:
         row = await self._fetchone(_SELECT_TOKEN, (bytes(token_hash),))
-        return None if row is None else _refresh_token(row)
+        return None if row is None else rows.refresh_token(row)
 
     async def rotate_refresh_token(
         self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
@@ -987,25 +863,25 @@ class PostgresStore:
         transaction (see the module's notes). :class:`ValueError` if ``new`` belongs to
         another family than the active token it would replace (nothing is stored)."""
         presented = bytes(token_hash)
-        new_values = _token_values(new)
+        new_values = rows.token_values(new)
         swap = {"now": now, "new": new_values[0], "presented": presented, "family": new.family_id}
 
         async def rotate(conn: Connection) -> RotationOutcome:
             row = await _one(conn, _ROTATE_TOKEN, swap)
             if row is not None:
                 await conn.execute(_INSERT_TOKEN, new_values)
-                return RotationOutcome("rotated", token=_refresh_token(row))
+                return RotationOutcome("rotated", token=rows.refresh_token(row))
             row = await _one(conn, _SELECT_TOKEN, (presented,))
             if row is None:
                 return RotationOutcome("unknown")
-            old = _refresh_token(row)
+            old = rows.refresh_token(row)
             if old.revoked_at is not None:
                 return RotationOutcome("revoked", token=old)
             if old.rotated_at is not None:
                 # Grace covers only the immediate predecessor of the still-active token.
                 if grace_period > 0 and now - old.rotated_at < grace_period:
                     following = await _one(conn, _SELECT_TOKEN, (old.successor_hash,))
-                    if following is not None and _is_active(_refresh_token(following), now):
+                    if following is not None and rows.is_active(rows.refresh_token(following), now):
                         return RotationOutcome(
                             "grace", token=old, successor_hash=old.successor_hash
                         )
@@ -1043,7 +919,7 @@ class PostgresStore:
     # signing keys -----------------------------------------------------------------------
     async def add_signing_key(self, record: SigningKeyRecord) -> None:
         """Insert a key; :class:`~.base.Conflict` if its ``kid`` exists."""
-        await self._update(_INSERT_KEY, _key_values(record))
+        await self._update(_INSERT_KEY, rows.key_values(record))
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
         """Every stored signing key, oldest first (``created_at``, then insertion order)."""
@@ -1051,7 +927,7 @@ class PostgresStore:
 
     async def update_signing_key(self, record: SigningKeyRecord) -> None:
         """Replace the stored record with the same ``kid``; :class:`~.base.StoreError` if none."""
-        if not await self._update(_UPDATE_KEY, (*_key_values(record)[1:], record.kid)):
+        if not await self._update(_UPDATE_KEY, (*rows.key_values(record)[1:], record.kid)):
             raise StoreError("there is no signing key with this kid")
 
     # rate limits ------------------------------------------------------------------------
@@ -1150,11 +1026,11 @@ class PostgresStore:
 
     async def session_by_cookie(self, cookie_hash: bytes) -> LoginSession | None:
         row = await self._fetchone(_SESSION_BY_COOKIE, (bytes(cookie_hash),))
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     async def session_by_sid(self, sid: str) -> LoginSession | None:
         row = await self._fetchone(_SESSION_BY_SID, (sid,))
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     async def touch_session(self, sid: str, idle_expires_at: float) -> None:
         """Move the idle expiry forward, capped at the absolute expiry."""
@@ -1236,11 +1112,11 @@ class PostgresStore:
         async def redeem(conn: Connection) -> CodeRedemption:
             won = await _one(conn, _REDEEM_CODE, {"now": now, "code": key})
             if won is not None:
-                return CodeRedemption("redeemed", _code(won))
+                return CodeRedemption("redeemed", rows.code(won))
             row = await _one(conn, _LOCK_CODE, (key,))
             if row is None:
                 return CodeRedemption("unknown")
-            code = _code(row)
+            code = rows.code(row)
             if code.redeemed_at is None:
                 return CodeRedemption("expired", code)
             if code.reused_at is None:

@@ -81,6 +81,7 @@ from ..models import (
     SigningKeyRecord,
     User,
 )
+from . import rows
 from .base import Access, Conflict, DatabaseMissing, SchemaStatus, StoreError, schema_status
 
 try:
@@ -433,154 +434,6 @@ _PURGE = (
 )
 
 
-def _user(row: Sequence[Any]) -> User:
-    return User(
-        id=row[0],
-        username=row[1],
-        password_hash=row[2],
-        created_at=row[3],
-        disabled=bool(row[4]),
-        tokens_valid_after=row[5],
-        token_generation=row[6],
-        email=row[7],
-        email_verified=bool(row[8]),
-        name=row[9],
-    )
-
-
-def _client(row: Sequence[Any]) -> Client:
-    return Client(
-        id=row[0],
-        secret_hash=row[1],
-        grant_types=tuple(json.loads(row[2])),
-        scopes=tuple(json.loads(row[3])),
-        created_at=row[4],
-        name=row[5],
-        audiences=tuple(json.loads(row[6])),
-        redirect_uris=tuple(json.loads(row[7])),
-        first_party=bool(row[8]),
-        post_logout_redirect_uris=tuple(json.loads(row[9])),
-        id_token_signed_response_alg=row[10],
-        jwks=row[11],
-    )
-
-
-def _refresh_token(row: Sequence[Any]) -> RefreshToken:
-    return RefreshToken(
-        token_hash=row[0],
-        family_id=row[1],
-        user_id=row[2],
-        client_id=row[3],
-        scope=row[4],
-        issued_at=row[5],
-        expires_at=row[6],
-        family_expires_at=row[7],
-        rotated_at=row[8],
-        successor_hash=row[9],
-        revoked_at=row[10],
-        resource=tuple(json.loads(row[11])),
-    )
-
-
-def _session(row: Sequence[Any]) -> LoginSession:
-    return LoginSession(
-        sid=row[0],
-        cookie_hash=bytes(row[1]),
-        user_id=row[2],
-        auth_time=row[3],
-        created_at=row[4],
-        idle_expires_at=row[5],
-        expires_at=row[6],
-        ended_at=row[7],
-    )
-
-
-def _code(row: Sequence[Any]) -> AuthorizationCode:
-    return AuthorizationCode(
-        code_hash=bytes(row[0]),
-        client_id=row[1],
-        user_id=row[2],
-        redirect_uri=row[3],
-        scope=row[4],
-        code_challenge=row[5],
-        nonce=row[6],
-        sid=row[7],
-        auth_time=row[8],
-        issued_at=row[9],
-        expires_at=row[10],
-        purge_after=row[11],
-        resource=tuple(json.loads(row[12])),
-        redeemed_at=row[13],
-        reused_at=row[14],
-        family_id=row[15],
-        access_jti=row[16],
-        access_expires_at=row[17],
-    )
-
-
-def _code_values(code: AuthorizationCode) -> tuple[object, ...]:
-    return (
-        bytes(code.code_hash),
-        code.client_id,
-        code.user_id,
-        code.redirect_uri,
-        code.scope,
-        code.code_challenge,
-        code.nonce,
-        code.sid,
-        code.auth_time,
-        code.issued_at,
-        code.expires_at,
-        code.purge_after,
-        json.dumps(list(code.resource)),
-        code.redeemed_at,
-        code.reused_at,
-        code.family_id,
-        code.access_jti,
-        code.access_expires_at,
-    )
-
-
-def _token_values(token: RefreshToken) -> tuple[object, ...]:
-    return (
-        bytes(token.token_hash),
-        token.family_id,
-        token.user_id,
-        token.client_id,
-        token.scope,
-        token.issued_at,
-        token.expires_at,
-        token.family_expires_at,
-        token.rotated_at,
-        None if token.successor_hash is None else bytes(token.successor_hash),
-        token.revoked_at,
-        json.dumps(list(token.resource)),
-    )
-
-
-def _key_values(record: SigningKeyRecord) -> tuple[object, ...]:
-    return (
-        record.kid,
-        record.algorithm,
-        record.public_jwk,
-        bytes(record.encrypted_private),
-        record.status,
-        record.created_at,
-        record.activated_at,
-        record.retired_at,
-        record.publish_until,
-    )
-
-
-def _is_active(token: RefreshToken, now: float) -> bool:
-    return (
-        token.rotated_at is None
-        and token.revoked_at is None
-        and token.expires_at > now
-        and token.family_expires_at > now
-    )
-
-
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     """``True`` for SQLITE_BUSY / SQLITE_LOCKED ("database is locked", "... is busy")."""
     text = str(exc).lower()
@@ -922,17 +775,17 @@ class SQLiteStore:
     async def user_by_id(self, user_id: str) -> User | None:
         """The user with this id, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_USER_BY_ID, (user_id,))
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     async def user_by_name(self, username: str) -> User | None:
         """The user with this username ignoring ASCII case, or ``None``."""
         row = await self._lookup(_USER_BY_NAME, (username,))
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     async def list_users(self) -> list[User]:
         """Every user, by username."""
-        rows = await self._read(lambda c: c.execute(_ALL_USERS).fetchall())
-        return [_user(row) for row in rows]
+        found = await self._read(lambda c: c.execute(_ALL_USERS).fetchall())
+        return [rows.user(row) for row in found]
 
     async def set_password(
         self, user_id: str, password_hash: str, tokens_valid_after: float
@@ -994,12 +847,12 @@ class SQLiteStore:
     async def client_by_id(self, client_id: str) -> Client | None:
         """The client with this id, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_CLIENT_BY_ID, (client_id,))
-        return None if row is None else _client(row)
+        return None if row is None else rows.client(row)
 
     async def list_clients(self) -> list[Client]:
         """Every client, by id."""
-        rows = await self._read(lambda c: c.execute(_ALL_CLIENTS).fetchall())
-        return [_client(row) for row in rows]
+        found = await self._read(lambda c: c.execute(_ALL_CLIENTS).fetchall())
+        return [rows.client(row) for row in found]
 
     async def rehash_client_secret(self, client_id: str, old_hash: str, new_hash: str) -> bool:
         """Compare-and-set: replace a client's ``old_hash`` by ``new_hash`` only if it is still
@@ -1031,13 +884,13 @@ class SQLiteStore:
     async def add_refresh_token(self, token: RefreshToken) -> None:
         """Store a token (the first of a new family); :class:`~.base.Conflict` if its hash
         exists, :class:`~.base.StoreError` if its ``user_id`` names no user."""
-        values = _token_values(token)
+        values = rows.token_values(token)
         await self._write(lambda c: c.execute(_INSERT_TOKEN, values))
 
     async def refresh_token(self, token_hash: bytes) -> RefreshToken | None:
         """The stored token with this SHA-256, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_SELECT_TOKEN, (bytes(token_hash),))
-        return None if row is None else _refresh_token(row)
+        return None if row is None else rows.refresh_token(row)
 
     async def rotate_refresh_token(
         self, token_hash: bytes, new: RefreshToken, now: float, grace_period: float
@@ -1051,7 +904,7 @@ class SQLiteStore:
         token it would replace (nothing is stored).
         """
         presented = bytes(token_hash)
-        new_values = _token_values(new)
+        new_values = rows.token_values(new)
 
         def rotate(conn: sqlite3.Connection) -> RotationOutcome:
             swapped = conn.execute(
@@ -1070,7 +923,7 @@ class SQLiteStore:
                 # Grace covers only the immediate predecessor of the still-active token.
                 if grace_period > 0 and now - old.rotated_at < grace_period:
                     successor = _token_in(conn, old.successor_hash)
-                    if successor is not None and _is_active(successor, now):
+                    if successor is not None and rows.is_active(successor, now):
                         return RotationOutcome(
                             "grace", token=old, successor_hash=successor.token_hash
                         )
@@ -1123,17 +976,17 @@ class SQLiteStore:
     # signing keys -----------------------------------------------------------------------
     async def add_signing_key(self, record: SigningKeyRecord) -> None:
         """Insert a key; :class:`~.base.Conflict` if its ``kid`` exists."""
-        values = _key_values(record)
+        values = rows.key_values(record)
         await self._write(lambda c: c.execute(_INSERT_KEY, values))
 
     async def signing_keys(self) -> list[SigningKeyRecord]:
         """Every stored signing key, oldest first (``created_at``, then insertion order)."""
-        rows = await self._read(lambda c: c.execute(_ALL_KEYS).fetchall())
-        return [SigningKeyRecord(*row) for row in rows]
+        found = await self._read(lambda c: c.execute(_ALL_KEYS).fetchall())
+        return [SigningKeyRecord(*row) for row in found]
 
     async def update_signing_key(self, record: SigningKeyRecord) -> None:
         """Replace the stored record with the same ``kid``; :class:`~.base.StoreError` if none."""
-        values = (*_key_values(record)[1:], record.kid)
+        values = (*rows.key_values(record)[1:], record.kid)
 
         def update(conn: sqlite3.Connection) -> None:
             if not conn.execute(_UPDATE_KEY, values).rowcount:
@@ -1230,12 +1083,12 @@ class SQLiteStore:
     async def session_by_cookie(self, cookie_hash: bytes) -> LoginSession | None:
         """The session of this cookie's SHA-256, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_SESSION_BY_COOKIE, (bytes(cookie_hash),))
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     async def session_by_sid(self, sid: str) -> LoginSession | None:
         """The session with this ``sid``, or ``None`` (a lookup on the event loop)."""
         row = await self._lookup(_SESSION_BY_SID, (sid,))
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     async def touch_session(self, sid: str, idle_expires_at: float) -> None:
         """Move the idle expiry forward, capped at the absolute expiry."""
@@ -1297,7 +1150,7 @@ class SQLiteStore:
     # authorization codes ----------------------------------------------------------------
     async def add_code(self, code: AuthorizationCode) -> None:
         """Store a new code; :class:`~.base.Conflict` if its hash exists."""
-        values = _code_values(code)
+        values = rows.code_values(code)
         await self._write(lambda c: c.execute(_INSERT_CODE, values))
 
     async def redeem_code(self, code_hash: bytes, now: float) -> CodeRedemption:
@@ -1313,7 +1166,7 @@ class SQLiteStore:
             row = conn.execute(_SELECT_CODE, (key,)).fetchone()
             if row is None:
                 return CodeRedemption("unknown")
-            code = _code(row)
+            code = rows.code(row)
             if won:
                 return CodeRedemption("redeemed", code)
             if code.redeemed_at is None:
@@ -1377,7 +1230,7 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, parameters: tuple[object, ...
 
 def _token_in(conn: sqlite3.Connection, token_hash: bytes | None) -> RefreshToken | None:
     row = conn.execute(_SELECT_TOKEN, (token_hash,)).fetchone()
-    return None if row is None else _refresh_token(row)
+    return None if row is None else rows.refresh_token(row)
 
 
 def _transaction(operation: Callable[[sqlite3.Connection], _T], conn: sqlite3.Connection) -> _T:
