@@ -1083,26 +1083,7 @@ class PostgresStore:
     # authorization codes ----------------------------------------------------------------
     async def add_code(self, code: AuthorizationCode) -> None:
         """Store a new code; :class:`~.base.Conflict` if its hash exists."""
-        values = (
-            bytes(code.code_hash),
-            code.client_id,
-            code.user_id,
-            code.redirect_uri,
-            code.scope,
-            code.code_challenge,
-            code.nonce,
-            code.sid,
-            code.auth_time,
-            code.issued_at,
-            code.expires_at,
-            code.purge_after,
-            json.dumps(list(code.resource)),
-            code.redeemed_at,
-            code.reused_at,
-            code.family_id,
-            code.access_jti,
-            code.access_expires_at,
-        )
+        values = rows.code_values(code)
         await self._update(_INSERT_CODE, values)
 
     async def redeem_code(self, code_hash: bytes, now: float) -> CodeRedemption:
