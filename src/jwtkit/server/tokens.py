@@ -121,6 +121,15 @@ class _Caller:
         return _FIRST_PARTY_GRANTS if first_party else ()
 
 
+def _code_reused() -> OAuthError:
+    """The answer to a second use of an authorization code (RFC 6749 §4.1.2), whichever use
+    finds out: the second exchange, or the first one when the second came in between."""
+    return OAuthError(
+        "invalid_grant",
+        "the authorization code was already used; the tokens issued with it have been revoked",
+    )
+
+
 def _narrowed_resource(requested: str | None, granted: tuple[str, ...]) -> tuple[str, ...]:
     """The resources of an access token from a grant for ``granted`` (RFC 8707 §2.2): the one
     ``requested``, which must be among them (``invalid_target``), or all of them."""
@@ -308,11 +317,7 @@ class TokenService:
                 family_id=code.family_id,
                 revoked=revoked,
             )
-            raise OAuthError(
-                "invalid_grant",
-                "the authorization code was already used; the tokens issued with it have been "
-                "revoked",
-            )
+            raise _code_reused()
         if redemption.status != "redeemed" or code is None:
             described = "has expired" if redemption.status == "expired" else "is invalid"
             raise OAuthError("invalid_grant", f"the authorization code {described}")
@@ -374,11 +379,7 @@ class TokenService:
                 ),
                 now,
             )
-            raise OAuthError(
-                "invalid_grant",
-                "the authorization code was already used; the tokens issued with it have been "
-                "revoked",
-            )
+            raise _code_reused()
         self._audit(
             "login_ok",
             user_id=user.id,
