@@ -130,6 +130,16 @@ class PostgresServer(_Server):
     """A PostgreSQL cluster in ``folder`` (``initdb`` on first start)."""
 
     kind = "PostgreSQL"
+    #: The server's settings (``-c name=value``) besides its address: durability off, since
+    #: the tests' data is thrown away. A subclass may change them (benchmarks/instances.py
+    #: runs a durable server).
+    settings: tuple[str, ...] = (
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=300",
+        "log_min_messages=fatal",
+    )
 
     def __init__(self, binaries: Path, folder: Path, user: str | None) -> None:
         super().__init__(folder, user)
@@ -157,11 +167,8 @@ class PostgresServer(_Server):
                 "--locale=C.UTF-8",
                 "--no-sync",
             )
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            " -c max_connections=300 -c log_min_messages=fatal"
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self.run(
             self.binaries / "pg_ctl",
             "start",
