@@ -53,6 +53,19 @@ def test_the_chain_is_validated_again_for_every_token(
     assert caught.value.reason == "expired"
 
 
+def test_the_one_shot_decode_validates_the_chain_again_on_each_call(
+    policy: ChainPolicy, clock: FrozenClock, ec_leaf: pki.Issued, intermediate: pki.Issued
+) -> None:
+    jwt = token(ec_leaf.key, chain(ec_leaf, intermediate), "ES256")
+    provider = X5CKeyProvider(policy)
+    assert jwtkit.decode(jwt, provider, algorithms=["ES256"]) == {"sub": "42"}
+    clock.advance(31 * pki.DAY)
+    with pytest.raises(errors.UntrustedCertificate):
+        jwtkit.decode(jwt, provider, algorithms=["ES256"])
+    with pytest.raises(errors.UntrustedCertificate):
+        jwtkit.jws.verify(jwt, provider, algorithms=["ES256"])
+
+
 def test_an_untrusted_chain_fails_the_token(
     ec_leaf: pki.Issued, intermediate: pki.Issued, clock: FrozenClock
 ) -> None:

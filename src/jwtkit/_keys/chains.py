@@ -108,7 +108,7 @@ def _load_anchors(anchors: object) -> tuple[x509.Certificate, ...]:
 
 
 def _validity(certificate: x509.Certificate, label: str, when: datetime) -> UntrustedCertificate:
-    """The expiry error of a certificate outside its validity period at ``when``, if any."""
+    """The error of a certificate outside its validity period at ``when``."""
     if when < certificate.not_valid_before_utc:
         start = certificate.not_valid_before_utc.isoformat()
         return UntrustedCertificate("not_yet_valid", f"{label} is not valid before {start}")
