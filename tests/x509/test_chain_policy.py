@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from typing_extensions import assert_type
 
 import jwtkit
 from jwtkit import errors
@@ -34,7 +35,7 @@ def test_a_good_chain_gives_the_leaf_public_key(
     kty: str, policy: ChainPolicy, leaves: dict[str, pki.Issued], intermediate: pki.Issued
 ) -> None:
     issued = leaves[kty]
-    key = policy.verify_chain(chain(issued, intermediate))
+    key = assert_type(policy.verify_chain(chain(issued, intermediate)), jwtkit.Key)
     assert key.kty == kty
     assert not key.is_private
     assert key.x5c == (issued.x5c, intermediate.x5c)

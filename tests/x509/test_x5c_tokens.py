@@ -41,6 +41,19 @@ def test_the_one_shot_calls_take_the_provider_too(
     assert jwtkit.jws.verify(jwt, provider, algorithms=["ES256"]).payload == b'{"sub":"42"}'
 
 
+def test_a_jws_json_serialization_takes_the_chain_of_its_protected_header(
+    policy: ChainPolicy, ec_leaf: pki.Issued, intermediate: pki.Issued
+) -> None:
+    signer = jwtkit.jws.Signer(
+        jwtkit.Key.from_cryptography(ec_leaf.key),
+        "ES256",
+        protected={"x5c": chain(ec_leaf, intermediate)},
+    )
+    data = jwtkit.jws.sign_json(b"payload", [signer], flatten=True)
+    verified = jwtkit.jws.verify_json(data, X5CKeyProvider(policy), algorithms=["ES256"])
+    assert verified.payload == b"payload"
+
+
 def test_the_chain_is_validated_again_for_every_token(
     policy: ChainPolicy, clock: FrozenClock, ec_leaf: pki.Issued, intermediate: pki.Issued
 ) -> None:
