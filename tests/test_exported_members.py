@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing
+from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing, x509
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
@@ -16,8 +16,8 @@ TOP_LEVEL = {
     "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
     "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
     "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
-    "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
-    "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
+    "UntrustedCertificate", "UsageError", "Verifier", "__version__", "decode", "decode_complete",
+    "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
@@ -74,6 +74,7 @@ MODULES = {
         },
     ),
     "testing": (testing, {"FrozenClock"}),
+    "x509": (x509, {"ChainPolicy", "X5CKeyProvider"}),
 }
 
 ERROR_CODES = {
@@ -96,6 +97,7 @@ ERROR_CODES = {
     "InvalidSubject": "invalid_subject",
     "MissingClaim": "missing_claim",
     "InvalidType": "invalid_type",
+    "UntrustedCertificate": "untrusted_certificate",
 }
 
 

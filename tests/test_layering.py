@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "_oauth": 0,
     "_keys": 1,
     "jwk": 1,
+    "x509": 1,
     "_jwa_signing": 2,
     "_jwa_content": 2,
     "_jwa_keymgmt": 2,

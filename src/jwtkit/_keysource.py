@@ -14,7 +14,9 @@ Rules (security matrix A2, A3, A4, F3):
   the algorithm is ambiguous and refused (RFC 7517 §4.5), never settled by key order;
 * a list of keys becomes a :class:`~jwtkit.jwk.KeySet`, so a list that mixes secrets and
   asymmetric keys is refused as such a set is (pass ``KeySet(keys, allow_mixed=True)``);
-* header-supplied keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are never consulted.
+* header-supplied keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are never consulted here; an
+  ``x5c`` chain becomes a key only through a provider the caller builds from its own trust
+  anchors (:class:`jwtkit.x509.X5CKeyProvider`).
 """
 
 from __future__ import annotations
