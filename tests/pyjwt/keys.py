@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 #: An HMAC secret long enough for HS512 (64 bytes), so neither library complains.
 SECRET = "k7Qe9vTz2LmX4pRw8sYb1NcH6dJf3GuA0oKiE5VyZqWtBnMxCrDgSlPhFjUaIeO2"
@@ -20,10 +20,11 @@ class PemPair:
 
     private: bytes
     public: bytes
-    key: PrivateKeyTypes
+    #: The private key object (Any: each test uses the methods of its own key type).
+    key: Any
 
 
-def _pair(key: PrivateKeyTypes) -> PemPair:
+def _pair(key: Any) -> PemPair:
     private = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -52,8 +53,9 @@ def ed25519_pair() -> PemPair:
 
 def encrypted_rsa_pem() -> bytes:
     """The RSA private key, PEM encrypted with :data:`PASSPHRASE`."""
-    return rsa_pair().key.private_bytes(
+    encrypted: bytes = rsa_pair().key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(PASSPHRASE),
     )
+    return encrypted

@@ -46,10 +46,9 @@ __all__ = ["decode", "decode_complete", "encode", "get_unverified_header"]
 
 
 class _Unset:
-    __slots__ = ()
+    """The type of ``encode``'s default ``algorithm`` (``None`` means ``none`` in PyJWT)."""
 
-    def __repr__(self) -> str:
-        return "<unset>"
+    __slots__ = ()
 
 
 _UNSET: Final = _Unset()
