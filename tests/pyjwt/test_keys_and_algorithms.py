@@ -26,7 +26,7 @@ def test_a_jwk_set_is_a_key_for_decode() -> None:
     assert len(keyset) == 1
     assert keyset.jwtkit_keyset[0] == rsa_key.public_key()
     assert keyset.skipped == (
-        "kid None: JWK: no signature algorithm for kty 'OKP' with crv 'X25519'",
+        "kid null: JWK: no signature algorithm for kty 'OKP' with crv 'X25519'",
     )
     token = jwt.encode({"a": 1}, rsa_key)
     assert jwt.decode(token, keyset, algorithms=["RS256"]) == {"a": 1}
@@ -77,3 +77,13 @@ def test_the_new_errors_have_stable_codes() -> None:
     assert issubclass(jwt.PyJWKClientError, jwtkit.JWTError)
     assert jwt.InvalidIssuedAtError is jwtkit.ClaimError
     assert jwt.PyJWKSetError is jwt.PyJWKError is jwtkit.InvalidKey
+
+
+def test_key_errors_do_not_show_the_secret() -> None:
+    secret = "Zq8rW2xT5vB9nM3kL7pJ4hG6fD1sA0cEiUoYyXwVtRbNm"
+    jwk = jwt.algorithms.HMACAlgorithm.to_jwk(secret, as_dict=True)
+    with pytest.raises(jwt.PyJWKError) as caught:
+        jwt.PyJWK(jwk, algorithm="ES256")
+    assert jwk["k"] not in str(caught.value)
+    assert secret not in str(caught.value)
+    assert secret not in repr(jwt.PyJWK(jwk))

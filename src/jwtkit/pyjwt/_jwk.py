@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._messages import short
 from ..errors import InvalidKey, JWTError
 from ..jwk import Key, KeySet, OctKey
 from .algorithms import Algorithm, get_default_algorithms
@@ -34,7 +35,7 @@ def _inferred_algorithm(key: Key) -> str:
         return _EC_ALGORITHMS[crv]
     if crv in {"Ed25519", "Ed448"}:
         return "EdDSA"
-    raise InvalidKey(f"JWK: no signature algorithm for kty {key.kty!r} with crv {crv!r}")
+    raise InvalidKey(f"JWK: no signature algorithm for kty {key.kty!r} with crv {short(crv)}")
 
 
 class PyJWK:
@@ -54,7 +55,7 @@ class PyJWK:
         name = algorithm or key.alg or _inferred_algorithm(key)
         algorithms = get_default_algorithms()
         if name not in algorithms:
-            raise InvalidKey(f"JWK: {name!r} is not a supported signature algorithm")
+            raise InvalidKey(f"JWK: {short(name)} is not a supported signature algorithm")
         if not key.supports(name):
             raise InvalidKey(f"JWK: a {key.kty} key cannot be used with {name}")
         self._key = key
@@ -134,7 +135,7 @@ class PyJWKSet:
             try:
                 self.keys.append(PyJWK._of(key))
             except JWTError as exc:
-                reasons.append(f"kid {key.kid!r}: {exc.message}")
+                reasons.append(f"kid {short(key.kid)}: {exc.message}")
         if not self.keys:
             raise InvalidKey(f"JWK Set: no usable keys ({'; '.join(reasons)})")
         #: Why members were left out, one line each.
@@ -170,7 +171,7 @@ class PyJWKSet:
         for key in self.keys:
             if key.key_id == kid:
                 return key
-        raise KeyError(f"keyset has no key for kid: {kid!r}")
+        raise KeyError(f"keyset has no key for kid: {short(kid)}")
 
     def __iter__(self) -> Iterator[PyJWK]:
         return iter(self.keys)
