@@ -141,6 +141,26 @@ OPTIONAL_MODULES = {
         "AsyncJWKSClient", "DiscoveryError", "JWKSClient", "JWKSError", "JWKSFetchError",
         "JWKSInvalid", "MissingExtra", "UnsafeURL",
     },
+    "jwtkit.pyjwt": {
+        "DecodeError", "ExpiredSignatureError", "ImmatureSignatureError", "InvalidAlgorithmError",
+        "InvalidAudienceError", "InvalidIssuedAtError", "InvalidIssuerError", "InvalidJTIError",
+        "InvalidKeyError", "InvalidSignatureError", "InvalidSubjectError", "InvalidTokenError",
+        "MissingCryptographyError", "MissingRequiredClaimError", "PyJWK", "PyJWKClient",
+        "PyJWKClientConnectionError", "PyJWKClientError", "PyJWKError", "PyJWKSet",
+        "PyJWKSetError", "PyJWTError", "algorithms", "decode", "decode_complete", "encode",
+        "exceptions", "get_algorithm_by_name", "get_unverified_header",
+    },
+    "jwtkit.pyjwt.exceptions": {
+        "DecodeError", "ExpiredSignatureError", "ImmatureSignatureError", "InvalidAlgorithmError",
+        "InvalidAudienceError", "InvalidIssuedAtError", "InvalidIssuerError", "InvalidJTIError",
+        "InvalidKeyError", "InvalidSignatureError", "InvalidSubjectError", "InvalidTokenError",
+        "MissingCryptographyError", "MissingRequiredClaimError", "PyJWKClientConnectionError",
+        "PyJWKClientError", "PyJWKError", "PyJWKSetError", "PyJWTError",
+    },
+    "jwtkit.pyjwt.algorithms": {
+        "Algorithm", "ECAlgorithm", "HMACAlgorithm", "OKPAlgorithm", "RSAAlgorithm",
+        "RSAPSSAlgorithm", "get_algorithm_by_name", "get_default_algorithms", "has_crypto",
+    },
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {
         "BearerError", "JWTAuthBackend", "JWTAuthenticationError", "JWTMiddleware", "JWTUser",

@@ -76,7 +76,10 @@ def allowed_algorithms(
             )
         names = implied
     elif isinstance(algorithms, (str, bytes)):
-        raise UsageError("algorithms must be a list of names, e.g. ['HS256'], not a string")
+        raise UsageError(
+            "algorithms must be a list of names, e.g. ['HS256'], not a string (a membership "
+            "test on a string matches its substrings too)"
+        )
     else:
         listed = list(algorithms)
         for name in listed:

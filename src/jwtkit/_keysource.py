@@ -69,15 +69,19 @@ _ASYMMETRIC_TEXT_PREFIXES = (
 )
 
 
-def coerce_key(value: bytes | str | Key) -> Key:
-    """A :class:`Key` from a key, PEM/OpenSSH text (asymmetric) or secret bytes/str (HMAC)."""
+def coerce_key(value: bytes | str | Key, *, allow_weak: bool = False) -> Key:
+    """A :class:`Key` from a key, PEM/OpenSSH text (asymmetric) or secret bytes/str (HMAC).
+
+    ``allow_weak`` is passed on to the key read from text (short and well-known secrets, RSA
+    below 2048 bits for verification); a key object is returned as it is.
+    """
     if isinstance(value, Key):
         return value
     if isinstance(value, (bytes, str)):
         raw = value.encode("utf-8") if isinstance(value, str) else value
         if raw.strip().startswith(_ASYMMETRIC_TEXT_PREFIXES):
-            return Key.from_pem(raw)
-        return OctKey(raw)
+            return Key.from_pem(raw, allow_weak=allow_weak)
+        return OctKey(raw, allow_weak=allow_weak)
     raise UsageError(
         f"key: expected a Key, KeySet, secret bytes/str or PEM, got {type(value).__name__}"
     )
