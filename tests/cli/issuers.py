@@ -5,6 +5,7 @@ uvicorn in a thread."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import threading
@@ -42,7 +43,9 @@ class IssuerServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(route.body)
+                # The client may stop reading (the size cap): expected.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(route.body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep the test output clean

@@ -476,6 +476,14 @@ def test_an_https_issuer_through_the_same_fetcher() -> None:
         result = run_issuer_audit(documents)
     assert result.findings == []
     assert result.signing_keys == {"ES256": 2}
+    # From an https issuer, even a loopback http jwks_uri is plain http: a finding, not fetched.
+    metadata["jwks_uri"] = "http://127.0.0.1/jwks"
+    with IssuerDocuments(issuer, transport=httpx.MockTransport(answer)) as documents:
+        result = run_issuer_audit(documents)
+    assert [(f.id, f.severity, f.location) for f in result.findings] == [
+        ("http-endpoint", "high", "metadata.jwks_uri")
+    ]
+    assert result.jwks_uri is None
 
 
 # -- --fail-on and the exit status -----------------------------------------------------------

@@ -118,7 +118,10 @@ def _url_members(metadata: Mapping[str, Any]) -> Iterator[tuple[str, object]]:
             yield f"mtls_endpoint_aliases.{name}", value
 
 
-def _url_findings(metadata: Mapping[str, Any], where: str) -> Iterator[Finding]:
+def _url_findings(metadata: Mapping[str, Any], issuer: str, where: str) -> Iterator[Finding]:
+    """Plain ``http`` is a finding unless both the URL and the issuer are on loopback (the
+    issuer passed the URL policy, so an ``http`` issuer is a loopback one)."""
+    development = urlsplit(issuer).scheme == "http"
     for name, value in _url_members(metadata):
         location = f"{where}.{name}"
         parts = urlsplit(value) if isinstance(value, str) else None
@@ -130,7 +133,7 @@ def _url_findings(metadata: Mapping[str, Any], where: str) -> Iterator[Finding]:
                 f"{name} is not an absolute https URL: {short(value)}",
                 "publish an absolute https URL (RFC 8414 §2)",
             )
-        elif parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        elif parts.scheme == "http" and not (development and is_loopback_host(parts.hostname)):
             link = name in _LINKS
             yield _finding(
                 "http-link" if link else "http-endpoint",
@@ -312,7 +315,7 @@ def audit_metadata(
                 f"publish them ({spec}); clients cannot configure themselves without them",
             )
         )
-    found += _url_findings(metadata, where)
+    found += _url_findings(metadata, issuer, where)
     found += _algorithm_findings(metadata, where)
     found += _pkce_findings(metadata, where)
     found += _grant_findings(metadata, where)
