@@ -717,9 +717,10 @@ def _audit_issuer(issuer: str, timeout: float, fail_on: str | None, as_json: boo
     except JWTError as exc:
         usage = exc.code == "jwks_unsafe_url"
         raise (UsageProblem if usage else CommandFailed)(exc.message) from None
+    keys = ", ".join(f"{count} {printable(kind)}" for kind, count in audit.signing_keys.items())
     report(
         audit.findings,
-        label=f"issuer {printable(audit.issuer)}",
+        label=f"issuer {printable(audit.issuer)}" + (f" (signing keys: {keys})" if keys else ""),
         fail_on=fail_on,
         as_json=as_json,
         fields=audit.fields(),
