@@ -47,7 +47,7 @@ from ..jwt import decode_unverified, normalize_typ
 from . import _time
 from ._errors import CommandFailed, UsageProblem
 from ._findings import SEVERITIES, Finding, report
-from ._io import read_input, read_token
+from ._io import read_input, read_token, timeout_option
 from ._output import printable, safe
 from ._time import duration_option, human_duration, numeric_date, relative
 from .audit_issuer import run_issuer_audit
@@ -631,14 +631,7 @@ def crack(token: str, algorithm: str, candidates: Iterable[bytes]) -> bytes | No
     metavar="FILE",
     help="More secrets to try, one per line (repeatable; implies --crack).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds for each document fetched (--issuer).",
-)
+@timeout_option("--issuer")
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES[:-1]),
