@@ -40,7 +40,7 @@ def test_a_good_token_has_no_findings() -> None:
     data = audit(GOOD_HEADER, GOOD_CLAIMS)
     assert set(data) == AUDIT_KEYS
     assert data["findings"] == []
-    assert data["counts"] == {"high": 0, "medium": 0, "low": 0, "info": 0}
+    assert data["counts"] == {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}
     assert data["verified"] is False
     assert data["format"] == "JWS"
     assert data["algorithm"] == "ES256"

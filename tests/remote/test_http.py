@@ -325,6 +325,22 @@ def test_redirect_on_the_same_host_is_followed(status: int) -> None:
     assert _fetch(_redirecting("https://ID.EXAMPLE:443/moved")).data == {"keys": []}
 
 
+def test_a_document_keeps_its_headers_and_the_urls_that_redirected_to_it() -> None:
+    document = _fetch(_redirecting("/moved"))
+    assert document.redirects == (URL,)
+    assert document.headers["content-type"] == "application/json"
+    direct = _fetch(lambda request: httpx.Response(200, json={}, headers={"X-A": "1"}))
+    assert direct.redirects == ()
+    assert direct.headers["x-a"] == "1"
+
+
+@pytest.mark.anyio
+async def test_async_documents_keep_their_redirects_too() -> None:
+    document = await _afetch(_redirecting("/moved"))
+    assert document.redirects == (URL,)
+    assert document.url == "https://id.example/moved"
+
+
 @pytest.mark.parametrize(
     ("location", "reason"),
     [

@@ -7,7 +7,8 @@
 ``keygen``       generate a key; the kid defaults to its RFC 7638 thumbprint (:mod:`.keys`)
 ``thumbprint``   RFC 7638 thumbprints and RFC 9278 thumbprint URIs (:mod:`.keys`)
 ``jwks``         a public JWK Set (RFC 7517 §5) from key files (:mod:`.keys`)
-``audit``        lint a token against RFC 8725 (:mod:`.audit`)
+``audit``        lint a token against RFC 8725 (:mod:`.audit`), or with ``--issuer`` a live
+                 issuer's metadata and JWK Set (:mod:`.audit_issuer`)
 ``encrypt``      encrypt bytes to a key: a compact JWE (RFC 7516) (:mod:`.jwe`)
 ``decrypt``      decrypt a compact or JSON JWE; one error for every failure (:mod:`.jwe`)
 ===============  ==========================================================================

@@ -40,6 +40,7 @@ __all__ = [
     "read_token",
     "secret_from_options",
     "signing_material",
+    "timeout_option",
 ]
 
 #: The environment variable read for an HMAC secret when no key option is given. Not a
@@ -190,6 +191,20 @@ def default_secret() -> OctKey | None:
     if not value:
         return None
     return _oct_key(value.encode("utf-8", "surrogateescape"), f"${SECRET_ENV_DEFAULT}")
+
+
+def timeout_option(used_by: str) -> Callable[[_F], _F]:
+    """The ``--timeout`` option of the commands that fetch over the network (``used_by``
+    names their options): seconds for each fetch, default 5."""
+    option: Callable[[_F], _F] = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=5.0,
+        show_default=True,
+        metavar="SECONDS",
+        help=f"Seconds for each HTTP request ({used_by}).",
+    )
+    return option
 
 
 def key_options(function: _F) -> _F:

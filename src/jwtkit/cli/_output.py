@@ -40,6 +40,7 @@ _ROLES: Mapping[str, dict[str, Any]] = {
     "good": {"fg": "green", "bold": True},
     "bad": {"fg": "red", "bold": True},
     "warn": {"fg": "yellow", "bold": True},
+    "critical": {"fg": "magenta", "bold": True, "reverse": True},
     "high": {"fg": "red", "bold": True},
     "medium": {"fg": "yellow", "bold": True},
     "low": {"fg": "blue", "bold": True},

@@ -1,5 +1,5 @@
 """``jwtkit audit``: lint a token against RFC 8725 (JWT Best Current Practices) and common
-mistakes. Each finding has a severity (high, medium, low, info) and a one-line fix.
+mistakes. Each finding has a severity (critical, high, medium, low, info) and a one-line fix.
 
 The checks (see ``docs/cli.md`` for the list with severities):
 
@@ -18,13 +18,14 @@ The checks (see ``docs/cli.md`` for the list with severities):
   (``weak_secrets.txt``) and ``--wordlist`` files, through the core's verification.
 
 Nothing here verifies the token: an audit reads what anyone holding the token can read.
+``--issuer URL`` audits an issuer instead (:mod:`.audit_issuer`); both report through
+:mod:`._findings`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
@@ -44,10 +45,12 @@ from ..jwk import OctKey
 from ..jws import verify as jws_verify
 from ..jwt import decode_unverified, normalize_typ
 from . import _time
-from ._errors import CommandFailed
-from ._io import read_input, read_token
-from ._output import Style, emit_json, printable, safe
+from ._errors import CommandFailed, UsageProblem
+from ._findings import SEVERITIES, Finding, report
+from ._io import read_input, read_token, timeout_option
+from ._output import printable, safe
 from ._time import duration_option, human_duration, numeric_date, relative
+from .audit_issuer import run_issuer_audit
 from .decode import jwe_header
 
 __all__ = [
@@ -61,9 +64,6 @@ __all__ = [
     "weak_secrets",
 ]
 
-#: Severities, most severe first.
-SEVERITIES = ("high", "medium", "low", "info")
-_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 _HMAC = ("HS256", "HS384", "HS512")
 _DEFAULT_MAX_LIFETIME = 86400.0
 _KID_MAX = 128
@@ -117,17 +117,6 @@ _CARD_BRANDS = (
     (re.compile(r"3(?:0[0-5]|[68])"), (14, 15, 16, 17, 18, 19)),
     (re.compile(r"62"), (16, 17, 18, 19)),
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: a stable ``id``, a severity, where it is, what it is and how to fix it."""
-
-    id: str
-    severity: str
-    location: str
-    message: str
-    fix: str
 
 
 # -- header ----------------------------------------------------------------------------------
@@ -618,30 +607,13 @@ def crack(token: str, algorithm: str, candidates: Iterable[bytes]) -> bytes | No
 # -- the command -----------------------------------------------------------------------------
 
 
-def _sorted(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: _RANK[f.severity])
-
-
-def _show(findings: list[Finding], label: str, counts: dict[str, int]) -> None:
-    style = Style()
-    summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
-    head = f"audit of {label}: " + (
-        f"{len(findings)} findings ({summary})" if findings else "no findings"
-    )
-    lines = [style("UNVERIFIED", "warn") + "  " + head]
-    for finding in findings:
-        lines += [
-            "",
-            f"  {style(finding.severity.upper().ljust(6), finding.severity)}  "
-            f"{style(finding.id, 'name')}  {finding.location}",
-            f"          {finding.message}",
-            f"          {style('fix:', 'title')} {finding.fix}",
-        ]
-    click.echo("\n".join(lines))
-
-
 @click.command("audit")
 @click.argument("token", required=False)
+@click.option(
+    "--issuer",
+    metavar="URL",
+    help="Audit this issuer's metadata and JWK Set instead of a token (fetched live).",
+)
 @click.option(
     "--max-lifetime",
     callback=duration_option,
@@ -659,31 +631,43 @@ def _show(findings: list[Finding], label: str, counts: dict[str, int]) -> None:
     metavar="FILE",
     help="More secrets to try, one per line (repeatable; implies --crack).",
 )
+@timeout_option("--issuer")
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITIES[:3]),
+    type=click.Choice(SEVERITIES[:-1]),
     help="Exit with status 1 when a finding of this severity or above exists (for CI).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see docs/cli.md).")
 def audit_command(
     token: str | None,
+    issuer: str | None,
     max_lifetime: float,
     try_crack: bool,
     wordlist: tuple[str, ...],
+    timeout: float,
     fail_on: str | None,
     as_json: bool,
 ) -> None:
-    """Lint a token against RFC 8725 and common mistakes, without verifying it.
+    """Lint a token against RFC 8725 and common mistakes, without verifying it; or, with
+    --issuer, lint a live issuer's metadata and JWK Set (RFC 8414, OpenID Connect Discovery,
+    RFC 7517).
 
-    Each finding has a severity (high, medium, low, info) and a one-line fix. --crack tries
-    a built-in list of weak secrets on HS256/384/512 tokens (offline; nothing is sent).
+    Each finding has a severity (critical, high, medium, low, info) and a one-line fix.
+    --crack tries a built-in list of weak secrets on HS256/384/512 tokens (offline; nothing
+    is sent).
 
     \b
     Examples:
       jwtkit audit "$TOKEN"
       jwtkit audit --crack --fail-on medium token.txt
       jwtkit audit --max-lifetime 1h --json - < token.txt
+      jwtkit audit --issuer https://id.example --fail-on high
     """
+    if issuer is not None:
+        if token is not None or try_crack or wordlist:
+            raise UsageProblem("--issuer audits an issuer: give no token, --crack or --wordlist")
+        _audit_issuer(issuer, timeout, fail_on, as_json)
+        return
     text = read_token(token)
     now = _time.current_time()
     extra = [line for path in wordlist for line in _lines(read_input(path, "--wordlist"))]
@@ -703,29 +687,37 @@ def audit_command(
         cracked = _crack(text, str(alg), [*extra, *weak_secrets()])
         if cracked is not None:
             findings.append(cracked)
-    findings = _sorted(findings)
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
-    failed = fail_on is not None and any(_RANK[f.severity] <= _RANK[fail_on] for f in findings)
-    if as_json:
-        emit_json(
-            {
-                "verified": False,
-                "format": "JWE" if jwe else "JWS",
-                "algorithm": alg,
-                "findings": [asdict(f) for f in findings],
-                "counts": counts,
-                "fail_on": fail_on,
-                "failed": failed,
-            }
-        )
-    else:
-        label = f"a {'JWE' if jwe else 'JWS'} token" + (
-            f" ({printable(alg)})" if isinstance(alg, str) else ""
-        )
-        _show(findings, label, counts)
-    if failed:
-        worst = findings[0].severity
-        raise CommandFailed(f"audit: findings at or above {fail_on} (worst: {worst})")
+    label = f"a {'JWE' if jwe else 'JWS'} token" + (
+        f" ({printable(alg)})" if isinstance(alg, str) else ""
+    )
+    fields = {"verified": False, "format": "JWE" if jwe else "JWS", "algorithm": alg}
+    report(
+        findings, label=label, fail_on=fail_on, as_json=as_json, fields=fields, badge="UNVERIFIED"
+    )
+
+
+def _audit_issuer(issuer: str, timeout: float, fail_on: str | None, as_json: bool) -> None:
+    """``audit --issuer``: the documents through :mod:`jwtkit.remote` (extra ``remote``:
+    without it, the install line is the error, exit 2), the checks of :mod:`.audit_issuer`;
+    a URL the policy refuses is bad usage (2), a failed fetch one line (1)."""
+    try:
+        from ..remote._issuer import IssuerDocuments  # noqa: PLC0415 - optional (extra 'remote')
+    except ImportError as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        with IssuerDocuments(issuer, timeout=timeout) as documents:
+            audit = run_issuer_audit(documents)
+    except JWTError as exc:
+        usage = exc.code == "jwks_unsafe_url"
+        raise (UsageProblem if usage else CommandFailed)(exc.message) from None
+    keys = ", ".join(f"{count} {printable(kind)}" for kind, count in audit.signing_keys.items())
+    report(
+        audit.findings,
+        label=f"issuer {printable(audit.issuer)}" + (f" (signing keys: {keys})" if keys else ""),
+        fail_on=fail_on,
+        as_json=as_json,
+        fields=audit.fields(),
+    )
 
 
 def _crack(token: str, algorithm: str, candidates: list[bytes]) -> Finding | None:

@@ -24,7 +24,7 @@ from ..jwk import Key, KeySet
 from ..jwt import DecodedJWT, decode_complete
 from . import _time
 from ._errors import CommandFailed, UsageProblem, warn
-from ._io import SECRET_ENV_DEFAULT, key_options, read_token, signing_material
+from ._io import SECRET_ENV_DEFAULT, key_options, read_token, signing_material, timeout_option
 from ._output import Style, emit_json, key_label, times_json, token_sections
 from ._time import duration_option
 
@@ -153,14 +153,7 @@ def _fail(exc: JWTError, as_json: bool) -> CommandFailed:
 @click.option(
     "--max-age", callback=duration_option, metavar="DURATION", help="Maximum age of iat (e.g. 1h)."
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds for each HTTP request (--jwks, --issuer-url).",
-)
+@timeout_option("--jwks, --issuer-url")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (see docs/cli.md).")
 def verify_command(
     token: str | None,

@@ -129,11 +129,15 @@ class FetchOptions:
 
 @dataclass(frozen=True)
 class Document:
-    """A fetched JSON object, the ``max-age`` its response allowed and the URL it came from."""
+    """A fetched JSON object, the ``max-age`` its response allowed and the URL it came from;
+    ``headers`` are the response's (names in lower case), ``redirects`` the URLs that
+    redirected to ``url``, first one first (what ``jwtkit audit --issuer`` reports)."""
 
     data: dict[str, Any]
     max_age: float | None
     url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    redirects: tuple[str, ...] = ()
 
 
 def max_age(headers: Mapping[str, str]) -> float | None:
@@ -237,7 +241,9 @@ def _check_status(response: httpx.Response, host: str, what: str, options: Fetch
         )
 
 
-def _document(body: bytes, response: httpx.Response, url: str, what: str) -> Document:
+def _document(
+    body: bytes, response: httpx.Response, url: str, what: str, redirects: list[str]
+) -> Document:
     host = host_of(url)
     try:
         data = json_loads_object(body, what)
@@ -245,7 +251,8 @@ def _document(body: bytes, response: httpx.Response, url: str, what: str) -> Doc
         raise JWKSInvalid(
             f"{what} from {host}: the response is not a JSON object ({exc.message})", host=host
         ) from None
-    return Document(data, max_age(response.headers), url)
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return Document(data, max_age(response.headers), url, headers, tuple(redirects))
 
 
 def _transport_failure(
@@ -349,6 +356,7 @@ def fetch_json(
     seconds of real time (:class:`_Watchdog`); ``clock`` is also checked between reads."""
     deadline = clock() + options.timeout
     current = url
+    redirects: list[str] = []
     with _Watchdog(options.timeout) as watchdog:
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -367,13 +375,14 @@ def fetch_json(
                             body.add(chunk, clock(), deadline)
                         if watchdog.fired:  # a body read to the end of the connection
                             raise _timed_out(options, host_of(current), what)
-                        return _document(body.value(), response, current, what)
+                        return _document(body.value(), response, current, what, redirects)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 if watchdog.fired:
                     raise _timed_out(options, host_of(current), what) from None
                 raise _transport_failure(exc, current, what, options) from None
             if clock() > deadline or watchdog.fired:
                 raise _timed_out(options, host_of(current), what)
+            redirects.append(current)
             current = target
     _too_many_redirects(url, what)
 
@@ -384,6 +393,7 @@ async def afetch_json(
     """:func:`fetch_json` for an :class:`httpx.AsyncClient`; the deadline is also enforced by
     cancelling the whole fetch (``anyio.fail_after``)."""
     current = url
+    redirects: list[str] = []
     try:
         with anyio.fail_after(options.timeout):
             deadline = clock() + options.timeout
@@ -396,9 +406,10 @@ async def afetch_json(
                         body = _Body(options, host_of(current), what)
                         async for chunk in response.aiter_bytes():
                             body.add(chunk, clock(), deadline)
-                        return _document(body.value(), response, current, what)
+                        return _document(body.value(), response, current, what, redirects)
                 if clock() > deadline:
                     raise _timed_out(options, host_of(current), what)
+                redirects.append(current)
                 current = target
     except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
         raise _transport_failure(exc, current, what, options) from None
