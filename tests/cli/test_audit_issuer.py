@@ -91,7 +91,7 @@ def test_a_clean_issuer_has_no_finding_above_info(server: IssuerServer) -> None:
     human = run("audit", "--issuer", server.base, "--fail-on", "low")
     assert human.code == 0, human
     assert human.out.startswith(
-        f"audit of issuer {server.base} (signing keys: 2 ES256): 1 findings (1 info)\n"
+        f"audit of issuer {server.base} (signing keys: 2 ES256): 1 finding (1 info)\n"
     )
     assert "INFO      loopback-http  issuer" in human.out
     assert "UNVERIFIED" not in human.out

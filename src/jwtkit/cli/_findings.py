@@ -75,7 +75,9 @@ def report(
     else:
         summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
         head = f"audit of {label}: " + (
-            f"{len(findings)} findings ({summary})" if findings else "no findings"
+            f"{len(findings)} finding{'' if len(findings) == 1 else 's'} ({summary})"
+            if findings
+            else "no findings"
         )
         _show(findings, head, badge)
     if failed:
