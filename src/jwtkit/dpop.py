@@ -40,6 +40,7 @@ from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import SplitResult, urlsplit
 
+from . import _oauth
 from ._claims import ClaimsPolicy
 from ._codec import b64url_decode_fast, b64url_encode, json_dumps, json_loads_object
 from ._jws_compact import decode_header, split_compact
@@ -106,8 +107,6 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 3986 §2.3: unreserved characters, which percent-encoding must not hide (§6.2.2.2).
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
-# RFC 9449 §8.1: nonce = 1*NQCHAR, NQCHAR = %x21 / %x23-5B / %x5D-7E.
-_NONCE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _CLAIMS_REQUIRED = ("jti", "htm", "htu", "iat")
 
 Clock = Callable[[], float]
@@ -270,7 +269,7 @@ def create_proof(
     if access_token is not None:
         claims["ath"] = access_token_hash(access_token)
     if nonce is not None:
-        if not isinstance(nonce, str) or _NONCE.fullmatch(nonce) is None:
+        if not _oauth.is_dpop_nonce(nonce):
             raise UsageError("nonce: expected the server's DPoP-Nonce value (RFC 9449 §8.1)")
         claims["nonce"] = nonce
     jwk = key.public_key().to_jwk()
