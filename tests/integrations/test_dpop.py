@@ -175,8 +175,33 @@ def test_stolen_token_with_a_proof_of_another_key_is_refused() -> None:
     victim = Client(issuer)
     thief = Client(issuer, THIEF_KEY)
     thief.token = victim.token  # the stolen token, the thief's own well-formed proof
-    error = refusal(issuer, thief.headers(), settings(issuer))
-    assert error.error == "invalid_dpop_proof"
+    dpop = settings(issuer)
+    error = refusal(issuer, thief.headers(), dpop)
+    # RFC 9449 §7.1 (Figure 16): the key binding failed, an invalid_token.
+    assert (error.status, error.error, error.scheme) == (401, "invalid_token", "dpop")
+    assert error.challenge(dpop=dpop) == (
+        'Bearer realm="api", DPoP realm="api", error="invalid_token", error_description="the '
+        f"access token is bound to another key than the DPoP proof's\", {ALGS}"
+    )
+
+
+def test_several_authorization_fields_put_the_error_in_both_challenges() -> None:
+    issuer = Issuer()
+    client = Client(issuer)
+    dpop = settings(issuer)
+    headers = [
+        ("Authorization", f"Bearer {client.token}"),
+        ("Authorization", f"DPoP {client.token}"),
+    ]
+    with pytest.raises(BearerError) as info:
+        check(issuer, headers, dpop)
+    error = info.value
+    assert (error.status, error.error, error.scheme) == (400, "invalid_request", None)
+    description = 'error_description="more than one Authorization header"'
+    assert error.challenge(dpop=dpop) == (
+        f'Bearer realm="api", error="invalid_request", {description}, '
+        f'DPoP realm="api", error="invalid_request", {description}, {ALGS}'
+    )
 
 
 def test_proof_for_another_token_is_refused() -> None:
@@ -284,6 +309,9 @@ def test_malformed_dpop_credentials_are_a_bad_request(value: str) -> None:
     error = refusal(issuer, {"Authorization": value}, settings(issuer))
     assert (error.status, error.error) == (400, "invalid_request")
     assert error.description == "malformed Authorization header: expected DPoP <token>"
+    assert error.challenge(dpop=settings(issuer)).startswith(  # type: ignore[union-attr]
+        'Bearer realm="api", DPoP realm="api", error="invalid_request"'
+    )
     # Without DPoP settings, the same header holds no credentials: as before.
     assert refusal(issuer, {"Authorization": value}, None).status == 401
 
@@ -346,7 +374,7 @@ def test_request_url_that_is_no_url_is_a_bad_request() -> None:
     issuer = Issuer()
     client = Client(issuer)
     error = refusal(issuer, client.headers(), settings(issuer), url="http://bad host/items")
-    assert (error.status, error.error) == (400, "invalid_request")
+    assert (error.status, error.error, error.scheme) == (400, "invalid_request", "dpop")
 
 
 def test_dpop_settings_are_checked() -> None:

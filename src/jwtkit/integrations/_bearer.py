@@ -30,19 +30,21 @@ DPoP (RFC 9449 §7): with a :class:`DPoPSettings` the resource also takes
 ``Authorization: DPoP <token>`` with its one ``DPoP`` proof header (or only that, with
 ``required=True``). The proof is checked by a :class:`jwtkit.dpop.DPoPVerifier` against the
 request's method and URL (:meth:`DPoPSettings.request_url`: the URL as the client used it),
-``ath`` against the token and the proof key's thumbprint against the token's ``cnf.jkt``:
+``ath`` against the token and the proof key's thumbprint against the token's ``cnf.jkt``
+(RFC 9449 §4.3, §6.1):
 
   =====  ========================  =====================================================
   401    ``invalid_dpop_proof``    no proof, several, or one that fails RFC 9449 §4.3
   401    ``use_dpop_nonce``        the proof lacks the server's nonce; ``DPoP-Nonce`` header
-  401    ``invalid_token``         a DPoP-bound token (``cnf.jkt``) sent as Bearer (§7.2), a
-                                   token without ``cnf.jkt`` sent as DPoP, or Bearer where
-                                   only DPoP is taken
+  401    ``invalid_token``         a proof by another key than ``cnf.jkt`` names (§7.1), a
+                                   DPoP-bound token sent as Bearer (§7.2), a token without
+                                   ``cnf.jkt`` sent as DPoP, or Bearer where only DPoP is taken
   =====  ========================  =====================================================
 
 Every 401 offers each accepted scheme's challenge in one ``WWW-Authenticate`` value (RFC 9110
 §11.6.1, RFC 9449 §7.1): ``Bearer realm="api", DPoP algs="ES256 ..."``; the error code and
-description go to the challenge of the scheme the request used.
+description go to the challenge of the scheme the request used (to both when it cannot be
+told: several ``Authorization`` fields, RFC 9449 §7.2).
 
 .. warning::
    Descriptions are fixed phrases chosen from the error's class: never the token, never
@@ -51,6 +53,7 @@ description go to the challenge of the scheme the request used.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,7 +132,7 @@ class BearerError(JWTError):
         *,
         scope: Sequence[str] = (),
         credentials: bool = True,
-        scheme: str = _oauth.BEARER,
+        scheme: str | None = _oauth.BEARER,
         nonce: str | None = None,
     ) -> None:
         description = _oauth.sanitize_description(description)
@@ -140,7 +143,8 @@ class BearerError(JWTError):
         self.scope = tuple(scope)
         #: ``False`` when the request carried no bearer credentials (no code in the challenge).
         self.credentials = credentials
-        #: The scheme of the refused credentials: its challenge carries the error code.
+        #: The scheme of the refused credentials: its challenge carries the error code (every
+        #: challenge does when it is ``None``: the scheme could not be told, RFC 9449 §7.2).
         self.scheme = scheme
         #: A fresh nonce the client must put in its next proof (RFC 9449 §9).
         self.nonce = nonce
@@ -151,9 +155,12 @@ class BearerError(JWTError):
         return cls(401, "invalid_request", _oauth.MISSING_TOKEN, credentials=False)
 
     @classmethod
-    def malformed_request(cls, description: str = _oauth.MALFORMED_AUTHORIZATION) -> BearerError:
-        """400 ``invalid_request``: the ``Authorization`` header is not ``Bearer <token>``."""
-        return cls(400, "invalid_request", description)
+    def malformed_request(
+        cls, description: str = _oauth.MALFORMED_AUTHORIZATION, scheme: str | None = _oauth.BEARER
+    ) -> BearerError:
+        """400 ``invalid_request``: the ``Authorization`` header is not ``Bearer <token>``
+        (or, of ``scheme`` ``"dpop"``, not ``DPoP <token>``; ``None``: several of them)."""
+        return cls(400, "invalid_request", description, scheme=scheme)
 
     @classmethod
     def invalid_token(cls, description: str) -> BearerError:
@@ -206,7 +213,7 @@ class BearerError(JWTError):
             return None
         challenges = []
         for scheme in _schemes(dpop):
-            mine = self.credentials and scheme == self.scheme
+            mine = self.credentials and self.scheme in (None, scheme)
             error = self.error if mine else None
             description = self.description if mine else None
             scope = " ".join(self.scope) if mine and self.scope else None
@@ -394,8 +401,8 @@ def single_header(values: Sequence[str]) -> str | None:
     """
     try:
         return _oauth.single_authorization(values)
-    except _oauth.MalformedAuthorization as exc:
-        raise BearerError.malformed_request(exc.description) from None
+    except _oauth.MalformedAuthorization as exc:  # either scheme's challenge says so (§7.2)
+        raise BearerError.malformed_request(exc.description, None) from None
 
 
 def parse_authorization(header: str | None) -> str | None:
@@ -524,6 +531,7 @@ _BAD_PROOF = "the DPoP proof is missing, or not valid for this request and acces
 _BOUND_AS_BEARER = "a DPoP-bound access token must be sent with the DPoP scheme and a proof"
 _UNBOUND_AS_DPOP = "the access token is not bound to a DPoP key"
 _BAD_URL = "the request's URL is not valid"
+_OTHER_KEY = "the access token is bound to another key than the DPoP proof's"
 _DPOP_ONLY = "this resource takes DPoP-bound access tokens: Authorization: DPoP <token>"
 
 
@@ -543,7 +551,9 @@ def _credentials(header: str | None, dpop: DPoPSettings | None) -> tuple[str, st
     try:
         return _oauth.parse_credentials(header)
     except _oauth.MalformedAuthorization as exc:
-        raise BearerError.malformed_request(exc.description) from None
+        dpop_value = exc.description == _oauth.MALFORMED_DPOP_AUTHORIZATION
+        scheme = _oauth.DPOP if dpop_value else _oauth.BEARER
+        raise BearerError.malformed_request(exc.description, scheme) from None
 
 
 def _token_of(
@@ -590,17 +600,20 @@ def _check_binding(
     if len(request.proofs) != 1:  # RFC 9449 §4.3 point 1: one DPoP header field
         raise BearerError(401, "invalid_dpop_proof", _BAD_PROOF, scheme=_oauth.DPOP)
     try:
-        dpop.verifier.verify(
+        proof = dpop.verifier.verify(
             request.proofs[0],
             method=request.method,
             url=dpop.request_url(request.url),
             access_token=token,
-            jkt=jkt,
         )
     except InvalidDPoPProof as exc:
         raise BearerError.invalid_proof(exc) from exc
     except UsageError:  # the URL the framework reports: a Host header that is no host
-        raise BearerError.malformed_request(_BAD_URL) from None
+        raise BearerError.malformed_request(_BAD_URL, _oauth.DPOP) from None
+    # A good proof by another key than the token's: the binding fails, which RFC 9449 §7.1
+    # (Figure 16) answers with invalid_token. The proof's jti stays used: it was a good proof.
+    if not hmac.compare_digest(proof.jkt.encode(), jkt.encode()):
+        raise BearerError(401, "invalid_token", _OTHER_KEY, scheme=_oauth.DPOP)
 
 
 def _scheme_scopes(
