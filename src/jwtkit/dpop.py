@@ -492,7 +492,7 @@ class DPoPVerifier:
         try:
             self._policy.check(claims, now)
         except ClaimError as exc:
-            raise _refuse(exc.message) from exc
+            raise _refuse(f"{exc.claim!r}: {exc.message}") from exc
         self._check_nonce(claims)
         if access_token is not None:
             ath = claims.get("ath")
