@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from . import _oauth
 from ._claims import ClaimsPolicy
@@ -107,6 +107,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 3986 §2.3: unreserved characters, which percent-encoding must not hide (§6.2.2.2).
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986 §3.3: what a path holds as it is (unreserved, sub-delims, ":", "@", "/"), and "%"
+# of the percent-encodings already there; anything else is percent-encoded as UTF-8.
+_PATH_SAFE = "!$&'()*+,;=:@/%"
 _CLAIMS_REQUIRED = ("jti", "htm", "htu", "iat")
 
 Clock = Callable[[], float]
@@ -172,8 +175,14 @@ def normalize_htu(url: str) -> str:
 
     Scheme and host in lower case, the default port (80 for http, 443 for https) left out,
     percent-encodings in upper case and unreserved characters decoded, dot segments removed, an
-    empty path written ``/``. Only ``http`` and ``https`` URLs with a host and without user
-    information are accepted; anything else is a :class:`~jwtkit.errors.UsageError`.
+    empty path written ``/``. Characters a URI path cannot hold (non-ASCII, ``{``, ``"``...) are
+    percent-encoded as UTF-8 (RFC 3987 §3.1), so that a path a framework reports decoded
+    (``/café``) matches the one the client sent (``/caf%C3%A9``). Only ``http`` and ``https``
+    URLs with a host and without user information are accepted; anything else is a
+    :class:`~jwtkit.errors.UsageError`.
+
+    .. warning:: A framework that decodes the path cannot tell ``/a%2Fb`` from ``/a/b``: avoid
+       encoded ``/``, ``?`` or ``#`` in the paths of DPoP-protected resources.
     """
     parts = _split_url(url, "url")
     scheme = parts.scheme.lower()
@@ -189,7 +198,7 @@ def normalize_htu(url: str) -> str:
         host = f"[{host}]"
     port = parts.port
     authority = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    path = _remove_dot_segments(_normalize_percent(parts.path)) or "/"
+    path = _remove_dot_segments(_normalize_percent(quote(parts.path, safe=_PATH_SAFE))) or "/"
     return f"{scheme}://{authority}{path}"
 
 

@@ -660,3 +660,35 @@ def test_flask_checks_its_dpop_argument() -> None:
         jwt_flask.JWTKit(dpop=1)  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         jwt_flask.require_token(dpop=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_paths_the_frameworks_report_decoded_match_the_clients_encoded_ones() -> None:
+    issuer = Issuer()
+    client = Client(issuer)
+    dpop = settings(issuer)
+
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": request.state.claims["sub"]})
+
+    app = Starlette(
+        routes=[Route("/{name:path}", echo)],
+        middleware=[Middleware(JWTMiddleware, verifier=issuer.verifier(), dpop=dpop)],
+    )
+    url = "http://testserver/caf%C3%A9/%7Bx%7D"
+    async with asgi_client(app) as http:
+        assert (await http.get("/caf%C3%A9/%7Bx%7D", headers=client.headers(url=url))).json() == {
+            "sub": "alice"
+        }
+
+    flask = Flask(__name__)
+    jwt_flask.JWTKit(flask, issuer.verifier(), dpop=dpop)
+
+    @flask.get("/<path:name>")
+    @jwt_flask.require_token()
+    def view(name: str) -> dict[str, Any]:
+        return {"name": name}
+
+    flask_url = "http://localhost/caf%C3%A9/%7Bx%7D"
+    response = flask.test_client().get("/caf%C3%A9/%7Bx%7D", headers=client.headers(url=flask_url))
+    assert response.get_json() == {"name": "caf\u00e9/{x}"}
