@@ -314,9 +314,9 @@ class ReplayCache(Protocol):
 
     ``remember(jti, expires_at)`` records ``jti`` until ``expires_at`` (a Unix time) and says
     whether it was new: ``False`` when it was already there (a replay), or when it cannot be
-    recorded (fail closed). Several processes that serve the same URLs must share one
-    (a database table or Redis ``SET key NX EXAT``): each process's own memory would let a proof
-    be replayed once in each.
+    recorded (fail closed: it should not raise). Several processes that serve the same URLs
+    must share one (a database table or Redis ``SET key NX EXAT``): each process's own memory
+    would let a proof be replayed once in each.
     """
 
     def remember(self, jti: str, expires_at: float) -> bool: ...
@@ -427,7 +427,7 @@ class DPoPVerifier:
     ) -> None:
         if isinstance(algorithms, (str, bytes)):
             raise UsageError("algorithms must be a list of names, e.g. ['ES256'], not a string")
-        names = tuple(algorithms)
+        names = tuple(dict.fromkeys(algorithms))
         if not names:
             raise UsageError("algorithms is empty: no proof could ever verify")
         for name in names:
@@ -443,6 +443,9 @@ class DPoPVerifier:
             raise UsageError("max_age: expected a positive number of seconds")
         if nonces is not None and not isinstance(nonces, DPoPNonces):
             raise UsageError("nonces: expected a DPoPNonces")
+        given = replay_cache is not None and replay_cache is not self._NO_CACHE
+        if given and not isinstance(replay_cache, ReplayCache):
+            raise UsageError("replay_cache: expected an object with remember(jti, expires_at)")
         self.algorithms: tuple[str, ...] = names
         self._allowed = frozenset(names)
         self.max_age = float(max_age)
