@@ -545,6 +545,8 @@ class DPoPVerifier:
             raise _refuse(
                 f"algorithm {short(alg)} is not accepted; expected one of {list(self.algorithms)}"
             )
+        if header.get("b64", True) is not True:
+            raise _refuse("a DPoP proof is a JWT: its payload is base64url ('b64' is refused)")
         jwk = header.get("jwk")
         if not isinstance(jwk, dict):
             raise _refuse("the header has no 'jwk' object holding the public key (RFC 9449 §4.2)")

@@ -445,6 +445,14 @@ def test_unknown_critical_header_is_refused(verifier: DPoPVerifier, key: jwtkit.
         )
 
 
+def test_unencoded_payload_is_refused(verifier: DPoPVerifier, key: jwtkit.Key) -> None:
+    header = {"typ": DPOP_TYP, "jwk": key.public_key().to_jwk(), "b64": False}
+    claims = {"jti": "j", "htm": "GET", "htu": "http://localhost/x", "iat": NOW}
+    proof = jws.sign(json.dumps(claims).encode(), key, "ES256", header)
+    with pytest.raises(InvalidDPoPProof, match="b64"):
+        verifier.verify(proof, method="GET", url="http://localhost/x")
+
+
 def test_payload_that_is_no_json_object(verifier: DPoPVerifier, key: jwtkit.Key) -> None:
     header = {"typ": DPOP_TYP, "jwk": key.public_key().to_jwk()}
     proof = jws.sign(b"[1, 2]", key, "ES256", header)
