@@ -692,3 +692,15 @@ async def test_paths_the_frameworks_report_decoded_match_the_clients_encoded_one
     flask_url = "http://localhost/caf%C3%A9/%7Bx%7D"
     response = flask.test_client().get("/caf%C3%A9/%7Bx%7D", headers=client.headers(url=flask_url))
     assert response.get_json() == {"name": "caf\u00e9/{x}"}
+
+
+def test_resource_metadata_names_the_dpop_algorithms_rfc_9728() -> None:
+    dpop = DPoPSettings(DPoPVerifier(algorithms=["ES256", "EdDSA"]), required=True)
+    metadata = jwt_flask.ResourceMetadata("https://api.example", dpop=dpop)
+    document = metadata.document()
+    assert document["dpop_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+    assert document["dpop_bound_access_tokens_required"] is True
+    plain = jwt_flask.ResourceMetadata("https://api.example").document()
+    assert "dpop_signing_alg_values_supported" not in plain
+    with pytest.raises(UsageError, match="ResourceMetadata"):
+        jwt_flask.ResourceMetadata("https://api.example", dpop=True)  # type: ignore[arg-type]
