@@ -77,7 +77,7 @@ __all__ = [
 #: The ``typ`` of a DPoP proof (RFC 9449 §4.2).
 DPOP_TYP = "dpop+jwt"
 #: The algorithms a :class:`DPoPVerifier` accepts unless told otherwise: asymmetric only
-#: (RFC 9449 §4.2, §11.5); never ``none``, never a MAC.
+#: (RFC 9449 §4.2, §11.6); never ``none``, never a MAC.
 DEFAULT_ALGORITHMS: tuple[str, ...] = (
     "ES256",
     "ES384",
