@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing, x509
+from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, testing, x509
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",
-    "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "DecryptionError", "ECKey",
+    "KeyProvider", "ClaimError", "DPoPNonceRequired", "DecodeError", "DecodedJWT",
+    "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
-    "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
+    "InvalidAudience", "InvalidAudienceError", "InvalidDPoPProof", "InvalidIssuer",
+    "InvalidIssuerError",
     "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
     "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
     "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
     "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
     "UntrustedCertificate", "UsageError", "Verifier", "__version__", "decode", "decode_complete",
-    "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing", "x509",
+    "decode_unverified", "dpop", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
+    "x509",
 }  # fmt: skip
 
 MODULES = {
@@ -75,6 +78,22 @@ MODULES = {
     ),
     "testing": (testing, {"FrozenClock"}),
     "x509": (x509, {"ChainPolicy", "X5CKeyProvider"}),
+    "dpop": (
+        dpop,
+        {
+            "DEFAULT_ALGORITHMS",
+            "DPOP_TYP",
+            "DPoPNonces",
+            "DPoPProof",
+            "DPoPVerifier",
+            "MAX_PROOF_SIZE",
+            "MemoryReplayCache",
+            "ReplayCache",
+            "access_token_hash",
+            "create_proof",
+            "normalize_htu",
+        },
+    ),
 }
 
 ERROR_CODES = {
@@ -98,6 +117,8 @@ ERROR_CODES = {
     "MissingClaim": "missing_claim",
     "InvalidType": "invalid_type",
     "UntrustedCertificate": "untrusted_certificate",
+    "InvalidDPoPProof": "invalid_dpop_proof",
+    "DPoPNonceRequired": "use_dpop_nonce",
 }
 
 
@@ -163,15 +184,18 @@ OPTIONAL_MODULES = {
     },
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {
-        "BearerError", "JWTAuthBackend", "JWTAuthenticationError", "JWTMiddleware", "JWTUser",
+        "BearerError", "DPoPSettings", "JWTAuthBackend", "JWTAuthenticationError",
+        "JWTMiddleware", "JWTUser",
         "ResourceMetadata", "error_response", "metadata_response", "metadata_route",
     },
     "jwtkit.integrations.fastapi": {
         "METADATA_ATTRIBUTE", "STATE_ATTRIBUTE", "BearerError", "BearerHTTPException",
-        "ResourceMetadata", "bearer_scheme", "configure", "metadata_router", "require_token",
+        "DPoPSettings", "ResourceMetadata", "bearer_scheme", "configure", "metadata_router",
+        "require_token",
     },
     "jwtkit.integrations.flask": {
-        "EXTENSION_NAME", "METADATA_ENDPOINT", "BearerError", "JWTKit", "ResourceMetadata",
+        "EXTENSION_NAME", "METADATA_ENDPOINT", "BearerError", "DPoPSettings", "JWTKit",
+        "ResourceMetadata",
         "ViewDecorator", "current_claims", "error_response", "init_app", "require_token",
     },
 }  # fmt: skip

@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "_claims": 4,
     "_jwt": 4,
     "jwt": 4,
+    "dpop": 4,
     "testing": 5,
     "__init__": 5,
 }
@@ -218,6 +219,7 @@ PUBLIC_CORE = {
     "jwtkit.jws",
     "jwtkit.jwe",
     "jwtkit.jwt",
+    "jwtkit.dpop",
     "jwtkit.errors",
     "jwtkit.testing",
 }

@@ -20,7 +20,7 @@ validated against the caller's trust anchors).
 
 from __future__ import annotations
 
-from . import errors, jwa, jwe, jwk, jws, jwt, testing, x509
+from . import dpop, errors, jwa, jwe, jwk, jws, jwt, testing, x509
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -36,12 +36,14 @@ from .errors import (
     ClaimError,
     DecodeError,
     DecryptionError,
+    DPoPNonceRequired,
     ExpiredSignatureError,
     ExpiredToken,
     ImmatureSignatureError,
     InvalidAlgorithmError,
     InvalidAudience,
     InvalidAudienceError,
+    InvalidDPoPProof,
     InvalidIssuer,
     InvalidIssuerError,
     InvalidKey,
@@ -72,6 +74,7 @@ __all__ = [
     "AmbiguousKey",
     "AsyncKeyProvider",
     "ClaimError",
+    "DPoPNonceRequired",
     "DecodeError",
     "DecodedJWT",
     "DecryptionError",
@@ -82,6 +85,7 @@ __all__ = [
     "InvalidAlgorithmError",
     "InvalidAudience",
     "InvalidAudienceError",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidIssuerError",
     "InvalidKey",
@@ -113,6 +117,7 @@ __all__ = [
     "decode",
     "decode_complete",
     "decode_unverified",
+    "dpop",
     "encode",
     "errors",
     "jwa",
