@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "_jwa_content": 2,
     "_jwa_keymgmt": 2,
     "jwa": 2,
+    "_token_hash": 2,
     "_header": 3,
     "_keysource": 3,
     "_memo": 3,
@@ -44,6 +45,8 @@ LAYERS: dict[str, int] = {
     "_claims": 4,
     "_jwt": 4,
     "jwt": 4,
+    "_id_token": 4,
+    "oidc": 4,
     "testing": 5,
     "__init__": 5,
 }
@@ -217,6 +220,7 @@ PUBLIC_CORE = {
     "jwtkit.jwe",
     "jwtkit.jwt",
     "jwtkit.errors",
+    "jwtkit.oidc",
     "jwtkit.testing",
 }
 #: Shared low modules written for the outer packages, and why each is not public API.
