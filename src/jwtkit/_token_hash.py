@@ -19,29 +19,22 @@ from ._messages import short
 from .errors import UsageError
 from .jwk import Key, OKPKey
 
-__all__ = ["token_hash", "token_hash_defined"]
+__all__ = ["token_hash"]
 
 _SHA2 = re.compile(r"(?:HS|RS|PS|ES)(256|384|512)|ES256K")
 _ED448_OUTPUT = 114
 
 
-def _curve(algorithm: str, key: Key | None) -> str | None:
-    """The Edwards curve that decides the hash of an EdDSA family ``alg``, else ``None``."""
-    if algorithm in ("Ed25519", "Ed448"):
-        return algorithm  # RFC 9864 §2: the name says the curve
+def _curve(algorithm: str, key: Key | None) -> str:
+    """The Edwards curve that decides the hash of an EdDSA family ``alg``."""
     if algorithm != "EdDSA":
-        return None
+        return algorithm  # Ed25519 or Ed448: RFC 9864 §2, the name says the curve
     if not isinstance(key, OKPKey) or key.crv not in ("Ed25519", "Ed448"):
         raise UsageError(
             "token hash: EdDSA's hash depends on the key's curve; pass the Ed25519 or Ed448 "
             "key that signed the token"
         )
     return key.crv
-
-
-def token_hash_defined(algorithm: str) -> bool:
-    """``True`` when a token hash is defined for ``algorithm`` (given the key, for EdDSA)."""
-    return _SHA2.fullmatch(algorithm) is not None or algorithm in ("EdDSA", "Ed25519", "Ed448")
 
 
 def token_hash(value: str, algorithm: str, key: Key | None = None) -> str:
@@ -58,7 +51,7 @@ def token_hash(value: str, algorithm: str, key: Key | None = None) -> str:
     match = _SHA2.fullmatch(algorithm) if isinstance(algorithm, str) else None
     if match is not None:
         digest = hashlib.new(f"sha{match.group(1) or 256}", data).digest()
-    elif isinstance(algorithm, str) and token_hash_defined(algorithm):
+    elif algorithm in ("EdDSA", "Ed25519", "Ed448"):
         if _curve(algorithm, key) == "Ed25519":
             digest = hashlib.sha512(data).digest()
         else:
