@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing
+from jwtkit import errors, jwa, jwe, jwk, jws, jwt, oidc, testing
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
@@ -12,8 +12,8 @@ TOP_LEVEL = {
     "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
-    "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
-    "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
+    "InvalidKey", "InvalidKeyError", "InvalidNonce", "InvalidSignature", "InvalidSignatureError",
+    "InvalidSubject", "InvalidTokenError", "InvalidTokenHash", "InvalidType", "JWTError", "Key", "KeyNotFound",
     "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
     "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
     "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
@@ -74,6 +74,10 @@ MODULES = {
         },
     ),
     "testing": (testing, {"FrozenClock"}),
+    "oidc": (
+        oidc,
+        {"DEFAULT_ID_TOKEN_ALGORITHMS", "ID_TOKEN_CLAIMS", "IDTokenVerifier", "token_hash"},
+    ),
 }
 
 ERROR_CODES = {
@@ -96,6 +100,8 @@ ERROR_CODES = {
     "InvalidSubject": "invalid_subject",
     "MissingClaim": "missing_claim",
     "InvalidType": "invalid_type",
+    "InvalidNonce": "invalid_nonce",
+    "InvalidTokenHash": "invalid_token_hash",
 }
 
 
@@ -123,7 +129,8 @@ def test_error_codes_are_stable_and_rooted() -> None:
 
 def test_claim_errors_are_claim_errors() -> None:
     for name in ("ExpiredToken", "NotYetValid", "InvalidIssuer", "InvalidAudience",
-                 "InvalidSubject", "MissingClaim", "InvalidType"):  # fmt: skip
+                 "InvalidSubject", "MissingClaim", "InvalidType", "InvalidNonce",
+                 "InvalidTokenHash"):  # fmt: skip
         assert issubclass(getattr(errors, name), errors.ClaimError)
 
 
@@ -136,8 +143,9 @@ def test_pyjwt_aliases_catch_the_same_failures() -> None:
 
 OPTIONAL_MODULES = {
     "jwtkit.remote": {
-        "AsyncJWKSClient", "DiscoveryError", "JWKSClient", "JWKSError", "JWKSFetchError",
-        "JWKSInvalid", "MissingExtra", "UnsafeURL",
+        "AsyncJWKSClient", "AsyncOIDCClient", "DiscoveryError", "JWKSClient", "JWKSError",
+        "JWKSFetchError", "JWKSInvalid", "MissingExtra", "MultiIssuerVerifier", "OIDCClient",
+        "TrustedIssuer", "UnsafeURL",
     },
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {

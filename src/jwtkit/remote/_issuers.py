@@ -86,7 +86,7 @@ class MultiIssuerVerifier:
 
     def __init__(
         self,
-        issuers: Iterable[str | TrustedIssuer],
+        issuers: Iterable[str | TrustedIssuer] | str | TrustedIssuer,
         *,
         algorithms: Collection[str] | None = None,
         audience: str | Collection[str] | None = None,
