@@ -9,10 +9,13 @@ servers and for threads to reach a lock.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -71,7 +74,12 @@ class IssuerServer:
                 assert self.gate.wait(10)
             if self.discovery_status != 200:
                 return self.discovery_status, {"error": "unavailable"}
-            return 200, {"issuer": self.issuer, "jwks_uri": f"{self.issuer}/jwks"}
+            return 200, {
+                "issuer": self.issuer,
+                "jwks_uri": f"{self.issuer}/jwks",
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            }
         if path == "/jwks":
             return 200, {"keys": [self.key.public_key().to_jwk()]}
         return 404, {"error": "not found"}
@@ -321,6 +329,8 @@ async def test_adecode_remembers_a_failed_discovery_and_takes_a_jwks_uri(
         ([TrustedIssuer(7)], {"algorithms": ["RS256"]}, "expected issuer identifiers"),  # type: ignore[arg-type]
         (["https://a.example"], {}, "algorithms: none given for issuer 'https://a.example'"),
         (["https://a.example"], {"algorithms": ["RS256"], "leeway": "1"}, "leeway"),
+        (["https://a.example"], {"algorithms": ["RS256"], "timeout": 0}, "timeout"),
+        (["https://a.example"], {"algorithms": ["RS256"], "cooldown": 900}, "cooldown"),
         (["http://a.example"], {"algorithms": ["RS256"]}, "https"),
         (["https://a.example?tenant=1"], {"algorithms": ["RS256"]}, "must not have a query"),
         (
@@ -340,3 +350,38 @@ def test_bad_configurations_are_usage_errors(
 def test_one_issuer_may_be_given_alone() -> None:
     verifier = MultiIssuerVerifier("https://a.example", algorithms=["ES256"])
     assert verifier.issuers == ("https://a.example",)
+
+
+def test_the_example_of_docs_remote_md_works(servers: tuple[IssuerServer, IssuerServer]) -> None:
+    """The "Many issuers" example, with the loopback issuers in place of its hosts."""
+    a, b = servers
+    partner = IssuerServer(jwtkit.Key.generate("RS256", kid="p-1"))
+    guide = Path(__file__).resolve().parents[2] / "docs" / "remote.md"
+    section = guide.read_text(encoding="utf-8").split("## Many issuers", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    for host, server in (
+        ("https://tenant-a.example", a),
+        ("https://tenant-b.example", b),
+        ("https://keys.partner.example", partner),
+        ("https://partner.example", partner),
+    ):
+        code = code.replace(host, server.issuer)
+    sync_part = "\n".join(line for line in code.splitlines() if "await " not in line)
+    (async_line,) = [line for line in code.splitlines() if "await " in line]
+    token = jwtkit.encode(
+        {"iss": partner.issuer, "aud": "api", "sub": "user-1", "exp": time.time() + 60},
+        partner.key,
+        algorithm="RS256",
+        typ="at+jwt",
+    )
+    namespace: dict[str, Any] = {"token": token}
+    try:
+        exec(compile(sync_part, "docs/remote.md", "exec"), namespace)  # noqa: S102
+        assert namespace["claims"]["sub"] == "user-1"
+        namespace["verifier"].close()
+        body = f"    {async_line.strip()}\n    await verifier.aclose()\n    return claims"
+        exec(f"async def main():\n{body}", namespace)  # noqa: S102
+        assert asyncio.run(namespace["main"]())["iss"] == partner.issuer
+    finally:
+        partner.stop()
+    assert partner.requests == ["/jwks", "/jwks"]  # given jwks_uri: no discovery; sync, async

@@ -26,7 +26,7 @@ from ..errors import InvalidIssuer, MissingClaim, UsageError
 from ..jwa import DEFAULT_REGISTRY, Registry
 from ..jwk import KeySet
 from ..jwt import DecodedJWT, Verifier, decode_unverified
-from ._client import AsyncJWKSClient, JWKSClient, check_issuer
+from ._client import AsyncJWKSClient, JWKSClient, _options, check_issuer
 from ._errors import JWKSError
 from ._extras import anyio, httpx
 from ._http import DEFAULT_MAX_BYTES, check_url
@@ -145,6 +145,8 @@ class MultiIssuerVerifier:
             "transport": transport,
             "clock": clock,
         }
+        options = {name: value for name, value in self._jwks.items() if name != "transport"}
+        _options(**options, allow_weak=False)  # the key-set options are checked now too
         for item in trusted.values():
             # Every option is checked now (with no keys), not at the issuer's first token.
             self._verifier_for(item, KeySet(()))
