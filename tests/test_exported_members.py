@@ -13,11 +13,11 @@ TOP_LEVEL = {
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
     "InvalidKey", "InvalidKeyError", "InvalidNonce", "InvalidSignature", "InvalidSignatureError",
-    "InvalidSubject", "InvalidTokenError", "InvalidTokenHash", "InvalidType", "JWTError", "Key", "KeyNotFound",
-    "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
-    "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
-    "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
-    "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
+    "InvalidSubject", "InvalidTokenError", "InvalidTokenHash", "InvalidType", "JWTError", "Key",
+    "KeyNotFound", "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError",
+    "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge",
+    "UnsupportedCritical", "UsageError", "Verifier", "__version__", "decode", "decode_complete",
+    "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
 }  # fmt: skip
 
 MODULES = {

@@ -8,6 +8,7 @@ check the signature, ``iss`` (exact), ``aud``, ``exp``, ``iat`` and the required
   allow-list, ``RS256`` by default (step 7); ``HS*`` only with the client secret given
   explicitly, whose UTF-8 octets are then the key (step 8, §10.1); ``none`` never;
 * step 2: ``iss`` equals the issuer exactly; step 3: ``aud`` contains the client id;
+* an access token (``typ`` ``at+jwt``, RFC 9068 §4) is never taken for an ID token;
 * steps 4-5: ``azp`` is required when ``aud`` names several audiences, and when present it
   must equal the client id;
 * steps 9-10: ``exp`` in the future and ``iat`` present (``max_token_age`` bounds its age);
@@ -32,7 +33,7 @@ from typing import Any
 
 from ._claims import _numeric_date, format_duration, format_time, seconds
 from ._codec import DEFAULT_MAX_TOKEN_SIZE, b64url_decode, json_loads_object
-from ._jwt import DecodedJWT, Now, Verifier, _now
+from ._jwt import DecodedJWT, Now, Verifier, _now, normalize_typ
 from ._keysource import KeyArgument
 from ._messages import short
 from ._token_hash import token_hash
@@ -43,6 +44,7 @@ from .errors import (
     InvalidAudience,
     InvalidNonce,
     InvalidTokenHash,
+    InvalidType,
     MalformedToken,
     MissingClaim,
     UsageError,
@@ -126,9 +128,6 @@ class IDTokenVerifier:
             "registry": registry,
             "max_token_size": max_token_size,
             "clock": clock,
-            # Each token's header is its own here: ID tokens are few, their keys may be the
-            # client secret, and a cache would only hold them longer than needed.
-            "header_cache_size": 0,
         }
         signed = names - mac
         self._signed = Verifier(key, algorithms=signed, **options) if signed else None
@@ -194,6 +193,13 @@ class IDTokenVerifier:
         return self._signed
 
     def _check(self, decoded: DecodedJWT, request: _Request, now: Now) -> Claims:
+        typ = decoded.header.get("typ")
+        if isinstance(typ, str) and normalize_typ(typ) == "at+jwt":
+            # An access token of the same provider is not an ID token (RFC 9068 §4 types
+            # access tokens so that they are not confused; RFC 8725 §3.11, security matrix E5).
+            raise InvalidType(
+                "typ", "an access token", "an access token (typ at+jwt) is not an ID token"
+            )
         claims = decoded.claims
         self._check_azp(claims)
         if request.nonce is not None:

@@ -396,3 +396,11 @@ def test_bad_request_values_are_usage_errors(
     token = sign(rsa, at_hash="x")
     with pytest.raises(jwtkit.UsageError, match=message):
         verifier(rsa, clock).decode(token, **request_)
+
+
+def test_E5_an_access_token_is_not_an_id_token(rsa: jwtkit.Key, clock: FrozenClock) -> None:  # noqa: N802
+    """RFC 9068 §4: access tokens say typ at+jwt; even with the ID token's claims it is not one."""
+    for typ in ("at+jwt", "application/AT+JWT"):
+        token = jwtkit.encode(claims(), rsa, algorithm="RS256", typ=typ)
+        assert _refused(verifier(rsa, clock), token, jwtkit.InvalidType).claim == "typ"
+    assert verifier(rsa, clock).decode(jwtkit.encode(claims(), rsa, typ=None))["sub"] == "user-1"
