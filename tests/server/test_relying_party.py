@@ -6,12 +6,18 @@ The flows are the browser-less ones of ``browser_flow.py``; time is the harness'
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from authlib.oidc.core import CodeIDToken
 from browser_flow import Flow, add_web_client
 from conftest import Harness, RunApp
+from joserfc import jwt
+from joserfc.errors import InvalidClaimError, SecurityWarning
+from joserfc.jwk import KeySet
 
 import jwtkit
 from jwtkit import errors
@@ -32,6 +38,30 @@ async def provider(run_app: RunApp) -> AsyncIterator[Harness]:
         for alg in ALGORITHMS:
             await add_web_client(harness, f"web-{alg}", first_party=True, id_token_alg=alg)
         yield harness
+
+
+async def _authlib(
+    harness: Harness, id_token: str, client_id: str, **params: str | None
+) -> dict[str, Any]:
+    """The ID token checked as authlib's OpenID Connect client does: joserfc for the
+    signature, then ``CodeIDToken`` (iss, aud, exp, iat, nonce, azp, at_hash)."""
+    document: Any = await harness.jwks()
+    keys = KeySet.import_key_set(document)
+    with warnings.catch_warnings():
+        # joserfc warns that the name EdDSA is deprecated (RFC 9864); the service still uses it.
+        warnings.simplefilter("ignore", SecurityWarning)
+        decoded = jwt.decode(id_token, keys, algorithms=list(ALGORITHMS))
+    claims = CodeIDToken(
+        decoded.claims,
+        decoded.header,
+        {
+            "iss": {"essential": True, "value": harness.settings.issuer},
+            "aud": {"essential": True, "value": client_id},
+        },
+        {"client_id": client_id, **params},
+    )
+    claims.validate(now=int(harness.clock()))
+    return dict(claims)
 
 
 async def _client(harness: Harness, client_id: str) -> AsyncOIDCClient:
@@ -60,6 +90,12 @@ async def test_the_services_id_tokens_pass_the_relying_party_checks(
     assert claims["azp"] == f"web-{alg}"
     key = (await provider.keyset()).get(jwtkit.decode_unverified(id_token).header["kid"])[0]
     assert claims["at_hash"] == token_hash(access_token, alg, key)
+    theirs = await _authlib(
+        provider, id_token, f"web-{alg}", nonce=flow.nonce, access_token=access_token
+    )
+    assert theirs == claims
+    with pytest.raises(InvalidClaimError):  # authlib refuses another access token too
+        await _authlib(provider, id_token, f"web-{alg}", access_token="another")
 
     async with await _client(provider, f"web-{alg}") as client:
         assert alg in client.algorithms  # from id_token_signing_alg_values_supported
