@@ -188,7 +188,8 @@ class IDTokenVerifier:
         if self._mac is None:
             assert self._signed is not None  # noqa: S101 - one of them always exists
             return self._signed
-        if self._signed is None or _header_alg(token, self._max_size) in self._mac_names:
+        alg = _header_alg(token, self._max_size)
+        if self._signed is None or (type(alg) is str and alg in self._mac_names):
             return self._mac
         return self._signed
 

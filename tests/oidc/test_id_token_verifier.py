@@ -328,6 +328,10 @@ def test_an_algorithm_outside_the_allow_list_is_refused(
     _refused(mixed, unsigned, jwtkit.AlgorithmNotAllowed)
     _refused(mixed, sign(SECRET.encode(), "HS512"), jwtkit.AlgorithmNotAllowed)
     _refused(mixed, "garbage.token.here", jwtkit.MalformedToken)
+    for alg in (["HS256"], {"HS256": 1}, None):
+        header = base64.urlsafe_b64encode(json.dumps({"alg": alg}).encode()).rstrip(b"=")
+        forged = header.decode() + "." + sign(SECRET.encode(), "HS256").split(".", 1)[1]
+        _refused(mixed, forged, jwtkit.MalformedToken)
     _refused(mixed, "é" + sign(rsa), jwtkit.MalformedToken)
     _refused(mixed, "x" * 300_000, jwtkit.TokenTooLarge)
 
