@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwe, jwk, jws, jwt, oidc, testing
+from jwtkit import errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
@@ -16,8 +16,9 @@ TOP_LEVEL = {
     "InvalidSubject", "InvalidTokenError", "InvalidTokenHash", "InvalidType", "JWTError", "Key",
     "KeyNotFound", "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError",
     "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge",
-    "UnsupportedCritical", "UsageError", "Verifier", "__version__", "decode", "decode_complete",
-    "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
+    "UnsupportedCritical", "UntrustedCertificate", "UsageError", "Verifier", "__version__",
+    "decode", "decode_complete", "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk",
+    "jws", "jwt", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
@@ -78,6 +79,7 @@ MODULES = {
         oidc,
         {"DEFAULT_ID_TOKEN_ALGORITHMS", "ID_TOKEN_CLAIMS", "IDTokenVerifier", "token_hash"},
     ),
+    "x509": (x509, {"ChainPolicy", "X5CKeyProvider"}),
 }
 
 ERROR_CODES = {
@@ -102,6 +104,7 @@ ERROR_CODES = {
     "InvalidType": "invalid_type",
     "InvalidNonce": "invalid_nonce",
     "InvalidTokenHash": "invalid_token_hash",
+    "UntrustedCertificate": "untrusted_certificate",
 }
 
 
@@ -146,6 +149,26 @@ OPTIONAL_MODULES = {
         "AsyncJWKSClient", "AsyncOIDCClient", "DiscoveryError", "JWKSClient", "JWKSError",
         "JWKSFetchError", "JWKSInvalid", "MissingExtra", "MultiIssuerVerifier", "OIDCClient",
         "TrustedIssuer", "UnsafeURL",
+    },
+    "jwtkit.pyjwt": {
+        "DecodeError", "ExpiredSignatureError", "ImmatureSignatureError", "InvalidAlgorithmError",
+        "InvalidAudienceError", "InvalidIssuedAtError", "InvalidIssuerError", "InvalidJTIError",
+        "InvalidKeyError", "InvalidSignatureError", "InvalidSubjectError", "InvalidTokenError",
+        "MissingCryptographyError", "MissingRequiredClaimError", "PyJWK", "PyJWKClient",
+        "PyJWKClientConnectionError", "PyJWKClientError", "PyJWKError", "PyJWKSet",
+        "PyJWKSetError", "PyJWTError", "algorithms", "decode", "decode_complete", "encode",
+        "exceptions", "get_algorithm_by_name", "get_unverified_header",
+    },
+    "jwtkit.pyjwt.exceptions": {
+        "DecodeError", "ExpiredSignatureError", "ImmatureSignatureError", "InvalidAlgorithmError",
+        "InvalidAudienceError", "InvalidIssuedAtError", "InvalidIssuerError", "InvalidJTIError",
+        "InvalidKeyError", "InvalidSignatureError", "InvalidSubjectError", "InvalidTokenError",
+        "MissingCryptographyError", "MissingRequiredClaimError", "PyJWKClientConnectionError",
+        "PyJWKClientError", "PyJWKError", "PyJWKSetError", "PyJWTError",
+    },
+    "jwtkit.pyjwt.algorithms": {
+        "Algorithm", "ECAlgorithm", "HMACAlgorithm", "OKPAlgorithm", "RSAAlgorithm",
+        "RSAPSSAlgorithm", "get_algorithm_by_name", "get_default_algorithms", "has_crypto",
     },
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "_oauth": 0,
     "_keys": 1,
     "jwk": 1,
+    "x509": 1,
     "_jwa_signing": 2,
     "_jwa_content": 2,
     "_jwa_keymgmt": 2,
@@ -189,9 +190,10 @@ def test_one_missing_extra_and_one_command_failure() -> None:
 
 # Optional layers: what each may import from jwtkit (ARCHITECTURE: imports only point down).
 OPTIONAL_LAYERS: dict[str, set[str]] = {
-    "remote": {"server", "cli", "integrations"},
-    "integrations": {"server", "cli"},
-    "cli": {"server"},
+    "remote": {"server", "cli", "integrations", "pyjwt"},
+    "pyjwt": {"server", "cli", "integrations"},
+    "integrations": {"server", "cli", "pyjwt"},
+    "cli": {"server", "pyjwt"},
 }
 
 
@@ -210,7 +212,7 @@ def test_optional_layers_do_not_import_layers_above_them(layer: str) -> None:
 
 # -- outer packages use the public core ------------------------------------------------------
 
-OUTER_PACKAGES = ("cli", "server", "integrations", "remote")
+OUTER_PACKAGES = ("cli", "server", "integrations", "remote", "pyjwt")
 #: The core's public modules: what users import, so what the outer packages import too.
 PUBLIC_CORE = {
     "jwtkit",
@@ -237,6 +239,21 @@ PRIVATE_CORE_EXCEPTIONS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"cli", "remote"}),
         "strict base64url and JSON of untrusted input: the core's own parsing rules, so that "
         "the commands and the JWKS client accept exactly what the core accepts",
+    ),
+    "jwtkit._claims": (
+        frozenset({"pyjwt"}),
+        "the claims rules applied to a token read without its signature (PyJWT's "
+        "verify_signature=False with verify_exp and the like), never written twice",
+    ),
+    "jwtkit._keysource": (
+        frozenset({"pyjwt"}),
+        "coerce_key: the one rule that tells PEM from a secret, with PyJWT's leniency "
+        "(allow_weak) for short secrets",
+    ),
+    "jwtkit._memo": (
+        frozenset({"pyjwt"}),
+        "the bounded memo, so that keys converted from cryptography objects are the same Key "
+        "objects call after call and the core's memo shares its prepared work",
     ),
 }
 
@@ -317,3 +334,40 @@ def test_only_the_redis_link_imports_redis() -> None:
             continue
         for name, _ in _imports(path):
             assert name.split(".")[0] != "redis", f"{relative} imports {name}"
+
+
+def test_the_pyjwt_layer_imports_remote_only_inside_functions() -> None:
+    """``jwtkit.pyjwt`` (L5, beside ``testing``) works without the ``remote`` extra: only
+    ``PyJWKClient`` needs it, and imports it when built."""
+    for path in sorted((SRC / "pyjwt").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for node in top_level:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            assert "httpx" not in names, path.name
+            assert not (module or "").startswith(("remote", "httpx", "anyio")), path.name
+
+
+def test_nothing_outside_pyjwt_imports_it() -> None:
+    """The drop-in sits on top: no other part of jwtkit depends on it."""
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC)
+        if relative.parts[0] == "pyjwt":
+            continue
+        for name, _ in _imports(path):
+            assert not name.startswith("jwtkit.pyjwt"), f"{relative} imports {name}"
+
+
+def test_importing_the_pyjwt_layer_loads_no_optional_dependency() -> None:
+    import subprocess
+
+    code = (
+        "import sys, jwtkit.pyjwt; "
+        "bad = [m for m in ('httpx', 'anyio', 'jwtkit.remote', 'fastapi', 'click') "
+        "if m in sys.modules]; print(','.join(bad))"
+    )
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""

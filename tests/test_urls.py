@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jwtkit._urls import URLRefused, check_web_url, is_loopback_host, netloc
+from jwtkit._urls import URLRefused, check_web_url, is_loopback_host, netloc, redacted_url
 from jwtkit.errors import UsageError
 from jwtkit.integrations._resource import check_url as metadata_check_url
 from jwtkit.remote._errors import UnsafeURL
@@ -64,3 +64,40 @@ def test_the_options() -> None:
 def test_netloc_brackets_ipv6() -> None:
     assert netloc("::1", 443) == "[::1]:443"
     assert netloc("id.example", None) == "id.example"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:p%40ss@h/db", "postgresql://u@h/db"),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("postgresql://h", "postgresql://h"),
+        ("postgresql:///db?host=/run/postgresql", "postgresql:///db?host=/run/postgresql"),
+        (
+            "postgresql://h/db?user=u&password=secret&sslmode=require",
+            "postgresql://h/db?user=u&password=***&sslmode=require",
+        ),
+        ("postgresql://h/db?sslpassword=secret", "postgresql://h/db?sslpassword=***"),
+        # An unencoded '/' in the password: the host is what follows the last '@'.
+        ("postgresql://u:pa/ss@h/db", "postgresql://u@h/db"),
+        ("postgresql://u:pa?ss@h/db", "postgresql://u@h/db"),
+        ("redis://redis.internal:6379/0", "redis://redis.internal:6379/0"),
+        ("redis://:hunter2@redis.internal:6379/0", "redis://***@redis.internal:6379/0"),
+        ("rediss://jwtkit:hunter2@redis.internal", "rediss://jwtkit@redis.internal"),
+        ("redis://:hun/ter2@redis.internal/0", "redis://***@redis.internal/0"),
+        ("redis://:hun@ter?2#x@redis.internal/0", "redis://***@redis.internal/0"),
+        ("redis://hun/ter2@redis.internal/0", "redis://***@redis.internal/0"),
+        ("unix:///run/redis.sock?password=hunter2", "unix:///run/redis.sock?password=***"),
+        ("redis://redis.internal/0#hunter2", "redis://redis.internal/0"),
+        ("hunter2", "<hidden>"),
+        ("hunter 2://x", "<hidden>"),
+    ],
+)
+def test_redacted_url_never_shows_a_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
+    assert not any(secret in shown for secret in ("hunter", "hun", "secret", "p%40ss", "pa/", "pa?"))
+
+
+def test_redacted_url_shows_plain_text_as_the_caller_says() -> None:
+    assert redacted_url(".jwtkit/jwtkit.db", plain=".jwtkit/jwtkit.db") == ".jwtkit/jwtkit.db"
+    assert redacted_url("hunter2") == "<hidden>"

@@ -14,12 +14,13 @@
 Modules: :mod:`jwtkit.jwk` (keys), :mod:`jwtkit.jwa` (algorithms), :mod:`jwtkit.jws`
 (signatures), :mod:`jwtkit.jwe` (encryption), :mod:`jwtkit.jwt` (tokens), :mod:`jwtkit.errors`
 (every error, one root),
-:mod:`jwtkit.testing` (a frozen clock for tests).
+:mod:`jwtkit.testing` (a frozen clock for tests), :mod:`jwtkit.x509` (``x5c`` certificate chains
+validated against the caller's trust anchors).
 """
 
 from __future__ import annotations
 
-from . import errors, jwa, jwe, jwk, jws, jwt, testing
+from . import errors, jwa, jwe, jwk, jws, jwt, testing, x509
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -61,6 +62,7 @@ from .errors import (
     PyJWTError,
     TokenTooLarge,
     UnsupportedCritical,
+    UntrustedCertificate,
     UsageError,
 )
 from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
@@ -108,6 +110,7 @@ __all__ = [
     "RSAKey",
     "TokenTooLarge",
     "UnsupportedCritical",
+    "UntrustedCertificate",
     "UsageError",
     "Verifier",
     "__version__",
@@ -122,4 +125,5 @@ __all__ = [
     "jws",
     "jwt",
     "testing",
+    "x509",
 ]

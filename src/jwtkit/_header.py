@@ -3,7 +3,8 @@ RFC 7797 §6; security matrix A9, A10, D3).
 
 Only the structure is checked here. Which algorithm and which key a header may use is decided by
 the caller's allow-list and trusted keys, never by the header (A4): ``jwk``, ``jku``, ``x5u`` and
-``x5c`` are kept in the returned header for the caller to read but are never used to find a key.
+``x5c`` are kept in the returned header for the caller to read but are never used to find a key
+(an ``x5c`` chain only by a :class:`jwtkit.x509.X5CKeyProvider` the caller gives as its key).
 """
 
 from __future__ import annotations

@@ -76,7 +76,10 @@ def allowed_algorithms(
             )
         names = implied
     elif isinstance(algorithms, (str, bytes)):
-        raise UsageError("algorithms must be a list of names, e.g. ['HS256'], not a string")
+        raise UsageError(
+            "algorithms must be a list of names, e.g. ['HS256'], not a string (a membership "
+            "test on a string matches its substrings too)"
+        )
     else:
         listed = list(algorithms)
         for name in listed:
@@ -258,7 +261,15 @@ def pick_sign_algorithm(
         raise UsageError("algorithm is required (the key has no 'alg' of its own)")
     found = registry.signature(name)
     if found is None:
-        raise AlgorithmNotAllowed(f"algorithm {short(name)} is not supported by this registry")
+        hint = ""
+        if isinstance(name, str) and name.lower() == "none":
+            hint = (
+                ": unsecured tokens are off unless the registry includes them "
+                "(registry=DEFAULT_REGISTRY.including(jwtkit.jwa.NONE))"
+            )
+        raise AlgorithmNotAllowed(
+            f"algorithm {short(name)} is not supported by this registry{hint}"
+        )
     return found
 
 

@@ -68,6 +68,11 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 
 Clock = Callable[[], float]
+#: Why decode refuses ``none`` whatever the registry (RFC 8725 §3.2), and what to use instead.
+_NONE_REFUSED = (
+    "'none' cannot be accepted by decode: a JWT must be signed (RFC 8725 §3.2); to read an "
+    "unsecured token's claims without verifying anything, use jwtkit.decode_unverified"
+)
 Now = float | datetime | None
 
 
@@ -473,9 +478,13 @@ class Verifier:
         ):
             self._allowed: frozenset[str] = frozenset()  # unsigned encrypted JWTs only
         else:
+            if algorithms is not None and not isinstance(algorithms, (str, bytes)):
+                algorithms = list(algorithms)
+                if any(isinstance(name, str) and name.lower() == "none" for name in algorithms):
+                    raise UsageError(_NONE_REFUSED)
             self._allowed = allowed_algorithms(algorithms, self._source, registry)
         if any(registry.signature(name).unsecured for name in self._allowed):  # type: ignore[union-attr]
-            raise UsageError("'none' cannot be accepted by decode: a JWT must be signed")
+            raise UsageError(_NONE_REFUSED)
         self._policy = ClaimsPolicy.build(
             audience=audience,
             issuer=issuer,

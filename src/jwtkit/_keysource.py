@@ -14,7 +14,9 @@ Rules (security matrix A2, A3, A4, F3):
   the algorithm is ambiguous and refused (RFC 7517 §4.5), never settled by key order;
 * a list of keys becomes a :class:`~jwtkit.jwk.KeySet`, so a list that mixes secrets and
   asymmetric keys is refused as such a set is (pass ``KeySet(keys, allow_mixed=True)``);
-* header-supplied keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are never consulted.
+* header-supplied keys (``jwk``, ``jku``, ``x5u``, ``x5c``) are never consulted here; an
+  ``x5c`` chain becomes a key only through a provider the caller builds from its own trust
+  anchors (:class:`jwtkit.x509.X5CKeyProvider`).
 """
 
 from __future__ import annotations
@@ -67,15 +69,19 @@ _ASYMMETRIC_TEXT_PREFIXES = (
 )
 
 
-def coerce_key(value: bytes | str | Key) -> Key:
-    """A :class:`Key` from a key, PEM/OpenSSH text (asymmetric) or secret bytes/str (HMAC)."""
+def coerce_key(value: bytes | str | Key, *, allow_weak: bool = False) -> Key:
+    """A :class:`Key` from a key, PEM/OpenSSH text (asymmetric) or secret bytes/str (HMAC).
+
+    ``allow_weak`` is passed on to the key read from text (short and well-known secrets, RSA
+    below 2048 bits for verification); a key object is returned as it is.
+    """
     if isinstance(value, Key):
         return value
     if isinstance(value, (bytes, str)):
         raw = value.encode("utf-8") if isinstance(value, str) else value
         if raw.strip().startswith(_ASYMMETRIC_TEXT_PREFIXES):
-            return Key.from_pem(raw)
-        return OctKey(raw)
+            return Key.from_pem(raw, allow_weak=allow_weak)
+        return OctKey(raw, allow_weak=allow_weak)
     raise UsageError(
         f"key: expected a Key, KeySet, secret bytes/str or PEM, got {type(value).__name__}"
     )

@@ -17,12 +17,20 @@ error with the reason.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import SplitResult, urlsplit
+import re
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from . import _oauth
 from ._messages import short
 
-__all__ = ["MAX_URL_LENGTH", "URLRefused", "check_web_url", "is_loopback_host", "netloc"]
+__all__ = [
+    "MAX_URL_LENGTH",
+    "URLRefused",
+    "check_web_url",
+    "is_loopback_host",
+    "netloc",
+    "redacted_url",
+]
 
 #: The longest URL accepted.
 MAX_URL_LENGTH = 2048
@@ -46,6 +54,45 @@ def netloc(host: str, port: int | None) -> str:
     """``host[:port]`` for messages, an IPv6 address in brackets."""
     shown = f"[{host}]" if ":" in host else host
     return shown if port is None else f"{shown}:{port}"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,15}")
+# A user name as RFC 3986 §3.2.1 allows it (unreserved, percent-encoded, sub-delims), without
+# the ':' that would start a password.
+_USER = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=-]*")
+# Query options whose values are secrets (libpq's password and sslpassword, redis-py's password).
+_SECRET_OPTION = re.compile(r"pass|secret|token", re.IGNORECASE)
+
+
+def redacted_url(url: str, *, plain: str = "<hidden>") -> str:
+    """``url`` as it may be shown in messages, logs and banners: never a password.
+
+    A password in the user information is left out (``postgresql://jwtkit:pw@db/jwtkit`` ->
+    ``postgresql://jwtkit@db/jwtkit``, which still works as a command line's argument with
+    the password in ``PGPASSWORD`` or ``~/.pgpass``); a user information that does not start
+    with a plain user name is hidden whole (``***@host``). Whatever follows the *last* ``@`` is
+    the host (RFC 3986 §3.2), so a password holding an unencoded ``/``, ``?``, ``#`` or ``@``
+    is hidden too. Query options named like a password (``password=``, ``sslpassword=``, ...)
+    keep their names with ``***`` values; a fragment is dropped. Text without ``scheme://`` is
+    shown as ``plain`` (the caller decides whether it is a file path or a mistyped secret); a
+    scheme that is not one (RFC 3986 §3.1) hides it all.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return plain
+    if not _SCHEME.fullmatch(scheme):
+        return "<hidden>"
+    user_info, at, rest = rest.rpartition("@")
+    if at:
+        user = user_info.partition(":")[0]
+        user_info = f"{user}@" if user and _USER.fullmatch(user) else "***@"
+    rest = rest.partition("#")[0]
+    location, question, query = rest.partition("?")
+    options = parse_qsl(query, keep_blank_values=True)
+    if any(_SECRET_OPTION.search(name) for name, _ in options):
+        masked = [(k, "***" if _SECRET_OPTION.search(k) else v) for k, v in options]
+        query = urlencode(masked, safe="*/")
+    return f"{scheme}://{user_info}{location}{question}{query}"
 
 
 def _bad_text(url: str, quotable: bool) -> bool:

@@ -9,8 +9,9 @@ The hierarchy::
     │   └── UnsupportedCritical "unsupported_critical"  ``crit`` names an unknown extension
     ├── AlgorithmNotAllowed     "algorithm_not_allowed" not allowed, or unknown
     ├── InvalidKey              "invalid_key"           unusable key, or key/algorithm mismatch
-    │   └── KeyNotFound         "key_not_found"         no trusted key fits the kid and alg
-    │       └── AmbiguousKey    "ambiguous_key"         the kid names several keys that fit
+    │   ├── KeyNotFound         "key_not_found"         no trusted key fits the kid and alg
+    │   │   └── AmbiguousKey    "ambiguous_key"         the kid names several keys that fit
+    │   └── UntrustedCertificate "untrusted_certificate" an ``x5c`` chain fails (``.reason``)
     ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
     ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
     └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
@@ -69,6 +70,7 @@ __all__ = [
     "PyJWTError",
     "TokenTooLarge",
     "UnsupportedCritical",
+    "UntrustedCertificate",
     "UsageError",
 ]
 
@@ -137,6 +139,24 @@ class AmbiguousKey(KeyNotFound):
     """
 
     code = "ambiguous_key"
+
+
+class UntrustedCertificate(InvalidKey):
+    """An ``x5c`` certificate chain does not validate against the caller's trust anchors.
+
+    ``reason`` says why in one stable word: ``"expired"``, ``"not_yet_valid"``,
+    ``"unknown_issuer"`` (no path to an anchor: another CA, a missing intermediate),
+    ``"name_mismatch"``, ``"not_for_signing"`` (the leaf's keyUsage), ``"not_a_leaf"`` (a CA
+    certificate first: the chain must list the leaf first, RFC 7515 §4.1.6),
+    ``"chain_too_long"``, ``"too_large"``, ``"leaf_refused"`` (the caller's own check),
+    ``"missing"`` (no chain at all) or ``"invalid_chain"`` (any other RFC 5280 failure).
+    """
+
+    code = "untrusted_certificate"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class InvalidSignature(JWTError):

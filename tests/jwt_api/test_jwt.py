@@ -311,8 +311,17 @@ def test_decode_refuses_unknown_algorithms() -> None:
 
 
 def test_decode_refuses_none_without_the_opt_in_registry() -> None:
-    with pytest.raises(UsageError, match="'none' is not enabled"):
-        jwtkit.decode(jwtkit.encode({}, SECRET), SECRET, algorithms=["HS256", "none"])
+    # The message does not send the caller to a registry that decode would refuse as well.
+    for name in ("none", "None"):
+        with pytest.raises(UsageError, match="'none' cannot be accepted by decode") as caught:
+            jwtkit.decode(jwtkit.encode({}, SECRET), SECRET, algorithms=iter(["HS256", name]))
+        assert "decode_unverified" in str(caught.value)
+        assert "including" not in str(caught.value)
+
+
+def test_encode_with_none_names_the_opt_in() -> None:
+    with pytest.raises(AlgorithmNotAllowed, match=r"DEFAULT_REGISTRY.including\(jwtkit.jwa.NONE\)"):
+        jwtkit.encode({}, None, "none")
 
 
 def test_decode_refuses_none_even_with_the_opt_in_registry(none_registry: jwa.Registry) -> None:

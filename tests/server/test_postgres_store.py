@@ -34,6 +34,7 @@ from test_store_contract import (
 )
 
 from jwtkit import _console
+from jwtkit._urls import redacted_url
 from jwtkit.server.config import env_var
 from jwtkit.server.storage import (
     Conflict,
@@ -41,7 +42,6 @@ from jwtkit.server.storage import (
     SchemaStatus,
     StoreError,
     open_store,
-    redact_url,
 )
 from jwtkit.server.storage.postgres import MIGRATION_SUMMARIES, MIGRATIONS, PostgresStore
 
@@ -92,24 +92,6 @@ def test_open_store_picks_postgres_and_never_shows_the_password(scheme: str) -> 
     assert PASSWORD_HINT not in repr(store)
     assert (store.pool_size, store.pool_min_size, store.pool_timeout) == (10, 1, 5.0)
     assert store.access == "create"
-
-
-@pytest.mark.parametrize(
-    ("url", "redacted"),
-    [
-        ("postgresql://u:p%40ss@h/db", "postgresql://u@h/db"),
-        ("postgresql://u@h/db", "postgresql://u@h/db"),
-        ("postgresql://h", "postgresql://h"),
-        ("postgresql:///db?host=/run/postgresql", "postgresql:///db?host=/run/postgresql"),
-        (
-            "postgresql://h/db?user=u&password=secret&sslmode=require",
-            "postgresql://h/db?user=u&password=***&sslmode=require",
-        ),
-        ("host=h password=secret", "host=h password=secret"),
-    ],
-)
-def test_redact_url(url: str, redacted: str) -> None:
-    assert redact_url(url) == redacted
 
 
 def test_pool_options_are_read_from_the_url_and_kept_from_libpq() -> None:
@@ -256,7 +238,7 @@ async def test_write_and_read_need_the_schema(postgres_url: str, access: str) ->
     store = PostgresStore(postgres_url, access=access)  # type: ignore[arg-type]
     with pytest.raises(DatabaseMissing) as caught:
         await store.open()
-    assert caught.value.location == redact_url(postgres_url)
+    assert caught.value.location == redacted_url(postgres_url)
     assert password_of(postgres_url) not in str(caught.value)
     assert sql(postgres_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
 
@@ -540,7 +522,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_db_status_and_upgrade(postgres_url: str, clean_environment: None) -> None:
-    redacted = redact_url(postgres_url)
+    redacted = redacted_url(postgres_url)
     status = run("db", "status", "--database", postgres_url)
     assert status.exit_code == 0, status.output
     assert status.output == (
@@ -580,7 +562,7 @@ def test_db_status_of_a_later_jwtkit(
 def test_admin_commands_need_the_schema_and_fail_in_one_line(
     postgres_url: str, clean_environment: None, postgres_server: PostgresDatabases
 ) -> None:
-    redacted = redact_url(postgres_url)
+    redacted = redacted_url(postgres_url)
     listing = run("users", "list", "--database", postgres_url)
     assert listing.exit_code == 1
     assert listing.output.startswith(f"jwtkit: error: database: {redacted} does not exist;")

@@ -10,8 +10,9 @@ Private: import from :mod:`jwtkit.jwk`. One module per concern:
 * ``formats`` - PEM, DER and OpenSSH reading; ``members`` - JWK member decoding;
 * ``der_shape`` - the outer shape of DER key containers, for algorithms ``cryptography`` lacks;
 * ``requirements`` - which key fits which algorithm; ``secret_checks`` - unsafe HMAC secrets;
-* ``certificates`` - ``x5c``/``x5t``; ``thumbprint`` - RFC 7638/9278. Safe text for errors and
-  reprs comes from :mod:`jwtkit._messages`.
+* ``certificates`` - ``x5c``/``x5t``; ``chains`` - ``x5c`` chains validated against the
+  caller's trust anchors (public as :mod:`jwtkit.x509`); ``thumbprint`` - RFC 7638/9278. Safe
+  text for errors and reprs comes from :mod:`jwtkit._messages`.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._messages import short
-from ..errors import InvalidKey
+from ..errors import InvalidKey, UntrustedCertificate, UsageError
 from .certificates import check_x509_members
 from .formats import load_der, load_pem, load_ssh
 from .requirements import (
@@ -31,6 +31,9 @@ from .requirements import (
     AlgorithmRequirement,
 )
 from .thumbprint import thumbprint, thumbprint_uri
+
+if TYPE_CHECKING:
+    from .chains import ChainPolicy
 
 __all__ = ["Key", "KeyT", "describe_requirement"]
 
@@ -305,6 +308,26 @@ class Key(abc.ABC):
         if self.x5t_s256 is not None:
             jwk["x5t#S256"] = self.x5t_s256
         return jwk
+
+    def verify_certificate_chain(self, policy: ChainPolicy) -> None:
+        """Validate the key's own ``x5c`` chain against ``policy``'s trust anchors.
+
+        RFC 7517 §4.7: the first certificate holds this key (checked when the key was made);
+        the chain must lead to an anchor under ``policy`` (a :class:`jwtkit.x509.ChainPolicy`).
+        Returns nothing; raises :class:`~jwtkit.errors.UntrustedCertificate` (reason
+        ``"missing"`` when the key has no ``x5c``).
+        """
+        from .chains import ChainPolicy  # noqa: PLC0415 - chains imports this module
+
+        if not isinstance(policy, ChainPolicy):
+            raise UsageError(
+                f"policy: expected a jwtkit.x509.ChainPolicy, got {type(policy).__name__}"
+            )
+        if self.x5c is None:
+            raise UntrustedCertificate(
+                "missing", f"{self._label()} has no 'x5c' certificate chain to validate"
+            )
+        policy.verify_chain(self.x5c)
 
     def thumbprint(self, hash_name: str = "sha256") -> str:
         """The RFC 7638 JWK Thumbprint, base64url; ``hash_name`` is sha256, sha384 or sha512."""

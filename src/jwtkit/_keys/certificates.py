@@ -1,9 +1,10 @@
 """The X.509 members of a JWK: ``x5c``, ``x5t`` and ``x5t#S256`` (RFC 7517 §4.7-4.9).
 
-They are kept and exported again, never used to *find* trust: the chain is not validated here.
-What is checked is that they are well formed and agree with the key: the first certificate of
-``x5c`` must hold the very public key of the JWK (RFC 7517 §4.7), and the thumbprints must be
-20 / 32 bytes and, when ``x5c`` is present, the SHA-1 / SHA-256 of its first certificate.
+They are kept and exported again, never used to *find* trust here: validating a chain against
+trust anchors the caller gives is :mod:`.chains` (``jwtkit.x509``). What is checked here is
+that they are well formed and agree with the key: the first certificate of ``x5c`` must hold
+the very public key of the JWK (RFC 7517 §4.7), and the thumbprints must be 20 / 32 bytes and,
+when ``x5c`` is present, the SHA-1 / SHA-256 of its first certificate.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .._messages import short
 from ..errors import InvalidKey, MalformedToken
 from .formats import CRYPTO_ERRORS, deprecated_types_refused
 
-__all__ = ["X509Members", "check_x509_members"]
+__all__ = ["X509Members", "check_x509_members", "load_chain"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,19 @@ def _check_thumbprint(
     return value
 
 
+def _chain_ders(x5c: object) -> tuple[tuple[str, ...], list[bytes]]:
+    """The chain's strings and their DER bytes, each checked (standard, canonical base64)."""
+    if isinstance(x5c, (str, bytes)) or not isinstance(x5c, Sequence) or not x5c:
+        raise InvalidKey("'x5c' must be a non-empty array of base64 certificates")
+    ders = [_decode_certificate(item, index) for index, item in enumerate(x5c)]
+    return tuple(x5c), ders
+
+
+def load_chain(x5c: object) -> list[x509.Certificate]:
+    """The certificates of an ``x5c`` value (standard base64 DER, RFC 7517 §4.7), in order."""
+    return [_load_certificate(der, index) for index, der in enumerate(_chain_ders(x5c)[1])]
+
+
 def check_x509_members(
     x5c: object, x5t: object, x5t_s256: object, spki: bytes | None
 ) -> X509Members:
@@ -103,16 +117,13 @@ def check_x509_members(
     chain: tuple[str, ...] | None = None
     leaf: bytes | None = None
     if x5c is not None:
-        if isinstance(x5c, (str, bytes)) or not isinstance(x5c, Sequence) or not x5c:
-            raise InvalidKey("'x5c' must be a non-empty array of base64 certificates")
-        ders = [_decode_certificate(item, index) for index, item in enumerate(x5c)]
+        chain, ders = _chain_ders(x5c)
         for index, der in enumerate(ders):
             certificate = _load_certificate(der, index)
             if index == 0 and _certificate_spki(certificate) != spki:
                 raise InvalidKey(
                     "'x5c': the first certificate does not hold this key (RFC 7517 §4.7)"
                 )
-        chain = tuple(x5c)
         leaf = ders[0]
     return X509Members(
         chain,

@@ -42,6 +42,7 @@ import click
 
 from .._command_errors import CommandFailed, UsageProblem, warn
 from .._oauth import is_client_id, is_scope_token
+from .._urls import redacted_url
 from ._extras import MissingExtra, require
 from .config import (
     CONFIG_ENV_VAR,
@@ -53,7 +54,6 @@ from .config import (
     Settings,
     env_var,
     load_settings,
-    redacted_url,
 )
 
 if TYPE_CHECKING:
@@ -223,12 +223,11 @@ def _program() -> str:
 def _state_options(database: str | None, config: str | None, settings: Settings) -> str:
     """The options an admin command needs to reach the state of this ``serve``: ``--database``
     and ``--config`` when they (or their variables) were given."""
-    from .storage import redact_url  # noqa: PLC0415 - server extra
-
     options = ""
     if database is not None or env_var("database") in os.environ:
         # Never the password: a database URL's is left to PGPASSWORD or ~/.pgpass.
-        options += f" --database {shlex.quote(redact_url(settings.database))}"
+        shown = redacted_url(settings.database, plain=settings.database)
+        options += f" --database {shlex.quote(shown)}"
     config_file = config if config is not None else os.environ.get(CONFIG_ENV_VAR) or None
     if config_file is not None:
         options += f" --config {shlex.quote(config_file)}"
@@ -236,11 +235,9 @@ def _state_options(database: str | None, config: str | None, settings: Settings)
 
 
 def _banner(settings: Settings, state_options: str) -> str:
-    from .storage import redact_url  # noqa: PLC0415 - server extra
-
     base = settings.issuer
     add_user = f"{_program()} users add alice{state_options}"
-    database = redact_url(settings.database)
+    database = redacted_url(settings.database, plain=settings.database)
     lines = [f"jwtkit token service: {base}  ({settings.environment}; database {database})"]
     if settings.redis is not None:
         lines.append(f"  shared through: {redacted_url(settings.redis)} (limits, key changes)")

@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .._messages import short
 from .._oauth import is_b64token, is_client_id, is_scope
-from .._urls import is_loopback_host
+from .._urls import is_loopback_host, redacted_url
 from ._extras import require
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "decode_key_encryption_key",
     "env_var",
     "load_settings",
-    "redacted_url",
     "resource_problem",
 ]
 
@@ -81,7 +80,6 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: The URL schemes of the ``redis`` setting: TCP, TCP with TLS, a Unix socket.
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 _REDIS_EXAMPLE = "e.g. redis://:password@redis.internal:6379/0"
-_SCHEME_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,15}")
 
 
 class _DefaultEnvironment(str):
@@ -392,21 +390,6 @@ def _issuer_problem(issuer: str, environment: str) -> str | None:
     if issuer.endswith("/"):
         return f"must not end with '/' (the issuer is compared as an exact string), got {issuer!r}"
     return None
-
-
-def redacted_url(url: str) -> str:
-    """``url`` as it may be shown (messages, logs, the banner): its user information (a
-    password) as ``***``, without query or fragment (where a password may be too).
-
-    Whatever follows the last ``@`` is the host: a password is hidden even when it holds an
-    unencoded ``/``, ``?``, ``#`` or ``@``."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or not _SCHEME_TEXT.fullmatch(scheme):
-        return "<hidden>"
-    if "@" in rest:
-        rest = "***@" + rest.rpartition("@")[2]
-    rest = rest.split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}://{rest}"
 
 
 def _redis_problem(url: str) -> str | None:

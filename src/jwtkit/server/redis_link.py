@@ -27,8 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from .._urls import redacted_url
 from ._extras import MissingExtra
-from .config import redacted_url
 
 try:
     from redis.asyncio import Redis

@@ -34,7 +34,6 @@ from .base import (
     Store,
     StoreError,
     VersionedStore,
-    redact_url,
 )
 from .sqlite import SQLiteStore
 
@@ -48,7 +47,6 @@ __all__ = [
     "StoreError",
     "VersionedStore",
     "open_store",
-    "redact_url",
 ]
 
 _POSTGRES = {"postgres", "postgresql"}

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import parse_qsl, urlencode
 
 from ..models import (
     AttemptReservation,
@@ -49,7 +48,6 @@ __all__ = [
     "Store",
     "StoreError",
     "VersionedStore",
-    "redact_url",
     "schema_status",
 ]
 
@@ -74,23 +72,6 @@ class DatabaseMissing(StoreError):
     def __init__(self, location: str) -> None:
         self.location = location
         super().__init__(f"there is no database at {location}")
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its password (in the user part or a ``password=`` option), for
-    messages: ``postgresql://jwtkit:secret@db/jwtkit`` -> ``postgresql://jwtkit@db/jwtkit``."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    location, question, query = rest.partition("?")
-    authority, slash, path = location.partition("/")
-    user, at, hosts = authority.rpartition("@")
-    if at:
-        authority = f"{user.partition(':')[0]}@{hosts}"
-    options = parse_qsl(query, keep_blank_values=True)
-    if any(key == "password" for key, _ in options):
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in options], safe="*/")
-    return f"{scheme}://{authority}{slash}{path}{question}{query}"
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from ..._urls import redacted_url
 from .._extras import MissingExtra
 from ..models import (
     AttemptReservation,
@@ -97,7 +98,6 @@ from .base import (
     DatabaseMissing,
     SchemaStatus,
     StoreError,
-    redact_url,
     schema_status,
 )
 
@@ -499,7 +499,7 @@ class PostgresStore:
     ) -> None:
         if access not in ("create", "write", "read"):
             raise ValueError("access must be 'create', 'write' or 'read'")
-        self.location = redact_url(url)
+        self.location = redacted_url(url)
         conninfo, options = _pool_options(url)
         try:
             parameters = conninfo_to_dict(conninfo)

@@ -1,0 +1,1 @@
+"""Tests of jwtkit.pyjwt, the PyJWT drop-in."""
