@@ -135,9 +135,15 @@ def test_the_key_set_must_come_from_discovery(rsa: jwtkit.Key) -> None:
     plain = JWKSClient(f"{ISSUER}/jwks", transport=Provider(rsa).transport())
     with pytest.raises(jwtkit.UsageError, match="must come from discovery"):
         OIDCClient(plain, "web")
-    with pytest.raises(jwtkit.UsageError, match="expected a JWKSClient"):
+    with pytest.raises(
+        jwtkit.UsageError,
+        match=r"OIDCClient takes JWKSClient.from_issuer\(...\), got AsyncJWKSClient",
+    ):
         OIDCClient(AsyncJWKSClient(f"{ISSUER}/jwks"), "web")  # type: ignore[arg-type]
-    with pytest.raises(jwtkit.UsageError, match="expected an AsyncJWKSClient"):
+    with pytest.raises(
+        jwtkit.UsageError,
+        match=r"AsyncOIDCClient takes AsyncJWKSClient.from_issuer\(...\), got JWKSClient",
+    ):
         AsyncOIDCClient(plain, "web")  # type: ignore[arg-type]
     plain.close()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ..errors import UsageError
 from ..jwa import DEFAULT_REGISTRY, Registry
@@ -27,6 +27,7 @@ __all__ = ["AsyncOIDCClient", "OIDCClient", "id_token_algorithms"]
 Clock = Callable[[], float]
 Claims = dict[str, Any]
 Now = float | datetime | None
+_J = TypeVar("_J", JWKSClient, AsyncJWKSClient)
 
 
 def id_token_algorithms(
@@ -48,28 +49,37 @@ def id_token_algorithms(
     return frozenset(names)
 
 
-class _RelyingParty:
-    """What both clients share: the provider's metadata and the ID-token verifier."""
+class _RelyingParty(Generic[_J]):
+    """What both clients share: the provider's metadata, its key set and the ID-token
+    verifier over them."""
 
+    #: The JWKS client class this relying party works with.
+    _jwks_class: ClassVar[type[JWKSClient] | type[AsyncJWKSClient]]
+    _jwks: _J
     _verifier: IDTokenVerifier
-    _metadata: Mapping[str, Any]
     _issuer: str
+    _metadata: Mapping[str, Any]
     _algorithms: frozenset[str]
 
-    def _setup(
+    def __init__(
         self,
-        jwks: JWKSClient | AsyncJWKSClient,
+        jwks: _J,
         client_id: str,
         *,
-        client_secret: str | None,
-        algorithms: Iterable[str] | None,
-        leeway: float | timedelta,
-        max_token_age: float | timedelta | None,
-        acr_values: Collection[str] | None,
-        require: Iterable[str],
-        registry: Registry,
-        clock: Clock | None,
+        client_secret: str | None = None,
+        algorithms: Iterable[str] | None = None,
+        leeway: float | timedelta = 0,
+        max_token_age: float | timedelta | None = None,
+        acr_values: Collection[str] | None = None,
+        require: Iterable[str] = (),
+        registry: Registry = DEFAULT_REGISTRY,
+        clock: Clock | None = None,
     ) -> None:
+        if not isinstance(jwks, self._jwks_class):
+            raise UsageError(
+                f"jwks: {type(self).__name__} takes {self._jwks_class.__name__}.from_issuer"
+                f"(...), got {type(jwks).__name__}"
+            )
         issuer, metadata = jwks.issuer, jwks.metadata
         if issuer is None or metadata is None:
             raise UsageError(
@@ -93,9 +103,15 @@ class _RelyingParty:
             registry=registry,
             clock=clock,
         )
+        self._jwks = jwks
         self._issuer = issuer
         self._metadata = metadata
         self._algorithms = frozenset(algorithms)
+
+    @property
+    def jwks(self) -> _J:
+        """The provider's key set."""
+        return self._jwks
 
     @property
     def issuer(self) -> str:
@@ -127,7 +143,7 @@ class _RelyingParty:
         return f"{type(self).__name__}({self._issuer!r}, {self.client_id!r})"
 
 
-class OIDCClient(_RelyingParty):
+class OIDCClient(_RelyingParty[JWKSClient]):
     """A relying party of one OpenID provider, for threads (synchronous code).
 
     ::
@@ -140,35 +156,7 @@ class OIDCClient(_RelyingParty):
     of :class:`~jwtkit.oidc.IDTokenVerifier`.
     """
 
-    def __init__(
-        self,
-        jwks: JWKSClient,
-        client_id: str,
-        *,
-        client_secret: str | None = None,
-        algorithms: Iterable[str] | None = None,
-        leeway: float | timedelta = 0,
-        max_token_age: float | timedelta | None = None,
-        acr_values: Collection[str] | None = None,
-        require: Iterable[str] = (),
-        registry: Registry = DEFAULT_REGISTRY,
-        clock: Clock | None = None,
-    ) -> None:
-        if not isinstance(jwks, JWKSClient):
-            raise UsageError("jwks: expected a JWKSClient (an AsyncJWKSClient: AsyncOIDCClient)")
-        self._jwks = jwks
-        self._setup(
-            jwks,
-            client_id,
-            client_secret=client_secret,
-            algorithms=algorithms,
-            leeway=leeway,
-            max_token_age=max_token_age,
-            acr_values=acr_values,
-            require=require,
-            registry=registry,
-            clock=clock,
-        )
+    _jwks_class = JWKSClient
 
     @classmethod
     def from_issuer(
@@ -223,11 +211,6 @@ class OIDCClient(_RelyingParty):
             jwks.close()
             raise
 
-    @property
-    def jwks(self) -> JWKSClient:
-        """The provider's key set."""
-        return self._jwks
-
     def validate_id_token(
         self,
         token: str | bytes,
@@ -260,39 +243,11 @@ class OIDCClient(_RelyingParty):
         self.close()
 
 
-class AsyncOIDCClient(_RelyingParty):
+class AsyncOIDCClient(_RelyingParty[AsyncJWKSClient]):
     """:class:`OIDCClient` for asyncio (and trio): ``await AsyncOIDCClient.from_issuer(...)``,
     ``await client.avalidate_id_token(...)``, ``await client.aclose()``."""
 
-    def __init__(
-        self,
-        jwks: AsyncJWKSClient,
-        client_id: str,
-        *,
-        client_secret: str | None = None,
-        algorithms: Iterable[str] | None = None,
-        leeway: float | timedelta = 0,
-        max_token_age: float | timedelta | None = None,
-        acr_values: Collection[str] | None = None,
-        require: Iterable[str] = (),
-        registry: Registry = DEFAULT_REGISTRY,
-        clock: Clock | None = None,
-    ) -> None:
-        if not isinstance(jwks, AsyncJWKSClient):
-            raise UsageError("jwks: expected an AsyncJWKSClient (a JWKSClient: OIDCClient)")
-        self._jwks = jwks
-        self._setup(
-            jwks,
-            client_id,
-            client_secret=client_secret,
-            algorithms=algorithms,
-            leeway=leeway,
-            max_token_age=max_token_age,
-            acr_values=acr_values,
-            require=require,
-            registry=registry,
-            clock=clock,
-        )
+    _jwks_class = AsyncJWKSClient
 
     @classmethod
     async def from_issuer(
@@ -344,11 +299,6 @@ class AsyncOIDCClient(_RelyingParty):
         except BaseException:
             await jwks.aclose()
             raise
-
-    @property
-    def jwks(self) -> AsyncJWKSClient:
-        """The provider's key set."""
-        return self._jwks
 
     async def avalidate_id_token(
         self,
