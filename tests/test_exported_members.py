@@ -18,7 +18,7 @@ TOP_LEVEL = {
     "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge",
     "UnsupportedCritical", "UntrustedCertificate", "UsageError", "Verifier", "__version__",
     "decode", "decode_complete", "decode_unverified", "encode", "errors", "jwa", "jwe", "jwk",
-    "jws", "jwt", "testing", "x509",
+    "jws", "jwt", "oidc", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
