@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, testing, x509
+from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
@@ -13,14 +13,13 @@ TOP_LEVEL = {
     "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidDPoPProof", "InvalidIssuer",
-    "InvalidIssuerError",
-    "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
-    "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
-    "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
-    "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
-    "UntrustedCertificate", "UsageError", "Verifier", "__version__", "decode", "decode_complete",
-    "decode_unverified", "dpop", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
-    "x509",
+    "InvalidIssuerError", "InvalidKey", "InvalidKeyError", "InvalidNonce", "InvalidSignature",
+    "InvalidSignatureError", "InvalidSubject", "InvalidTokenError", "InvalidTokenHash",
+    "InvalidType", "JWTError", "Key", "KeyNotFound", "KeySet", "MalformedToken", "MissingClaim",
+    "MissingRequiredClaimError", "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey",
+    "TokenTooLarge", "UnsupportedCritical", "UntrustedCertificate", "UsageError", "Verifier",
+    "__version__", "decode", "decode_complete", "decode_unverified", "dpop", "encode", "errors",
+    "jwa", "jwe", "jwk", "jws", "jwt", "oidc", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
@@ -77,6 +76,10 @@ MODULES = {
         },
     ),
     "testing": (testing, {"FrozenClock"}),
+    "oidc": (
+        oidc,
+        {"DEFAULT_ID_TOKEN_ALGORITHMS", "ID_TOKEN_CLAIMS", "IDTokenVerifier", "token_hash"},
+    ),
     "x509": (x509, {"ChainPolicy", "X5CKeyProvider"}),
     "dpop": (
         dpop,
@@ -116,6 +119,8 @@ ERROR_CODES = {
     "InvalidSubject": "invalid_subject",
     "MissingClaim": "missing_claim",
     "InvalidType": "invalid_type",
+    "InvalidNonce": "invalid_nonce",
+    "InvalidTokenHash": "invalid_token_hash",
     "UntrustedCertificate": "untrusted_certificate",
     "InvalidDPoPProof": "invalid_dpop_proof",
     "DPoPNonceRequired": "use_dpop_nonce",
@@ -146,7 +151,8 @@ def test_error_codes_are_stable_and_rooted() -> None:
 
 def test_claim_errors_are_claim_errors() -> None:
     for name in ("ExpiredToken", "NotYetValid", "InvalidIssuer", "InvalidAudience",
-                 "InvalidSubject", "MissingClaim", "InvalidType"):  # fmt: skip
+                 "InvalidSubject", "MissingClaim", "InvalidType", "InvalidNonce",
+                 "InvalidTokenHash"):  # fmt: skip
         assert issubclass(getattr(errors, name), errors.ClaimError)
 
 
@@ -159,8 +165,9 @@ def test_pyjwt_aliases_catch_the_same_failures() -> None:
 
 OPTIONAL_MODULES = {
     "jwtkit.remote": {
-        "AsyncJWKSClient", "DiscoveryError", "JWKSClient", "JWKSError", "JWKSFetchError",
-        "JWKSInvalid", "MissingExtra", "UnsafeURL",
+        "AsyncJWKSClient", "AsyncOIDCClient", "DiscoveryError", "JWKSClient", "JWKSError",
+        "JWKSFetchError", "JWKSInvalid", "MissingExtra", "MultiIssuerVerifier", "OIDCClient",
+        "TrustedIssuer", "UnsafeURL",
     },
     "jwtkit.pyjwt": {
         "DecodeError", "ExpiredSignatureError", "ImmatureSignatureError", "InvalidAlgorithmError",

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "_jwa_content": 2,
     "_jwa_keymgmt": 2,
     "jwa": 2,
+    "_token_hash": 2,
     "_header": 3,
     "_keysource": 3,
     "_memo": 3,
@@ -46,6 +47,8 @@ LAYERS: dict[str, int] = {
     "_jwt": 4,
     "jwt": 4,
     "dpop": 4,
+    "_id_token": 4,
+    "oidc": 4,
     "testing": 5,
     "__init__": 5,
 }
@@ -221,6 +224,7 @@ PUBLIC_CORE = {
     "jwtkit.jwt",
     "jwtkit.dpop",
     "jwtkit.errors",
+    "jwtkit.oidc",
     "jwtkit.testing",
 }
 #: Shared low modules written for the outer packages, and why each is not public API.

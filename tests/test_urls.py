@@ -95,7 +95,9 @@ def test_netloc_brackets_ipv6() -> None:
 )
 def test_redacted_url_never_shows_a_password(url: str, shown: str) -> None:
     assert redacted_url(url) == shown
-    assert not any(secret in shown for secret in ("hunter", "hun", "secret", "p%40ss", "pa/", "pa?"))
+    assert not any(
+        secret in shown for secret in ("hunter", "hun", "secret", "p%40ss", "pa/", "pa?")
+    )
 
 
 def test_redacted_url_shows_plain_text_as_the_caller_says() -> None:

@@ -13,14 +13,14 @@
 
 Modules: :mod:`jwtkit.jwk` (keys), :mod:`jwtkit.jwa` (algorithms), :mod:`jwtkit.jws`
 (signatures), :mod:`jwtkit.jwe` (encryption), :mod:`jwtkit.jwt` (tokens), :mod:`jwtkit.errors`
-(every error, one root),
-:mod:`jwtkit.testing` (a frozen clock for tests), :mod:`jwtkit.x509` (``x5c`` certificate chains
-validated against the caller's trust anchors).
+(every error, one root), :mod:`jwtkit.oidc` (OpenID Connect ID tokens, checked by a relying
+party), :mod:`jwtkit.testing` (a frozen clock for tests), :mod:`jwtkit.x509` (``x5c`` certificate
+chains validated against the caller's trust anchors).
 """
 
 from __future__ import annotations
 
-from . import dpop, errors, jwa, jwe, jwk, jws, jwt, testing, x509
+from . import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -48,10 +48,12 @@ from .errors import (
     InvalidIssuerError,
     InvalidKey,
     InvalidKeyError,
+    InvalidNonce,
     InvalidSignature,
     InvalidSignatureError,
     InvalidSubject,
     InvalidTokenError,
+    InvalidTokenHash,
     InvalidType,
     JWTError,
     KeyNotFound,
@@ -90,10 +92,12 @@ __all__ = [
     "InvalidIssuerError",
     "InvalidKey",
     "InvalidKeyError",
+    "InvalidNonce",
     "InvalidSignature",
     "InvalidSignatureError",
     "InvalidSubject",
     "InvalidTokenError",
+    "InvalidTokenHash",
     "InvalidType",
     "JWTError",
     "Key",
@@ -125,6 +129,7 @@ __all__ = [
     "jwk",
     "jws",
     "jwt",
+    "oidc",
     "testing",
     "x509",
 ]

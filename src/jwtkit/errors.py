@@ -23,7 +23,9 @@ The hierarchy::
         ├── InvalidAudience     "invalid_audience"
         ├── InvalidSubject      "invalid_subject"
         ├── MissingClaim        "missing_claim"
-        └── InvalidType         "invalid_type"          header ``typ`` is not the expected one
+        ├── InvalidType         "invalid_type"          header ``typ`` is not the expected one
+        ├── InvalidNonce        "invalid_nonce"         an ID token's ``nonce`` is not the sent one
+        └── InvalidTokenHash    "invalid_token_hash"    ``at_hash``/``c_hash`` does not match
 
 Rules every error follows (see ``docs/errors.md``):
 
@@ -56,10 +58,12 @@ __all__ = [
     "InvalidIssuerError",
     "InvalidKey",
     "InvalidKeyError",
+    "InvalidNonce",
     "InvalidSignature",
     "InvalidSignatureError",
     "InvalidSubject",
     "InvalidTokenError",
+    "InvalidTokenHash",
     "InvalidType",
     "JWTError",
     "KeyNotFound",
@@ -256,6 +260,20 @@ class InvalidType(ClaimError):
     """The header ``typ`` is not the expected type (RFC 8725 §3.11)."""
 
     code = "invalid_type"
+
+
+class InvalidNonce(ClaimError):
+    """An ID token's ``nonce`` is missing or is not the one the authentication request sent
+    (OpenID Connect Core 1.0 §3.1.3.7 step 11): the token may be replayed from another login."""
+
+    code = "invalid_nonce"
+
+
+class InvalidTokenHash(ClaimError):
+    """An ID token's ``at_hash`` or ``c_hash`` does not match the access token or code it came
+    with, or is missing where it is required (OpenID Connect Core 1.0 §3.2.2.9, §3.3.2.10)."""
+
+    code = "invalid_token_hash"
 
 
 # PyJWT-compatible names, so that code written against PyJWT keeps catching the right errors.

@@ -21,6 +21,9 @@ the last good keys for up to ``max_stale`` seconds; unusable keys are skipped an
 only to a loopback host), with a size cap, a timeout and checked redirects. See
 ``docs/remote.md``.
 
+OpenID Connect relying parties: :class:`OIDCClient` (``docs/oidc.md``). Tokens from several
+issuers: :class:`MultiIssuerVerifier` (``docs/remote.md``, "Many issuers").
+
 Needs the ``remote`` extra (httpx): ``pip install 'jwtkit[remote]'``.
 """
 
@@ -29,14 +32,20 @@ from __future__ import annotations
 from ._client import AsyncJWKSClient, JWKSClient
 from ._errors import DiscoveryError, JWKSError, JWKSFetchError, JWKSInvalid, UnsafeURL
 from ._extras import MissingExtra
+from ._issuers import MultiIssuerVerifier, TrustedIssuer
+from ._oidc import AsyncOIDCClient, OIDCClient
 
 __all__ = [
     "AsyncJWKSClient",
+    "AsyncOIDCClient",
     "DiscoveryError",
     "JWKSClient",
     "JWKSError",
     "JWKSFetchError",
     "JWKSInvalid",
     "MissingExtra",
+    "MultiIssuerVerifier",
+    "OIDCClient",
+    "TrustedIssuer",
     "UnsafeURL",
 ]

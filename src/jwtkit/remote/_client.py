@@ -51,7 +51,7 @@ from ._http import (
     safe_repr,
 )
 
-__all__ = ["AsyncJWKSClient", "JWKSClient", "discovery_urls", "jwks_uri_of"]
+__all__ = ["AsyncJWKSClient", "JWKSClient", "check_issuer", "discovery_urls", "jwks_uri_of"]
 
 logger = logging.getLogger("jwtkit.remote")
 
@@ -135,7 +135,8 @@ def discovery_urls(issuer: str) -> tuple[str, str]:
     return f"{origin}{path}{_OIDC_PATH}", f"{origin}{_RFC8414_PATH}{path}"
 
 
-def _check_issuer(issuer: object) -> str:
+def check_issuer(issuer: object) -> str:
+    """``issuer`` after the network policy (and no query, RFC 8414 §2), for discovery."""
     parts = check_url(issuer, "issuer")
     if parts.query:
         raise UnsafeURL(
@@ -432,7 +433,7 @@ class JWKSClient(_Base):
         Raises :class:`~jwtkit.remote.DiscoveryError` when no usable metadata is found. The
         metadata is fetched once, now; the keys at the first lookup.
         """
-        issuer = _check_issuer(issuer)
+        issuer = check_issuer(issuer)
         options = _options(
             cache_ttl=cache_ttl,
             cooldown=cooldown,
@@ -605,7 +606,7 @@ class AsyncJWKSClient(_Base):
         allow_weak: bool = False,
     ) -> _Async:
         """:meth:`JWKSClient.from_issuer`, awaited: ``await AsyncJWKSClient.from_issuer(...)``."""
-        issuer = _check_issuer(issuer)
+        issuer = check_issuer(issuer)
         options = _options(
             cache_ttl=cache_ttl,
             cooldown=cooldown,

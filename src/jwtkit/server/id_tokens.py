@@ -4,9 +4,10 @@ An ID token tells the client who logged in: ``iss``, ``sub`` (the user's id), ``
 client id), ``exp``, ``iat``, ``auth_time`` (when the user authenticated), ``nonce`` (the
 authorization request's, when it sent one), ``at_hash`` (the left half of the hash of the
 access token issued with it, §3.1.3.6, so that the client can tell that the two belong
-together), ``azp`` (the client, §2) and ``sid`` (the login session, OpenID Connect Front-Channel
-Logout 1.0 §3). It is signed with the key ring's key of the client's
-``id_token_signed_response_alg`` (RS256 when it registered none, as Core §3.1.3.7 expects).
+together; written by :func:`jwtkit.oidc.token_hash`, which clients check it with too), ``azp``
+(the client, §2) and ``sid`` (the login session, OpenID Connect Front-Channel Logout 1.0 §3).
+It is signed with the key ring's key of the client's ``id_token_signed_response_alg`` (RS256
+when it registered none, as Core §3.1.3.7 expects).
 
 :func:`read_id_token_hint` reads the ``id_token_hint`` of RP-Initiated Logout (§2 of that
 specification): an ID token this service issued, whose signature verifies; expired ones are
@@ -15,45 +16,21 @@ accepted, as the specification asks.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
 import jwtkit
 from jwtkit.errors import JWTError
+from jwtkit.oidc import token_hash
 
 if TYPE_CHECKING:
     from .config import Settings
     from .keyring import KeyRing
 
-__all__ = ["DEFAULT_ID_TOKEN_ALGORITHM", "at_hash", "issue_id_token", "read_id_token_hint"]
+__all__ = ["DEFAULT_ID_TOKEN_ALGORITHM", "issue_id_token", "read_id_token_hint"]
 
 #: The algorithm of the ID tokens of a client that registered none (Core §3.1.3.7).
 DEFAULT_ID_TOKEN_ALGORITHM = "RS256"
-
-# The hash of at_hash for each algorithm (Core §3.1.3.6: the hash of the JWS algorithm). EdDSA
-# names no hash; the service's EdDSA keys are Ed25519, whose at_hash uses SHA-512 (OpenID
-# Connect Token Hash Algorithms 1.0; decided in OpenID Connect issue #1125).
-_HASHES = {
-    "RS256": hashlib.sha256,
-    "PS256": hashlib.sha256,
-    "ES256": hashlib.sha256,
-    "RS384": hashlib.sha384,
-    "PS384": hashlib.sha384,
-    "ES384": hashlib.sha384,
-    "RS512": hashlib.sha512,
-    "PS512": hashlib.sha512,
-    "ES512": hashlib.sha512,
-    "EdDSA": hashlib.sha512,
-}
-
-
-def at_hash(access_token: str, algorithm: str) -> str:
-    """Core §3.1.3.6 ``at_hash``: the base64url of the left half of the hash of the ASCII
-    access token, with the hash of ``algorithm``."""
-    digest = _HASHES[algorithm](access_token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
 def issue_id_token(
@@ -73,6 +50,7 @@ def issue_id_token(
     ``algorithm`` is the client's ``id_token_signed_response_alg`` (``None``: RS256). It
     lives as long as an access token."""
     alg = algorithm or DEFAULT_ID_TOKEN_ALGORITHM
+    key = keyring.signing_key(alg)
     issued_at = math.floor(now)
     claims: dict[str, Any] = {
         "iss": settings.issuer,
@@ -82,13 +60,13 @@ def issue_id_token(
         "iat": issued_at,
         "auth_time": math.floor(auth_time),
         "azp": client_id,
-        "at_hash": at_hash(access_token, alg),
+        "at_hash": token_hash(access_token, alg, key),
     }
     if nonce is not None:
         claims["nonce"] = nonce
     if sid is not None:
         claims["sid"] = sid
-    return jwtkit.encode(claims, keyring.signing_key(alg), algorithm=alg, typ="JWT")
+    return jwtkit.encode(claims, key, algorithm=alg, typ="JWT")
 
 
 def read_id_token_hint(keyring: KeyRing, settings: Settings, token: str) -> dict[str, Any] | None:
