@@ -4,6 +4,8 @@ The rules of OpenID Connect Core 1.0 §3.1.3.7 (and §2 for the claims' types), 
 core's :class:`~jwtkit.Verifier` and its :class:`~jwtkit._claims.ClaimsPolicy`, which already
 check the signature, ``iss`` (exact), ``aud``, ``exp``, ``iat`` and the required claims:
 
+* step 1: an encrypted ID token (signed, then encrypted) is decrypted with the client's key
+  and allow-lists (``decryption_key``), and must be; the signature inside is then checked;
 * step 6-8: the signature always verifies with the caller's keys; the algorithms are an
   allow-list, ``RS256`` by default (step 7); ``HS*`` only with the client secret given
   explicitly, whose UTF-8 octets are then the key (step 8, §10.1); ``none`` never;
@@ -75,6 +77,11 @@ class IDTokenVerifier:
     with ``client_secret``. ``max_token_age`` bounds the age of ``iat``; ``acr_values`` lists
     the accepted ``acr`` values (the claim is then required); ``require`` adds required claims
     (``auth_time``, ``at_hash``, ...). Build once, reuse; safe to share between threads.
+
+    A client that registered ``id_token_encrypted_response_alg`` receives its ID tokens
+    encrypted (signed, then encrypted: Core §3.1.3.7 step 1, §10.2): ``decryption_key`` (its
+    private key) with the ``decryption_algorithms`` and ``content_encryptions`` it registered
+    decrypts them, as :class:`~jwtkit.Verifier` does; every ID token must then be encrypted.
     """
 
     __slots__ = (
@@ -103,6 +110,9 @@ class IDTokenVerifier:
         registry: Registry = DEFAULT_REGISTRY,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
         clock: Clock | None = None,
+        decryption_key: KeyArgument | None = None,
+        decryption_algorithms: Iterable[str] | None = None,
+        content_encryptions: Iterable[str] | None = None,
     ) -> None:
         if not isinstance(issuer, str) or not issuer:
             raise UsageError("issuer: expected the provider's issuer identifier (a string)")
@@ -117,6 +127,12 @@ class IDTokenVerifier:
                 f"algorithms: {sorted(mac)} need the client secret as the key (Core "
                 "§3.1.3.7 step 8); pass client_secret=... or list asymmetric algorithms only"
             )
+        if mac and decryption_key is not None:
+            # Which verifier applies is told by the signature's alg, hidden inside the JWE.
+            raise UsageError(
+                f"algorithms: {sorted(mac)} cannot be combined with encrypted ID tokens "
+                "(decryption_key); list asymmetric algorithms only"
+            )
         if isinstance(require, str):
             raise UsageError("require must be a list of claim names, not a string")
         options: dict[str, Any] = {
@@ -128,6 +144,9 @@ class IDTokenVerifier:
             "registry": registry,
             "max_token_size": max_token_size,
             "clock": clock,
+            "decryption_key": decryption_key,
+            "decryption_algorithms": decryption_algorithms,
+            "content_encryptions": content_encryptions,
         }
         signed = names - mac
         self._signed = Verifier(key, algorithms=signed, **options) if signed else None

@@ -408,3 +408,74 @@ def test_E5_an_access_token_is_not_an_id_token(rsa: jwtkit.Key, clock: FrozenClo
         token = jwtkit.encode(claims(), rsa, algorithm="RS256", typ=typ)
         assert _refused(verifier(rsa, clock), token, jwtkit.InvalidType).claim == "typ"
     assert verifier(rsa, clock).decode(jwtkit.encode(claims(), rsa, typ=None))["sub"] == "user-1"
+
+
+# -- encrypted ID tokens (Core §3.1.3.7 step 1, §10.2) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client_key() -> jwtkit.Key:
+    return jwtkit.Key.generate("RSA-OAEP-256")
+
+
+def encrypted_verifier(
+    rsa: jwtkit.Key, clock: FrozenClock, client_key: jwtkit.Key
+) -> IDTokenVerifier:
+    return verifier(
+        rsa,
+        clock,
+        decryption_key=client_key,
+        decryption_algorithms=["RSA-OAEP-256"],
+        content_encryptions=["A256GCM"],
+    )
+
+
+def test_an_encrypted_id_token_is_decrypted_then_checked_by_its_inner_signature(
+    rsa: jwtkit.Key, clock: FrozenClock, client_key: jwtkit.Key
+) -> None:
+    at_hash = token_hash(ACCESS_TOKEN, "RS256")
+    token = jwtkit.encode(
+        claims(at_hash=at_hash), rsa, "RS256", encrypt_with=client_key.public_key()
+    )
+    found = encrypted_verifier(rsa, clock, client_key).decode(
+        token, nonce="n-0S6_WzA2Mj", access_token=ACCESS_TOKEN
+    )
+    assert found["at_hash"] == at_hash
+    # The hash is the inner signature's (RS256), not the key management algorithm's.
+    with pytest.raises(errors.InvalidTokenHash):
+        encrypted_verifier(rsa, clock, client_key).decode(
+            token, nonce="n-0S6_WzA2Mj", access_token="another access token"
+        )
+
+
+def test_encrypted_id_tokens_are_refused_unencrypted_or_for_another_key(
+    rsa: jwtkit.Key, clock: FrozenClock, client_key: jwtkit.Key
+) -> None:
+    checker = encrypted_verifier(rsa, clock, client_key)
+    with pytest.raises(errors.MalformedToken, match="encrypted JWT was expected"):
+        checker.decode(sign(rsa), nonce="n-0S6_WzA2Mj")
+    other = jwtkit.Key.generate("RSA-OAEP-256")
+    token = jwtkit.encode(claims(), rsa, "RS256", encrypt_with=other.public_key())
+    with pytest.raises(errors.DecryptionError):
+        checker.decode(token, nonce="n-0S6_WzA2Mj")
+    forged = jwtkit.encode(
+        claims(), jwtkit.Key.generate("RS256", kid="r1"), "RS256",
+        encrypt_with=client_key.public_key(),
+    )  # fmt: skip
+    with pytest.raises(errors.InvalidSignature):
+        checker.decode(forged, nonce="n-0S6_WzA2Mj")
+
+
+def test_hmac_id_tokens_cannot_be_combined_with_encryption(
+    rsa: jwtkit.Key, clock: FrozenClock, client_key: jwtkit.Key
+) -> None:
+    with pytest.raises(errors.UsageError, match="cannot be combined with encrypted ID tokens"):
+        verifier(
+            rsa,
+            clock,
+            algorithms=["RS256", "HS256"],
+            client_secret=SECRET,
+            decryption_key=client_key,
+            decryption_algorithms=["RSA-OAEP-256"],
+            content_encryptions=["A256GCM"],
+        )

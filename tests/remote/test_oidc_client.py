@@ -171,3 +171,34 @@ async def test_the_async_client_discovers_and_validates(rsa: jwtkit.Key) -> None
         await AsyncOIDCClient.from_issuer(
             ISSUER, "web", algorithms=["HS256"], transport=provider.transport()
         )
+
+
+def _encrypted(key: jwtkit.Key, recipient: jwtkit.Key) -> str:
+    claims = {"iss": ISSUER, "sub": "user-1", "aud": "web", "exp": T0 + 300, "iat": T0}
+    return jwtkit.encode(claims, key, "RS256", encrypt_with=recipient.public_key())
+
+
+@pytest.mark.anyio
+async def test_both_clients_decrypt_encrypted_id_tokens_with_the_clients_key(
+    rsa: jwtkit.Key,
+) -> None:
+    provider = Provider(rsa)
+    client_key = jwtkit.Key.generate("ECDH-ES+A256KW")
+    decryption: dict[str, Any] = {
+        "decryption_key": client_key,
+        "decryption_algorithms": ["ECDH-ES+A256KW"],
+        "content_encryptions": ["A256GCM"],
+    }
+    token = _encrypted(rsa, client_key)
+    with OIDCClient.from_issuer(
+        ISSUER, "web", transport=provider.transport(), clock=FrozenClock(T0), **decryption
+    ) as rp:
+        assert rp.validate_id_token(token)["sub"] == "user-1"
+        with pytest.raises(jwtkit.MalformedToken, match="encrypted JWT was expected"):
+            rp.validate_id_token(_id_token(rsa, "RS256"))
+    async with await AsyncOIDCClient.from_issuer(
+        ISSUER, "web", transport=provider.transport(), clock=FrozenClock(T0), **decryption
+    ) as arp:
+        assert (await arp.avalidate_id_token(token))["sub"] == "user-1"
+        with pytest.raises(jwtkit.DecryptionError):
+            await arp.avalidate_id_token(_encrypted(rsa, jwtkit.Key.generate("ECDH-ES+A256KW")))

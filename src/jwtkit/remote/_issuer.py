@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import cast
 
-from ._client import _check_issuer, _Discovery, _http_settings, _options
+from ._client import check_issuer, _Discovery, _http_settings, _options
 from ._errors import JWKSError
 from ._extras import httpx
 from ._http import DEFAULT_MAX_BYTES, Document, check_url, fetch_json, is_loopback_http
@@ -48,7 +48,7 @@ class IssuerDocuments:
         max_bytes: int = DEFAULT_MAX_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.issuer = _check_issuer(issuer)
+        self.issuer = check_issuer(issuer)
         self._options = _options(
             cache_ttl=600,
             cooldown=30,

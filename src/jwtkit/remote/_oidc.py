@@ -10,13 +10,14 @@ library knows; ``HS*`` only with the client secret, ``none`` never.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ..errors import UsageError
 from ..jwa import DEFAULT_REGISTRY, Registry
+from ..jwk import Key, KeySet
 from ..oidc import DEFAULT_ID_TOKEN_ALGORITHMS, IDTokenVerifier
 from ._client import AsyncJWKSClient, JWKSClient
 from ._extras import httpx
@@ -25,6 +26,8 @@ from ._http import DEFAULT_MAX_BYTES
 __all__ = ["AsyncOIDCClient", "OIDCClient", "id_token_algorithms"]
 
 Clock = Callable[[], float]
+#: The client's own keys that decrypt encrypted ID tokens (its private key, a key set, ...).
+DecryptionKey = Key | KeySet | Sequence[Key] | bytes | str
 Claims = dict[str, Any]
 Now = float | datetime | None
 _J = TypeVar("_J", JWKSClient, AsyncJWKSClient)
@@ -74,6 +77,9 @@ class _RelyingParty(Generic[_J]):
         require: Iterable[str] = (),
         registry: Registry = DEFAULT_REGISTRY,
         clock: Clock | None = None,
+        decryption_key: DecryptionKey | None = None,
+        decryption_algorithms: Iterable[str] | None = None,
+        content_encryptions: Iterable[str] | None = None,
     ) -> None:
         if not isinstance(jwks, self._jwks_class):
             raise UsageError(
@@ -102,6 +108,9 @@ class _RelyingParty(Generic[_J]):
             require=require,
             registry=registry,
             clock=clock,
+            decryption_key=decryption_key,
+            decryption_algorithms=decryption_algorithms,
+            content_encryptions=content_encryptions,
         )
         self._jwks = jwks
         self._issuer = issuer
@@ -172,6 +181,9 @@ class OIDCClient(_RelyingParty[JWKSClient]):
         require: Iterable[str] = (),
         registry: Registry = DEFAULT_REGISTRY,
         clock: Clock | None = None,
+        decryption_key: DecryptionKey | None = None,
+        decryption_algorithms: Iterable[str] | None = None,
+        content_encryptions: Iterable[str] | None = None,
         cache_ttl: float = 600,
         cooldown: float = 30,
         timeout: float = 5,
@@ -206,6 +218,9 @@ class OIDCClient(_RelyingParty[JWKSClient]):
                 require=require,
                 registry=registry,
                 clock=clock,
+                decryption_key=decryption_key,
+                decryption_algorithms=decryption_algorithms,
+                content_encryptions=content_encryptions,
             )
         except BaseException:
             jwks.close()
@@ -263,6 +278,9 @@ class AsyncOIDCClient(_RelyingParty[AsyncJWKSClient]):
         require: Iterable[str] = (),
         registry: Registry = DEFAULT_REGISTRY,
         clock: Clock | None = None,
+        decryption_key: DecryptionKey | None = None,
+        decryption_algorithms: Iterable[str] | None = None,
+        content_encryptions: Iterable[str] | None = None,
         cache_ttl: float = 600,
         cooldown: float = 30,
         timeout: float = 5,
@@ -295,6 +313,9 @@ class AsyncOIDCClient(_RelyingParty[AsyncJWKSClient]):
                 require=require,
                 registry=registry,
                 clock=clock,
+                decryption_key=decryption_key,
+                decryption_algorithms=decryption_algorithms,
+                content_encryptions=content_encryptions,
             )
         except BaseException:
             await jwks.aclose()
