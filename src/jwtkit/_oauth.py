@@ -12,8 +12,6 @@ Framework-free and standard-library only, so that both ``jwtkit.server`` and
   (RFC 6750 §2.1; the scheme without case, RFC 9110 §11.1; the field value's surrounding
   spaces and tabs are not part of it, RFC 9110 §5.5): :func:`single_authorization`,
   :func:`parse_bearer`, which raise :class:`MalformedAuthorization` for a malformed request;
-  ``DPoP`` credentials have the same shape (RFC 9449 §7.1: ``"DPoP" 1*SP token68``, read
-  as a ``b64token`` too, the grammar of an access token): :func:`parse_dpop`;
   :func:`is_b64token` tells whether a configured secret can be sent that way.
 * Error answers: ``error`` and ``error_description`` hold only ``%x20-21 / %x23-5B / %x5D-7E``
   (RFC 6749 §5.2, RFC 6750 §3): :func:`sanitize_description` makes any text such a value, and
@@ -28,7 +26,6 @@ from collections.abc import Sequence
 
 __all__ = [
     "MALFORMED_AUTHORIZATION",
-    "MALFORMED_DPOP_AUTHORIZATION",
     "MAX_DESCRIPTION",
     "MISSING_TOKEN",
     "SEVERAL_AUTHORIZATIONS",
@@ -41,7 +38,6 @@ __all__ = [
     "is_scope",
     "is_scope_token",
     "parse_bearer",
-    "parse_dpop",
     "sanitize_description",
     "single_authorization",
 ]
@@ -77,8 +73,6 @@ MAX_DESCRIPTION = 300
 MISSING_TOKEN = "an access token is required: Authorization: Bearer <token>"
 #: 400 ``invalid_request``: the Bearer credentials are malformed (RFC 6750 §3.1).
 MALFORMED_AUTHORIZATION = "malformed Authorization header: expected Bearer <token>"
-#: 400 ``invalid_request``: malformed DPoP credentials (RFC 9449 §7.1).
-MALFORMED_DPOP_AUTHORIZATION = "malformed Authorization header: expected DPoP <token>"
 #: 400 ``invalid_request``: more than one ``Authorization`` field (RFC 6750 §3.1).
 SEVERAL_AUTHORIZATIONS = "more than one Authorization header"
 
@@ -134,28 +128,14 @@ def parse_bearer(header: str | None) -> str | None:
     ignored (RFC 9110 §5.5); anything else under the Bearer scheme (an empty value, several
     tokens, a tab or any character outside ``b64token``) is :class:`MalformedAuthorization`.
     """
-    return _credentials(header, "bearer", MALFORMED_AUTHORIZATION)
-
-
-def parse_dpop(header: str | None) -> str | None:
-    """The access token of ``Authorization: DPoP <token>`` (RFC 9449 §7.1); ``None`` when
-    there are no DPoP credentials (no header, or another scheme). The same rules as
-    :func:`parse_bearer`: anything else under the DPoP scheme is
-    :class:`MalformedAuthorization`."""
-    return _credentials(header, "dpop", MALFORMED_DPOP_AUTHORIZATION)
-
-
-def _credentials(header: str | None, scheme: str, malformed: str) -> str | None:
-    """The token of ``<scheme> 1*SP b64token`` (the scheme without case), ``None`` for another
-    scheme or no header; :class:`MalformedAuthorization` (``malformed``) for anything else."""
     if header is None:
         return None
-    name, _, rest = header.strip(" \t").partition(" ")
-    if name.lower() != scheme:
+    scheme, _, rest = header.strip(" \t").partition(" ")
+    if scheme.lower() != "bearer":
         return None
     token = rest.lstrip(" ")
     if _B64TOKEN.fullmatch(token) is None:
-        raise MalformedAuthorization(malformed)
+        raise MalformedAuthorization()
     return token
 
 
