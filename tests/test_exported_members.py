@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import errors, jwa, jwe, jwk, jws, jwt, testing
+from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, testing
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",
-    "KeyProvider", "ClaimError", "DecodeError", "DecodedJWT", "DecryptionError", "ECKey",
+    "KeyProvider", "ClaimError", "DPoPNonceRequired", "DecodeError", "DecodedJWT",
+    "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
-    "InvalidAudience", "InvalidAudienceError", "InvalidIssuer", "InvalidIssuerError",
+    "InvalidAudience", "InvalidAudienceError", "InvalidDPoPProof", "InvalidIssuer",
+    "InvalidIssuerError",
     "InvalidKey", "InvalidKeyError", "InvalidSignature", "InvalidSignatureError",
     "InvalidSubject", "InvalidTokenError", "InvalidType", "JWTError", "Key", "KeyNotFound",
     "KeySet", "MalformedToken", "MissingClaim", "MissingRequiredClaimError", "NotYetValid",
     "OKPKey", "OctKey", "PyJWTError", "RSAKey", "TokenTooLarge", "UnsupportedCritical",
     "UsageError", "Verifier", "__version__", "decode", "decode_complete", "decode_unverified",
-    "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
+    "dpop", "encode", "errors", "jwa", "jwe", "jwk", "jws", "jwt", "testing",
 }  # fmt: skip
 
 MODULES = {
@@ -74,6 +76,22 @@ MODULES = {
         },
     ),
     "testing": (testing, {"FrozenClock"}),
+    "dpop": (
+        dpop,
+        {
+            "DEFAULT_ALGORITHMS",
+            "DPOP_TYP",
+            "DPoPNonces",
+            "DPoPProof",
+            "DPoPVerifier",
+            "MAX_PROOF_SIZE",
+            "MemoryReplayCache",
+            "ReplayCache",
+            "access_token_hash",
+            "create_proof",
+            "normalize_htu",
+        },
+    ),
 }
 
 ERROR_CODES = {
@@ -96,6 +114,8 @@ ERROR_CODES = {
     "InvalidSubject": "invalid_subject",
     "MissingClaim": "missing_claim",
     "InvalidType": "invalid_type",
+    "InvalidDPoPProof": "invalid_dpop_proof",
+    "DPoPNonceRequired": "use_dpop_nonce",
 }
 
 

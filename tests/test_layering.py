@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "_claims": 4,
     "_jwt": 4,
     "jwt": 4,
+    "dpop": 4,
     "testing": 5,
     "__init__": 5,
 }

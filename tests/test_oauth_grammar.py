@@ -131,3 +131,55 @@ def test_no_module_writes_the_grammar_again() -> None:
         assert not re.search(r"\"error_description\":\s*[A-Za-z_]", text), (
             f"{path.relative_to(SRC)} builds an error body: use jwtkit._oauth.error_body"
         )
+
+
+@pytest.mark.parametrize(
+    ("header", "credentials"),
+    [
+        (None, None),
+        ("Basic eDp5", None),
+        ("DPoPabc", None),
+        ("DPoP abc", ("dpop", "abc")),
+        ("dpop   a-._~+/Z09==", ("dpop", "a-._~+/Z09==")),
+        (" \tDPOP abc \t", ("dpop", "abc")),
+        ("Bearer abc", ("bearer", "abc")),
+    ],
+)
+def test_credentials_of_both_schemes_rfc_9449_section_7_1(
+    header: str | None, credentials: tuple[str, str] | None
+) -> None:
+    assert _oauth.parse_credentials(header) == credentials
+
+
+@pytest.mark.parametrize("header", ["DPoP", "DPoP ", "DPoP a b", "DPoP \tabc", "DPoP a=b"])
+def test_malformed_dpop_credentials(header: str) -> None:
+    with pytest.raises(MalformedAuthorization) as caught:
+        _oauth.parse_credentials(header)
+    assert caught.value.description == _oauth.MALFORMED_DPOP_AUTHORIZATION
+
+
+def test_bearer_parser_leaves_dpop_credentials_alone() -> None:
+    assert parse_bearer("DPoP a b") is None
+
+
+def test_dpop_challenges_rfc_9449_section_7_1() -> None:
+    assert _oauth.dpop_challenge(["ES256", "PS256"]) == 'DPoP algs="ES256 PS256"'
+    assert _oauth.dpop_challenge(["ES256"], "api", "use_dpop_nonce", 'a "nonce"') == (
+        'DPoP realm="api", error="use_dpop_nonce", error_description="a \'nonce\'", algs="ES256"'
+    )
+    assert _oauth.dpop_challenge(
+        ["EdDSA"], None, "insufficient_scope", None, "a b", "https://x/m"
+    ) == (
+        'DPoP error="insufficient_scope", scope="a b", resource_metadata="https://x/m", '
+        'algs="EdDSA"'
+    )
+
+
+def test_dpop_nonces_rfc_9449_section_8_1() -> None:
+    assert _oauth.is_dpop_nonce("eyJ7S_zG.eyJH0-Z.HX4w-7v")
+    assert not any(_oauth.is_dpop_nonce(v) for v in ("", "a b", 'a"b', "a\\b", None))
+
+
+def test_challenge_refuses_a_metadata_url_it_cannot_quote() -> None:
+    with pytest.raises(ValueError, match="resource_metadata"):
+        _oauth.dpop_challenge(["ES256"], resource_metadata='https://x/"')

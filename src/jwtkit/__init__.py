@@ -19,7 +19,7 @@ Modules: :mod:`jwtkit.jwk` (keys), :mod:`jwtkit.jwa` (algorithms), :mod:`jwtkit.
 
 from __future__ import annotations
 
-from . import errors, jwa, jwe, jwk, jws, jwt, testing
+from . import dpop, errors, jwa, jwe, jwk, jws, jwt, testing
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -35,12 +35,14 @@ from .errors import (
     ClaimError,
     DecodeError,
     DecryptionError,
+    DPoPNonceRequired,
     ExpiredSignatureError,
     ExpiredToken,
     ImmatureSignatureError,
     InvalidAlgorithmError,
     InvalidAudience,
     InvalidAudienceError,
+    InvalidDPoPProof,
     InvalidIssuer,
     InvalidIssuerError,
     InvalidKey,
@@ -70,6 +72,7 @@ __all__ = [
     "AmbiguousKey",
     "AsyncKeyProvider",
     "ClaimError",
+    "DPoPNonceRequired",
     "DecodeError",
     "DecodedJWT",
     "DecryptionError",
@@ -80,6 +83,7 @@ __all__ = [
     "InvalidAlgorithmError",
     "InvalidAudience",
     "InvalidAudienceError",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidIssuerError",
     "InvalidKey",
@@ -110,6 +114,7 @@ __all__ = [
     "decode",
     "decode_complete",
     "decode_unverified",
+    "dpop",
     "encode",
     "errors",
     "jwa",

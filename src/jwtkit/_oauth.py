@@ -13,6 +13,11 @@ Framework-free and standard-library only, so that both ``jwtkit.server`` and
   spaces and tabs are not part of it, RFC 9110 §5.5): :func:`single_authorization`,
   :func:`parse_bearer`, which raise :class:`MalformedAuthorization` for a malformed request;
   :func:`is_b64token` tells whether a configured secret can be sent that way.
+* DPoP credentials (RFC 9449 §7.1): ``credentials = "DPoP" 1*SP token68``, where ``token68``
+  is the very alphabet of ``b64token``, so one parser reads both schemes:
+  :func:`parse_credentials` gives the scheme (``"bearer"`` or ``"dpop"``) and the token;
+  :func:`dpop_challenge` is the ``WWW-Authenticate: DPoP`` challenge with its ``algs``;
+  :func:`is_dpop_nonce` tells a nonce (RFC 9449 §8.1).
 * Error answers: ``error`` and ``error_description`` hold only ``%x20-21 / %x23-5B / %x5D-7E``
   (RFC 6749 §5.2, RFC 6750 §3): :func:`sanitize_description` makes any text such a value, and
   :func:`error_body` and :func:`bearer_challenge` (the RFC 6750 §3 ``WWW-Authenticate`` value)
@@ -25,19 +30,25 @@ import re
 from collections.abc import Sequence
 
 __all__ = [
+    "BEARER",
+    "DPOP",
     "MALFORMED_AUTHORIZATION",
+    "MALFORMED_DPOP_AUTHORIZATION",
     "MAX_DESCRIPTION",
     "MISSING_TOKEN",
     "SEVERAL_AUTHORIZATIONS",
     "MalformedAuthorization",
     "bearer_challenge",
+    "dpop_challenge",
     "error_body",
     "is_b64token",
     "is_client_id",
+    "is_dpop_nonce",
     "is_quotable",
     "is_scope",
     "is_scope_token",
     "parse_bearer",
+    "parse_credentials",
     "sanitize_description",
     "single_authorization",
 ]
@@ -73,6 +84,12 @@ MAX_DESCRIPTION = 300
 MISSING_TOKEN = "an access token is required: Authorization: Bearer <token>"
 #: 400 ``invalid_request``: the Bearer credentials are malformed (RFC 6750 §3.1).
 MALFORMED_AUTHORIZATION = "malformed Authorization header: expected Bearer <token>"
+#: 400 ``invalid_request``: the DPoP credentials are malformed (RFC 9449 §7.1).
+MALFORMED_DPOP_AUTHORIZATION = "malformed Authorization header: expected DPoP <token>"
+#: The schemes :func:`parse_credentials` reads, as it names them (lower case).
+BEARER = "bearer"
+DPOP = "dpop"
+_MALFORMED = {BEARER: MALFORMED_AUTHORIZATION, DPOP: MALFORMED_DPOP_AUTHORIZATION}
 #: 400 ``invalid_request``: more than one ``Authorization`` field (RFC 6750 §3.1).
 SEVERAL_AUTHORIZATIONS = "more than one Authorization header"
 
@@ -85,6 +102,12 @@ def is_scope_token(value: object) -> bool:
 def is_scope(text: str) -> bool:
     """Whether ``text`` is scope tokens separated by single spaces (RFC 6749 §3.3)."""
     return all(is_scope_token(token) for token in text.split(" "))
+
+
+def is_dpop_nonce(value: object) -> bool:
+    """Whether ``value`` is a DPoP nonce: ``1*NQCHAR`` (RFC 9449 §8.1), which are the very
+    characters of a scope token."""
+    return is_scope_token(value)
 
 
 def is_client_id(value: str) -> bool:
@@ -120,23 +143,37 @@ def single_authorization(values: Sequence[str]) -> str | None:
     return values[0]
 
 
-def parse_bearer(header: str | None) -> str | None:
-    """The token of ``Authorization: Bearer <token>``; ``None`` when there are no Bearer
-    credentials (no header, or another scheme).
+def parse_credentials(header: str | None) -> tuple[str, str] | None:
+    """The scheme (:data:`BEARER` or :data:`DPOP`) and token of an ``Authorization`` value;
+    ``None`` when it holds neither scheme (or there is no header).
 
-    RFC 6750 §2.1: ``"Bearer" 1*SP b64token``. Only spaces and tabs around the value are
-    ignored (RFC 9110 §5.5); anything else under the Bearer scheme (an empty value, several
-    tokens, a tab or any character outside ``b64token``) is :class:`MalformedAuthorization`.
+    RFC 6750 §2.1: ``"Bearer" 1*SP b64token``; RFC 9449 §7.1: ``"DPoP" 1*SP token68``, the
+    same characters. The scheme is compared without case (RFC 9110 §11.1). Only spaces and
+    tabs around the value are ignored (RFC 9110 §5.5); anything else under either scheme (an
+    empty value, several tokens, a tab or any character outside the alphabet) is
+    :class:`MalformedAuthorization`.
     """
     if header is None:
         return None
     scheme, _, rest = header.strip(" \t").partition(" ")
-    if scheme.lower() != "bearer":
+    scheme = scheme.lower()
+    if scheme not in _MALFORMED:
         return None
     token = rest.lstrip(" ")
     if _B64TOKEN.fullmatch(token) is None:
-        raise MalformedAuthorization()
-    return token
+        raise MalformedAuthorization(_MALFORMED[scheme])
+    return scheme, token
+
+
+def parse_bearer(header: str | None) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; ``None`` when there are no Bearer
+    credentials (no header, or another scheme). Malformed Bearer credentials are
+    :class:`MalformedAuthorization` (:func:`parse_credentials`)."""
+    if header is None or header.strip(" \t").partition(" ")[0].lower() != BEARER:
+        return None
+    credentials = parse_credentials(header)
+    assert credentials is not None  # noqa: S101 - the scheme is Bearer
+    return credentials[1]
 
 
 def is_quotable(text: str) -> bool:
@@ -183,7 +220,37 @@ def bearer_challenge(
     cannot be sent as-is (:func:`is_quotable`) is a :class:`ValueError`. Every other value is
     sanitized like a description.
     """
-    parts = [f'Bearer realm="{sanitize_description(realm)}"']
+    return _challenge("Bearer", realm, error, description, scope, resource_metadata)
+
+
+def dpop_challenge(
+    algs: Sequence[str],
+    realm: str | None = None,
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+    resource_metadata: str | None = None,
+) -> str:
+    """The ``WWW-Authenticate: DPoP`` challenge of a protected resource (RFC 9449 §7.1).
+
+    ``algs`` names the signature algorithms accepted in proofs, space-separated; the other
+    parameters are those of :func:`bearer_challenge` (``error`` is ``invalid_token``,
+    ``invalid_dpop_proof``, ``use_dpop_nonce``, ``insufficient_scope``...).
+    """
+    challenge = _challenge("DPoP", realm, error, description, scope, resource_metadata)
+    separator = ", " if " " in challenge else " "
+    return f'{challenge}{separator}algs="{sanitize_description(" ".join(algs))}"'
+
+
+def _challenge(
+    scheme: str,
+    realm: str | None,
+    error: str | None,
+    description: str | None,
+    scope: str | None,
+    resource_metadata: str | None,
+) -> str:
+    parts = [] if realm is None else [f'realm="{sanitize_description(realm)}"']
     if error is not None:
         parts.append(f'error="{sanitize_description(error)}"')
     if description is not None:
@@ -194,4 +261,4 @@ def bearer_challenge(
         if not is_quotable(resource_metadata):
             raise ValueError("resource_metadata: expected a URL of printable ASCII")
         parts.append(f'resource_metadata="{resource_metadata}"')
-    return ", ".join(parts)
+    return f"{scheme} {', '.join(parts)}" if parts else scheme

@@ -13,6 +13,8 @@ The hierarchy::
     │       └── AmbiguousKey    "ambiguous_key"         the kid names several keys that fit
     ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
     ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
+    ├── InvalidDPoPProof        "invalid_dpop_proof"    a DPoP proof fails (RFC 9449 §4.3)
+    │   └── DPoPNonceRequired   "use_dpop_nonce"        the proof lacks the server's nonce
     └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
         ├── ExpiredToken        "expired"
         ├── NotYetValid         "not_yet_valid"         ``nbf`` or ``iat`` in the future
@@ -39,6 +41,7 @@ __all__ = [
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "ClaimError",
+    "DPoPNonceRequired",
     "DecodeError",
     "DecryptionError",
     "ExpiredSignatureError",
@@ -47,6 +50,7 @@ __all__ = [
     "InvalidAlgorithmError",
     "InvalidAudience",
     "InvalidAudienceError",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidIssuerError",
     "InvalidKey",
@@ -157,6 +161,25 @@ class DecryptionError(JWTError):
 
     def __init__(self, message: str = "decryption failed") -> None:
         super().__init__(message)
+
+
+class InvalidDPoPProof(JWTError):
+    """A DPoP proof (RFC 9449 §4) fails one of the checks of RFC 9449 §4.3, or does not fit
+    the access token it comes with (``ath``, ``cnf.jkt``). The ``code`` is also the OAuth
+    error code of the answer (RFC 9449 §5, §7.1)."""
+
+    code = "invalid_dpop_proof"
+
+
+class DPoPNonceRequired(InvalidDPoPProof):
+    """The proof lacks the server's nonce, or carries one that is no longer accepted
+    (RFC 9449 §8, §9). ``nonce`` is a fresh value for the ``DPoP-Nonce`` response header."""
+
+    code = "use_dpop_nonce"
+
+    def __init__(self, message: str, nonce: str) -> None:
+        super().__init__(message)
+        self.nonce = nonce
 
 
 class ClaimError(JWTError):

@@ -1,0 +1,1 @@
+"""Tests of ``jwtkit.dpop``: DPoP proofs (RFC 9449) made and checked, the replay cache, nonces."""
