@@ -218,6 +218,7 @@ PUBLIC_CORE = {
     "jwtkit.jwe",
     "jwtkit.jwt",
     "jwtkit.errors",
+    "jwtkit.dpop",
     "jwtkit.testing",
 }
 #: Shared low modules written for the outer packages, and why each is not public API.

@@ -27,10 +27,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jwtkit import _oauth
 from jwtkit.dpop import DEFAULT_ALGORITHMS, DPoPNonces, DPoPProof, DPoPVerifier
 from jwtkit.errors import DPoPNonceRequired, JWTError
 
-from .oauth_errors import REALM, OAuthError, bearer_challenge, sanitize_description
+from .oauth_errors import REALM, OAuthError, bearer_challenge
 
 if TYPE_CHECKING:
     from .storage import Store
@@ -85,14 +86,9 @@ def bound_jkt(claims: Mapping[str, Any]) -> str | None:
 
 
 def dpop_challenge(error: str | None = None, description: str | None = None) -> str:
-    """The ``WWW-Authenticate: DPoP`` challenge of a protected resource (RFC 9449 §7.1): the
-    realm, the accepted ``algs``, then the error, as in a Bearer challenge (RFC 6750 §3)."""
-    parts = [f'DPoP realm="{REALM}"', f'algs="{" ".join(DPOP_ALGORITHMS)}"']
-    if error is not None:
-        parts.append(f'error="{sanitize_description(error)}"')
-    if description is not None:
-        parts.append(f'error_description="{sanitize_description(description)}"')
-    return ", ".join(parts)
+    """The ``WWW-Authenticate: DPoP`` challenge of the service's resources (RFC 9449 §7.1):
+    its realm, the error as in a Bearer challenge (RFC 6750 §3), the accepted ``algs``."""
+    return _oauth.dpop_challenge(DPOP_ALGORITHMS, REALM, error, description)
 
 
 def resource_challenge() -> str:

@@ -285,11 +285,7 @@ def presented_token(authorization: Sequence[str], dpop: Sequence[str]) -> Presen
     request's ``DPoP`` header values (``dpop``); a 401 without credentials (both challenges,
     no error code), a 400 for malformed ones (RFC 6750 §3.1)."""
     try:
-        header = _oauth.single_authorization(authorization)
-        token = _oauth.parse_bearer(header)
-        if token is not None:
-            return Presented(token, "Bearer", tuple(dpop))
-        token = _oauth.parse_dpop(header)
+        credentials = _oauth.parse_credentials(_oauth.single_authorization(authorization))
     except _oauth.MalformedAuthorization as exc:
         if exc.description != _oauth.MALFORMED_DPOP_AUTHORIZATION:
             raise _malformed_authorization(exc.description) from None
@@ -297,11 +293,12 @@ def presented_token(authorization: Sequence[str], dpop: Sequence[str]) -> Presen
         raise OAuthError(
             "invalid_request", exc.description, 400, {"WWW-Authenticate": challenge}
         ) from None
-    if token is None:
+    if credentials is None:
         raise OAuthError(
             "invalid_request", MISSING_CREDENTIALS, 401, {"WWW-Authenticate": resource_challenge()}
         )
-    return Presented(token, "DPoP", tuple(dpop))
+    scheme, token = credentials
+    return Presented(token, "DPoP" if scheme == _oauth.DPOP else "Bearer", tuple(dpop))
 
 
 def client_ip(request: Request) -> str:
