@@ -161,15 +161,18 @@ OPTIONAL_MODULES = {
     },
     "jwtkit.integrations": set(),
     "jwtkit.integrations.starlette": {
-        "BearerError", "JWTAuthBackend", "JWTAuthenticationError", "JWTMiddleware", "JWTUser",
+        "BearerError", "DPoPSettings", "JWTAuthBackend", "JWTAuthenticationError",
+        "JWTMiddleware", "JWTUser",
         "ResourceMetadata", "error_response", "metadata_response", "metadata_route",
     },
     "jwtkit.integrations.fastapi": {
         "METADATA_ATTRIBUTE", "STATE_ATTRIBUTE", "BearerError", "BearerHTTPException",
-        "ResourceMetadata", "bearer_scheme", "configure", "metadata_router", "require_token",
+        "DPoPSettings", "ResourceMetadata", "bearer_scheme", "configure", "metadata_router",
+        "require_token",
     },
     "jwtkit.integrations.flask": {
-        "EXTENSION_NAME", "METADATA_ENDPOINT", "BearerError", "JWTKit", "ResourceMetadata",
+        "EXTENSION_NAME", "METADATA_ENDPOINT", "BearerError", "DPoPSettings", "JWTKit",
+        "ResourceMetadata",
         "ViewDecorator", "current_claims", "error_response", "init_app", "require_token",
     },
 }  # fmt: skip

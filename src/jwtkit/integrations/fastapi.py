@@ -24,6 +24,11 @@ Refusals (RFC 6750 §3, see :mod:`jwtkit.integrations`) are raised as
 RFC 6749 §5.2 body ``{"error": ..., "error_description": ...}``; without it FastAPI's default
 handler answers ``{"detail": "<description>"}`` with the same status and headers.
 
+DPoP (RFC 9449): ``require_token(dpop=DPoPSettings(...))`` takes ``Authorization: DPoP`` with
+its ``DPoP`` proof too (``DPoPSettings(required=True)``: only that), checked against the
+request's method and URL (``request.url``, or the settings' ``public_url`` behind a proxy) and
+the token's ``cnf.jkt``; a DPoP-bound token sent as Bearer is refused (RFC 9449 §7.2).
+
 Protected Resource Metadata (RFC 9728): ``configure(app, verifier,
 resource_metadata=ResourceMetadata("https://api.example", scopes_supported=["read"]))``
 includes :func:`metadata_router` (``GET`` on the well-known path, RFC 9728 §3.1, outside the
@@ -43,7 +48,10 @@ from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,
     BearerError,
+    DPoPRequest,
+    DPoPSettings,
     aauthenticate,
+    check_dpop,
     check_realm,
     check_scope_claims,
     check_scopes,
@@ -64,6 +72,7 @@ __all__ = [
     "STATE_ATTRIBUTE",
     "BearerError",
     "BearerHTTPException",
+    "DPoPSettings",
     "ResourceMetadata",
     "bearer_scheme",
     "configure",
@@ -90,7 +99,8 @@ class BearerHTTPException(HTTPException):
     """A refused request: ``status_code``, ``detail`` (the description), the challenge header.
 
     ``error`` is the :class:`BearerError` with the RFC 6750 code; ``resource_metadata``, the
-    URL of the RFC 9728 document, is named in the challenge when given.
+    URL of the RFC 9728 document, is named in the challenge when given; ``dpop`` adds the DPoP
+    challenge (RFC 9449 §7.1).
     """
 
     def __init__(
@@ -98,8 +108,11 @@ class BearerHTTPException(HTTPException):
         error: BearerError,
         realm: str = DEFAULT_REALM,
         resource_metadata: str | None = None,
+        dpop: DPoPSettings | None = None,
     ) -> None:
-        super().__init__(error.status, error.description, error.headers(realm, resource_metadata))
+        super().__init__(
+            error.status, error.description, error.headers(realm, resource_metadata, dpop)
+        )
         self.error = error
 
 
@@ -187,18 +200,20 @@ def require_token(
     scopes: str | Iterable[str] = (),
     realm: str = DEFAULT_REALM,
     scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
+    dpop: DPoPSettings | None = None,
 ) -> ClaimsDependency:
     """A dependency that returns the verified claims of the request's bearer token.
 
     ``scopes`` must all be granted (403 ``insufficient_scope`` otherwise); ``realm`` is named
     in the ``WWW-Authenticate`` challenge; ``scope_claims`` are the claims scopes are read
-    from. Use it as ``Depends(require_token(...))`` in a route's parameters or
-    ``dependencies=[...]``.
+    from; ``dpop`` takes DPoP-bound tokens too (RFC 9449 §7). Use it as
+    ``Depends(require_token(...))`` in a route's parameters or ``dependencies=[...]``.
     """
     fixed = None if verifier is None else check_verifier(verifier, "require_token")
     required = check_scopes(scopes)
     check_realm(realm)
     claim_names = check_scope_claims(scope_claims)
+    settings = check_dpop(dpop, "require_token")
 
     async def verified_claims(
         request: Request,
@@ -208,12 +223,22 @@ def require_token(
         # here (RFC 6750 §2.1), which HTTPBearer does not do.
         del credentials
         active = fixed if fixed is not None else _configured_verifier(request)
+        facts = None
+        if settings is not None:
+            facts = DPoPRequest(request.method, str(request.url), request.headers.getlist("dpop"))
         try:
             header = single_header(request.headers.getlist("authorization"))
-            return await aauthenticate(active, header, required, scope_claims=claim_names)
+            return await aauthenticate(
+                active,
+                header,
+                required,
+                scope_claims=claim_names,
+                dpop=settings,
+                request=facts,
+            )
         except BearerError as exc:
             metadata = getattr(request.app.state, METADATA_ATTRIBUTE, None)
             url = metadata.url if isinstance(metadata, ResourceMetadata) else None
-            raise BearerHTTPException(exc, realm, url) from exc
+            raise BearerHTTPException(exc, realm, url, settings) from exc
 
     return verified_claims

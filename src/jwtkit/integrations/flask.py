@@ -19,6 +19,13 @@ synchronous), checks the scopes (from ``scope`` or ``scp``) and puts the claims 
 decorator as RFC 6750 §3 JSON responses (see :mod:`jwtkit.integrations`); async views work
 (through ``app.ensure_sync``).
 
+DPoP (RFC 9449): ``JWTKit(app, verifier, dpop=DPoPSettings(...))`` (or
+``require_token(dpop=...)`` for one view) takes ``Authorization: DPoP`` with its ``DPoP`` proof
+too (``DPoPSettings(required=True)``: only that), checked against the request's method and URL
+(``request.url``, or the settings' ``public_url`` behind a proxy; Werkzeug's ``ProxyFix`` is the
+way to trust a proxy's ``X-Forwarded-*``) and the token's ``cnf.jkt``; a DPoP-bound token sent
+as Bearer is refused (RFC 9449 §7.2).
+
 Protected Resource Metadata (RFC 9728): ``JWTKit(app, verifier,
 resource_metadata=ResourceMetadata("https://api.example", scopes_supported=["read"]))`` serves
 the document on ``GET`` at its well-known path (RFC 9728 §3.1; endpoint
@@ -46,7 +53,10 @@ from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,
     BearerError,
+    DPoPRequest,
+    DPoPSettings,
     authenticate,
+    check_dpop,
     check_realm,
     check_scope_claims,
     check_scopes,
@@ -64,6 +74,7 @@ __all__ = [
     "EXTENSION_NAME",
     "METADATA_ENDPOINT",
     "BearerError",
+    "DPoPSettings",
     "JWTKit",
     "ResourceMetadata",
     "ViewDecorator",
@@ -98,6 +109,7 @@ class _Settings:
     realm: str
     scope_claims: tuple[str, ...]
     resource_metadata: ResourceMetadata | None = None
+    dpop: DPoPSettings | None = None
 
 
 class JWTKit:
@@ -106,7 +118,8 @@ class JWTKit:
     ``JWTKit(app, verifier)`` or, with the application-factory pattern,
     ``jwtkit = JWTKit(verifier=verifier)`` then ``jwtkit.init_app(app)``. The settings are
     stored in ``app.extensions["jwtkit"]``. With ``resource_metadata`` (RFC 9728) the app
-    serves that document and every challenge names it.
+    serves that document and every challenge names it. With ``dpop`` the views take
+    DPoP-bound tokens too (RFC 9449 §7).
     """
 
     def __init__(
@@ -117,11 +130,13 @@ class JWTKit:
         realm: str = DEFAULT_REALM,
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
         resource_metadata: ResourceMetadata | None = None,
+        dpop: DPoPSettings | None = None,
     ) -> None:
         self.verifier = None if verifier is None else check_verifier(verifier, "JWTKit", sync=True)
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
         self.resource_metadata = check_metadata(resource_metadata, "JWTKit")
+        self.dpop = check_dpop(dpop, "JWTKit")
         if app is not None:
             self.init_app(app)
 
@@ -132,7 +147,9 @@ class JWTKit:
             raise UsageError("JWTKit.init_app: a Verifier is required")
         chosen = check_verifier(chosen, "JWTKit.init_app", sync=True)
         metadata = self.resource_metadata
-        app.extensions[EXTENSION_NAME] = _Settings(chosen, self.realm, self.scope_claims, metadata)
+        app.extensions[EXTENSION_NAME] = _Settings(
+            chosen, self.realm, self.scope_claims, metadata, self.dpop
+        )
         if metadata is not None:
             app.add_url_rule(metadata.path, METADATA_ENDPOINT, _metadata_view, methods=["GET"])
 
@@ -155,6 +172,7 @@ def init_app(
     realm: str = DEFAULT_REALM,
     scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
     resource_metadata: ResourceMetadata | None = None,
+    dpop: DPoPSettings | None = None,
 ) -> JWTKit:
     """``JWTKit(app, verifier, ...)``: register ``verifier`` with ``app``."""
     return JWTKit(
@@ -163,6 +181,7 @@ def init_app(
         realm=realm,
         scope_claims=scope_claims,
         resource_metadata=resource_metadata,
+        dpop=dpop,
     )
 
 
@@ -170,14 +189,16 @@ def error_response(
     error: BearerError,
     realm: str = DEFAULT_REALM,
     resource_metadata: ResourceMetadata | None = None,
+    dpop: DPoPSettings | None = None,
 ) -> Response:
     """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body;
-    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1)."""
+    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1), and
+    offers DPoP with ``dpop`` (RFC 9449 §7.1)."""
     url = None if resource_metadata is None else resource_metadata.url
     return current_app.response_class(
         json.dumps(error.body()),
         status=error.status,
-        headers=error.headers(realm, url),
+        headers=error.headers(realm, url, dpop),
         mimetype="application/json",
     )
 
@@ -197,15 +218,17 @@ def require_token(
     *,
     scopes: str | Iterable[str] = (),
     realm: str | None = None,
+    dpop: DPoPSettings | None = None,
 ) -> ViewDecorator:
     """A view decorator: the request needs a valid bearer token granting every one of ``scopes``.
 
-    Without ``verifier`` the app's (:class:`JWTKit`) is used; ``realm`` defaults to the app's.
-    Put it below ``@app.route``.
+    Without ``verifier`` the app's (:class:`JWTKit`) is used; ``realm`` and ``dpop`` default to
+    the app's. Put it below ``@app.route``.
     """
     fixed = None if verifier is None else check_verifier(verifier, "require_token", sync=True)
     required = check_scopes(scopes)
     chosen_realm = None if realm is None else check_realm(realm)
+    chosen_dpop = check_dpop(dpop, "require_token")
 
     def decorator(view: Callable[P, Any]) -> Callable[P, Any]:
         @functools.wraps(view)
@@ -220,11 +243,22 @@ def require_token(
             answer_realm = chosen_realm or (settings.realm if settings else DEFAULT_REALM)
             claim_names = settings.scope_claims if settings else SCOPE_CLAIMS
             metadata = settings.resource_metadata if settings else None
+            active_dpop = chosen_dpop or (settings.dpop if settings else None)
+            facts = None
+            if active_dpop is not None:
+                facts = DPoPRequest(request.method, request.url, request.headers.getlist("DPoP"))
             try:
                 header = single_header(request.headers.getlist("Authorization"))
-                claims = authenticate(active, header, required, scope_claims=claim_names)
+                claims = authenticate(
+                    active,
+                    header,
+                    required,
+                    scope_claims=claim_names,
+                    dpop=active_dpop,
+                    request=facts,
+                )
             except BearerError as exc:
-                return error_response(exc, answer_realm, metadata)
+                return error_response(exc, answer_realm, metadata, active_dpop)
             g.jwt_claims = claims
             return current_app.ensure_sync(view)(*args, **kwargs)
 

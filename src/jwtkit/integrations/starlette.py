@@ -18,6 +18,12 @@ then answers ``GET`` on its well-known path (RFC 9728 §3.1) itself; with the ba
 :meth:`JWTAuthBackend.metadata_route` (or :func:`metadata_route`) to the routes. Every challenge
 then names the document (``resource_metadata="..."``, RFC 9728 §5.1).
 
+DPoP (RFC 9449): give either ``dpop=DPoPSettings(...)`` to take ``Authorization: DPoP``
+with its ``DPoP`` proof as well (``DPoPSettings(required=True)``: only that). The proof is
+checked against the request's method and URL (``request.url``, or the settings'
+``public_url`` behind a proxy) and the token's ``cnf.jkt``; a DPoP-bound token sent as Bearer
+is refused (RFC 9449 §7.2). See :class:`~jwtkit.integrations._bearer.DPoPSettings`.
+
 Both verify with ``await verifier.adecode(token)``, so a Verifier on an
 ``AsyncJWKSClient`` never blocks the event loop. Refusals: see :mod:`jwtkit.integrations` (400,
 401, 403, and 503 when the issuer's keys are unavailable).
@@ -35,12 +41,15 @@ from ._bearer import (
     DEFAULT_REALM,
     SCOPE_CLAIMS,
     BearerError,
+    DPoPRequest,
+    DPoPSettings,
     aauthenticate,
+    check_dpop,
     check_realm,
     check_scope_claims,
     check_scopes,
     check_verifier,
-    parse_authorization,
+    has_credentials,
     single_header,
     token_scopes,
 )
@@ -53,7 +62,6 @@ try:
         AuthenticationError,
         BaseUser,
     )
-    from starlette.datastructures import Headers
     from starlette.middleware import Middleware
     from starlette.middleware.authentication import AuthenticationMiddleware
     from starlette.requests import HTTPConnection
@@ -65,6 +73,7 @@ except ImportError as exc:  # a test hides starlette to check the message
 
 __all__ = [
     "BearerError",
+    "DPoPSettings",
     "JWTAuthBackend",
     "JWTAuthenticationError",
     "JWTMiddleware",
@@ -77,6 +86,19 @@ __all__ = [
 
 #: WebSocket close code for a refused handshake (RFC 6455 §7.4.1: policy violation).
 _WS_POLICY_VIOLATION = 1008
+#: A WebSocket handshake is an HTTP GET to the http(s) URL of its ws(s) URL (RFC 6455 §3).
+_HANDSHAKE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def _dpop_request(conn: HTTPConnection, dpop: DPoPSettings | None) -> DPoPRequest | None:
+    """The method, URL and ``DPoP`` headers of ``conn`` when DPoP is taken."""
+    if dpop is None:
+        return None
+    url = conn.url
+    if url.scheme in _HANDSHAKE_SCHEMES:
+        url = url.replace(scheme=_HANDSHAKE_SCHEMES[url.scheme])
+    method = conn.scope.get("method", "GET")
+    return DPoPRequest(method, str(url), conn.headers.getlist("dpop"))
 
 
 class JWTUser(BaseUser):
@@ -107,11 +129,15 @@ def error_response(
     error: BearerError,
     realm: str = DEFAULT_REALM,
     resource_metadata: ResourceMetadata | None = None,
+    dpop: DPoPSettings | None = None,
 ) -> Response:
     """The JSON response of a refusal: status, ``WWW-Authenticate`` and RFC 6749 §5.2 body;
-    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1)."""
+    the challenge names ``resource_metadata``'s document when given (RFC 9728 §5.1), and
+    offers DPoP with ``dpop`` (RFC 9449 §7.1)."""
     url = None if resource_metadata is None else resource_metadata.url
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers(realm, url))
+    return JSONResponse(
+        error.body(), status_code=error.status, headers=error.headers(realm, url, dpop)
+    )
 
 
 def metadata_response(metadata: ResourceMetadata, verifier: Verifier | None = None) -> Response:
@@ -136,12 +162,17 @@ class JWTAuthenticationError(AuthenticationError):
     """What :class:`JWTAuthBackend` raises for a bad token; ``str()`` is the safe description."""
 
     def __init__(
-        self, error: BearerError, realm: str, resource_metadata: ResourceMetadata | None = None
+        self,
+        error: BearerError,
+        realm: str,
+        resource_metadata: ResourceMetadata | None = None,
+        dpop: DPoPSettings | None = None,
     ) -> None:
         super().__init__(error.description)
         self.error = error
         self.realm = realm
         self.resource_metadata = resource_metadata
+        self.dpop = dpop
 
 
 class JWTAuthBackend(AuthenticationBackend):
@@ -150,7 +181,7 @@ class JWTAuthBackend(AuthenticationBackend):
     ``scope_claims`` names the claims the scopes come from (first present wins); ``realm`` is
     sent in challenges. Requests without bearer credentials stay anonymous. With
     ``resource_metadata`` the challenges name its RFC 9728 document, which
-    :meth:`metadata_route` serves.
+    :meth:`metadata_route` serves. With ``dpop`` the DPoP scheme is taken too (RFC 9449 §7).
     """
 
     def __init__(
@@ -160,20 +191,30 @@ class JWTAuthBackend(AuthenticationBackend):
         realm: str = DEFAULT_REALM,
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
         resource_metadata: ResourceMetadata | None = None,
+        dpop: DPoPSettings | None = None,
     ) -> None:
         self.verifier = check_verifier(verifier, "JWTAuthBackend")
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
         self.resource_metadata = check_metadata(resource_metadata, "JWTAuthBackend")
+        self.dpop = check_dpop(dpop, "JWTAuthBackend")
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         try:
             header = single_header(conn.headers.getlist("authorization"))
-            if parse_authorization(header) is None:
+            if not has_credentials(header, self.dpop):
                 return None
-            claims = await aauthenticate(self.verifier, header, scope_claims=self.scope_claims)
+            claims = await aauthenticate(
+                self.verifier,
+                header,
+                scope_claims=self.scope_claims,
+                dpop=self.dpop,
+                request=_dpop_request(conn, self.dpop),
+            )
         except BearerError as exc:
-            raise JWTAuthenticationError(exc, self.realm, self.resource_metadata) from exc
+            raise JWTAuthenticationError(
+                exc, self.realm, self.resource_metadata, self.dpop
+            ) from exc
         scopes = token_scopes(claims, self.scope_claims)
         return AuthCredentials(list(scopes)), JWTUser(claims, scopes)
 
@@ -181,7 +222,7 @@ class JWTAuthBackend(AuthenticationBackend):
     def on_error(conn: HTTPConnection, exc: AuthenticationError) -> Response:
         """``on_error`` for ``AuthenticationMiddleware``: the RFC 6750 §3 answer."""
         if isinstance(exc, JWTAuthenticationError):
-            return error_response(exc.error, exc.realm, exc.resource_metadata)
+            return error_response(exc.error, exc.realm, exc.resource_metadata, exc.dpop)
         return PlainTextResponse(str(exc), status_code=400)  # Starlette's default
 
     def middleware(self) -> Middleware:
@@ -206,6 +247,7 @@ class JWTMiddleware:
     ``request.state.claims``. A refused WebSocket handshake is closed with code 1008.
     With ``resource_metadata`` the middleware answers ``GET``/``HEAD`` on the document's
     well-known path (RFC 9728 §3.1) without a token, and its challenges name the document.
+    With ``dpop`` the DPoP scheme is taken too (RFC 9449 §7).
     """
 
     def __init__(
@@ -218,6 +260,7 @@ class JWTMiddleware:
         exclude_paths: Iterable[str] = (),
         scope_claims: str | Sequence[str] = SCOPE_CLAIMS,
         resource_metadata: ResourceMetadata | None = None,
+        dpop: DPoPSettings | None = None,
     ) -> None:
         self.app = app
         self.verifier = check_verifier(verifier, "JWTMiddleware")
@@ -225,6 +268,7 @@ class JWTMiddleware:
         self.realm = check_realm(realm)
         self.scope_claims = check_scope_claims(scope_claims)
         self.resource_metadata = check_metadata(resource_metadata, "JWTMiddleware")
+        self.dpop = check_dpop(dpop, "JWTMiddleware")
         paths = tuple(exclude_paths)
         self._exact = frozenset(p for p in paths if not p.endswith("/"))
         self._prefixes = tuple(p for p in paths if p.endswith("/"))
@@ -246,16 +290,23 @@ class JWTMiddleware:
                 )
             await response(scope, receive, send)
             return
+        conn = HTTPConnection(scope)
         try:
-            header = single_header(Headers(scope=scope).getlist("authorization"))
+            header = single_header(conn.headers.getlist("authorization"))
             claims = await aauthenticate(
-                self.verifier, header, self.scopes, scope_claims=self.scope_claims
+                self.verifier,
+                header,
+                self.scopes,
+                scope_claims=self.scope_claims,
+                dpop=self.dpop,
+                request=_dpop_request(conn, self.dpop),
             )
         except BearerError as exc:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": _WS_POLICY_VIOLATION})
             else:
-                await error_response(exc, self.realm, self.resource_metadata)(scope, receive, send)
+                response = error_response(exc, self.realm, self.resource_metadata, self.dpop)
+                await response(scope, receive, send)
             return
         scopes = token_scopes(claims, self.scope_claims)
         scope.setdefault("state", {})["claims"] = claims
