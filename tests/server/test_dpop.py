@@ -364,8 +364,11 @@ async def test_a_stolen_token_is_useless_without_its_key(
 ) -> None:
     token = (await _tokens(alice, key))["access_token"]
     with_other_key = await _userinfo(alice, token, other_key)
-    body = _error(with_other_key, 401, "invalid_dpop_proof")
-    assert "cnf.jkt" in body["error_description"]
+    body = _error(with_other_key, 401, "invalid_token")  # RFC 9449 §7.1: the binding fails
+    assert "another key" in body["error_description"]
+    assert with_other_key.headers["www-authenticate"].startswith(
+        'DPoP realm="jwtkit", error="invalid_token"'
+    )
     without_proof = await _userinfo(alice, token, None)
     body = _error(without_proof, 401, "invalid_dpop_proof")
     assert "no DPoP header" in body["error_description"]
@@ -393,8 +396,10 @@ async def test_a_bound_token_presented_as_bearer_is_refused(
         response = await _userinfo(alice, token, with_proof, scheme="Bearer")
         body = _error(response, 401, "invalid_token")
         assert "DPoP" in body["error_description"]
-        assert response.headers["www-authenticate"].startswith(
-            'DPoP realm="jwtkit", error="invalid_token"'
+        # The error in the challenge of the scheme used; DPoP's offered beside it.
+        assert response.headers["www-authenticate"] == (
+            f'Bearer realm="jwtkit", error="invalid_token", error_description='
+            f'"{body["error_description"]}", DPoP realm="jwtkit", algs="{ALGS}"'
         )
 
 

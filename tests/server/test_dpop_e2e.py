@@ -141,16 +141,16 @@ def test_dpop_bound_tokens_across_two_instances(
             assert sorted(statuses) == [200] + [401] * 9
 
             # A proof of another method or URL; the token without its key; as Bearer.
-            for wrong in (
-                proof(key, "POST", "/userinfo", access_token=token),
-                proof(key, "GET", "/token", access_token=token),
-                proof(thief, "GET", "/userinfo", access_token=token),
+            for wrong, error in (
+                (proof(key, "POST", "/userinfo", access_token=token), "invalid_dpop_proof"),
+                (proof(key, "GET", "/token", access_token=token), "invalid_dpop_proof"),
+                (proof(thief, "GET", "/userinfo", access_token=token), "invalid_token"),
             ):
                 answer = await b.get(
                     "/userinfo", headers={"Authorization": f"DPoP {token}", "DPoP": wrong}
                 )
                 assert answer.status_code == 401, answer.text
-                assert answer.json()["error"] == "invalid_dpop_proof"
+                assert answer.json()["error"] == error
                 assert answer.headers["www-authenticate"].startswith("DPoP ")
             as_bearer = await a.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
             assert as_bearer.status_code == 401

@@ -15,7 +15,9 @@ public URL, never from the request's ``Host`` (RFC 9449 §4.3: the URI the clien
   proof of the request's method and URL, whose ``ath`` is the hash of the access token and
   whose key is the token's ``cnf.jkt`` (§6.1); a bound token presented as ``Bearer`` is refused
   (§7.2). Errors are 401 with a ``WWW-Authenticate: DPoP`` challenge (:func:`dpop_challenge`,
-  with the accepted ``algs``).
+  with the accepted ``algs``): ``invalid_dpop_proof`` for a missing or bad proof,
+  ``invalid_token`` for a proof by another key than the token's (§7.1) and for a token
+  presented with the wrong scheme.
 
 The binding itself (``cnf.jkt`` in access tokens, the key of a refresh family or a code) is
 made by :mod:`~.tokens` and :mod:`~.access_tokens`.
@@ -23,6 +25,7 @@ made by :mod:`~.tokens` and :mod:`~.access_tokens`.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -183,11 +186,13 @@ class DPoPProofs:
         jkt = bound_jkt(claims)
         if presented.scheme != "DPoP":
             if jkt is not None:
-                raise _at_resource(
-                    "invalid_token",
+                # The error goes to the challenge of the scheme used; DPoP's says what works.
+                description = (
                     "the access token is bound to a DPoP key: present it with Authorization:"
-                    " DPoP and a DPoP proof (RFC 9449 §7.2)",
+                    " DPoP and a DPoP proof (RFC 9449 §7.2)"
                 )
+                challenge = f"{bearer_challenge('invalid_token', description)}, {dpop_challenge()}"
+                raise OAuthError("invalid_token", description, 401, {"WWW-Authenticate": challenge})
             return
         if jkt is None:
             raise _at_resource(
@@ -206,13 +211,18 @@ class DPoPProofs:
                 method=method,
                 url=f"{self.issuer}{path}",
                 access_token=presented.token,
-                jkt=jkt,
             )
         except JWTError as exc:
             raise _at_resource("invalid_dpop_proof", _described(exc)) from None
         if not await self._first_use(proof):
             raise _at_resource(
                 "invalid_dpop_proof", "DPoP proof: it was already used (its jti is accepted once)"
+            )
+        if not hmac.compare_digest(proof.jkt.encode(), jkt.encode()):
+            # A good proof by another key: the binding fails, answered invalid_token (RFC 9449
+            # §7.1). Its jti stays used: the proof itself was good.
+            raise _at_resource(
+                "invalid_token", "the access token is bound to another key than the DPoP proof's"
             )
 
     async def _first_use(self, proof: DPoPProof) -> bool:
