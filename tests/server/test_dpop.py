@@ -172,7 +172,7 @@ async def test_a_proof_of_another_method_or_url_is_refused_at_the_token_endpoint
 
 
 async def test_a_proof_is_accepted_once_at_the_token_endpoint(
-    alice: Harness, key: jwtkit.Key
+    alice: Harness, key: jwtkit.Key, other_key: jwtkit.Key
 ) -> None:
     proof = _proof(alice, key)
     data = {"grant_type": "password", "username": "alice", "password": PASSWORD}
@@ -181,7 +181,11 @@ async def test_a_proof_is_accepted_once_at_the_token_endpoint(
     again = await alice.http.post("/token", data=data, headers={"DPoP": proof})
     body = _error(again, 400, "invalid_dpop_proof")
     assert "already used" in body["error_description"]
-    assert await alice.store.use_once(replay_key(key.thumbprint(), "x"), 1e12, alice.clock())
+    # Recorded in the store under its key's namespace, for as long as it could verify.
+    jti = str(jwtkit.decode_unverified(proof).claims["jti"])
+    recorded = replay_key(key.thumbprint(), jti)
+    assert await alice.store.use_once(recorded, 1e12, alice.clock()) is False
+    assert await alice.store.use_once(replay_key(other_key.thumbprint(), jti), 1e12, 0) is True
 
 
 async def test_ten_parallel_token_requests_with_one_proof_have_one_winner(

@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from browser_flow import form_of, pkce, query_of
 from conftest import PASSWORD, TEST_KEK, free_port
 from test_e2e import Server, _environment
 
@@ -172,5 +173,103 @@ def test_dpop_bound_tokens_across_two_instances(
             assert rotated.status_code == 200, rotated.text
             assert rotated.json()["refresh_token"] != tokens["refresh_token"]
             assert _claims(rotated.json()["access_token"])["cnf"] == {"jkt": key.thumbprint()}
+
+    anyio.run(scenario)
+
+
+def test_a_code_bound_with_dpop_jkt_across_two_instances(
+    servers: tuple[Server, Server], issuer: str
+) -> None:
+    """A browser login at A for a client registered at A (RFC 7591) with ``dpop_jkt``; the code
+    is exchanged at B, which needs a proof made with that key (RFC 9449 §10)."""
+    a_server, b_server = servers
+    key = jwtkit.Key.generate("ES256")
+    other = jwtkit.Key.generate("ES256")
+    redirect_uri = "http://127.0.0.1:9/callback"
+
+    def proof(signer: jwtkit.Key, nonce: str | None = None) -> str:
+        return create_proof(signer, method="POST", url=f"{issuer}/token", nonce=nonce)
+
+    async def scenario() -> None:
+        async with (
+            httpx.AsyncClient(base_url=a_server.url, timeout=10, trust_env=False) as a,
+            httpx.AsyncClient(base_url=b_server.url, timeout=10, trust_env=False) as b,
+        ):
+            created = await a.post("/users", json={"username": "alice", "password": PASSWORD})
+            assert created.status_code == 201, created.text
+            registered = await a.post(
+                "/register",
+                json={
+                    "redirect_uris": [redirect_uri],
+                    "token_endpoint_auth_method": "none",
+                    "grant_types": ["authorization_code", "refresh_token"],
+                },
+            )
+            assert registered.status_code == 201, registered.text
+            client_id = registered.json()["client_id"]
+
+            async def code() -> tuple[str, str]:
+                """(code, code_verifier) of a login and consent at A, bound to ``key``."""
+                verifier, challenge = pkce()
+                page = await a.get(
+                    "/authorize",
+                    params={
+                        "response_type": "code",
+                        "client_id": client_id,
+                        "redirect_uri": redirect_uri,
+                        "scope": "openid offline_access",
+                        "state": "s",
+                        "code_challenge": challenge,
+                        "code_challenge_method": "S256",
+                        "dpop_jkt": key.thumbprint(),
+                    },
+                )
+                while page.status_code == 200:  # the login page, then the consent page
+                    form = form_of(page)
+                    fields = {**form.fields, "username": "alice", "password": PASSWORD}
+                    if "password" not in form.fields:
+                        fields = {**form.fields, "decision": "allow"}
+                    page = await a.post(form.action, data=fields)
+                assert page.status_code in (302, 303), page.text
+                return query_of(page.headers["location"])["code"], verifier
+
+            def exchange(code: str, verifier: str) -> dict[str, str]:
+                return {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                    "client_id": client_id,
+                }
+
+            code_, verifier = await code()
+            asked = await b.post(
+                "/token", data=exchange(code_, verifier), headers={"DPoP": proof(other)}
+            )
+            assert asked.json()["error"] == "use_dpop_nonce", asked.text
+            nonce = asked.headers["dpop-nonce"]  # the code is not spent by this answer
+            refused = await b.post(
+                "/token", data=exchange(code_, verifier), headers={"DPoP": proof(other, nonce)}
+            )
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["error"] == "invalid_grant"
+            assert "dpop_jkt" in refused.json()["error_description"]
+            code_, verifier = await code()
+            exchanged = await b.post(
+                "/token", data=exchange(code_, verifier), headers={"DPoP": proof(key, nonce)}
+            )
+            assert exchanged.status_code == 200, exchanged.text
+            tokens = exchanged.json()
+            assert tokens["token_type"] == "DPoP"
+            assert _claims(tokens["access_token"])["cnf"] == {"jkt": key.thumbprint()}
+            refresh = {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": client_id,
+            }
+            stolen = await a.post("/token", data=refresh, headers={"DPoP": proof(other, nonce)})
+            assert stolen.json()["error"] == "invalid_grant", stolen.text
+            rotated = await a.post("/token", data=refresh, headers={"DPoP": proof(key, nonce)})
+            assert rotated.status_code == 200, rotated.text
 
     anyio.run(scenario)
