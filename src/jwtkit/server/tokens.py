@@ -67,8 +67,6 @@ from .sessions import Sessions
 from .users import UserAdmin, check_username
 
 if TYPE_CHECKING:
-    from jwtkit.dpop import DPoPProof
-
     from .audit import AuditLog
     from .config import Settings
     from .keyring import KeyRing
@@ -261,25 +259,26 @@ class TokenService:
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is required")
         proof = await self.dpop.at_token_endpoint(dpop)
+        jkt = None if proof is None else proof.jkt  # the key what is issued is bound to
         if grant_type == "password":
             if not self.settings.password_grant_enabled:
                 raise OAuthError(
                     "unsupported_grant_type", "the password grant is disabled on this server"
                 )
-            return await self._password_grant(params, auth, ip, proof)
+            return await self._password_grant(params, auth, ip, jkt)
         if grant_type == "authorization_code":
-            return await self._authorization_code_grant(params, auth, ip, proof)
+            return await self._authorization_code_grant(params, auth, ip, jkt)
         if grant_type == "refresh_token":
-            return await self._refresh_grant(params, auth, ip, proof)
+            return await self._refresh_grant(params, auth, ip, jkt)
         if grant_type == "client_credentials":
-            return await self._client_credentials_grant(params, auth, ip, proof)
+            return await self._client_credentials_grant(params, auth, ip, jkt)
         raise OAuthError(
             "unsupported_grant_type",
             f"grant_type must be one of {', '.join(GRANT_TYPES)}",
         )
 
     async def _password_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str, proof: DPoPProof | None
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.3, with per-username and per-IP failure limits."""
         caller = await self._caller(auth, required=False, ip=ip)
@@ -296,7 +295,6 @@ class TokenService:
         # The family is stored before its first access token is issued, which names it.
         refresh: str | None = None
         family: tuple[str, float] | None = None
-        jkt = proof.jkt if proof is not None else None
         if "refresh_token" in caller.grant_types(self._is_first_party(caller)):
             refresh, family = await self._start_family(
                 user.id, caller.client_id, scope, now, dpop_jkt=_family_jkt(caller, jkt)
@@ -320,7 +318,7 @@ class TokenService:
         return response
 
     async def _authorization_code_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str, proof: DPoPProof | None
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6) and single use (§4.1.2): the code's
         client, redirect URI and challenge must match; a second use is refused and revokes what
@@ -365,7 +363,6 @@ class TokenService:
             code_challenge_of(verifier), code.code_challenge
         ):
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
-        jkt = proof.jkt if proof is not None else None
         if code.dpop_jkt is not None and jkt != code.dpop_jkt:
             raise OAuthError(
                 "invalid_grant",
@@ -486,7 +483,7 @@ class TokenService:
         return revoked
 
     async def _refresh_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str, proof: DPoPProof | None
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2). A family bound to
         a DPoP key (a public client's, RFC 9449 §5.8) is refreshed only with a proof of that
@@ -505,7 +502,6 @@ class TokenService:
             raise OAuthError("invalid_grant", "the refresh token was issued to another client")
         # A confidential client cannot get here unauthenticated: _caller refuses it.
         self._check_grant(caller, "refresh_token")
-        jkt = proof.jkt if proof is not None else None
         if stored.dpop_jkt is not None and jkt != stored.dpop_jkt:
             raise OAuthError(
                 "invalid_grant",
@@ -616,7 +612,7 @@ class TokenService:
         return derive_successor(self._successor_key, presented)
 
     async def _client_credentials_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str, proof: DPoPProof | None
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.4: confidential clients only; no refresh token (§4.4.3)."""
         caller = await self._caller(auth, required=True, ip=ip)
@@ -624,7 +620,6 @@ class TokenService:
         scope = narrowed(
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
-        jkt = proof.jkt if proof is not None else None
         self._audit("client_token", client_id=caller.client_id, client_ip=ip, dpop_jkt=jkt)
         return self.access_tokens.issue(
             caller.client_id, caller.client_id, scope, self.clock(), jkt=jkt
