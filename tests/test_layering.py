@@ -217,6 +217,7 @@ PUBLIC_CORE = {
     "jwtkit.jws",
     "jwtkit.jwe",
     "jwtkit.jwt",
+    "jwtkit.dpop",
     "jwtkit.errors",
     "jwtkit.dpop",
     "jwtkit.testing",

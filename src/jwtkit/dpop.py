@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from . import _oauth
 from ._claims import ClaimsPolicy
@@ -107,6 +107,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 3986 §2.3: unreserved characters, which percent-encoding must not hide (§6.2.2.2).
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986 §3.3: what a path holds as it is (unreserved, sub-delims, ":", "@", "/"), and "%"
+# of the percent-encodings already there; anything else is percent-encoded as UTF-8.
+_PATH_SAFE = "!$&'()*+,;=:@/%"
 _CLAIMS_REQUIRED = ("jti", "htm", "htu", "iat")
 
 Clock = Callable[[], float]
@@ -172,8 +175,14 @@ def normalize_htu(url: str) -> str:
 
     Scheme and host in lower case, the default port (80 for http, 443 for https) left out,
     percent-encodings in upper case and unreserved characters decoded, dot segments removed, an
-    empty path written ``/``. Only ``http`` and ``https`` URLs with a host and without user
-    information are accepted; anything else is a :class:`~jwtkit.errors.UsageError`.
+    empty path written ``/``. Characters a URI path cannot hold (non-ASCII, ``{``, ``"``...) are
+    percent-encoded as UTF-8 (RFC 3987 §3.1), so that a path a framework reports decoded
+    (``/café``) matches the one the client sent (``/caf%C3%A9``). Only ``http`` and ``https``
+    URLs with a host and without user information are accepted; anything else is a
+    :class:`~jwtkit.errors.UsageError`.
+
+    .. warning:: A framework that decodes the path cannot tell ``/a%2Fb`` from ``/a/b``: avoid
+       encoded ``/``, ``?`` or ``#`` in the paths of DPoP-protected resources.
     """
     parts = _split_url(url, "url")
     scheme = parts.scheme.lower()
@@ -189,7 +198,7 @@ def normalize_htu(url: str) -> str:
         host = f"[{host}]"
     port = parts.port
     authority = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    path = _remove_dot_segments(_normalize_percent(parts.path)) or "/"
+    path = _remove_dot_segments(_normalize_percent(quote(parts.path, safe=_PATH_SAFE))) or "/"
     return f"{scheme}://{authority}{path}"
 
 
@@ -305,9 +314,9 @@ class ReplayCache(Protocol):
 
     ``remember(jti, expires_at)`` records ``jti`` until ``expires_at`` (a Unix time) and says
     whether it was new: ``False`` when it was already there (a replay), or when it cannot be
-    recorded (fail closed). Several processes that serve the same URLs must share one
-    (a database table or Redis ``SET key NX EXAT``): each process's own memory would let a proof
-    be replayed once in each.
+    recorded (fail closed: it should not raise). Several processes that serve the same URLs
+    must share one (a database table or Redis ``SET key NX EXAT``): each process's own memory
+    would let a proof be replayed once in each.
     """
 
     def remember(self, jti: str, expires_at: float) -> bool: ...
@@ -418,7 +427,7 @@ class DPoPVerifier:
     ) -> None:
         if isinstance(algorithms, (str, bytes)):
             raise UsageError("algorithms must be a list of names, e.g. ['ES256'], not a string")
-        names = tuple(algorithms)
+        names = tuple(dict.fromkeys(algorithms))
         if not names:
             raise UsageError("algorithms is empty: no proof could ever verify")
         for name in names:
@@ -434,6 +443,9 @@ class DPoPVerifier:
             raise UsageError("max_age: expected a positive number of seconds")
         if nonces is not None and not isinstance(nonces, DPoPNonces):
             raise UsageError("nonces: expected a DPoPNonces")
+        given = replay_cache is not None and replay_cache is not self._NO_CACHE
+        if given and not isinstance(replay_cache, ReplayCache):
+            raise UsageError("replay_cache: expected an object with remember(jti, expires_at)")
         self.algorithms: tuple[str, ...] = names
         self._allowed = frozenset(names)
         self.max_age = float(max_age)
@@ -492,7 +504,7 @@ class DPoPVerifier:
         try:
             self._policy.check(claims, now)
         except ClaimError as exc:
-            raise _refuse(exc.message) from exc
+            raise _refuse(f"{exc.claim!r}: {exc.message}") from exc
         self._check_nonce(claims)
         if access_token is not None:
             ath = claims.get("ath")
@@ -533,6 +545,8 @@ class DPoPVerifier:
             raise _refuse(
                 f"algorithm {short(alg)} is not accepted; expected one of {list(self.algorithms)}"
             )
+        if header.get("b64", True) is not True:
+            raise _refuse("a DPoP proof is a JWT: its payload is base64url ('b64' is refused)")
         jwk = header.get("jwk")
         if not isinstance(jwk, dict):
             raise _refuse("the header has no 'jwk' object holding the public key (RFC 9449 §4.2)")

@@ -259,6 +259,10 @@ def test_nonce_must_be_nqchars(key: jwtkit.Key, nonce: Any) -> None:
         ("https://api.example/../a", "https://api.example/a"),
         ("https://api.example/%7euser/%2fx%2F", "https://api.example/~user/%2Fx%2F"),
         ("https://api.example/Items", "https://api.example/Items"),
+        ("https://api.example/caf\u00e9/{x}", "https://api.example/caf%C3%A9/%7Bx%7D"),
+        ("https://api.example/caf%c3%a9/%7bx%7d", "https://api.example/caf%C3%A9/%7Bx%7D"),
+        ("https://api.example/a:b@c;d=e,f!$&'()*+", "https://api.example/a:b@c;d=e,f!$&'()*+"),
+        ("https://api.example/100%", "https://api.example/100%"),
         ("https://[::1]:8443/x", "https://[::1]:8443/x"),
         ("https://[::1]:443/x", "https://[::1]/x"),
     ],
@@ -439,6 +443,14 @@ def test_unknown_critical_header_is_refused(verifier: DPoPVerifier, key: jwtkit.
         verifier.verify(
             _forge(key, header={"crit": ["exp-ext"], "exp-ext": 1}), method="GET", url=URL
         )
+
+
+def test_unencoded_payload_is_refused(verifier: DPoPVerifier, key: jwtkit.Key) -> None:
+    header = {"typ": DPOP_TYP, "jwk": key.public_key().to_jwk(), "b64": False}
+    claims = {"jti": "j", "htm": "GET", "htu": "http://localhost/x", "iat": NOW}
+    proof = jws.sign(json.dumps(claims).encode(), key, "ES256", header)
+    with pytest.raises(InvalidDPoPProof, match="b64"):
+        verifier.verify(proof, method="GET", url="http://localhost/x")
 
 
 def test_payload_that_is_no_json_object(verifier: DPoPVerifier, key: jwtkit.Key) -> None:

@@ -147,3 +147,12 @@ def test_cache_is_thread_safe() -> None:
     for thread in threads:
         thread.join()
     assert results.count(True) == 1
+
+
+def test_replay_cache_must_have_remember() -> None:
+    with pytest.raises(UsageError, match="replay_cache"):
+        DPoPVerifier(replay_cache=object())  # type: ignore[arg-type]
+
+
+def test_duplicate_algorithms_are_listed_once() -> None:
+    assert DPoPVerifier(algorithms=["ES256", "EdDSA", "ES256"]).algorithms == ("ES256", "EdDSA")

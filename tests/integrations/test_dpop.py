@@ -660,3 +660,47 @@ def test_flask_checks_its_dpop_argument() -> None:
         jwt_flask.JWTKit(dpop=1)  # type: ignore[arg-type]
     with pytest.raises(UsageError):
         jwt_flask.require_token(dpop=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_paths_the_frameworks_report_decoded_match_the_clients_encoded_ones() -> None:
+    issuer = Issuer()
+    client = Client(issuer)
+    dpop = settings(issuer)
+
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": request.state.claims["sub"]})
+
+    app = Starlette(
+        routes=[Route("/{name:path}", echo)],
+        middleware=[Middleware(JWTMiddleware, verifier=issuer.verifier(), dpop=dpop)],
+    )
+    url = "http://testserver/caf%C3%A9/%7Bx%7D"
+    async with asgi_client(app) as http:
+        assert (await http.get("/caf%C3%A9/%7Bx%7D", headers=client.headers(url=url))).json() == {
+            "sub": "alice"
+        }
+
+    flask = Flask(__name__)
+    jwt_flask.JWTKit(flask, issuer.verifier(), dpop=dpop)
+
+    @flask.get("/<path:name>")
+    @jwt_flask.require_token()
+    def view(name: str) -> dict[str, Any]:
+        return {"name": name}
+
+    flask_url = "http://localhost/caf%C3%A9/%7Bx%7D"
+    response = flask.test_client().get("/caf%C3%A9/%7Bx%7D", headers=client.headers(url=flask_url))
+    assert response.get_json() == {"name": "caf\u00e9/{x}"}
+
+
+def test_resource_metadata_names_the_dpop_algorithms_rfc_9728() -> None:
+    dpop = DPoPSettings(DPoPVerifier(algorithms=["ES256", "EdDSA"]), required=True)
+    metadata = jwt_flask.ResourceMetadata("https://api.example", dpop=dpop)
+    document = metadata.document()
+    assert document["dpop_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+    assert document["dpop_bound_access_tokens_required"] is True
+    plain = jwt_flask.ResourceMetadata("https://api.example").document()
+    assert "dpop_signing_alg_values_supported" not in plain
+    with pytest.raises(UsageError, match="ResourceMetadata"):
+        jwt_flask.ResourceMetadata("https://api.example", dpop=True)  # type: ignore[arg-type]

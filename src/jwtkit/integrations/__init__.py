@@ -13,6 +13,12 @@ for a missing or bad token, 403 ``insufficient_scope``, 400 ``invalid_request`` 
 ``Authorization`` header, and 503 ``temporarily_unavailable`` when the issuer's keys cannot be
 had. Importing this package imports no framework: import the module of yours.
 
+DPoP (RFC 9449): each module also exports ``DPoPSettings``; given as ``dpop=...`` the
+integration takes ``Authorization: DPoP <token>`` with its ``DPoP`` proof header too (or only
+that), and answers ``invalid_dpop_proof`` / ``use_dpop_nonce`` with a ``WWW-Authenticate: DPoP
+algs="..."`` challenge beside the Bearer one. A token bound to a key (``cnf.jkt``) is refused
+as a Bearer token in every case (RFC 9449 §7.2). See docs/dpop.md.
+
 Each module also exports ``ResourceMetadata``, the description of the API for OAuth 2.0
 Protected Resource Metadata (RFC 9728): the integration serves it at
 ``/.well-known/oauth-protected-resource`` (inserted before the resource's path, RFC 9728 §3.1)

@@ -39,7 +39,7 @@ from urllib.parse import SplitResult, urlsplit
 from .._urls import URLRefused, check_web_url
 from ..errors import UsageError
 from ..jwt import Verifier
-from ._bearer import check_scopes
+from ._bearer import DPoPSettings, check_dpop, check_scopes
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -107,10 +107,14 @@ class ResourceMetadata:
     ``resource_documentation`` a URL of documentation for developers. ``max_age`` is the
     ``Cache-Control`` lifetime in seconds. ``bearer_methods_supported`` is always
     ``["header"]``: the integrations read the token from ``Authorization`` only (RFC 6750 §2.1).
+    ``dpop``, the :class:`~jwtkit.integrations._bearer.DPoPSettings` the resource takes DPoP
+    with, adds ``dpop_signing_alg_values_supported`` and ``dpop_bound_access_tokens_required``
+    (RFC 9728 §2).
     """
 
     __slots__ = (
         "authorization_servers",
+        "dpop",
         "max_age",
         "path",
         "resource",
@@ -132,6 +136,7 @@ class ResourceMetadata:
         resource_name: str | None = None,
         resource_documentation: str | None = None,
         max_age: int = DEFAULT_MAX_AGE,
+        dpop: DPoPSettings | None = None,
     ) -> None:
         parts = check_url(resource, "resource", query=False)
         if not _PATH.fullmatch(parts.path):
@@ -158,6 +163,7 @@ class ResourceMetadata:
         self.resource_name: str | None = resource_name
         self.resource_documentation: str | None = resource_documentation
         self.max_age: int = max_age
+        self.dpop: DPoPSettings | None = check_dpop(dpop, "ResourceMetadata")
         #: Where the document is published (RFC 9728 §3.1).
         self.url: str = metadata_url(resource)
         #: The path of :attr:`url`: the route the integrations answer.
@@ -180,6 +186,9 @@ class ResourceMetadata:
             document["resource_name"] = self.resource_name
         if self.resource_documentation is not None:
             document["resource_documentation"] = self.resource_documentation
+        if self.dpop is not None:
+            document["dpop_signing_alg_values_supported"] = list(self.dpop.algorithms)
+            document["dpop_bound_access_tokens_required"] = self.dpop.required
         return document
 
     def body(self, verifier: Verifier | None = None) -> bytes:
