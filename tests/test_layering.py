@@ -219,7 +219,6 @@ PUBLIC_CORE = {
     "jwtkit.jwt",
     "jwtkit.dpop",
     "jwtkit.errors",
-    "jwtkit.dpop",
     "jwtkit.testing",
 }
 #: Shared low modules written for the outer packages, and why each is not public API.
