@@ -955,7 +955,7 @@ def test_db_upgrade_creates_and_migrates_and_status_reads(tmp_path: Path) -> Non
     latest = len(MIGRATIONS)
     assert status.output == (
         f"database: {path}\nschema version: 5\nlatest version: {latest}\npending migrations:\n"
-        f"  6  {MIGRATION_SUMMARIES[5]}\n  7  {MIGRATION_SUMMARIES[6]}\n"
+        + "".join(f"  {n}  {MIGRATION_SUMMARIES[n - 1]}\n" for n in range(6, latest + 1))
     )
     upgraded = run("db", "upgrade", "--database", str(path))
     assert upgraded.output == (

@@ -57,6 +57,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings.access_token_ttl == 900
     assert (settings.refresh_idle_ttl, settings.refresh_absolute_ttl) == (1209600, 2592000)
     assert settings.refresh_grace_period == 0
+    assert settings.dpop_nonce is False
     assert settings.signing_algorithm == "ES256"
     assert settings.id_token_algorithms == ("RS256",)
     assert settings.key_encryption_key is None

@@ -158,11 +158,14 @@ def test_without_the_extra_the_message_is_the_install_line() -> None:
 # migrations ---------------------------------------------------------------------------------
 async def test_open_creates_the_schema_in_an_empty_database(postgres_url: str) -> None:
     store = PostgresStore(postgres_url, clock=lambda: T0)
-    assert await store.schema_status() == SchemaStatus(0, 1, ((1, MIGRATION_SUMMARIES[0]),))
+    latest = len(MIGRATIONS)
+    every = tuple(enumerate(MIGRATION_SUMMARIES, start=1))
+    assert await store.schema_status() == SchemaStatus(0, latest, every)
     async with store:
-        assert await store.schema_version() == len(MIGRATIONS)
-        assert await store.schema_status() == SchemaStatus(1, 1)
-    assert sql(postgres_url, "SELECT version, applied_at FROM schema_version") == [(1, T0)]
+        assert await store.schema_version() == latest
+        assert await store.schema_status() == SchemaStatus(latest, latest)
+    applied = sql(postgres_url, "SELECT version, applied_at FROM schema_version ORDER BY version")
+    assert applied == [(version, T0) for version in range(1, latest + 1)]
     tables = {row[0] for row in sql(postgres_url, "SELECT tablename FROM pg_tables")}
     assert {"users", "clients", "refresh_tokens", "used_once", "schema_version"} <= tables
     assert len(MIGRATION_SUMMARIES) == len(MIGRATIONS)
@@ -172,8 +175,9 @@ async def test_opening_again_migrates_nothing(postgres_url: str) -> None:
     async with PostgresStore(postgres_url, clock=lambda: T0):
         pass
     async with PostgresStore(postgres_url, clock=lambda: T0 + 1) as again:
-        assert await again.schema_version() == 1
-    assert sql(postgres_url, "SELECT version, applied_at FROM schema_version") == [(1, T0)]
+        assert await again.schema_version() == len(MIGRATIONS)
+    applied = sql(postgres_url, "SELECT version, applied_at FROM schema_version ORDER BY version")
+    assert applied == [(version, T0) for version in range(1, len(MIGRATIONS) + 1)]
 
 
 class _Extended(PostgresStore):
@@ -192,10 +196,11 @@ async def test_a_later_migration_is_applied_and_a_failing_one_changes_nothing(
     with pytest.raises(StoreError, match="PostgreSQL error: syntax error"):
         await _Broken(postgres_url).open()
     assert sql(postgres_url, "SELECT to_regclass('extra') IS NULL") == [(True,)]
+    latest = len(MIGRATIONS)
     pending = await _Extended(postgres_url).schema_status()
-    assert pending == SchemaStatus(1, 2, ((2, ""),))
+    assert pending == SchemaStatus(latest, latest + 1, ((latest + 1, ""),))
     async with _Extended(postgres_url) as store:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == latest + 1
     assert sql(postgres_url, "SELECT x FROM extra") == [("a",)]
 
 
@@ -203,10 +208,10 @@ async def test_concurrent_opens_of_an_empty_database_migrate_once(postgres_url: 
     stores = [PostgresStore(postgres_url) for _ in range(8)]
     await asyncio.gather(*(each.open() for each in stores))
     try:
-        assert [await each.schema_version() for each in stores] == [1] * 8
+        assert [await each.schema_version() for each in stores] == [len(MIGRATIONS)] * 8
     finally:
         await asyncio.gather(*(each.close() for each in stores))
-    assert sql(postgres_url, "SELECT count(*) FROM schema_version") == [(1,)]
+    assert sql(postgres_url, "SELECT count(*) FROM schema_version") == [(len(MIGRATIONS),)]
 
 
 async def test_a_newer_schema_and_another_programs_tables_are_refused(postgres_url: str) -> None:
@@ -246,7 +251,7 @@ async def test_write_and_read_need_the_schema(postgres_url: str, access: str) ->
 async def test_read_needs_the_current_schema_and_never_writes(postgres_url: str) -> None:
     async with PostgresStore(postgres_url):
         pass
-    older = r"older than this jwtkit's \(2\); run `jwtkit db upgrade`"
+    older = rf"older than this jwtkit's \({len(MIGRATIONS) + 1}\); run `jwtkit db upgrade`"
     with pytest.raises(StoreError, match=older):
         await _Extended(postgres_url, access="read").open()
     async with _Extended(postgres_url, access="write") as writer:  # "write" migrates
@@ -525,22 +530,28 @@ def test_db_status_and_upgrade(postgres_url: str, clean_environment: None) -> No
     redacted = redacted_url(postgres_url)
     status = run("db", "status", "--database", postgres_url)
     assert status.exit_code == 0, status.output
+    latest = len(MIGRATIONS)
     assert status.output == (
         f"database: {redacted}\n"
         "schema version: 0\n"
-        "latest version: 1\n"
+        f"latest version: {latest}\n"
         "pending migrations:\n"
-        f"  1  {MIGRATION_SUMMARIES[0]}\n"
+        + "".join(
+            f"  {version}  {summary}\n"
+            for version, summary in enumerate(MIGRATION_SUMMARIES, start=1)
+        )
     )
     upgraded = run("db", "upgrade", "--database", postgres_url)
     assert upgraded.exit_code == 0, upgraded.output
     assert upgraded.output == (
-        f"database {redacted}: schema version 0 -> 1 (1 migration(s) applied)\n"
+        f"database {redacted}: schema version 0 -> {latest} ({latest} migration(s) applied)\n"
     )
     again = run("db", "upgrade", "--database", postgres_url)
-    assert again.output == f"database {redacted}: schema version 1, up to date\n"
+    assert again.output == f"database {redacted}: schema version {latest}, up to date\n"
     done = run("db", "status", "--database", postgres_url)
-    assert done.output.endswith("schema version: 1\nlatest version: 1\npending migrations: none\n")
+    assert done.output.endswith(
+        f"schema version: {latest}\nlatest version: {latest}\npending migrations: none\n"
+    )
     for output in (status.output, upgraded.output, again.output, done.output):
         assert password_of(postgres_url) not in output
 
@@ -552,11 +563,15 @@ def test_db_status_of_a_later_jwtkit(
     monkeypatch.setattr(PostgresStore, "migrations", _Extended.migrations)
     monkeypatch.setattr(PostgresStore, "summaries", (*MIGRATION_SUMMARIES, "an extra table"))
     status = run("db", "status", "--database", postgres_url)
+    latest = len(MIGRATIONS)
     assert status.output.endswith(
-        "schema version: 1\nlatest version: 2\npending migrations:\n  2  an extra table\n"
+        f"schema version: {latest}\nlatest version: {latest + 1}\npending migrations:\n"
+        f"  {latest + 1}  an extra table\n"
     )
     upgraded = run("db", "upgrade", "--database", postgres_url)
-    assert upgraded.output.endswith("schema version 1 -> 2 (1 migration(s) applied)\n")
+    assert upgraded.output.endswith(
+        f"schema version {latest} -> {latest + 1} (1 migration(s) applied)\n"
+    )
 
 
 def test_admin_commands_need_the_schema_and_fail_in_one_line(

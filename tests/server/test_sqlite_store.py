@@ -265,7 +265,7 @@ async def test_schema_status_reads_without_opening_or_writing(db: Path) -> None:
         pass
     status = await SQLiteStore(db).schema_status()
     assert (status.current, status.latest) == (5, len(MIGRATIONS))
-    assert [version for version, _ in status.pending] == [6, 7]
+    assert [version for version, _ in status.pending] == [6, 7, 8]
     assert all(summary for _, summary in status.pending)
     assert len(MIGRATION_SUMMARIES) == len(MIGRATIONS)
     assert raw_query(db, "SELECT MAX(version) FROM schema_version") == [(5,)]

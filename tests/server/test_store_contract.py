@@ -1118,6 +1118,46 @@ async def test_logout_uris_id_token_algorithm_and_resources_round_trip(store: St
     assert await store.refresh_token(token.token_hash) == token
 
 
+# DPoP key bindings (RFC 9449 §5.8, §10) -------------------------------------------------------
+JKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+async def test_a_refresh_family_bound_to_a_dpop_key_keeps_it_through_rotation(
+    store: Store,
+) -> None:
+    await store.add_user(make_user())
+    await store.add_client(make_client())
+    first = replace(make_token("bound"), dpop_jkt=JKT)
+    await store.add_refresh_token(first)
+    assert await store.refresh_token(first.token_hash) == first
+    second = replace(make_token("bound2", issued_at=T0 + 10), dpop_jkt=JKT)
+    outcome = await store.rotate_refresh_token(first.token_hash, second, T0 + 10, 0)
+    assert outcome.status == "rotated"
+    assert outcome.token is not None
+    assert outcome.token.dpop_jkt == JKT
+    assert await store.refresh_token(second.token_hash) == second
+    unbound = make_token("plain", family="fam2")
+    await store.add_refresh_token(unbound)
+    stored = await store.refresh_token(unbound.token_hash)
+    assert stored is not None
+    assert stored.dpop_jkt is None
+
+
+async def test_a_code_bound_to_a_dpop_key_is_read_back_with_it(store: Store) -> None:
+    code = make_code(dpop_jkt=JKT)
+    await store.add_code(code)
+    won = await store.redeem_code(code.code_hash, T0 + 1)
+    assert won.code == replace(code, redeemed_at=T0 + 1)
+    again = await store.redeem_code(code.code_hash, T0 + 2)
+    assert again.code is not None
+    assert again.code.dpop_jkt == JKT
+    expired = make_code("c2", dpop_jkt=JKT)
+    await store.add_code(expired)
+    late = await store.redeem_code(expired.code_hash, T0 + 100)
+    assert late.status == "expired"
+    assert late.code == expired
+
+
 async def test_purge_deletes_ended_and_expired_sessions_and_old_codes(store: Store) -> None:
     await store.add_user(make_user())
     await store.add_session(make_session("live"))

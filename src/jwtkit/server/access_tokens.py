@@ -198,12 +198,14 @@ class AccessTokens:
         password_generation: int | None = None,
         family: tuple[str, float] | None = None,
         resource: tuple[str, ...] = (),
+        jkt: str | None = None,
     ) -> dict[str, Any]:
         """A §5.1 response with a fresh RFC 9068 access token; ``password_generation`` is the
         user's ``token_generation`` (``None`` for a client's own token); ``family`` is the
         (id, absolute expiry) of the refresh family the token is issued with, if any;
         ``resource`` the RFC 8707 resource indicators it is for (its ``aud``; none: the
-        service's ``audience``).
+        service's ``audience``); ``jkt`` the JWK SHA-256 thumbprint of the DPoP key the token
+        is bound to: its ``cnf`` claim (RFC 9449 §6.1) and ``token_type: DPoP`` (§5.1).
 
         A token of a family names it (:data:`REFRESH_FAMILY_CLAIM`) and expires no later than
         the family: the family's records, which tell whether it was revoked, are purged only
@@ -229,11 +231,13 @@ class AccessTokens:
             claims[PASSWORD_GENERATION_CLAIM] = password_generation
         if family is not None:
             claims[REFRESH_FAMILY_CLAIM] = family[0]
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         key = self.keyring.signing_key(self.settings.signing_algorithm)
         token = jwtkit.encode(claims, key, algorithm=self.settings.signing_algorithm, typ="at+jwt")
         response: dict[str, Any] = {
             "access_token": token,
-            "token_type": "Bearer",
+            "token_type": "Bearer" if jkt is None else "DPoP",
             "expires_in": expires_at - issued_at,
         }
         if scope:

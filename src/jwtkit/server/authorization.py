@@ -15,9 +15,10 @@ renders it. The rules, in the order they are checked:
    ``code`` (OAuth 2.1 drops the implicit grant); PKCE (RFC 7636) required for every client,
    ``S256`` only (``plain`` refused, OAuth 2.1 §4.1.1, RFC 9700 §2.1.1); scopes within the
    client's; RFC 8707 ``resource`` indicators among the configured ``resources``
-   (``invalid_target``); ``prompt`` (``none`` alone), ``max_age``, ``nonce`` and ``login_hint``
-   well formed; ``request``, ``request_uri`` and ``registration`` are not supported (Core
-   §6.1, §6.2, §7.2.1); only the query response mode. A parameter given twice is refused (RFC
+   (``invalid_target``); ``dpop_jkt`` (RFC 9449 §10) a JWK SHA-256 thumbprint; ``prompt``
+   (``none`` alone), ``max_age``, ``nonce`` and ``login_hint`` well formed; ``request``,
+   ``request_uri`` and ``registration`` are not supported (Core §6.1, §6.2, §7.2.1); only the
+   query response mode. A parameter given twice is refused (RFC
    6749 §3.1), except ``resource`` (RFC 8707 §2).
 3. **Login**: needed without an active session, with ``prompt=login``, or when the login is
    older than ``max_age`` (Core §3.1.2.1). ``prompt=none`` answers ``login_required`` instead
@@ -26,7 +27,7 @@ renders it. The rules, in the order they are checked:
    the user granted these scopes before (and ``prompt=consent`` does not ask again).
    ``prompt=none`` answers ``consent_required``.
 5. **The code**: 256 random bits, stored as its SHA-256 with everything it is bound to (client,
-   redirect URI, PKCE challenge, nonce, session, scopes, resources), valid for
+   redirect URI, PKCE challenge, nonce, session, scopes, resources, the DPoP key), valid for
    ``authorization_code_ttl`` seconds (at most 60) and once (:meth:`~.storage.Store.redeem_code`).
 
 The token endpoint's side of the code (its exchange) is in :mod:`~.tokens`; the login session
@@ -83,8 +84,9 @@ MAX_CODE_LENGTH = 128
 
 # RFC 7636 §4.1 code_verifier: 43 to 128 unreserved characters.
 _CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
-# RFC 7636 §4.2 S256 code_challenge: the unpadded base64url of a SHA-256 (43 characters).
-_S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{42}[AEIMQUYcgkosw048]")
+# The unpadded base64url of a SHA-256 (43 characters): an RFC 7636 §4.2 S256 code_challenge,
+# and an RFC 9449 §10 dpop_jkt (a JWK SHA-256 thumbprint, RFC 7638).
+_SHA256_BASE64URL = re.compile(r"[A-Za-z0-9\-_]{42}[AEIMQUYcgkosw048]")
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 _MAX_AGE = re.compile(r"[0-9]{1,10}")
 #: Parameters that may not be repeated: every one but ``resource`` (RFC 8707 §2).
@@ -182,6 +184,9 @@ class AuthorizationRequest:
     resource: tuple[str, ...]
     #: The request's query string as received, carried through the login and consent forms.
     query: str
+    #: The ``dpop_jkt`` parameter (RFC 9449 §10): the JWK SHA-256 thumbprint of the DPoP key
+    #: the code is bound to; ``None``: not bound.
+    dpop_jkt: str | None = None
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -283,6 +288,7 @@ class Authorizer:
             login_hint=self._bounded(params, "login_hint", MAX_LOGIN_HINT_LENGTH, target),
             resource=self._resource(resources, target),
             query=query,
+            dpop_jkt=self._dpop_jkt(params, target),
         )
 
     async def _client_and_redirect(
@@ -334,7 +340,7 @@ class Authorizer:
                 "invalid_request",
                 "code_challenge_method must be S256 (plain is not accepted, RFC 9700 §2.1.1)",
             )
-        if not _S256_CHALLENGE.fullmatch(challenge):
+        if not _SHA256_BASE64URL.fullmatch(challenge):
             raise AuthorizationError(
                 target,
                 "invalid_request",
@@ -354,6 +360,19 @@ class Authorizer:
                 f"{name} must be at most {limit} printable ASCII characters",
             )
         return value
+
+    @staticmethod
+    def _dpop_jkt(params: Mapping[str, str], target: RedirectTarget) -> str | None:
+        """RFC 9449 §10 ``dpop_jkt``: the base64url JWK SHA-256 thumbprint (RFC 7638) of the
+        key whose proof the code's exchange must carry."""
+        jkt = params.get("dpop_jkt")
+        if jkt is not None and not _SHA256_BASE64URL.fullmatch(jkt):
+            raise AuthorizationError(
+                target,
+                "invalid_request",
+                "dpop_jkt must be the base64url JWK SHA-256 thumbprint of a key (RFC 9449 §10)",
+            )
+        return jkt
 
     @staticmethod
     def _prompt(params: Mapping[str, str], target: RedirectTarget) -> frozenset[str]:
@@ -443,6 +462,7 @@ class Authorizer:
                 expires_at=expires,
                 purge_after=expires + CODE_RETENTION,
                 resource=request.resource,
+                dpop_jkt=request.dpop_jkt,
             )
         )
         return request.target.url(code=code)

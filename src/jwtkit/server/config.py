@@ -217,6 +217,11 @@ class Settings:
     #: The resource indicators (RFC 8707) a client may ask for: absolute URIs separated by
     #: single spaces. Empty: only the service's own ``audience``.
     resources: str = ""
+    #: DPoP server-provided nonces at the token endpoint (RFC 9449 §8): a token request with a
+    #: DPoP proof must carry a nonce the service issued (answered ``use_dpop_nonce`` with a
+    #: ``DPoP-Nonce`` header otherwise). The nonces are keyed from the key-encryption key, so
+    #: every instance accepts the nonces of every other.
+    dpop_nonce: bool = False
     argon2_time_cost: int = 3
     #: KiB.
     argon2_memory_cost: int = 65536

@@ -28,6 +28,7 @@ __all__ = [
     "ARGON2_PREFIX",
     "MAX_TOKEN_LENGTH",
     "ClientAuth",
+    "derive_dpop_nonce_key",
     "derive_successor",
     "derive_successor_key",
     "hash_client_secret",
@@ -53,12 +54,22 @@ def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _derived_key(key_encryption_key: bytes, purpose: bytes) -> bytes:
+    """A 32-byte secret for one ``purpose``: HKDF-SHA256 (RFC 5869) of the key-encryption key,
+    which every instance and worker of the service has, so that all of them agree on it
+    without a secret of its own; another ``purpose`` gives an unrelated secret."""
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=purpose).derive(key_encryption_key)
+
+
 def derive_successor_key(key_encryption_key: bytes) -> bytes:
-    """The 32-byte secret that derives refresh-token successors during a grace period:
-    HKDF-SHA256 (RFC 5869) of the key-encryption key, so that every worker agrees on it."""
-    return HKDF(
-        algorithm=SHA256(), length=32, salt=None, info=b"jwtkit refresh-token successor key"
-    ).derive(key_encryption_key)
+    """The 32-byte secret that derives refresh-token successors during a grace period."""
+    return _derived_key(key_encryption_key, b"jwtkit refresh-token successor key")
+
+
+def derive_dpop_nonce_key(key_encryption_key: bytes) -> bytes:
+    """The 32-byte secret of the DPoP nonces the service issues (RFC 9449 §8): every
+    instance accepts the nonces of every other."""
+    return _derived_key(key_encryption_key, b"jwtkit dpop nonce key")
 
 
 def derive_successor(successor_key: bytes, presented: str) -> str:

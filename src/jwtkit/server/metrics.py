@@ -151,6 +151,12 @@ class Metrics:
             ["grant_type"],
             registry=registry,
         )
+        self.dpop_grants = Counter(
+            "jwtkit_dpop_grants",
+            "Tokens bound to a DPoP key (RFC 9449) issued at the token endpoint, by grant type.",
+            ["grant_type"],
+            registry=registry,
+        )
         self.refresh_reuse = Counter(
             "jwtkit_refresh_token_reuse",
             "Rotated refresh tokens presented again: their families were revoked.",
@@ -181,6 +187,7 @@ class Metrics:
         )
         for grant_type in _GRANT_TYPES:
             self.grants.labels(grant_type)
+            self.dpop_grants.labels(grant_type)
         for reason in _LOGIN_FAILURES:
             self.login_failures.labels(reason)
         for limit in _LIMITS:
@@ -218,7 +225,10 @@ class Metrics:
         """Count what an audit event says (the :class:`~jwtkit.server.audit.AuditLog` calls
         this for every event it logs): the one place where events become metrics."""
         if name in _GRANT_EVENTS:
-            self.grants.labels(str(fields.get("grant") or _GRANT_EVENTS[name])).inc()
+            grant_type = str(fields.get("grant") or _GRANT_EVENTS[name])
+            self.grants.labels(grant_type).inc()
+            if fields.get("dpop_jkt") is not None:
+                self.dpop_grants.labels(grant_type).inc()
         elif name == "reuse_detected":
             self.refresh_reuse.inc()
         elif name == "code_reused":

@@ -144,6 +144,10 @@ class RefreshToken:
     #: The resource indicators of the grant (RFC 8707 §2): the ``aud`` of every access token
     #: of the family. Empty: the service's own audience.
     resource: tuple[str, ...] = ()
+    #: The JWK SHA-256 thumbprint (RFC 7638) of the DPoP key the family is bound to (RFC 9449
+    #: §5.8: a public client's refresh tokens issued with a proof): a refresh needs a proof made
+    #: with that key. ``None``: not bound.
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,9 @@ class AuthorizationCode:
     family_id: str | None = None
     access_jti: str | None = None
     access_expires_at: float | None = None
+    #: The ``dpop_jkt`` of the authorization request (RFC 9449 §10): the exchange needs a DPoP
+    #: proof made with the key of this JWK SHA-256 thumbprint. ``None``: not bound.
+    dpop_jkt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@
 It holds the grants (RFC 6749 §4.3, §6, §4.4), refresh-token rotation with reuse detection and
 its grace period (RFC 9700 §4.14), client authentication (§2.3.1; with a signed JWT through
 :mod:`~.client_assertions`, RFC 7523 §2.2), revocation (RFC 7009),
-introspection (RFC 7662), the JWKS and the metadata (RFC 8414). Access tokens are issued and
+introspection (RFC 7662), the JWKS and the metadata (RFC 8414), and DPoP-bound tokens (RFC 9449:
+the proofs are checked by :mod:`~.dpop_proofs`; access tokens get ``cnf.jkt``, a public client's
+refresh family and a code with ``dpop_jkt`` are bound to the key). Access tokens are issued and
 verified by :mod:`~.access_tokens`, secrets and refresh tokens hashed by :mod:`~.credentials`,
 users registered by :mod:`~.users`, clients by :mod:`~.registration` (RFC 7591). How it all
 works: docs/server.md, "How it works".
@@ -20,7 +22,7 @@ import hmac
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +53,7 @@ from .credentials import (
     parse_basic_authorization,
     verify_client_secret,
 )
+from .dpop_proofs import DPOP_ALGORITHMS, DPoPProofs, Presented, bound_jkt, dpop_challenge
 from .id_tokens import issue_id_token
 from .models import AuthorizationCode, Client, LoginSession, RefreshToken, User
 from .oauth_errors import (
@@ -130,6 +133,12 @@ def _code_reused() -> OAuthError:
     )
 
 
+def _family_jkt(caller: _Caller, jkt: str | None) -> str | None:
+    """The DPoP key a new refresh family is bound to: a public client's proof key (RFC 9449
+    §5.8); a confidential client's refresh tokens are bound to its authentication instead."""
+    return None if caller.authenticated else jkt
+
+
 def _narrowed_resource(requested: str | None, granted: tuple[str, ...]) -> tuple[str, ...]:
     """The resources of an access token from a grant for ``granted`` (RFC 8707 §2.2): the one
     ``requested``, which must be among them (``invalid_target``), or all of them."""
@@ -152,7 +161,8 @@ class TokenService:
     "The verified-token cache"; 0 turns it off). ``on_access_token_revoked`` is called with the
     :func:`~.access_tokens.token_digest` of each access token revoked here (RFC 7009), after
     the revocation is stored: it tells the other instances of the service
-    (:meth:`.broadcast.Broadcast.access_token_revoked`).
+    (:meth:`.broadcast.Broadcast.access_token_revoked`). ``dpop_nonce_key`` (32 bytes) keys
+    the DPoP nonces of the ``dpop_nonce`` setting (RFC 9449 §8), which needs it.
     """
 
     def __init__(
@@ -168,7 +178,10 @@ class TokenService:
         successor_key: bytes | None = None,
         access_token_cache_size: int = ACCESS_TOKEN_CACHE_SIZE,
         on_access_token_revoked: Callable[[str], Awaitable[object]] | None = None,
+        dpop_nonce_key: bytes | None = None,
     ) -> None:
+        if settings.dpop_nonce and dpop_nonce_key is None:
+            raise ValueError("the dpop_nonce setting needs dpop_nonce_key (32 bytes)")
         self.store = store
         self.settings = settings
         self.keyring = keyring
@@ -195,6 +208,12 @@ class TokenService:
         self.authorizer = Authorizer(store, settings, self.clock)
         self.client_assertions = ClientAssertions(store, settings.issuer, self.clock)
         self.registrar = ClientRegistrar(store, settings, limiter, self.clock, self._audit)
+        self.dpop = DPoPProofs(
+            store,
+            settings.issuer,
+            self.clock,
+            nonce_key=dpop_nonce_key if settings.dpop_nonce else None,
+        )
 
     def _audit(self, name: str, **fields: str | int | float | None) -> None:
         """Emit an audit event; a field refused by the audit log never fails the request."""
@@ -227,31 +246,39 @@ class TokenService:
 
     # -- the token endpoint -------------------------------------------------------------
 
-    async def token(self, params: Mapping[str, str], auth: ClientAuth, ip: str) -> dict[str, Any]:
-        """Answer a token request (RFC 6749 §5.1) or raise :class:`OAuthError` (§5.2)."""
+    async def token(
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, dpop: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Answer a token request (RFC 6749 §5.1) or raise :class:`OAuthError` (§5.2).
+
+        ``dpop`` holds the request's ``DPoP`` header values: a proof (RFC 9449 §5) is checked
+        before the grant is looked at (a code or refresh token is not spent on a request whose
+        proof fails or lacks the nonce), and binds what is issued to its key."""
         await self.refresh_keys()
         grant_type = params.get("grant_type")
         if grant_type is None:
             raise OAuthError("invalid_request", "grant_type is required")
+        proof = await self.dpop.at_token_endpoint(dpop)
+        jkt = None if proof is None else proof.jkt  # the key what is issued is bound to
         if grant_type == "password":
             if not self.settings.password_grant_enabled:
                 raise OAuthError(
                     "unsupported_grant_type", "the password grant is disabled on this server"
                 )
-            return await self._password_grant(params, auth, ip)
+            return await self._password_grant(params, auth, ip, jkt)
         if grant_type == "authorization_code":
-            return await self._authorization_code_grant(params, auth, ip)
+            return await self._authorization_code_grant(params, auth, ip, jkt)
         if grant_type == "refresh_token":
-            return await self._refresh_grant(params, auth, ip)
+            return await self._refresh_grant(params, auth, ip, jkt)
         if grant_type == "client_credentials":
-            return await self._client_credentials_grant(params, auth, ip)
+            return await self._client_credentials_grant(params, auth, ip, jkt)
         raise OAuthError(
             "unsupported_grant_type",
             f"grant_type must be one of {', '.join(GRANT_TYPES)}",
         )
 
     async def _password_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.3, with per-username and per-IP failure limits."""
         caller = await self._caller(auth, required=False, ip=ip)
@@ -269,9 +296,11 @@ class TokenService:
         refresh: str | None = None
         family: tuple[str, float] | None = None
         if "refresh_token" in caller.grant_types(self._is_first_party(caller)):
-            refresh, family = await self._start_family(user.id, caller.client_id, scope, now)
+            refresh, family = await self._start_family(
+                user.id, caller.client_id, scope, now, dpop_jkt=_family_jkt(caller, jkt)
+            )
         response = self.access_tokens.issue(
-            user.id, caller.client_id, scope, now, user.token_generation, family
+            user.id, caller.client_id, scope, now, user.token_generation, family, jkt=jkt
         )
         if refresh is not None:
             response["refresh_token"] = refresh
@@ -284,16 +313,18 @@ class TokenService:
             client_ip=ip,
             family_id=family_id,
             grant="password",
+            dpop_jkt=jkt,
         )
         return response
 
     async def _authorization_code_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6) and single use (§4.1.2): the code's
         client, redirect URI and challenge must match; a second use is refused and revokes what
-        the first issued. Refresh tokens only with ``offline_access`` (OpenID Connect Core
-        §11); an ID token with ``openid`` (§3.1.3.3)."""
+        the first issued. A code bound with ``dpop_jkt`` needs a proof of that key (RFC 9449
+        §10). Refresh tokens only with ``offline_access`` (OpenID Connect Core §11); an ID
+        token with ``openid`` (§3.1.3.3)."""
         caller = await self._caller(auth, required=False, ip=ip)
         self._check_grant(caller, "authorization_code")
         presented = params.get("code")
@@ -332,6 +363,12 @@ class TokenService:
             code_challenge_of(verifier), code.code_challenge
         ):
             raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+        if code.dpop_jkt is not None and jkt != code.dpop_jkt:
+            raise OAuthError(
+                "invalid_grant",
+                "the authorization code is bound to a DPoP key (dpop_jkt): the token request"
+                " needs a DPoP proof made with that key (RFC 9449 §10)",
+            )
         if not await self.sessions.is_active(code.sid):
             raise OAuthError("invalid_grant", "the login session of the code has ended")
         user = await self.store.user_by_id(code.user_id)
@@ -343,10 +380,22 @@ class TokenService:
         family: tuple[str, float] | None = None
         if "offline_access" in scopes and "refresh_token" in caller.grant_types(False):
             refresh, family = await self._start_family(
-                user.id, caller.client_id, code.scope, now, code.resource
+                user.id,
+                caller.client_id,
+                code.scope,
+                now,
+                code.resource,
+                dpop_jkt=_family_jkt(caller, jkt),
             )
         response = self.access_tokens.issue(
-            user.id, caller.client_id, code.scope, now, user.token_generation, family, resource
+            user.id,
+            caller.client_id,
+            code.scope,
+            now,
+            user.token_generation,
+            family,
+            resource,
+            jkt=jkt,
         )
         if "openid" in scopes:
             response["id_token"] = issue_id_token(
@@ -388,6 +437,7 @@ class TokenService:
             client_ip=ip,
             family_id=family_id,
             grant="authorization_code",
+            dpop_jkt=jkt,
         )
         return response
 
@@ -433,9 +483,12 @@ class TokenService:
         return revoked
 
     async def _refresh_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
-        """RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2)."""
+        """RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2). A family bound to
+        a DPoP key (a public client's, RFC 9449 §5.8) is refreshed only with a proof of that
+        key, checked before the rotation; the new access token is bound to the proof's key,
+        whatever the client."""
         presented = params.get("refresh_token")
         if presented is None:
             raise OAuthError("invalid_request", "refresh_token is required")
@@ -449,6 +502,12 @@ class TokenService:
             raise OAuthError("invalid_grant", "the refresh token was issued to another client")
         # A confidential client cannot get here unauthenticated: _caller refuses it.
         self._check_grant(caller, "refresh_token")
+        if stored.dpop_jkt is not None and jkt != stored.dpop_jkt:
+            raise OAuthError(
+                "invalid_grant",
+                "the refresh token is bound to a DPoP key: the request needs a DPoP proof made"
+                " with that key (RFC 9449 §5.8)",
+            )
         original = tuple(stored.scope.split()) if stored.scope else ()
         scope = narrowed(params.get("scope"), original, original)
         now = self.clock()
@@ -464,6 +523,7 @@ class TokenService:
             expires_at=min(now + self.settings.refresh_idle_ttl, stored.family_expires_at),
             family_expires_at=stored.family_expires_at,
             resource=stored.resource,
+            dpop_jkt=stored.dpop_jkt,  # the family keeps its key, or stays unbound
         )
         resource = _narrowed_resource(params.get("resource"), stored.resource)
         outcome = await self.store.rotate_refresh_token(
@@ -487,7 +547,11 @@ class TokenService:
             if self._successor_key is None or outcome.successor_hash != new.token_hash:
                 raise OAuthError("invalid_grant", "the refresh token was already rotated")
             self._audit(
-                "refresh_grace", family_id=stored.family_id, user_id=stored.user_id, client_ip=ip
+                "refresh_grace",
+                family_id=stored.family_id,
+                user_id=stored.user_id,
+                client_ip=ip,
+                dpop_jkt=jkt,
             )
         elif outcome.status != "rotated":
             described = {"revoked": "has been revoked", "expired": "has expired"}
@@ -502,17 +566,31 @@ class TokenService:
                 user_id=stored.user_id,
                 client_id=stored.client_id,
                 client_ip=ip,
+                dpop_jkt=jkt,
             )
         # The access token names the family: revoking it later revokes this token too, even if
         # the revocation lands between the rotation above and this answer (RFC 7009 §2.1).
         family = (stored.family_id, stored.family_expires_at)
         if user is None:
             response = self.access_tokens.issue(
-                stored.client_id, stored.client_id, scope, now, family=family, resource=resource
+                stored.client_id,
+                stored.client_id,
+                scope,
+                now,
+                family=family,
+                resource=resource,
+                jkt=jkt,
             )
         else:
             response = self.access_tokens.issue(
-                user.id, stored.client_id, scope, now, user.token_generation, family, resource
+                user.id,
+                stored.client_id,
+                scope,
+                now,
+                user.token_generation,
+                family,
+                resource,
+                jkt=jkt,
             )
         response["refresh_token"] = successor
         return response
@@ -534,7 +612,7 @@ class TokenService:
         return derive_successor(self._successor_key, presented)
 
     async def _client_credentials_grant(
-        self, params: Mapping[str, str], auth: ClientAuth, ip: str
+        self, params: Mapping[str, str], auth: ClientAuth, ip: str, jkt: str | None
     ) -> dict[str, Any]:
         """RFC 6749 §4.4: confidential clients only; no refresh token (§4.4.3)."""
         caller = await self._caller(auth, required=True, ip=ip)
@@ -542,8 +620,10 @@ class TokenService:
         scope = narrowed(
             params.get("scope"), self._allowed_scopes(caller), self._allowed_scopes(caller)
         )
-        self._audit("client_token", client_id=caller.client_id, client_ip=ip)
-        return self.access_tokens.issue(caller.client_id, caller.client_id, scope, self.clock())
+        self._audit("client_token", client_id=caller.client_id, client_ip=ip, dpop_jkt=jkt)
+        return self.access_tokens.issue(
+            caller.client_id, caller.client_id, scope, self.clock(), jkt=jkt
+        )
 
     # -- clients ------------------------------------------------------------------------
 
@@ -632,9 +712,12 @@ class TokenService:
         scope: str,
         now: float,
         resource: tuple[str, ...] = (),
+        *,
+        dpop_jkt: str | None = None,
     ) -> tuple[str, tuple[str, float]]:
-        """The first refresh token of a new family (a login); returns (token, (family id,
-        family's absolute expiry))."""
+        """The first refresh token of a new family (a login), bound to the DPoP key of
+        thumbprint ``dpop_jkt`` if given; returns (token, (family id, family's absolute
+        expiry))."""
         token = new_refresh_token()
         family_id = uuid.uuid4().hex
         family_expires = now + self.settings.refresh_absolute_ttl
@@ -649,6 +732,7 @@ class TokenService:
                 expires_at=min(now + self.settings.refresh_idle_ttl, family_expires),
                 family_expires_at=family_expires,
                 resource=resource,
+                dpop_jkt=dpop_jkt,
             )
         )
         return token, (family_id, family_expires)
@@ -681,6 +765,28 @@ class TokenService:
         if self.settings.audience not in (audience if isinstance(audience, list) else [audience]):
             # A token for another resource (RFC 8707) is not for this service's own endpoints.
             raise invalid_token("the access token is not for this service (aud)")
+        return claims, user
+
+    async def verify_presented(
+        self, presented: Presented, method: str, path: str
+    ) -> tuple[dict[str, Any], User | None]:
+        """:meth:`verify_access_token_of_user` for a ``method`` request to the service's own
+        ``path`` that presents ``presented``, and the token's DPoP binding
+        (:meth:`.DPoPProofs.at_resource`, RFC 9449 §7): a bound token only with the DPoP
+        scheme and a proof of its key, an unbound one only as Bearer. A request with the DPoP
+        scheme is answered with a DPoP challenge whatever failed (RFC 9449 §7.1)."""
+        try:
+            claims, user = await self.verify_access_token_of_user(presented.token)
+        except OAuthError as exc:
+            if presented.scheme == "DPoP":
+                raise OAuthError(
+                    exc.error,
+                    exc.description,
+                    exc.status,
+                    {"WWW-Authenticate": dpop_challenge(exc.error, exc.description)},
+                ) from None
+            raise
+        await self.dpop.at_resource(presented, claims, method, path)
         return claims, user
 
     # -- revocation and introspection ---------------------------------------------------
@@ -797,7 +903,9 @@ class TokenService:
             return None
         if not self._may_introspect(caller, str(claims["client_id"]), claims.get("aud")):
             return None
-        answer: dict[str, Any] = {"active": True, "token_type": "Bearer", **claims}
+        # RFC 9449 §6.2: a bound token's cnf is among its claims; its type is DPoP.
+        token_type = "Bearer" if bound_jkt(claims) is None else "DPoP"
+        answer: dict[str, Any] = {"active": True, "token_type": token_type, **claims}
         if user is not None:
             answer["username"] = user.username
         return answer
@@ -887,6 +995,7 @@ class TokenService:
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
             "authorization_response_iss_parameter_supported": True,
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 §5.1
         }
         if self.settings.client_registration_mode != "off":
             metadata["registration_endpoint"] = f"{issuer}/register"  # RFC 7591 §3

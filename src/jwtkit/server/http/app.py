@@ -21,7 +21,7 @@ import jwtkit
 
 from ..audit import AuditLog
 from ..config import Settings, load_settings
-from ..credentials import derive_successor_key
+from ..credentials import derive_dpop_nonce_key, derive_successor_key
 from ..health import Readiness
 from ..keyring import KeyRing, resolve_key_encryption_key
 from ..metrics import Metrics
@@ -112,6 +112,10 @@ def create_app(
             successor_key = None
             if settings.refresh_grace_period > 0:
                 successor_key = derive_successor_key(resolve_key_encryption_key(settings))
+            # The nonces of every instance are keyed alike (RFC 9449 §8): from the KEK.
+            nonce_key = None
+            if settings.dpop_nonce:
+                nonce_key = derive_dpop_nonce_key(resolve_key_encryption_key(settings))
             limiter = (
                 LoginLimiter(active, settings, now)
                 if shared is None
@@ -126,6 +130,7 @@ def create_app(
                 AuditLog(clock=now, on_event=None if metrics is None else metrics.audit_event),
                 now,
                 successor_key=successor_key,
+                dpop_nonce_key=nonce_key,
                 on_access_token_revoked=(
                     None if shared is None else shared.broadcast.access_token_revoked
                 ),

@@ -298,14 +298,17 @@ class ServiceApp(FastAPI):
     async def _userinfo_shortcut(self, scope: Scope, receive: Receive, send: Send) -> None:
         """What the middleware, the route and the exception handlers would answer."""
         authorization: list[str] = []
+        dpop: list[str] = []
         limit = self.state.settings.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization.append(value.decode("latin-1"))
+            elif name == b"dpop":
+                dpop.append(value.decode("latin-1"))
             elif name == b"content-length" and await _refused_length(value, limit, send):
                 return
         try:
-            response: Response = await userinfo_response(self.state.service, authorization)
+            response: Response = await userinfo_response(self.state.service, authorization, dpop)
         except OAuthError as exc:
             response = oauth_error_response(exc)
         except StoreError as exc:

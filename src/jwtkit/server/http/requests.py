@@ -1,4 +1,4 @@
-"""Request parsing and limits: form and JSON bodies, client credentials, the Bearer token.
+"""Request parsing and limits: form and JSON bodies, client credentials, the access token.
 
 JSON bodies are ``application/json`` in UTF-8 only (415 otherwise): read into a pydantic model
 (:func:`parse_json_body`) or, for client metadata whose unknown members are ignored
@@ -6,7 +6,9 @@ JSON bodies are ``application/json`` in UTF-8 only (415 otherwise): read into a 
 
 Every parser answers a malformed request with an :class:`~jwtkit.server.oauth_errors.OAuthError`
 (400, RFC 6749 §5.2); ``Authorization`` is read by :mod:`jwtkit._oauth`, the code the
-integrations use (one field, RFC 6750 §3.1; ``Bearer`` and one ``b64token``, §2.1).
+integrations use (one field, RFC 6750 §3.1; ``Bearer`` and one ``b64token``, §2.1). The
+service's own resources also take ``Authorization: DPoP`` (RFC 9449 §7.1):
+:func:`presented_token` reads either scheme, with the request's ``DPoP`` headers.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ... import _oauth
 from ..client_assertions import CLIENT_ASSERTION_TYPE
 from ..credentials import ClientAuth, parse_basic_authorization
+from ..dpop_proofs import Presented, dpop_challenge, resource_challenge
 from ..oauth_errors import OAuthError, bearer_challenge, invalid_client
 from ..tokens import TokenService
 
@@ -37,6 +40,7 @@ __all__ = [
     "parse_form",
     "parse_json_body",
     "parse_json_value",
+    "presented_token",
     "service_of",
     "validation_summary",
 ]
@@ -266,6 +270,35 @@ def bearer_token_of(values: Sequence[str]) -> str:
             "invalid_request", _oauth.MISSING_TOKEN, 401, {"WWW-Authenticate": bearer_challenge()}
         )
     return token
+
+
+#: 401 without an error code: a request to a resource of the service without credentials.
+MISSING_CREDENTIALS = (
+    "an access token is required: Authorization: Bearer <token>, or Authorization: DPoP <token>"
+    " with a DPoP proof"
+)
+
+
+def presented_token(authorization: Sequence[str], dpop: Sequence[str]) -> Presented:
+    """The access token of a request to one of the service's own resources, from its
+    ``Authorization`` values: ``Bearer`` (RFC 6750 §2.1) or ``DPoP`` (RFC 9449 §7.1), with the
+    request's ``DPoP`` header values (``dpop``); a 401 without credentials (both challenges,
+    no error code), a 400 for malformed ones (RFC 6750 §3.1)."""
+    try:
+        credentials = _oauth.parse_credentials(_oauth.single_authorization(authorization))
+    except _oauth.MalformedAuthorization as exc:
+        if exc.description != _oauth.MALFORMED_DPOP_AUTHORIZATION:
+            raise _malformed_authorization(exc.description) from None
+        challenge = dpop_challenge("invalid_request", exc.description)
+        raise OAuthError(
+            "invalid_request", exc.description, 400, {"WWW-Authenticate": challenge}
+        ) from None
+    if credentials is None:
+        raise OAuthError(
+            "invalid_request", MISSING_CREDENTIALS, 401, {"WWW-Authenticate": resource_challenge()}
+        )
+    scheme, token = credentials
+    return Presented(token, "DPoP" if scheme == _oauth.DPOP else "Bearer", tuple(dpop))
 
 
 def client_ip(request: Request) -> str:

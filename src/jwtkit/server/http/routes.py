@@ -35,12 +35,12 @@ from .requests import (
     PasswordChange,
     Registration,
     bearer_token,
-    bearer_token_of,
     client_auth,
     client_ip,
     parse_form,
     parse_json_body,
     parse_json_value,
+    presented_token,
     service_of,
 )
 
@@ -80,17 +80,29 @@ _CLIENT_FORM = {
 }
 
 
-_TOKEN_FORM = _form_schema(
-    {
-        "grant_type": "password, refresh_token or client_credentials",
-        "username": "password grant",
-        "password": "password grant",
-        "refresh_token": "refresh_token grant",
-        "scope": "space-separated scopes (optional)",
-        **_CLIENT_FORM,
-    },
-    ["grant_type"],
-)
+_TOKEN_FORM = {
+    **_form_schema(
+        {
+            "grant_type": "password, refresh_token or client_credentials",
+            "username": "password grant",
+            "password": "password grant",
+            "refresh_token": "refresh_token grant",
+            "scope": "space-separated scopes (optional)",
+            **_CLIENT_FORM,
+        },
+        ["grant_type"],
+    ),
+    "parameters": [
+        {
+            "name": "DPoP",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "A DPoP proof (RFC 9449 §4) of POST to this endpoint: the tokens "
+            "issued are bound to its key (token_type DPoP)",
+        }
+    ],
+}
 
 
 _TOKEN_FORM_WITH_HINT = _form_schema(
@@ -255,12 +267,16 @@ _REGISTER_RESPONSES: dict[int | str, dict[str, Any]] = {
 USERINFO_PATH = "/userinfo"
 
 
-async def userinfo_response(service: TokenService, authorization: Sequence[str]) -> JSONResponse:
-    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750), and the
-    user's profile claims that its scope grants (OpenID Connect Core §5.3.2, §5.4:
-    :func:`~..users.userinfo_claims`); ``authorization`` holds the request's ``Authorization``
-    values. A token's own claims are kept as they were before the profile claims existed."""
-    claims, user = await service.verify_access_token_of_user(bearer_token_of(authorization))
+async def userinfo_response(
+    service: TokenService, authorization: Sequence[str], dpop: Sequence[str] = ()
+) -> JSONResponse:
+    """``GET /userinfo``: the claims of the caller's valid access token (RFC 6750, or a
+    DPoP-bound one with its proof, RFC 9449 §7), and the user's profile claims that its scope
+    grants (OpenID Connect Core §5.3.2, §5.4: :func:`~..users.userinfo_claims`);
+    ``authorization`` and ``dpop`` hold the request's ``Authorization`` and ``DPoP`` values.
+    A token's own claims are kept as they were before the profile claims existed."""
+    presented = presented_token(authorization, dpop)
+    claims, user = await service.verify_presented(presented, "GET", USERINFO_PATH)
     profile = userinfo_claims(str(claims.get("scope", "")), user)
     return JSONResponse({**claims, **profile} if profile else claims, headers=NO_STORE)
 
@@ -302,8 +318,12 @@ def add_routes(app: FastAPI) -> None:
         ``client_credentials`` grants. Answers §5.1 or §5.2, never cached."""
         form = await parse_form(request)
         service = service_of(request)
-        answer = await service.token(form, client_auth(request, form), client_ip(request))
-        return JSONResponse(answer, headers=NO_STORE)
+        answer = await service.token(
+            form, client_auth(request, form), client_ip(request), request.headers.getlist("dpop")
+        )
+        nonce = service.dpop.next_nonce()  # RFC 9449 §8.2: the nonce of the next request
+        headers = NO_STORE if nonce is None else {**NO_STORE, "DPoP-Nonce": nonce}
+        return JSONResponse(answer, headers=headers)
 
     @app.post("/revoke", openapi_extra=_TOKEN_FORM_WITH_HINT, responses=_ERRORS, tags=["oauth"])
     async def revoke(request: Request) -> Response:
@@ -359,7 +379,9 @@ def add_routes(app: FastAPI) -> None:
         password change, of an enabled user or an existing client.
         """
         return await userinfo_response(
-            service_of(request), request.headers.getlist("authorization")
+            service_of(request),
+            request.headers.getlist("authorization"),
+            request.headers.getlist("dpop"),
         )
 
     @app.post(
@@ -421,7 +443,10 @@ def add_routes(app: FastAPI) -> None:
         """Change the caller's password: every refresh family of the user is revoked and
         the access tokens issued before now stop working at this service."""
         service = service_of(request)
-        claims = await service.verify_access_token(bearer_token(request))
+        presented = presented_token(
+            request.headers.getlist("authorization"), request.headers.getlist("dpop")
+        )
+        claims, _ = await service.verify_presented(presented, "POST", "/users/me/password")
         body: PasswordChange = await parse_json_body(request, PasswordChange)
         revoked = await service.users.change_password(
             claims, body.current_password, body.new_password, client_ip(request)

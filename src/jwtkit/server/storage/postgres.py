@@ -243,12 +243,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX used_once_expiry ON used_once (expires_at)",
     ),
+    # 2: DPoP (RFC 9449): the JWK SHA-256 thumbprint a refresh family is bound to (§5.8, public
+    # clients) and the dpop_jkt of an authorization request a code is bound to (§10). Existing
+    # rows are bound to no key: NULL.
+    (
+        "ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT",
+        "ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT",
+    ),
 )
 
 #: What each migration does, one line each (``jwtkit db status``).
 MIGRATION_SUMMARIES: tuple[str, ...] = (
     "the whole schema (users, clients, refresh tokens, revocations, signing keys, rate"
     " limits, login sessions, consents, authorization codes, values used once)",
+    "DPoP key bindings: refresh_tokens.dpop_jkt, authorization_codes.dpop_jkt",
 )
 
 # Every statement spelled out: column lists match the models' fields.
@@ -287,13 +295,13 @@ _INSERT_CLIENT = (
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at, "
-    "family_expires_at, rotated_at, successor_hash, revoked_at, resource FROM refresh_tokens "
-    "WHERE token_hash = %s"
+    "family_expires_at, rotated_at, successor_hash, revoked_at, resource, dpop_jkt FROM "
+    "refresh_tokens WHERE token_hash = %s"
 )
 _INSERT_TOKEN = (
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at, "
-    "expires_at, family_expires_at, rotated_at, successor_hash, revoked_at, resource) VALUES "
-    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "expires_at, family_expires_at, rotated_at, successor_hash, revoked_at, resource, dpop_jkt) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 # The compare-and-set of a rotation: only an active token of the same family is exchanged.
 _ROTATE_TOKEN = (
@@ -301,7 +309,7 @@ _ROTATE_TOKEN = (
     "%(presented)s AND family_id = %(family)s AND rotated_at IS NULL AND revoked_at IS NULL AND "
     "expires_at > %(now)s AND family_expires_at > %(now)s RETURNING token_hash, family_id, "
     "user_id, client_id, scope, issued_at, expires_at, family_expires_at, rotated_at, "
-    "successor_hash, revoked_at, resource"
+    "successor_hash, revoked_at, resource, dpop_jkt"
 )
 # Revoke every unrevoked token of a family (or a user) and count the active ones among them,
 # in one statement.
@@ -387,21 +395,23 @@ _INSERT_SESSION = (
 _INSERT_CODE = (
     "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, "
     "code_challenge, nonce, sid, auth_time, issued_at, expires_at, purge_after, resource, "
-    "redeemed_at, reused_at, family_id, access_jti, access_expires_at) VALUES (%s, %s, %s, %s, "
-    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "redeemed_at, reused_at, family_id, access_jti, access_expires_at, dpop_jkt) VALUES (%s, %s, "
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _REDEEM_CODE = (
     "UPDATE authorization_codes SET redeemed_at = %(now)s WHERE code_hash = %(code)s AND "
     "redeemed_at IS NULL AND expires_at > %(now)s RETURNING code_hash, client_id, user_id, "
     "redirect_uri, scope, code_challenge, nonce, sid, auth_time, issued_at, expires_at, "
-    "purge_after, resource, redeemed_at, reused_at, family_id, access_jti, access_expires_at"
+    "purge_after, resource, redeemed_at, reused_at, family_id, access_jti, access_expires_at, "
+    "dpop_jkt"
 )
 # The latest committed state of a code, locked until the end of the transaction: a grant
 # being recorded is waited for and read.
 _LOCK_CODE = (
     "SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid, "
     "auth_time, issued_at, expires_at, purge_after, resource, redeemed_at, reused_at, family_id, "
-    "access_jti, access_expires_at FROM authorization_codes WHERE code_hash = %s FOR UPDATE"
+    "access_jti, access_expires_at, dpop_jkt FROM authorization_codes WHERE code_hash = %s FOR "
+    "UPDATE"
 )
 _USE_ONCE = (
     "INSERT INTO used_once AS u (key, expires_at) VALUES (%s, %s) ON CONFLICT (key)"

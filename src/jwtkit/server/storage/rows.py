@@ -73,6 +73,7 @@ def refresh_token(row: Sequence[Any]) -> RefreshToken:
         successor_hash=row[9],
         revoked_at=row[10],
         resource=tuple(json.loads(row[11])),
+        dpop_jkt=row[12],
     )
 
 
@@ -109,6 +110,7 @@ def code(row: Sequence[Any]) -> AuthorizationCode:
         family_id=row[15],
         access_jti=row[16],
         access_expires_at=row[17],
+        dpop_jkt=row[18],
     )
 
 
@@ -132,6 +134,7 @@ def code_values(code: AuthorizationCode) -> tuple[object, ...]:
         code.family_id,
         code.access_jti,
         code.access_expires_at,
+        code.dpop_jkt,
     )
 
 
@@ -149,6 +152,7 @@ def token_values(token: RefreshToken) -> tuple[object, ...]:
         None if token.successor_hash is None else bytes(token.successor_hash),
         token.revoked_at,
         json.dumps(list(token.resource)),
+        token.dpop_jkt,
     )
 
 

@@ -278,6 +278,13 @@ MIGRATIONS: tuple[tuple[MigrationStep, ...], ...] = (
         )""",
         "CREATE INDEX used_once_expiry ON used_once (expires_at)",
     ),
+    # 8: DPoP (RFC 9449): the JWK SHA-256 thumbprint a refresh family is bound to (§5.8, public
+    # clients) and the dpop_jkt of an authorization request a code is bound to (§10). Existing
+    # rows are bound to no key: NULL.
+    (
+        "ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT",
+        "ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT",
+    ),
 )
 
 #: What each migration does, one line each (``jwtkit db status``).
@@ -290,6 +297,7 @@ MIGRATION_SUMMARIES: tuple[str, ...] = (
     "the browser login: login sessions, consents, authorization codes, logout redirect URIs,"
     " ID-token algorithms, resource indicators of refresh families",
     "clients that authenticate with a key (clients.jwks) and values used once",
+    "DPoP key bindings: refresh_tokens.dpop_jkt, authorization_codes.dpop_jkt",
 )
 
 # Every statement spelled out (no string building): column lists match the models' fields.
@@ -326,8 +334,8 @@ _INSERT_CLIENT = (
 )
 _SELECT_TOKEN = (
     "SELECT token_hash, family_id, user_id, client_id, scope, issued_at, expires_at,"
-    " family_expires_at, rotated_at, successor_hash, revoked_at, resource FROM refresh_tokens"
-    " WHERE token_hash = ?"
+    " family_expires_at, rotated_at, successor_hash, revoked_at, resource, dpop_jkt"
+    " FROM refresh_tokens WHERE token_hash = ?"
 )
 _SESSION_BY_COOKIE = (
     "SELECT sid, cookie_hash, user_id, auth_time, created_at, idle_expires_at, expires_at,"
@@ -344,13 +352,14 @@ _INSERT_SESSION = (
 _SELECT_CODE = (
     "SELECT code_hash, client_id, user_id, redirect_uri, scope, code_challenge, nonce, sid,"
     " auth_time, issued_at, expires_at, purge_after, resource, redeemed_at, reused_at,"
-    " family_id, access_jti, access_expires_at FROM authorization_codes WHERE code_hash = ?"
+    " family_id, access_jti, access_expires_at, dpop_jkt FROM authorization_codes"
+    " WHERE code_hash = ?"
 )
 _INSERT_CODE = (
     "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope,"
     " code_challenge, nonce, sid, auth_time, issued_at, expires_at, purge_after, resource,"
-    " redeemed_at, reused_at, family_id, access_jti, access_expires_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " redeemed_at, reused_at, family_id, access_jti, access_expires_at, dpop_jkt)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _JTI_REVOKED = "SELECT 1 FROM revoked_jtis WHERE jti = ? AND expires_at > ?"
 # A family is revoked when none of its records is unrevoked (every revocation revokes them all,
@@ -360,8 +369,8 @@ _FAMILY_LIVE = "SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at 
 _FAILURES = "SELECT failures, window_end FROM rate_limits WHERE bucket = ? AND window_end > ?"
 _INSERT_TOKEN = (
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope, issued_at,"
-    " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at, resource)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " expires_at, family_expires_at, rotated_at, successor_hash, revoked_at, resource, dpop_jkt)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The compare-and-set of a rotation: only an active token of the same family is exchanged.
 _ROTATE_TOKEN = (
