@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import cast
 
-from ._client import check_issuer, _Discovery, _http_settings, _options
+from ._client import _Discovery, _http_settings, _options, check_issuer
 from ._errors import JWKSError
 from ._extras import httpx
 from ._http import DEFAULT_MAX_BYTES, Document, check_url, fetch_json, is_loopback_http
