@@ -16,8 +16,9 @@ RFC 9449 §6.1) is then useless to whoever steals it without the private key.
     checked = verifier.verify(proof, method="GET", url="https://api.example/items",
                               access_token=token, jkt=claims["cnf"]["jkt"])
 
-The proof is verified with the key of its own ``jwk`` header, through :func:`jwtkit.jws.verify`
-with that key passed explicitly; nothing else ever trusts a header key (security matrix A4).
+The proof is verified with the key of its own ``jwk`` header, passed explicitly to the same
+JWS checks and verify functions that :func:`jwtkit.jws.verify` uses; nothing else ever trusts a
+header key (security matrix A4).
 Only asymmetric algorithms are accepted (RFC 9449 §4.2: never ``none`` nor a MAC), a ``jwk``
 with private members is refused (RFC 9449 §4.3 point 7), every input is bounded (the proof's
 size, ``jti``'s length, the replay cache's entries). Every failure is an
