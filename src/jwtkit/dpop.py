@@ -16,8 +16,9 @@ RFC 9449 §6.1) is then useless to whoever steals it without the private key.
     checked = verifier.verify(proof, method="GET", url="https://api.example/items",
                               access_token=token, jkt=claims["cnf"]["jkt"])
 
-The proof is verified with the key of its own ``jwk`` header, through :func:`jwtkit.jws.verify`
-with that key passed explicitly; nothing else ever trusts a header key (security matrix A4).
+The proof is verified with the key of its own ``jwk`` header, passed explicitly to the same
+JWS checks and verify functions that :func:`jwtkit.jws.verify` uses; nothing else ever trusts a
+header key (security matrix A4).
 Only asymmetric algorithms are accepted (RFC 9449 §4.2: never ``none`` nor a MAC), a ``jwk``
 with private members is refused (RFC 9449 §4.3 point 7), every input is bounded (the proof's
 size, ``jti``'s length, the replay cache's entries). Every failure is an
@@ -42,19 +43,30 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 from . import _oauth
 from ._claims import ClaimsPolicy
-from ._codec import b64url_decode_fast, b64url_encode, json_dumps, json_loads_object
-from ._jws_compact import decode_header, split_compact
+from ._codec import (
+    b64url_decode,
+    b64url_decode_fast,
+    b64url_encode,
+    json_dumps,
+    json_loads_object,
+)
+from ._header import check_header
+from ._jwa_signing import VerifyFunction
+from ._jws_compact import _SEGMENT, decode_header, split_compact
 from ._jws_compact import sign as jws_sign
-from ._jws_compact import verify as jws_verify
 from ._jwt import normalize_typ
 from ._keys.requirements import ALGORITHM_REQUIREMENTS
+from ._keysource import KeySource
+from ._memo import SharedMemo
 from ._messages import short
 from .errors import (
     ClaimError,
     DPoPNonceRequired,
     InvalidDPoPProof,
     InvalidKey,
+    InvalidSignature,
     JWTError,
+    MalformedToken,
     UsageError,
 )
 from .jwa import DEFAULT_REGISTRY
@@ -111,6 +123,13 @@ _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 # of the percent-encodings already there; anything else is percent-encoded as UTF-8.
 _PATH_SAFE = "!$&'()*+,;=:@/%"
 _CLAIMS_REQUIRED = ("jti", "htm", "htu", "iat")
+#: How many proof header segments a :class:`DPoPVerifier` remembers (one per client key, as a
+#: client's header is the same in each of its proofs), each at most :data:`MAX_PROOF_SIZE`.
+_PREPARED_HEADERS = 1024
+#: How many URLs :func:`_memo_htu` remembers, and the longest it remembers (longer ones are
+#: normalized at each call): at most 1024 x 2 x 2 KiB of text.
+_MEMO_URLS = 1024
+_MEMO_URL_LENGTH = 2048
 
 Clock = Callable[[], float]
 
@@ -200,6 +219,30 @@ def normalize_htu(url: str) -> str:
     authority = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     path = _remove_dot_segments(_normalize_percent(quote(parts.path, safe=_PATH_SAFE))) or "/"
     return f"{scheme}://{authority}{path}"
+
+
+# A server sees the same few URLs again and again, and a client's proofs name them the same way.
+_NORMALIZED_URLS: SharedMemo[str] = SharedMemo(_MEMO_URLS)
+
+
+def _memo_htu(url: str) -> str:
+    """:func:`normalize_htu` of ``url``, remembered for the URLs seen before.
+
+    The memo maps the exact text (``type(url) is str``: a ``str`` subclass could compare or hash
+    unlike its text) to what :func:`normalize_htu` answered for it, a pure function of that text:
+    an entry is right by construction, whoever caused it. Only answers are kept, never errors
+    (a URL that is refused is refused again at each call), and only for URLs of at most
+    ``_MEMO_URL_LENGTH`` characters in at most ``_MEMO_URLS`` entries, the oldest dropped first:
+    a client naming ever new URLs costs the normalization it would have cost anyway.
+    """
+    if type(url) is not str:
+        return normalize_htu(url)
+    found = _NORMALIZED_URLS.get(url)
+    if found is None:
+        found = normalize_htu(url)
+        if len(url) <= _MEMO_URL_LENGTH:
+            _NORMALIZED_URLS.put(url, found)
+    return found
 
 
 def access_token_hash(access_token: str) -> str:
@@ -402,6 +445,43 @@ def _refuse(message: str) -> InvalidDPoPProof:
     return InvalidDPoPProof(f"DPoP proof: {message}")
 
 
+@dataclass(frozen=True)
+class _PreparedHeader:
+    """What a proof's protected header segment prepares: its ``jwk`` as a key, that key's RFC 7638
+    thumbprint and the verify function of the header's ``alg`` with it.
+
+    A :class:`DPoPVerifier` remembers these by the *exact header segment*, and the segment is
+    all that the header checks, the key, the thumbprint and the verify function depend on (with
+    the verifier's own settings, hence one memo per verifier). So an entry is right by
+    construction: a different ``jwk`` (a different key, another member, a tampered coordinate,
+    the same ``kid`` or thumbprint-like members on another key) is a different segment and
+    never finds it, and what a segment finds is what checking it anew would give. Nothing is
+    shared between segments that merely decode alike (other spacing, member order or escapes
+    are other segments, checked on their own).
+
+    An entry is stored only after the proof's signature verified with it, so proofs with a bad
+    signature (anyone's header with any key) cannot fill or churn the memo; the checks that
+    follow the signature (claims, ``ath``, ``cnf.jkt``, the replay check) run at every call.
+    The memo holds at most ``_PREPARED_HEADERS`` entries, the oldest dropped first; a hit
+    saves building the key and its thumbprint, never a check.
+    """
+
+    key: Key
+    jkt: str
+    check: VerifyFunction
+
+    @classmethod
+    def build(cls, header: Mapping[str, Any], key: Key) -> _PreparedHeader:
+        """Prepare ``key`` for the header's ``alg``; raises the error a JWS verify would
+        (:class:`~jwtkit.errors.InvalidKey`, :class:`~jwtkit.errors.KeyNotFound`) when the key
+        does not fit the algorithm (RFC 8725 §3.1)."""
+        alg: str = header["alg"]
+        algorithm = DEFAULT_REGISTRY.signature(alg)
+        assert algorithm is not None  # noqa: S101 - the verifier accepts only registry names
+        (chosen,) = KeySource(key).candidates(header, alg, "verify")
+        return cls(chosen, chosen.thumbprint(), algorithm.verifier(chosen))
+
+
 class DPoPVerifier:
     """Checks DPoP proofs as RFC 9449 §4.3 says; built once, used for every request.
 
@@ -458,6 +538,8 @@ class DPoPVerifier:
         self._policy = ClaimsPolicy.build(
             leeway=self.leeway, max_age=self.max_age, options={"verify_aud": False}
         )
+        # Header segment -> what it prepares, for segments whose signature verified.
+        self._prepared: SharedMemo[_PreparedHeader] = SharedMemo(_PREPARED_HEADERS)
 
     def verify(
         self,
@@ -477,13 +559,49 @@ class DPoPVerifier:
         several is refused before this (RFC 9449 §4.3 point 1). Raises
         :class:`~jwtkit.errors.InvalidDPoPProof`, or :class:`~jwtkit.errors.DPoPNonceRequired`
         carrying a fresh nonce.
+
+        The checks run in the order of RFC 9449 §4.3 (the header's, then the signature, the
+        claims, ``ath``, ``cnf.jkt``, and the replay check last). A client signs its proofs
+        with one key, so its header segment is the same in each: what that segment prepares
+        once its checks passed (the key, its thumbprint, the verify function) is remembered,
+        and so is each URL's normalized form; see :class:`_PreparedHeader` and
+        :func:`_memo_htu` for why neither can let a wrong key or URL pass.
         """
         method = _check_method(method)
-        expected_htu = normalize_htu(url)
-        header, key = self._header_and_key(proof)
+        expected_htu = _memo_htu(url)
         try:
-            verified = jws_verify(proof, key, [header["alg"]], max_token_size=MAX_PROOF_SIZE)
-            claims = json_loads_object(verified.payload, "claims")
+            header_segment, payload_segment, signature_segment = split_compact(
+                proof, MAX_PROOF_SIZE
+            )
+        except JWTError as exc:
+            raise _refuse(exc.message) from exc
+        prepared = self._prepared.get(header_segment)
+        try:
+            if prepared is None:
+                header = decode_header(header_segment)
+                key = self._header_key(header)
+                check_header(header)
+            else:
+                # The segment checked before; this decoding is only the caller's own copy.
+                header = json_loads_object(b64url_decode_fast(header_segment), "header")
+            if not _SEGMENT.fullmatch(payload_segment):
+                raise MalformedToken("token: payload must be base64url")
+            payload = b64url_decode(payload_segment, "payload")
+            if not signature_segment:
+                raise InvalidSignature()
+            if prepared is None:
+                prepared = _PreparedHeader.build(header, key)
+                fresh = True
+            else:
+                fresh = False
+            signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+            if not prepared.check(signing_input, signature_segment):
+                raise InvalidSignature()
+            if fresh:
+                self._prepared.put(header_segment, prepared)
+            claims = json_loads_object(payload, "claims")
+        except InvalidDPoPProof:
+            raise
         except JWTError as exc:
             raise _refuse(exc.message) from exc
         for name in _CLAIMS_REQUIRED:
@@ -496,7 +614,7 @@ class DPoPVerifier:
             raise _refuse(f"'htm' is {short(claims['htm'])}, the request's method is {method!r}")
         htu = claims["htu"]
         try:
-            if type(htu) is not str or normalize_htu(htu) != expected_htu:
+            if type(htu) is not str or _memo_htu(htu) != expected_htu:
                 raise _refuse(f"'htu' is {short(htu)}, the request's URL is {expected_htu!r}")
         except UsageError:
             raise _refuse(f"'htu' is not an http(s) URL: {short(htu)}") from None
@@ -512,7 +630,7 @@ class DPoPVerifier:
                 ath.encode(), access_token_hash(access_token).encode()
             ):
                 raise _refuse("'ath' is missing or is not the hash of the access token")
-        thumbprint = key.thumbprint()
+        thumbprint = prepared.jkt
         if jkt is not None and not (
             isinstance(jkt, str) and hmac.compare_digest(jkt.encode(), thumbprint.encode())
         ):
@@ -522,21 +640,17 @@ class DPoPVerifier:
         if self.replay_cache is not None and not self.replay_cache.remember(jti, expires_at):
             raise _refuse("this proof was already used (its 'jti' was seen before)")
         return DPoPProof(
-            key=key,
+            key=prepared.key,
             jkt=thumbprint,
             jti=jti,
             iat=math.floor(iat),
             expires_at=float(expires_at),
-            header=MappingProxyType(dict(header)),
-            claims=MappingProxyType(dict(claims)),
+            header=MappingProxyType(header),
+            claims=MappingProxyType(claims),
         )
 
-    def _header_and_key(self, proof: object) -> tuple[Mapping[str, Any], Key]:
-        """The proof's header, checked (RFC 9449 §4.3 points 2-7), and the key of its ``jwk``."""
-        try:
-            header = decode_header(split_compact(proof, MAX_PROOF_SIZE)[0])
-        except JWTError as exc:
-            raise _refuse(exc.message) from exc
+    def _header_key(self, header: Mapping[str, Any]) -> Key:
+        """The key of the header's ``jwk``, after RFC 9449 §4.3 points 4-7 on the header."""
         typ = header.get("typ")
         if not isinstance(typ, str) or normalize_typ(typ) != DPOP_TYP:
             raise _refuse(f"'typ' is {short(typ)}, expected {DPOP_TYP!r} (RFC 9449 §4.2)")
@@ -559,7 +673,7 @@ class DPoPVerifier:
             raise _refuse(f"the 'jwk' is not a usable public key: {exc.message}") from exc
         if key.is_private or isinstance(key, OctKey):  # pragma: no cover - the members say so
             raise _refuse("the 'jwk' must be a public key")
-        return header, key
+        return key
 
     def _check_nonce(self, claims: Mapping[str, Any]) -> None:
         nonces = self.nonces
