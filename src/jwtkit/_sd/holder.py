@@ -123,8 +123,8 @@ class SDJWT:
                 )
                 decoded = verifier.decode_complete(jwt)
         except JWTError as exc:
-            if isinstance(exc, (InvalidSDJWT, UsageError)) or key is not None:
-                raise
+            if key is not None:
+                raise  # the Issuer's signature or keys: the errors of jwtkit.decode
             raise InvalidSDJWT(f"Issuer-signed JWT: {exc.message}") from exc
         sd_alg = sd_alg_of(decoded.claims, tuple(sd_algorithms))
         processed = process(decoded.claims, encoded, hasher(sd_alg))

@@ -58,8 +58,6 @@ def _resolve(claims: dict[str, Any], path: Path) -> Path:
             node = node[index]
         else:
             raise UsageError(f"disclose: no claim at {format_pointer(path)}")
-    if not resolved:
-        raise UsageError("disclose: the whole claims set cannot be a Disclosure")
     if len(resolved) == 1 and resolved[0] in NOT_DISCLOSABLE:
         raise UsageError(
             f"disclose: {short(resolved[0])} controls the SD-JWT's validity and stays in the "

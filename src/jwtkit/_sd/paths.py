@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from .._messages import short
 from ..errors import UsageError
 
-__all__ = ["Path", "PathLike", "format_pointer", "parse_path", "parse_paths"]
+__all__ = ["Path", "PathLike", "format_pointer", "parse_path", "parse_paths", "same_step"]
 
 Path = tuple[str | int, ...]
 PathLike = str | Sequence[str | int]

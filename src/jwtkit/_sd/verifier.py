@@ -16,7 +16,7 @@ from .._keysource import KeyArgument
 from .._messages import short
 from .._types import Claims, Header
 from ..dpop import DEFAULT_ALGORITHMS, _is_asymmetric_signature
-from ..errors import InvalidKeyBinding, InvalidSignature, JWTError, UsageError
+from ..errors import ClaimError, InvalidKeyBinding, InvalidSignature, JWTError, UsageError
 from ..jwa import DEFAULT_REGISTRY, Registry
 from ..jwk import Key, OctKey
 from .disclosures import SD_ALGORITHMS, Disclosure, hasher
@@ -204,6 +204,8 @@ class SDJWTVerifier:
             claims = verifier.decode(kb_jwt, now=now)
         except InvalidSignature:
             raise _refuse("signature verification failed with the cnf key") from None
+        except ClaimError as exc:
+            raise _refuse(f"{exc.claim!r}: {exc.message}") from exc
         except JWTError as exc:
             raise _refuse(exc.message) from exc
         if not isinstance(claims["aud"], str):
