@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "_jwa_keymgmt": 2,
     "jwa": 2,
     "_token_hash": 2,
+    "_key_pair_signatures": 2,
     "_header": 3,
     "_keysource": 3,
     "_memo": 3,

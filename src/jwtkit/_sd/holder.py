@@ -12,10 +12,10 @@ from typing import Any
 from .._claims import to_timestamp
 from .._codec import DEFAULT_MAX_TOKEN_SIZE
 from .._jwt import Verifier, decode_unverified, encode
+from .._key_pair_signatures import default_algorithm, is_key_pair_signature
 from .._keysource import KeyArgument
 from .._messages import short
 from .._types import Claims, Header
-from ..dpop import _default_algorithm, _is_asymmetric_signature
 from ..errors import InvalidSDJWT, JWTError, UsageError
 from ..jwk import Key, OctKey
 from .disclosures import SD_ALGORITHMS, Disclosure, hasher
@@ -56,8 +56,10 @@ def key_binding_jwt(
         raise UsageError("audience: the Key Binding JWT's 'aud' is one non-empty string")
     if not isinstance(nonce, str) or not nonce:
         raise UsageError("nonce: the Key Binding JWT's 'nonce' is a non-empty string")
-    name = algorithm if algorithm is not None else _default_algorithm(holder_key)
-    if not _is_asymmetric_signature(name):
+    name = (
+        algorithm if algorithm is not None else default_algorithm(holder_key, "a Key Binding JWT")
+    )
+    if not is_key_pair_signature(name):
         raise UsageError(
             f"algorithm {short(name)} cannot sign a Key Binding JWT: a digital signature "
             "algorithm is required (RFC 9901 §4.3)"

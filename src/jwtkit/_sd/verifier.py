@@ -12,10 +12,10 @@ from typing import Any
 from .._claims import ClaimsPolicy, seconds, to_timestamp
 from .._codec import DEFAULT_MAX_TOKEN_SIZE
 from .._jwt import Verifier
+from .._key_pair_signatures import KEY_PAIR_ALGORITHMS, is_key_pair_signature
 from .._keysource import KeyArgument
 from .._messages import short
 from .._types import Claims, Header
-from ..dpop import DEFAULT_ALGORITHMS, _is_asymmetric_signature
 from ..errors import ClaimError, InvalidKeyBinding, InvalidSignature, JWTError, UsageError
 from ..jwa import DEFAULT_REGISTRY, Registry
 from ..jwk import Key, OctKey
@@ -27,7 +27,7 @@ __all__ = ["DEFAULT_KB_ALGORITHMS", "SDJWTVerifier", "VerifiedSDJWT"]
 
 #: The algorithms a Key Binding JWT may use unless told otherwise: digital signatures only
 #: (RFC 9901 §4.3), never ``none`` nor a MAC.
-DEFAULT_KB_ALGORITHMS = DEFAULT_ALGORITHMS
+DEFAULT_KB_ALGORITHMS = KEY_PAIR_ALGORITHMS
 
 Clock = Callable[[], float]
 
@@ -103,7 +103,7 @@ class SDJWTVerifier:
         if isinstance(key_binding_algorithms, str):
             raise UsageError("key_binding_algorithms must be a list of names, not a string")
         kb_algorithms = tuple(dict.fromkeys(key_binding_algorithms))
-        if not kb_algorithms or not all(_is_asymmetric_signature(n) for n in kb_algorithms):
+        if not kb_algorithms or not all(is_key_pair_signature(n) for n in kb_algorithms):
             raise UsageError(
                 "key_binding_algorithms: expected asymmetric signature algorithms such as "
                 "['ES256'] (RFC 9901 §4.3)"
