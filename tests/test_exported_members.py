@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwtkit
-from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
+from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, sd_jwt, testing, x509
 
 TOP_LEVEL = {
     "AlgorithmNotAllowed",
@@ -13,13 +13,14 @@ TOP_LEVEL = {
     "DecryptionError", "ECKey",
     "ExpiredSignatureError", "ExpiredToken", "ImmatureSignatureError", "InvalidAlgorithmError",
     "InvalidAudience", "InvalidAudienceError", "InvalidDPoPProof", "InvalidIssuer",
-    "InvalidIssuerError", "InvalidKey", "InvalidKeyError", "InvalidNonce", "InvalidSignature",
+    "InvalidIssuerError", "InvalidKey", "InvalidKeyBinding", "InvalidKeyError", "InvalidNonce",
+    "InvalidSDJWT", "InvalidSignature",
     "InvalidSignatureError", "InvalidSubject", "InvalidTokenError", "InvalidTokenHash",
     "InvalidType", "JWTError", "Key", "KeyNotFound", "KeySet", "MalformedToken", "MissingClaim",
     "MissingRequiredClaimError", "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey",
     "TokenTooLarge", "UnsupportedCritical", "UntrustedCertificate", "UsageError", "Verifier",
     "__version__", "decode", "decode_complete", "decode_unverified", "dpop", "encode", "errors",
-    "jwa", "jwe", "jwk", "jws", "jwt", "oidc", "testing", "x509",
+    "jwa", "jwe", "jwk", "jws", "jwt", "oidc", "sd_jwt", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
@@ -81,6 +82,24 @@ MODULES = {
         {"DEFAULT_ID_TOKEN_ALGORITHMS", "ID_TOKEN_CLAIMS", "IDTokenVerifier", "token_hash"},
     ),
     "x509": (x509, {"ChainPolicy", "X5CKeyProvider"}),
+    "sd_jwt": (
+        sd_jwt,
+        {
+            "DEFAULT_KB_ALGORITHMS",
+            "DEFAULT_SD_ALG",
+            "DEFAULT_TYP",
+            "KB_JWT_TYP",
+            "MAX_DISCLOSURES",
+            "NOT_DISCLOSABLE",
+            "SDJWT",
+            "SDJWTVerifier",
+            "SD_ALGORITHMS",
+            "Disclosure",
+            "VerifiedSDJWT",
+            "issue",
+            "key_binding_jwt",
+        },
+    ),
     "dpop": (
         dpop,
         {
@@ -124,6 +143,8 @@ ERROR_CODES = {
     "UntrustedCertificate": "untrusted_certificate",
     "InvalidDPoPProof": "invalid_dpop_proof",
     "DPoPNonceRequired": "use_dpop_nonce",
+    "InvalidSDJWT": "invalid_sd_jwt",
+    "InvalidKeyBinding": "invalid_key_binding",
 }
 
 

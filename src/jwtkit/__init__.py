@@ -20,7 +20,7 @@ chains validated against the caller's trust anchors).
 
 from __future__ import annotations
 
-from . import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
+from . import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, sd_jwt, testing, x509
 from ._jwt import (
     DecodedJWT,
     Verifier,
@@ -47,8 +47,10 @@ from .errors import (
     InvalidIssuer,
     InvalidIssuerError,
     InvalidKey,
+    InvalidKeyBinding,
     InvalidKeyError,
     InvalidNonce,
+    InvalidSDJWT,
     InvalidSignature,
     InvalidSignatureError,
     InvalidSubject,
@@ -91,8 +93,10 @@ __all__ = [
     "InvalidIssuer",
     "InvalidIssuerError",
     "InvalidKey",
+    "InvalidKeyBinding",
     "InvalidKeyError",
     "InvalidNonce",
+    "InvalidSDJWT",
     "InvalidSignature",
     "InvalidSignatureError",
     "InvalidSubject",
@@ -130,6 +134,7 @@ __all__ = [
     "jws",
     "jwt",
     "oidc",
+    "sd_jwt",
     "testing",
     "x509",
 ]

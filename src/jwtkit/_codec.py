@@ -39,6 +39,7 @@ __all__ = [
     "json_dumps",
     "json_entries",
     "json_loads_object",
+    "json_loads_value",
     "json_serialization_object",
     "json_type",
 ]
@@ -216,6 +217,30 @@ def json_loads_object(
         raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels")
     if type(value) is not dict:
         raise MalformedToken(f"{what}: expected a JSON object, got {json_type(value)}")
+    return value
+
+
+def json_loads_value(data: bytes, what: str = "JSON", max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse ``data`` as strict UTF-8 JSON of any type, with the rules of
+    :func:`json_loads_object` (no BOM, no duplicate names, no ``NaN``, bounded nesting).
+
+    For values that are not objects at the top level, such as an SD-JWT Disclosure (a JSON
+    array, RFC 9901 §4.2).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedToken(f"{what}: not valid UTF-8 (RFC 8725 §3.7)") from None
+    try:
+        value = _decode_raw(text)
+    except RecursionError:
+        raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels") from None
+    except MalformedToken as exc:
+        raise MalformedToken(f"{what}: {exc.message}") from None
+    except ValueError as exc:
+        raise MalformedToken(f"{what}: invalid JSON ({_json_reason(exc)})") from None
+    if _depth(value) > max_depth:
+        raise MalformedToken(f"{what}: nesting deeper than {max_depth} levels")
     return value
 
 

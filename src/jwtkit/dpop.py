@@ -55,7 +55,7 @@ from ._jwa_signing import VerifyFunction
 from ._jws_compact import _SEGMENT, decode_header, split_compact
 from ._jws_compact import sign as jws_sign
 from ._jwt import normalize_typ
-from ._keys.requirements import ALGORITHM_REQUIREMENTS
+from ._key_pair_signatures import KEY_PAIR_ALGORITHMS, default_algorithm, is_key_pair_signature
 from ._keysource import KeySource
 from ._memo import SharedMemo
 from ._messages import short
@@ -90,18 +90,7 @@ __all__ = [
 DPOP_TYP = "dpop+jwt"
 #: The algorithms a :class:`DPoPVerifier` accepts unless told otherwise: asymmetric only
 #: (RFC 9449 §4.2, §11.6); never ``none``, never a MAC.
-DEFAULT_ALGORITHMS: tuple[str, ...] = (
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "PS256",
-    "PS384",
-    "PS512",
-    "RS256",
-    "RS384",
-    "RS512",
-)
+DEFAULT_ALGORITHMS: tuple[str, ...] = KEY_PAIR_ALGORITHMS
 #: The longest proof accepted, in characters. A proof with an RSA-4096 key and a long ``htu``
 #: stays under 4 KB; anything far longer is refused before it is decoded (security matrix D1).
 MAX_PROOF_SIZE = 8 * 1024
@@ -132,14 +121,6 @@ _MEMO_URLS = 1024
 _MEMO_URL_LENGTH = 2048
 
 Clock = Callable[[], float]
-
-
-def _is_asymmetric_signature(name: object) -> bool:
-    """Whether ``name`` is a signature algorithm of the default registry that needs a key pair."""
-    if not isinstance(name, str) or DEFAULT_REGISTRY.signature(name) is None:
-        return False
-    requirement = ALGORITHM_REQUIREMENTS.get(name)
-    return requirement is not None and all(kty != "oct" for kty, _ in requirement.kinds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,16 +247,6 @@ def _check_method(method: object) -> str:
 # the client side
 
 
-def _default_algorithm(key: Key) -> str:
-    """The key's own ``alg``, else the usual algorithm of its type and curve."""
-    if key.alg is not None:
-        return key.alg
-    for name in ("ES256", "ES384", "ES512", "EdDSA", "PS256", "ES256K"):
-        if key.supports(name):
-            return name
-    raise UsageError(f"algorithm is required for a DPoP proof with {key!r}")
-
-
 def create_proof(
     key: Key,
     *,
@@ -304,8 +275,8 @@ def create_proof(
         raise UsageError("a DPoP proof is signed with a key pair, never a symmetric key")
     if not key.is_private:
         raise InvalidKey("a DPoP proof is signed with the private key; this key is public")
-    name = algorithm if algorithm is not None else _default_algorithm(key)
-    if not _is_asymmetric_signature(name):
+    name = algorithm if algorithm is not None else default_algorithm(key, "a DPoP proof")
+    if not is_key_pair_signature(name):
         raise UsageError(
             f"algorithm {short(name)} cannot sign a DPoP proof: an asymmetric signature "
             "algorithm is required (RFC 9449 §4.2)"
@@ -511,7 +482,7 @@ class DPoPVerifier:
         if not names:
             raise UsageError("algorithms is empty: no proof could ever verify")
         for name in names:
-            if not _is_asymmetric_signature(name):
+            if not is_key_pair_signature(name):
                 raise UsageError(
                     f"algorithms: {short(name)} cannot sign DPoP proofs; only asymmetric "
                     "signature algorithms can (RFC 9449 §4.2)"

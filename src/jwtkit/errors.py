@@ -16,6 +16,10 @@ The hierarchy::
     ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
     ├── InvalidDPoPProof        "invalid_dpop_proof"    a DPoP proof fails (RFC 9449 §4.3)
     │   └── DPoPNonceRequired   "use_dpop_nonce"        the proof lacks the server's nonce
+    ├── InvalidSDJWT            "invalid_sd_jwt"        an SD-JWT's Disclosures or digests fail
+    │   │                                               (RFC 9901 §7.1)
+    │   └── InvalidKeyBinding   "invalid_key_binding"   the Key Binding JWT is missing or fails
+    │                                                   (RFC 9901 §7.3)
     └── ClaimError              "invalid_claim"         a claim failed (``.claim``, ``.reason``)
         ├── ExpiredToken        "expired"
         ├── NotYetValid         "not_yet_valid"         ``nbf`` or ``iat`` in the future
@@ -57,8 +61,10 @@ __all__ = [
     "InvalidIssuer",
     "InvalidIssuerError",
     "InvalidKey",
+    "InvalidKeyBinding",
     "InvalidKeyError",
     "InvalidNonce",
+    "InvalidSDJWT",
     "InvalidSignature",
     "InvalidSignatureError",
     "InvalidSubject",
@@ -204,6 +210,23 @@ class DPoPNonceRequired(InvalidDPoPProof):
     def __init__(self, message: str, nonce: str) -> None:
         super().__init__(message)
         self.nonce = nonce
+
+
+class InvalidSDJWT(JWTError):
+    """An SD-JWT (RFC 9901) fails a check of its structure: a Disclosure that is malformed,
+    sent twice or not referenced by any digest, a digest that appears twice, a claim name that
+    collides, ``_sd`` or ``...`` misused, an unaccepted ``_sd_alg``, or too many Disclosures
+    (RFC 9901 §4, §7.1). The issuer's signature and the claims fail with the usual errors."""
+
+    code = "invalid_sd_jwt"
+
+
+class InvalidKeyBinding(InvalidSDJWT):
+    """The Key Binding JWT of an SD-JWT+KB is missing where the Verifier requires one, or fails
+    a check of RFC 9901 §7.3: its signature with the ``cnf`` key, ``typ``, ``iat`` window,
+    ``aud``, ``nonce`` or ``sd_hash``."""
+
+    code = "invalid_key_binding"
 
 
 class ClaimError(JWTError):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["VECTORS_DIR", "cookbook_paths", "load_cookbook", "load_rfc_cases"]
+__all__ = ["VECTORS_DIR", "cookbook_paths", "load_cookbook", "load_rfc_cases", "load_sd_jwt"]
 
 #: ``tests/vectors``: this package's own folder holds the data.
 VECTORS_DIR = Path(__file__).resolve().parent
@@ -51,3 +51,9 @@ def cookbook_paths(subdir: str) -> list[str]:
     """The ``relpath`` of every ``.json`` file in ``rfc7520/<subdir>``, sorted."""
     folder = _require(VECTORS_DIR / "rfc7520" / subdir)
     return sorted(f"{subdir}/{path.name}" for path in folder.glob("*.json"))
+
+
+def load_sd_jwt() -> dict[str, Any]:
+    """``sd-jwt/rfc9901.json``: RFC 9901's Disclosures, SD-JWTs and presentations."""
+    document: dict[str, Any] = _load_json(VECTORS_DIR / "sd-jwt" / "rfc9901.json")
+    return document

@@ -11,6 +11,7 @@
                  issuer's metadata and JWK Set (:mod:`.audit_issuer`)
 ``encrypt``      encrypt bytes to a key: a compact JWE (RFC 7516) (:mod:`.jwe`)
 ``decrypt``      decrypt a compact or JSON JWE; one error for every failure (:mod:`.jwe`)
+``sd``           SD-JWTs (RFC 9901): ``issue``, ``present``, ``verify`` (:mod:`.sd`)
 ===============  ==========================================================================
 
 :func:`register` adds them to the ``jwtkit`` click group built by :mod:`jwtkit._console`;
@@ -34,6 +35,7 @@ from .decode import decode_command
 from .encode import encode_command
 from .jwe import decrypt_command, encrypt_command
 from .keys import jwks_command, keygen_command, thumbprint_command
+from .sd import sd_group
 from .verify import verify_command
 
 __all__ = ["register"]
@@ -41,7 +43,7 @@ __all__ = ["register"]
 
 def register(group: click.Group) -> None:
     """Add ``decode``, ``verify``, ``encode``, ``keygen``, ``thumbprint``, ``jwks``,
-    ``audit``, ``encrypt`` and ``decrypt`` to the ``jwtkit`` group."""
+    ``audit``, ``encrypt``, ``decrypt`` and ``sd`` to the ``jwtkit`` group."""
     for command in (
         decode_command,
         verify_command,
@@ -52,5 +54,6 @@ def register(group: click.Group) -> None:
         audit_command,
         encrypt_command,
         decrypt_command,
+        sd_group,
     ):
         group.add_command(command)
