@@ -623,8 +623,9 @@ class Verifier:
     ) -> DecodedJSONJWT:
         """Verify a JWT in JWS JSON serialization (a hybrid token from :func:`encode_json`)
         under ``policy`` (:class:`~jwtkit.jws.SignaturePolicy`, RFC 7515 §7.2.1), then check
-        each verified signature's header (``typ``, no ``b64: false``, no nested ``cty``) and
-        validate the claims with this verifier's expectations, exactly as :meth:`decode`."""
+        each verified signature's header (``typ`` protected, no ``b64: false``, no nested
+        ``cty``) and validate the claims with this verifier's expectations, as :meth:`decode`
+        does. Signatures are checked before claims (security matrix E4)."""
         if self._decryption is not None:
             raise UsageError("decode_json reads signed JWS JSON; this Verifier decrypts JWEs")
         if self.asynchronous:
@@ -644,6 +645,8 @@ class Verifier:
         )
         for signature in verified:
             self._check_jwt_header({**(signature.unprotected or {}), **signature.header})
+            # A typ only in the unprotected header could be added by anyone (RFC 8725 §3.11).
+            self._check_typ(signature.header)
         claims = json_loads_object(verified[0].payload, "claims")
         self._policy.check(claims, _now(now, self._clock))
         return DecodedJSONJWT(claims, verified)
