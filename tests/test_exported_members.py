@@ -6,6 +6,7 @@ import jwtkit
 from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, testing, x509
 
 TOP_LEVEL = {
+    "AKPKey",
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",
@@ -24,7 +25,7 @@ TOP_LEVEL = {
 }  # fmt: skip
 
 MODULES = {
-    "jwk": (jwk, {"ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
+    "jwk": (jwk, {"AKPKey", "ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
     "jwa": (
         jwa,
         {

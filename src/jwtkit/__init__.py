@@ -68,11 +68,12 @@ from .errors import (
     UntrustedCertificate,
     UsageError,
 )
-from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
+from .jwk import AKPKey, ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AKPKey",
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",

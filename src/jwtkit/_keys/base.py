@@ -100,7 +100,7 @@ def describe_requirement(requirement: AlgorithmRequirement) -> str:
     for kty, curves in by_kty.items():
         text = f"an {kty} key"
         if curves:
-            text += " on " + (
+            text += (" for " if kty == "AKP" else " on ") + (
                 curves[0] if len(curves) == 1 else ", ".join(curves[:-1]) + " or " + curves[-1]
             )
         if requirement.secret_length is not None:
