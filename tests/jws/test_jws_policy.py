@@ -3,8 +3,8 @@
 says, over the matrix {classical only, post-quantum only, both valid, one invalid, PQ stripped,
 extra unknown signer, same algorithm twice} x {any, all, require}, in both orders.
 
-The matrix runs for each pair of (classical, second) algorithms in ``PAIRS``: a classical pair
-(ES256 + EdDSA) and, with ML-DSA, the hybrid pair ES256 + ML-DSA-65.
+The matrix runs for each pair of (classical, second) algorithms in ``PAIRS``: two classical
+schemes (ES256 + EdDSA) and the hybrid pairs ES256 + ML-DSA-65 and RS256 + ML-DSA-87.
 """
 
 from __future__ import annotations
@@ -68,7 +68,11 @@ def make_pair(classical: str, second: str) -> Pair:
     )
 
 
-PAIRS = [make_pair("ES256", "EdDSA")]
+PAIRS = [
+    make_pair("ES256", "EdDSA"),
+    make_pair("ES256", "ML-DSA-65"),
+    make_pair("RS256", "ML-DSA-87"),
+]
 
 
 @pytest.fixture(params=PAIRS, ids=lambda p: f"{p.classical}+{p.second}")
@@ -84,12 +88,12 @@ def signed(pair: Pair, *names: str) -> dict[str, Any]:
         "c2": Signer(pair.c2_key, pair.classical),
         "s": Signer(pair.s_key, pair.second),
         "stranger": Signer(pair.stranger, pair.classical),
-        "rsa": Signer(RSA, "RS256"),
+        "rsa": Signer(RSA, "PS256"),
     }
     return jws.sign_json(PAYLOAD, [signers[name] for name in names])
 
 
-RSA = Key.generate("RS256", kid="rsa-unknown")
+RSA = Key.generate("PS256", kid="rsa-unknown")  # an algorithm no pair allows
 
 
 def spoil(document: dict[str, Any], index: int) -> dict[str, Any]:

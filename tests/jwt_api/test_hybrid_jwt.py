@@ -35,7 +35,7 @@ from jwtkit.testing import FrozenClock
 
 NOW = 1_800_000_000
 CLASSICAL = "ES256"
-SECOND = "EdDSA"  # the second scheme of the hybrid pair in these tests
+SECOND = "ML-DSA-65"  # the post-quantum half of the hybrid pair
 C_KEY = Key.generate(CLASSICAL, kid="c-1")
 S_KEY = Key.generate(SECOND, kid="s-1")
 TRUSTED = KeySet([C_KEY.public_key(), S_KEY.public_key()], allow_mixed=True)
