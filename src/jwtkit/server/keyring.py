@@ -438,8 +438,7 @@ class KeyRing:
         if algorithm not in self._algorithms:
             raise KeyRingError(
                 f"no signing keys of the algorithm {short(algorithm)} are kept: the key ring "
-                f"keeps {', '.join(self._algorithms)} (signing_algorithm, "
-                "id_token_algorithms and published_algorithms)"
+                f"keeps {', '.join(self._algorithms)} (the algorithm settings)"
             )
         return algorithm
 
