@@ -1,20 +1,22 @@
 """Signature policies for the JWS JSON Serialization: which signatures must verify.
 
-RFC 7515 §7.2.1 lets one JWS carry several signatures over one payload and leaves to the
-application which of them must verify: "the application decides which signatures must be
-validated". A hybrid token (a classical and a post-quantum signature over the same payload)
-is only as strong as that decision, so it is a value here, :class:`SignaturePolicy`:
+The general JWS JSON Serialization (RFC 7515 §7.2.1) carries several signatures over one
+payload, and RFC 7515 §5.2 leaves to the application which of them must validate for the JWS
+to be accepted, as long as at least one does. A hybrid token (a classical and a post-quantum
+signature over the same payload) is only as strong as that decision, so it is a value here,
+:class:`SignaturePolicy`:
 
-* ``any``: one valid signature by a trusted key suffices, so the token survives a break of
-  either scheme *as long as the verifier still trusts the unbroken one alone*; it does not
-  protect against a broken scheme whose keys the verifier trusts.
-* ``require(*algorithms)``: a valid signature by each named algorithm must be present. Requiring
-  the post-quantum algorithm protects against a break of the classical scheme (a forger must
-  also forge ML-DSA) and against stripping (an attacker who removes the ML-DSA signature leaves
-  a document that fails).
-* ``all``: every algorithm of the allow-list has signed and every signature of the document
-  verifies: the verifier states the complete set of signers. Forging needs a break of every
-  scheme at once.
+* ``any``: one valid signature by a trusted key suffices. A forger who breaks any one scheme
+  the verifier trusts (the classical one, by a quantum computer) forges a token with it alone.
+  For verifiers that trust one key only (a classical-only relying party during a migration).
+* ``require(*algorithms)``: a valid signature by each named algorithm must be present.
+  ``require("ML-DSA-65")`` protects against a break of the classical scheme and against
+  stripping (removing the ML-DSA signature leaves a document that fails), not against a break
+  of ML-DSA. ``require("ES256", "ML-DSA-65")`` makes a forger break both schemes: the hybrid
+  guarantee, which holds while either scheme does.
+* ``all``: every algorithm of the allow-list has signed *and* every signature of the document
+  verifies: the hybrid guarantee for every allowed algorithm, and the verifier states the
+  complete set of signers.
 
 Rules shared by every policy (verify_json's tolerant "first one wins" is not among them):
 
@@ -22,7 +24,7 @@ Rules shared by every policy (verify_json's tolerant "first one wins" is not amo
 * An entry is *ours* when its ``alg`` is allowed and a trusted key is named by its ``kid`` (or,
   without a ``kid``, fits its ``alg``). An entry of ours that does not verify, or that names a
   trusted key which does not fit its ``alg``, refuses the whole document under every policy:
-  RFC 7515 §7.2.1 would allow ignoring it, but a bad signature from a key we trust means
+  RFC 7515 §5.2 would allow ignoring it, but a bad signature from a key we trust means
   tampering or a broken signer, and accepting on the strength of the others would hide both.
 * An entry that is not ours (an algorithm not allowed or unknown, a ``kid`` no trusted key has)
   is ignored by ``any`` and ``require``, so that a classical-only verifier accepts a hybrid
@@ -180,7 +182,7 @@ def verify_json_policy(
     verified, in document order (the flattened form is one signature).
 
     Arguments are those of :func:`~jwtkit.jws.verify_json`. The policy decides which
-    signatures must verify (RFC 7515 §7.2.1 leaves it to the application): see
+    signatures must verify (RFC 7515 §5.2 leaves it to the application): see
     :class:`SignaturePolicy`. A required algorithm without a valid signature raises
     :class:`~jwtkit.errors.MissingSignature`; a signature of a trusted key that does not verify
     raises :class:`~jwtkit.errors.InvalidSignature` under every policy.

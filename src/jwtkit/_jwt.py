@@ -622,7 +622,7 @@ class Verifier:
         max_signatures: int = DEFAULT_MAX_SIGNATURES,
     ) -> DecodedJSONJWT:
         """Verify a JWT in JWS JSON serialization (a hybrid token from :func:`encode_json`)
-        under ``policy`` (:class:`~jwtkit.jws.SignaturePolicy`, RFC 7515 §7.2.1), then check
+        under ``policy`` (:class:`~jwtkit.jws.SignaturePolicy`, RFC 7515 §5.2), then check
         each verified signature's header (``typ`` protected, no ``b64: false``, no nested
         ``cty``) and validate the claims with this verifier's expectations, as :meth:`decode`
         does. Signatures are checked before claims (security matrix E4)."""

@@ -177,7 +177,7 @@ class InvalidSignature(JWTError):
 class MissingSignature(InvalidSignature):
     """A JWS JSON document lacks a valid signature its verifier's
     :class:`~jwtkit.jws.SignaturePolicy` requires: a required algorithm has not signed (a
-    stripped signature, RFC 7515 §7.2.1 leaves the choice of required signatures to the
+    stripped signature; RFC 7515 §5.2 leaves the choice of required signatures to the
     application). The message names the missing algorithms, never a key or the document."""
 
     code = "missing_signature"
