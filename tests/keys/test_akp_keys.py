@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 import jwtkit
 from jwtkit._codec import b64url_decode, b64url_encode
-from jwtkit._keys import akp_key
+from jwtkit._keys import akp_key, mldsa_support
 from jwtkit.errors import InvalidKey
 from jwtkit.jwk import AKPKey, Key, KeySet, OKPKey
 
@@ -25,13 +25,13 @@ DATA = Path(__file__).resolve().parent / "data"
 ALGORITHMS = ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"]
 PUBLIC_LENGTHS = {"ML-DSA-44": 1312, "ML-DSA-65": 1952, "ML-DSA-87": 2592}
 needs_mldsa = pytest.mark.skipif(
-    akp_key.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
 )
 
 
 @pytest.fixture(scope="module", params=ALGORITHMS)
 def akp(request: pytest.FixtureRequest) -> AKPKey:
-    if akp_key.MLDSA_MODULE is None:
+    if mldsa_support.MLDSA_MODULE is None:
         pytest.skip("this cryptography release cannot sign with ML-DSA")
     return AKPKey.generate(request.param, kid="pq-1")
 
@@ -235,7 +235,7 @@ def test_equality_hash_and_repr(akp: AKPKey) -> None:
 
 
 def test_public_key_keeps_metadata() -> None:
-    if akp_key.MLDSA_MODULE is None:
+    if mldsa_support.MLDSA_MODULE is None:
         pytest.skip("this cryptography release cannot sign with ML-DSA")
     key = AKPKey.generate("ML-DSA-44", kid="k", use="sig", key_ops=["sign", "verify"])
     public = key.public_key()
@@ -276,12 +276,15 @@ def test_check_usable() -> None:
 @pytest.fixture
 def without_mldsa(monkeypatch: pytest.MonkeyPatch) -> None:
     """Behave as on a ``cryptography`` release that cannot do ML-DSA."""
-    monkeypatch.setattr(akp_key, "MLDSA_MODULE", None)
+    monkeypatch.setattr(mldsa_support, "MLDSA_MODULE", None)
 
 
 @pytest.mark.usefixtures("without_mldsa")
 def test_every_entry_point_names_the_release_needed() -> None:
-    expected = r"ML-DSA \(RFC 9964\) needs cryptography >= 48\.0\.0 with ML-DSA support"
+    expected = (
+        r"ML-DSA \(RFC 9964\) is unsupported by cryptography [0-9.]+; it needs "
+        r"cryptography >= 48\.0\.0 with ML-DSA support"
+    )
     for alg in [*ALGORITHMS, "AKP"]:
         with pytest.raises(InvalidKey, match=expected):
             Key.generate(alg)
@@ -300,9 +303,9 @@ def test_every_entry_point_names_the_release_needed() -> None:
 def test_without_mldsa_a_cryptography_key_object_is_unsupported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert akp_key.MLDSA_MODULE is not None
-    private = akp_key.MLDSA_MODULE.MLDSA44PrivateKey.generate()
-    monkeypatch.setattr(akp_key, "MLDSA_MODULE", None)
+    assert mldsa_support.MLDSA_MODULE is not None
+    private = mldsa_support.MLDSA_MODULE.MLDSA44PrivateKey.generate()
+    monkeypatch.setattr(mldsa_support, "MLDSA_MODULE", None)
     with pytest.raises(InvalidKey, match="unsupported key object"):
         Key.from_cryptography(private)
 
@@ -313,34 +316,70 @@ def test_load_mldsa_without_the_module(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.delattr(asymmetric, "mldsa", raising=False)
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.asymmetric.mldsa", None)
-    assert akp_key.load_mldsa() is None
+    assert mldsa_support.load_mldsa() is None
 
 
 @needs_mldsa
 def test_load_mldsa_without_a_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     """cryptography 47.0.0 has the module, but its wheels' backend raises on first use."""
-    module = akp_key.MLDSA_MODULE
+    module = mldsa_support.MLDSA_MODULE
     assert module is not None
-    assert akp_key.load_mldsa() is module
+    assert mldsa_support.load_mldsa() is module
 
     def unsupported(data: bytes) -> None:
         raise UnsupportedAlgorithm("ML-DSA-44 is not supported by this backend.")
 
     monkeypatch.setattr(module.MLDSA44PrivateKey, "from_seed_bytes", unsupported)
-    assert akp_key.load_mldsa() is None
+    assert mldsa_support.load_mldsa() is None
 
 
-def test_old_cryptography_reads_ml_dsa_files_as_unsupported(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Whether the loader can read the file or not (before 48), the error says unsupported."""
-    monkeypatch.setattr(akp_key, "MLDSA_MODULE", None)
-    for name in ("ml-dsa-44-public.pem", "ml-dsa-44-private.pem"):
-        pem = (DATA / name).read_bytes()
-        with pytest.raises(InvalidKey, match="unsupported"):
-            Key.from_pem(pem)
-        with pytest.raises(InvalidKey, match="unsupported"):
-            Key.from_der(_der(pem))
+def _broken_ml_dsa_containers() -> dict[str, bytes]:
+    """An ML-DSA-44 SubjectPublicKeyInfo and PKCS#8 key whose key material is cut short: right
+    shape and algorithm, but no ``cryptography`` release reads them."""
+    algorithm = bytes.fromhex("300b0609608648016503040311")
+    bit_string = bytes.fromhex("030500") + bytes(4)
+    spki = bytes([0x30, len(algorithm) + len(bit_string)]) + algorithm + bit_string
+    octets = bytes.fromhex("0406") + bytes.fromhex("8004") + bytes(4)
+    body = bytes.fromhex("020100") + algorithm + octets
+    return {"PUBLIC KEY": spki, "PRIVATE KEY": bytes([0x30, len(body)]) + body}
+
+
+def _pem(label: str, der: bytes) -> bytes:
+    text = base64.encodebytes(der).decode("ascii")
+    return f"-----BEGIN {label}-----\n{text}-----END {label}-----\n".encode("ascii")
+
+
+@pytest.mark.parametrize("label", ["PUBLIC KEY", "PRIVATE KEY"])
+def test_ml_dsa_files_name_the_release_needed(monkeypatch: pytest.MonkeyPatch, label: str) -> None:
+    """Before 48.0.0, cryptography's loaders cannot read ML-DSA files; the error says why."""
+    der = _broken_ml_dsa_containers()[label]
+    monkeypatch.setattr(mldsa_support, "MLDSA_MODULE", None)
+    with pytest.raises(InvalidKey, match=r"^PEM .*ML-DSA.*cryptography >= 48\.0\.0"):
+        Key.from_pem(_pem(label, der))
+    with pytest.raises(InvalidKey, match=r"^DER: ML-DSA.*cryptography >= 48\.0\.0"):
+        Key.from_der(der)
+
+
+@needs_mldsa
+@pytest.mark.parametrize("label", ["PUBLIC KEY", "PRIVATE KEY"])
+def test_broken_ml_dsa_files_are_bad_data_where_ml_dsa_works(label: str) -> None:
+    der = _broken_ml_dsa_containers()[label]
+    for load in (lambda: Key.from_pem(_pem(label, der)), lambda: Key.from_der(der)):
+        with pytest.raises(InvalidKey) as caught:
+            load()
+        assert "ML-DSA" not in str(caught.value)
+
+
+@pytest.mark.skipif(
+    mldsa_support.MLDSA_MODULE is not None, reason="for cryptography releases without ML-DSA"
+)
+@pytest.mark.parametrize("name", ["ml-dsa-44-public.pem", "ml-dsa-44-private.pem"])
+def test_old_cryptography_names_the_release_for_ml_dsa_files(name: str) -> None:
+    pem = (DATA / name).read_bytes()
+    with pytest.raises(InvalidKey, match=r"cryptography >= 48\.0\.0"):
+        Key.from_pem(pem)
+    with pytest.raises(InvalidKey, match=r"cryptography >= 48\.0\.0"):
+        Key.from_der(_der(pem))
 
 
 def test_top_level_export() -> None:

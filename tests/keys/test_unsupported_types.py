@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from jwtkit._keys.akp_key import MLDSA_MODULE
+from jwtkit._keys.mldsa_support import MLDSA_MODULE
 from jwtkit.errors import InvalidKey, JWTError
 from jwtkit.jwk import Key
 

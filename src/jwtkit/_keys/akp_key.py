@@ -8,7 +8,7 @@ be exactly ``pub`` (RFC 9964 §7.4). The JWK thumbprint hashes ``alg``, ``kty`` 
 (RFC 9964 §6).
 
 ML-DSA comes from ``cryptography``'s ``mldsa`` module, which only works from cryptography
-48.0.0 on (47 has the module but no backend for it in its published wheels). With an older
+48.0.0 on; :mod:`jwtkit._keys.mldsa_support` decides whether it does here, and with an older
 release every ML-DSA entry point raises :class:`~jwtkit.errors.InvalidKey` saying so.
 """
 
@@ -18,14 +18,15 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
-import cryptography
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from .._codec import b64url_encode
 from .._messages import short
 from ..errors import InvalidKey
+from . import mldsa_support
 from .asymmetric import AsymmetricKey
 from .members import b64_member, metadata_kwargs, string_member
+from .mldsa_support import SEED_LENGTH, require_mldsa
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import mldsa
@@ -33,20 +34,7 @@ if TYPE_CHECKING:
     AKPPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
     AKPPrivateKey = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
 
-__all__ = [
-    "ML_DSA_MIN_CRYPTOGRAPHY",
-    "ML_DSA_PARAMETERS",
-    "AKPKey",
-    "MLDSAParameters",
-    "load_mldsa",
-    "mldsa_classes",
-    "require_mldsa",
-]
-
-#: The first ``cryptography`` release whose published wheels can sign with ML-DSA.
-ML_DSA_MIN_CRYPTOGRAPHY = "48.0.0"
-#: The length of ``priv``, the FIPS 204 seed (RFC 9964 §4).
-SEED_LENGTH = 32
+__all__ = ["ML_DSA_PARAMETERS", "AKPKey", "MLDSAParameters", "mldsa_classes"]
 
 
 class MLDSAParameters:
@@ -74,41 +62,9 @@ ML_DSA_PARAMETERS: MappingProxyType[str, MLDSAParameters] = MappingProxyType(
 )
 
 
-def load_mldsa() -> ModuleType | None:
-    """``cryptography``'s ``mldsa`` module when it can sign here, else ``None``.
-
-    The module exists from cryptography 47.0.0, but its wheels' OpenSSL backend only implements
-    ML-DSA from 48.0.0 on; a backend without it raises ``UnsupportedAlgorithm`` on first use.
-    """
-    try:
-        from cryptography.hazmat.primitives.asymmetric import mldsa  # noqa: PLC0415
-    except ImportError:
-        return None
-    try:
-        mldsa.MLDSA44PrivateKey.from_seed_bytes(bytes(SEED_LENGTH))
-    except UnsupportedAlgorithm:
-        return None
-    return mldsa
-
-
-#: The working ``mldsa`` module, or ``None`` (decided once, at import).
-MLDSA_MODULE: ModuleType | None = load_mldsa()
-
-
-def require_mldsa(what: str) -> ModuleType:
-    """The ``mldsa`` module, or :class:`InvalidKey` naming the ``cryptography`` release needed."""
-    module = MLDSA_MODULE
-    if module is None:
-        raise InvalidKey(
-            f"{what}: ML-DSA (RFC 9964) needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY} "
-            f"with ML-DSA support; this is cryptography {cryptography.__version__}"
-        )
-    return module
-
-
 def mldsa_classes() -> tuple[type, ...]:
     """Every ``cryptography`` ML-DSA key class (empty without ML-DSA support)."""
-    module = MLDSA_MODULE
+    module = mldsa_support.MLDSA_MODULE
     if module is None:
         return ()
     return tuple(
