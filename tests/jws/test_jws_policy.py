@@ -19,6 +19,7 @@ import pytest
 
 from jwtkit import jwa, jws
 from jwtkit._codec import b64url_decode, b64url_encode
+from jwtkit._keys import mldsa_support
 from jwtkit.errors import (
     AlgorithmNotAllowed,
     AmbiguousKey,
@@ -68,11 +69,9 @@ def make_pair(classical: str, second: str) -> Pair:
     )
 
 
-PAIRS = [
-    make_pair("ES256", "EdDSA"),
-    make_pair("ES256", "ML-DSA-65"),
-    make_pair("RS256", "ML-DSA-87"),
-]
+PAIRS = [make_pair("ES256", "EdDSA")]
+if mldsa_support.MLDSA_MODULE is not None:  # this cryptography release can sign with ML-DSA
+    PAIRS += [make_pair("ES256", "ML-DSA-65"), make_pair("RS256", "ML-DSA-87")]
 
 
 @pytest.fixture(params=PAIRS, ids=lambda p: f"{p.classical}+{p.second}")
