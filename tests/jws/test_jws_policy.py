@@ -272,6 +272,24 @@ def test_A8_relabelled_algorithm_is_an_invalid_signature(pair: Pair) -> None:
         )
 
 
+@pytest.mark.parametrize("name", ["ML-DSA-99", "FOO", "none", "es256"])
+def test_an_entry_with_an_unknown_algorithm_is_ignored_by_any_and_refused_by_all(
+    pair: Pair, name: str
+) -> None:
+    document = signed(pair, "c", "s")
+    extra = copy.deepcopy(document["signatures"][0])
+    extra["protected"] = b64url_encode(json.dumps({"alg": name, "kid": "c-1"}).encode())
+    document["signatures"].append(extra)
+    results = jws.verify_json_policy(
+        document, pair.trusted, pair.algorithms, policy=SignaturePolicy.require(pair.second)
+    )
+    assert [r.signature_index for r in results] == [0, 1]
+    with pytest.raises(AlgorithmNotAllowed):
+        jws.verify_json_policy(
+            document, pair.trusted, pair.algorithms, policy=SignaturePolicy.all()
+        )
+
+
 def test_a_trusted_kid_with_an_algorithm_its_key_does_not_fit_refuses(pair: Pair) -> None:
     """An entry naming one of our keys with an allowed algorithm that key cannot do."""
     signer = Signer(pair.s_key, pair.second, protected={"kid": "c-1"})
