@@ -176,7 +176,7 @@ def policy_for(pair: Pair, name: str) -> SignaturePolicy:
 @pytest.mark.parametrize("order", ["as signed", "reversed"])
 @pytest.mark.parametrize("policy_name", list(POLICIES))
 @pytest.mark.parametrize("case", list(MATRIX))
-def test_A8_policy_matrix(pair: Pair, case: str, policy_name: str, order: str) -> None:
+def test_a8_policy_matrix(pair: Pair, case: str, policy_name: str, order: str) -> None:
     document = case_document(pair, case)
     if order == "reversed" and len(document["signatures"]) > 1:
         document = reverse(document)
@@ -243,7 +243,7 @@ def test_no_signature_of_ours_raises_the_most_specific_reason(pair: Pair) -> Non
         )
 
 
-def test_A8_stripping_then_resigning_with_an_untrusted_key_fails_require(pair: Pair) -> None:
+def test_a8_stripping_then_resigning_with_an_untrusted_key_fails_require(pair: Pair) -> None:
     """The attacker removes the second signature and adds one of the same algorithm made
     with their own key: it is not ours, so the requirement is still unmet."""
     attacker = Key.generate(pair.second, kid="s-1-evil")
@@ -257,7 +257,7 @@ def test_A8_stripping_then_resigning_with_an_untrusted_key_fails_require(pair: P
     assert pair.second in str(caught.value)
 
 
-def test_A8_relabelled_algorithm_is_an_invalid_signature(pair: Pair) -> None:
+def test_a8_relabelled_algorithm_is_an_invalid_signature(pair: Pair) -> None:
     """Downgrade: the second signature's protected header is rewritten to claim the
     classical algorithm; the signature no longer verifies, which refuses the document."""
     document = signed(pair, "c", "s")
