@@ -16,7 +16,8 @@ signature over the same payload) is only as strong as that decision, so it is a 
   guarantee, which holds while either scheme does.
 * ``all``: every algorithm of the allow-list has signed *and* every signature of the document
   verifies: the hybrid guarantee for every allowed algorithm, and the verifier states the
-  complete set of signers.
+  complete set of signers. It counts algorithms, not keys: a key set holds the old and the new
+  key of a rotation, which never both sign every token.
 
 Rules shared by every policy (verify_json's tolerant "first one wins" is not among them):
 
