@@ -364,10 +364,11 @@ def test_ml_dsa_files_name_the_release_needed(monkeypatch: pytest.MonkeyPatch, l
 @pytest.mark.parametrize("label", ["PUBLIC KEY", "PRIVATE KEY"])
 def test_broken_ml_dsa_files_are_bad_data_where_ml_dsa_works(label: str) -> None:
     der = _broken_ml_dsa_containers()[label]
-    for load in (lambda: Key.from_pem(_pem(label, der)), lambda: Key.from_der(der)):
-        with pytest.raises(InvalidKey) as caught:
-            load()
-        assert "ML-DSA" not in str(caught.value)
+    with pytest.raises(InvalidKey) as from_pem:
+        Key.from_pem(_pem(label, der))
+    with pytest.raises(InvalidKey) as from_der:
+        Key.from_der(der)
+    assert "ML-DSA" not in str(from_pem.value) + str(from_der.value)
 
 
 @pytest.mark.skipif(
