@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jwtkit._codec import b64url_decode
 from jwtkit._keys import mldsa_support
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "pq.md"
@@ -50,3 +52,11 @@ def test_the_guide_links_resolve() -> None:
     assert "\n### Moving access tokens to ML-DSA\n" in configuration
     jws_json = (GUIDE.parent / "jws-json.md").read_text(encoding="utf-8")
     assert "(pq.md#hybrid-tokens)" in jws_json
+
+
+def test_the_json_example_has_the_shape_encode_json_makes() -> None:
+    (example,) = [json.loads(code) for _, code in section_blocks("json")]
+    assert list(example) == ["payload", "signatures"]
+    claims = json.loads(b64url_decode(example["payload"], "payload"))
+    assert claims == {"iss": "https://id.example", "sub": "42"}
+    assert [list(entry) for entry in example["signatures"]] == [["protected", "signature"]] * 2
