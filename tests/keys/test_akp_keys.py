@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 import jwtkit
 from jwtkit._codec import b64url_decode, b64url_encode
 from jwtkit._keys import akp_key, mldsa_support
+from jwtkit._keys.mldsa_support import ML_DSA_MIN_CRYPTOGRAPHY
 from jwtkit.errors import InvalidKey
 from jwtkit.jwk import AKPKey, Key, KeySet, OKPKey
 
@@ -25,14 +26,15 @@ DATA = Path(__file__).resolve().parent / "data"
 ALGORITHMS = ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"]
 PUBLIC_LENGTHS = {"ML-DSA-44": 1312, "ML-DSA-65": 1952, "ML-DSA-87": 2592}
 needs_mldsa = pytest.mark.skipif(
-    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+    mldsa_support.MLDSA_MODULE is None,
+    reason=f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}",
 )
 
 
 @pytest.fixture(scope="module", params=ALGORITHMS)
 def akp(request: pytest.FixtureRequest) -> AKPKey:
     if mldsa_support.MLDSA_MODULE is None:
-        pytest.skip("this cryptography release cannot sign with ML-DSA")
+        pytest.skip(f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}")
     return AKPKey.generate(request.param, kid="pq-1")
 
 
@@ -236,7 +238,7 @@ def test_equality_hash_and_repr(akp: AKPKey) -> None:
 
 def test_public_key_keeps_metadata() -> None:
     if mldsa_support.MLDSA_MODULE is None:
-        pytest.skip("this cryptography release cannot sign with ML-DSA")
+        pytest.skip(f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}")
     key = AKPKey.generate("ML-DSA-44", kid="k", use="sig", key_ops=["sign", "verify"])
     public = key.public_key()
     assert (public.kid, public.use, public.alg, public.key_ops) == (
