@@ -4,6 +4,7 @@ equality and usability, and the clear refusal where ``cryptography`` cannot do M
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import re
@@ -12,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
 
 import jwtkit
 from jwtkit._codec import b64url_decode, b64url_encode
@@ -206,6 +210,33 @@ def test_pem_with_another_alg_is_refused() -> None:
         Key.from_pem(pem, alg="ML-DSA-65")
     with pytest.raises(InvalidKey, match="cannot carry 'alg' 'ES256'"):
         Key.from_pem(pem, alg="ES256")
+
+
+@needs_mldsa
+def test_ml_dsa_certificates_and_x5c() -> None:
+    """A certificate's ML-DSA key is an AKP key, and an AKP JWK's x5c must hold its own key."""
+    assert mldsa_support.MLDSA_MODULE is not None
+    private = mldsa_support.MLDSA_MODULE.MLDSA65PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pq")])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=1))
+        .sign(private, None)
+    )
+    key = Key.from_cryptography(private)
+    assert Key.from_pem(certificate.public_bytes(serialization.Encoding.PEM)) == key.public_key()
+    jwk = key.public_key().to_jwk()
+    jwk["x5c"] = [base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()]
+    assert Key.from_jwk(jwk).x5c == tuple(jwk["x5c"])
+    other = AKPKey.generate("ML-DSA-65").public_key().to_jwk()
+    with pytest.raises(InvalidKey, match="x5c"):
+        Key.from_jwk(dict(other, x5c=jwk["x5c"]))
 
 
 # -- objects, equality, repr ----------------------------------------------------------------
