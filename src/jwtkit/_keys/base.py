@@ -225,7 +225,7 @@ class Key(abc.ABC):
     def supports(self, alg: str) -> bool:
         """``True`` when the key's type, curve (and, for AES key wrap, length) fit ``alg``.
 
-        Covers JWS (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2) and JWE
+        Covers JWS (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2, RFC 9964 §5) and JWE
         key-management (RFC 7518 §4.1, RFC 8037 §3.2) names. ``"none"`` and unknown names
         give ``False``. Metadata (``alg``, ``use``, ``key_ops``) is not consulted here; see
         :meth:`check_usable`.
