@@ -340,7 +340,7 @@ class MLDSA(SignatureAlgorithm):
     (``ML-DSA.Sign``, hedged: fresh randomness per signature, as ``cryptography`` does) with
     the empty context string that RFC 9964 §5 requires; verifying uses the empty context too.
     A signature must have exactly the parameter set's length (2420, 3309 or 4627 bytes, FIPS 204
-    Table 2) before any lattice arithmetic runs.
+    Table 2) before any lattice arithmetic runs (security matrix B8).
     """
 
     def _akp(self, key: Key, operation: str) -> AKPKey:

@@ -9,12 +9,14 @@ import jwtkit
 from jwtkit import jwa, jws
 from jwtkit._codec import b64url_decode, b64url_encode
 from jwtkit._keys import mldsa_support
+from jwtkit._keys.mldsa_support import ML_DSA_MIN_CRYPTOGRAPHY
 from jwtkit.errors import InvalidKey, InvalidSignature, JWTError
 from jwtkit.jwk import AKPKey, Key, KeySet
 from jwtkit.jws import Signer
 
 pytestmark = pytest.mark.skipif(
-    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+    mldsa_support.MLDSA_MODULE is None,
+    reason=f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}",
 )
 
 SIGNATURE_LENGTHS = {"ML-DSA-44": 2420, "ML-DSA-65": 3309, "ML-DSA-87": 4627}

@@ -4,6 +4,7 @@ equality and usability, and the clear refusal where ``cryptography`` cannot do M
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import re
@@ -12,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
 
 import jwtkit
 from jwtkit._codec import b64url_decode, b64url_encode
 from jwtkit._keys import akp_key, mldsa_support
+from jwtkit._keys.mldsa_support import ML_DSA_MIN_CRYPTOGRAPHY
 from jwtkit.errors import InvalidKey
 from jwtkit.jwk import AKPKey, Key, KeySet, OKPKey
 
@@ -25,14 +30,15 @@ DATA = Path(__file__).resolve().parent / "data"
 ALGORITHMS = ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"]
 PUBLIC_LENGTHS = {"ML-DSA-44": 1312, "ML-DSA-65": 1952, "ML-DSA-87": 2592}
 needs_mldsa = pytest.mark.skipif(
-    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+    mldsa_support.MLDSA_MODULE is None,
+    reason=f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}",
 )
 
 
 @pytest.fixture(scope="module", params=ALGORITHMS)
 def akp(request: pytest.FixtureRequest) -> AKPKey:
     if mldsa_support.MLDSA_MODULE is None:
-        pytest.skip("this cryptography release cannot sign with ML-DSA")
+        pytest.skip(f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}")
     return AKPKey.generate(request.param, kid="pq-1")
 
 
@@ -206,6 +212,33 @@ def test_pem_with_another_alg_is_refused() -> None:
         Key.from_pem(pem, alg="ES256")
 
 
+@needs_mldsa
+def test_ml_dsa_certificates_and_x5c() -> None:
+    """A certificate's ML-DSA key is an AKP key, and an AKP JWK's x5c must hold its own key."""
+    assert mldsa_support.MLDSA_MODULE is not None
+    private = mldsa_support.MLDSA_MODULE.MLDSA65PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pq")])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=1))
+        .sign(private, None)
+    )
+    key = Key.from_cryptography(private)
+    assert Key.from_pem(certificate.public_bytes(serialization.Encoding.PEM)) == key.public_key()
+    jwk = key.public_key().to_jwk()
+    jwk["x5c"] = [base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()]
+    assert Key.from_jwk(jwk).x5c == tuple(jwk["x5c"])
+    other = AKPKey.generate("ML-DSA-65").public_key().to_jwk()
+    with pytest.raises(InvalidKey, match="x5c"):
+        Key.from_jwk(dict(other, x5c=jwk["x5c"]))
+
+
 # -- objects, equality, repr ----------------------------------------------------------------
 
 
@@ -236,7 +269,7 @@ def test_equality_hash_and_repr(akp: AKPKey) -> None:
 
 def test_public_key_keeps_metadata() -> None:
     if mldsa_support.MLDSA_MODULE is None:
-        pytest.skip("this cryptography release cannot sign with ML-DSA")
+        pytest.skip(f"ML-DSA needs cryptography >= {ML_DSA_MIN_CRYPTOGRAPHY}")
     key = AKPKey.generate("ML-DSA-44", kid="k", use="sig", key_ops=["sign", "verify"])
     public = key.public_key()
     assert (public.kid, public.use, public.alg, public.key_ops) == (

@@ -10,6 +10,7 @@ Private: import from :mod:`jwtkit.jwk`. One module per concern:
 * ``factory`` - JWK / ``cryptography`` object / random generation dispatch;
 * ``formats`` - PEM, DER and OpenSSH reading; ``members`` - JWK member decoding;
 * ``der_shape`` - the outer shape of DER key containers, for algorithms ``cryptography`` lacks;
+  ``mldsa_support`` - whether this ``cryptography`` can do ML-DSA, and the error when not;
 * ``requirements`` - which key fits which algorithm; ``secret_checks`` - unsafe HMAC secrets;
 * ``certificates`` - ``x5c``/``x5t``; ``chains`` - ``x5c`` chains validated against the
   caller's trust anchors (public as :mod:`jwtkit.x509`); ``thumbprint`` - RFC 7638/9278. Safe
