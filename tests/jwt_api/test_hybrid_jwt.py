@@ -261,13 +261,24 @@ def test_decode_json_refuses_a_policy_that_is_not_one() -> None:
 # interoperability of the multi-signature JSON serialization with jwcrypto
 
 
+#: The second signer of the interop tests: the ML-DSA key where jwcrypto has AKP keys (1.6.0
+#: on), else an EdDSA key, so that the multi-signature serialization is exchanged either way.
+if "AKP" in jwcrypto_jwk.JWKTypesRegistry:
+    INTEROP_KEY, INTEROP_ALG = S_KEY, SECOND
+else:  # jwcrypto before 1.6.0
+    INTEROP_KEY, INTEROP_ALG = Key.generate("EdDSA", kid="ed-1"), "EdDSA"
+INTEROP_TRUSTED = KeySet([C_KEY.public_key(), INTEROP_KEY.public_key()], allow_mixed=True)
+INTEROP_REQUIRE = SignaturePolicy.require(INTEROP_ALG)
+
+
 def _jwcrypto_key(key: Key) -> Any:
     return jwcrypto_jwk.JWK.from_json(json.dumps(key.to_jwk(private=True)))
 
 
 def test_jwcrypto_verifies_each_signature_of_a_jwtkit_hybrid_token() -> None:
-    document = hybrid()
-    for key, alg in ((C_KEY, CLASSICAL), (S_KEY, SECOND)):
+    signers = [Signer(C_KEY, CLASSICAL), Signer(INTEROP_KEY, INTEROP_ALG)]
+    document = jwt.encode_json(CLAIMS, signers)
+    for key, alg in ((C_KEY, CLASSICAL), (INTEROP_KEY, INTEROP_ALG)):
         parsed: Any = jwcrypto_jws.JWS()
         parsed.allowed_algs = [alg]
         parsed.deserialize(json.dumps(document))
@@ -278,15 +289,21 @@ def test_jwcrypto_verifies_each_signature_of_a_jwtkit_hybrid_token() -> None:
 def test_jwtkit_verifies_a_jwcrypto_multi_signature_document_under_each_policy() -> None:
     payload = json.dumps(CLAIMS).encode()
     signed: Any = jwcrypto_jws.JWS(payload)
-    signed.allowed_algs = ALGS
-    for key, alg in ((C_KEY, CLASSICAL), (S_KEY, SECOND)):
+    signed.allowed_algs = [CLASSICAL, INTEROP_ALG]
+    for key, alg in ((C_KEY, CLASSICAL), (INTEROP_KEY, INTEROP_ALG)):
         protected = json.dumps({"alg": alg, "kid": key.kid, "typ": "JWT"})
         signed.add_signature(_jwcrypto_key(key), None, protected)
     text = signed.serialize()
     assert len(json.loads(text)["signatures"]) == 2
-    for policy in (SignaturePolicy.any(), SignaturePolicy.all(), REQUIRE):
-        assert verifier().decode_json(text, policy=policy).claims == CLAIMS
+    interop = jwtkit.Verifier(
+        INTEROP_TRUSTED,
+        algorithms=[CLASSICAL, INTEROP_ALG],
+        issuer="https://id.example",
+        audience="api",
+    )
+    for policy in (SignaturePolicy.any(), SignaturePolicy.all(), INTEROP_REQUIRE):
+        assert interop.decode_json(text, policy=policy).claims == CLAIMS
     stripped = json.loads(text)
     del stripped["signatures"][1]
     with pytest.raises(MissingSignature):
-        verifier().decode_json(stripped, policy=REQUIRE)
+        interop.decode_json(stripped, policy=INTEROP_REQUIRE)

@@ -443,13 +443,14 @@ def test_ml_dsa_access_tokens_over_real_http(tmp_path: Path) -> None:
         )
         claims = verifier.decode(token)
         assert verifier.decode(classical)["sub"] == claims["sub"]
-        checked: Any = jwcrypto_jwt.JWT(
-            jwt=token,
-            key=jwcrypto_jwk.JWKSet.from_json(json.dumps(jwks)),
-            algs=["ML-DSA-65"],
-            expected_type="JWS",
-        )
-        assert json.loads(checked.claims)["jti"] == claims["jti"]
+        if "AKP" in jwcrypto_jwk.JWKTypesRegistry:  # jwcrypto 1.6.0 on: RFC 9964 interop
+            checked: Any = jwcrypto_jwt.JWT(
+                jwt=token,
+                key=jwcrypto_jwk.JWKSet.from_json(json.dumps(jwks)),
+                algs=["ML-DSA-65"],
+                expected_type="JWS",
+            )
+            assert json.loads(checked.claims)["jti"] == claims["jti"]
         for access_token in (token, classical):
             me = http.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
             assert me.status_code == 200, me.text

@@ -67,8 +67,8 @@ async def test_access_tokens_signed_with_ml_dsa_verify_against_the_jwks(run_app:
         )
         claims = verifier.decode(token)
         assert claims["sub"]
-        # jwcrypto verifies it with the same JWKS (RFC 9964 interop).
-        assert _verify_with_jwcrypto(jwks, token, "ML-DSA-65")["jti"] == claims["jti"]
+        if "AKP" in jwcrypto_jwk.JWKTypesRegistry:  # jwcrypto 1.6.0 on: RFC 9964 interop
+            assert _verify_with_jwcrypto(jwks, token, "ML-DSA-65")["jti"] == claims["jti"]
         # An RS256 verifier of the same JWKS refuses it: the algorithm is part of the key.
         with pytest.raises(jwtkit.JWTError):
             jwtkit.decode(token, await harness.keyset(), algorithms=["RS256"], audience="jwtkit")
