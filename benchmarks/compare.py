@@ -85,6 +85,9 @@ JWTKIT_VERIFIER = "jwtkit Verifier.decode"
 JWTKIT_ONESHOT = "jwtkit.decode (one-shot)"
 JWTKIT_ENCODE_BYTES = "jwtkit.encode (bytes key)"
 JWTKIT_ENCODE_OCTKEY = "jwtkit.encode (OctKey)"
+JWTKIT_ENCODE_AKPKEY = "jwtkit.encode (AKPKey)"
+BARE_SIGN = "cryptography sign (bare)"
+LIMIT_SIGN = "limit: bare sign + json.dumps and base64url"
 PYJWT_DECODE = "PyJWT jwt.decode"
 PYJWT_ENCODE = "PyJWT jwt.encode"
 JOSERFC_DECODE = "joserfc jwt.decode + JWTClaimsRegistry.validate"
@@ -200,7 +203,9 @@ def make_floor_encoder(key: bytes) -> Callable[[dict[str, Any]], str]:
     return encode
 
 
-PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+#: The ML-DSA-65 key type (``Any``: cryptography before 48 has no usable ML-DSA, and then the
+#: ML-DSA tables are left out).
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | Any
 
 
 def _signature_check(public_key: PublicKey) -> Callable[[bytes, bytes], None]:
@@ -357,8 +362,10 @@ def check_decoder(name: str, call: Call, tokens: TokenSet, expected: Mapping[str
         )
 
 
-def check_encoder(name: str, call: Call, claims: dict[str, Any], verify: Call) -> None:
-    """Fail unless ``call`` produces an HS256 JWT that verifies to ``claims``."""
+def check_encoder(
+    name: str, call: Call, claims: dict[str, Any], verify: Call, alg: str = "HS256"
+) -> None:
+    """Fail unless ``call`` produces an ``alg`` JWT that verifies to ``claims``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         token = call(claims)
@@ -367,7 +374,7 @@ def check_encoder(name: str, call: Call, claims: dict[str, Any], verify: Call) -
     if not isinstance(token, str):
         raise SystemExit(f"{name}: returned {type(token).__name__}, expected str")
     header = json.loads(_b64decode(token.split(".")[0]))
-    if header.get("alg") != "HS256" or header.get("typ") != "JWT":
+    if header.get("alg") != alg or header.get("typ") != "JWT":
         raise SystemExit(f"{name}: unexpected header {header!r}")
     if verify(token) != claims:
         raise SystemExit(f"{name}: the token does not verify to the same claims")
@@ -773,6 +780,96 @@ def asymmetric_setups() -> list[AsymmetricSetup]:
     ]
 
 
+def _mldsa65() -> Any:
+    """cryptography's ML-DSA-65 private key class, or None where it cannot sign (before 48)."""
+    from jwtkit._keys.mldsa_support import MLDSA_MODULE
+
+    return None if MLDSA_MODULE is None else MLDSA_MODULE.MLDSA65PrivateKey
+
+
+def mldsa_tables(now: int) -> tuple[Table, Table] | None:
+    """ML-DSA-65 (RFC 9964) verify and sign, against the bare ``cryptography`` calls and the
+    limit; jwcrypto is the one peer with ML-DSA (PyJWT, joserfc and python-jose have none)."""
+    private_class = _mldsa65()
+    if private_class is None:
+        return None
+    private = private_class.generate()
+    public = private.public_key()
+    pem_public = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_key = jwtkit.Key.from_cryptography(private)
+    tokens = make_tokens(partial(jwtkit.encode, key=signing_key), now)
+    expected = make_claims(now)
+    signing_input, _, signature_b64 = tokens.valid.rpartition(".")
+    bare_call, bare_arg = _bare_verify(
+        public, signing_input.encode("ascii"), _b64decode(signature_b64)
+    )
+    bare_call(bare_arg)  # raises if the bare verify is set up wrong
+    verifier = jwtkit.Verifier(
+        jwtkit.Key.from_pem(pem_public), algorithms=["ML-DSA-65"], audience=AUDIENCE, issuer=ISSUER
+    )
+    peer_public = jwcrypto.jwk.JWK.from_pem(pem_public)
+    decoders: list[tuple[str, Call]] = [
+        (LIMIT, make_limit_decoder(public, "ML-DSA-65", ISSUER, AUDIENCE)),
+        (JWTKIT_VERIFIER, verifier.decode),
+        (JWCRYPTO_DECODE, jwcrypto_decoder(peer_public, "ML-DSA-65")),
+    ]
+    for name, call in decoders:
+        check_decoder(name, call, tokens, expected)
+    verify_table = Table(
+        "ml-dsa-65_verify",
+        "ML-DSA-65 verify with exp/iss/aud validation",
+        JWTKIT_VERIFIER,
+        [Case(BARE, bare_call, bare_arg)]
+        + [Case(name, call, tokens.valid) for name, call in decoders],
+        "The bare row is cryptography's verify() alone on the same signing input and "
+        "signature; the limit row adds the stdlib floor's parsing and claim checks around it. "
+        "PyJWT, joserfc and python-jose have no ML-DSA.",
+    )
+
+    header = _b64encode(json.dumps({"alg": "ML-DSA-65", "typ": "JWT"}).encode())
+    dumps, sign = json.dumps, private.sign
+
+    def limit_encode(claims: dict[str, Any]) -> str:
+        signing_input = f"{header}.{_b64encode(dumps(claims, separators=(',', ':')).encode())}"
+        return f"{signing_input}.{_b64encode(sign(signing_input.encode('ascii')))}"
+
+    peer_private = jwcrypto.jwk.JWK.from_pem(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    peer_make = jwcrypto.jwt.JWT
+
+    def jwcrypto_encode(claims: dict[str, Any]) -> str:
+        token = peer_make(header={"alg": "ML-DSA-65", "typ": "JWT"}, claims=claims)
+        token.make_signed_token(peer_private)
+        return token.serialize()  # type: ignore[no-any-return]
+
+    encoders: list[tuple[str, Call]] = [
+        (LIMIT_SIGN, limit_encode),
+        (JWTKIT_ENCODE_AKPKEY, partial(jwtkit.encode, key=signing_key)),
+        (JWCRYPTO_ENCODE, jwcrypto_encode),
+    ]
+    for name, call in encoders:
+        check_encoder(name, call, expected, verifier.decode, "ML-DSA-65")
+    data = signing_input.encode("ascii")
+    sign_table = Table(
+        "ml-dsa-65_sign",
+        "ML-DSA-65 sign (encode a JWT)",
+        JWTKIT_ENCODE_AKPKEY,
+        [Case(BARE_SIGN, sign, data)] + [Case(name, call, expected) for name, call in encoders],
+        "The bare row is cryptography's sign() alone on a signing input of the same size; the "
+        "limit row adds the least JWT work around it (json.dumps and base64url of the claims, "
+        "a fixed header, base64url of the signature). ML-DSA signing is hedged (FIPS 204), so "
+        "its time varies from call to call.",
+    )
+    return verify_table, sign_table
+
+
 # --------------------------------------------------------------------------------------------
 # DPoP proofs (RFC 9449 §4.3): jwtkit's DPoPVerifier against the limit and the peers' JWT APIs
 
@@ -1113,6 +1210,7 @@ TARGETS = (
             Target(key, JWTKIT_DPOP, JWCRYPTO_DPOP, "speedup", 1.0),
         )
     ]
+    + [Target("ml-dsa-65_verify", JWTKIT_VERIFIER, JWCRYPTO_DECODE, "speedup", 1.0)]
 )
 
 
@@ -1390,9 +1488,16 @@ def main(argv: list[str] | None = None) -> int:
         decode_table, encode_table = hs256_tables(now)
         tables = {decode_table.key: decode_table, encode_table.key: encode_table}
     asymmetric = [] if args.dpop_only else [asymmetric_table(s, now) for s in asymmetric_setups()]
+    mldsa = None if args.dpop_only else mldsa_tables(now)
+    if mldsa is None and not args.dpop_only:
+        print("note: no ML-DSA tables (needs cryptography >= 48.0.0)", file=sys.stderr)
+    elif mldsa is not None:
+        asymmetric.append(mldsa[0])
     limit_tables = {table.key: table for table in asymmetric}
     if not args.limits_only:
         tables.update(limit_tables)
+        if mldsa is not None:
+            tables[mldsa[1].key] = mldsa[1]
     info = machine_info()
     if info["load_average_at_start"][0] > 0.5 * (os.cpu_count() or 1):
         print(

@@ -6,6 +6,7 @@ import jwtkit
 from jwtkit import dpop, errors, jwa, jwe, jwk, jws, jwt, oidc, sd_jwt, testing, x509
 
 TOP_LEVEL = {
+    "AKPKey",
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",
@@ -17,14 +18,15 @@ TOP_LEVEL = {
     "InvalidSDJWT", "InvalidSignature",
     "InvalidSignatureError", "InvalidSubject", "InvalidTokenError", "InvalidTokenHash",
     "InvalidType", "JWTError", "Key", "KeyNotFound", "KeySet", "MalformedToken", "MissingClaim",
-    "MissingRequiredClaimError", "NotYetValid", "OKPKey", "OctKey", "PyJWTError", "RSAKey",
+    "MissingRequiredClaimError", "MissingSignature", "NotYetValid", "OKPKey", "OctKey",
+    "PyJWTError", "RSAKey",
     "TokenTooLarge", "UnsupportedCritical", "UntrustedCertificate", "UsageError", "Verifier",
     "__version__", "decode", "decode_complete", "decode_unverified", "dpop", "encode", "errors",
     "jwa", "jwe", "jwk", "jws", "jwt", "oidc", "sd_jwt", "testing", "x509",
 }  # fmt: skip
 
 MODULES = {
-    "jwk": (jwk, {"ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
+    "jwk": (jwk, {"AKPKey", "ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"}),
     "jwa": (
         jwa,
         {
@@ -62,17 +64,30 @@ MODULES = {
     ),
     "jws": (
         jws,
-        {"Signer", "VerifiedJWS", "sign", "sign_json", "verify", "verify_json", "verify_json_all"},
+        {
+            "SignaturePolicy",
+            "Signer",
+            "VerifiedJWS",
+            "sign",
+            "sign_json",
+            "verify",
+            "verify_json",
+            "verify_json_all",
+            "verify_json_policy",
+        },
     ),
     "jwt": (
         jwt,
         {
+            "DecodedJSONJWT",
             "DecodedJWT",
             "Verifier",
             "decode",
             "decode_complete",
+            "decode_json",
             "decode_unverified",
             "encode",
+            "encode_json",
             "normalize_typ",
         },
     ),
@@ -129,6 +144,7 @@ ERROR_CODES = {
     "KeyNotFound": "key_not_found",
     "AmbiguousKey": "ambiguous_key",
     "InvalidSignature": "invalid_signature",
+    "MissingSignature": "missing_signature",
     "DecryptionError": "decryption_failed",
     "ClaimError": "invalid_claim",
     "ExpiredToken": "expired",

@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "_memo": 3,
     "_jws_compact": 3,
     "_jws_json": 3,
+    "_jws_policy": 3,
     "jws": 3,
     "_jwe_common": 3,
     "_jwe_recipient": 3,

@@ -62,6 +62,7 @@ from .errors import (
     MalformedToken,
     MissingClaim,
     MissingRequiredClaimError,
+    MissingSignature,
     NotYetValid,
     PyJWTError,
     TokenTooLarge,
@@ -69,11 +70,12 @@ from .errors import (
     UntrustedCertificate,
     UsageError,
 )
-from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
+from .jwk import AKPKey, ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AKPKey",
     "AlgorithmNotAllowed",
     "AmbiguousKey",
     "AsyncKeyProvider",
@@ -111,6 +113,7 @@ __all__ = [
     "MalformedToken",
     "MissingClaim",
     "MissingRequiredClaimError",
+    "MissingSignature",
     "NotYetValid",
     "OKPKey",
     "OctKey",

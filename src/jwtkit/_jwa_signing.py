@@ -1,4 +1,4 @@
-"""JWS signature algorithms (RFC 7518 §3, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2).
+"""JWS signature algorithms (RFC 7518 §3, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2, RFC 9964 §5).
 
 Each algorithm is a small immutable object that turns a :class:`~jwtkit.jwk.Key` into a signing
 function or a verifying function *once* (``signer(key)``, ``verifier(key)``), so that the per-key
@@ -29,11 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from ._codec import b64url_decode_fast, b64url_encode
 from .errors import InvalidKey
-from .jwk import ECKey, Key, OctKey, OKPKey, RSAKey
+from .jwk import AKPKey, ECKey, Key, OctKey, OKPKey, RSAKey
 
 __all__ = [
     "ECDSA",
     "HMAC",
+    "MLDSA",
     "RSAPKCS1",
     "RSAPSS",
     "EdDSA",
@@ -316,6 +317,50 @@ class EdDSA(SignatureAlgorithm):
         if not isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
             raise InvalidKey(f"{self.name} needs an Ed25519 or Ed448 key")  # pragma: no cover
         length = _EDDSA_SIGNATURE_SIZES[okp.crv]
+
+        def verify(signing_input: bytes, signature: str) -> bool:
+            raw = _decode_signature(signature, length)
+            if raw is None:
+                return False
+            try:
+                public.verify(raw, signing_input)
+            except _CryptoInvalidSignature:
+                return False
+            return True
+
+        return verify
+
+
+@dataclass(frozen=True)
+class MLDSA(SignatureAlgorithm):
+    """ML-DSA-44, ML-DSA-65, ML-DSA-87: FIPS 204 ML-DSA (RFC 9964 §5).
+
+    The algorithm fixes the parameter set: only an AKP key of that parameter set fits, so an
+    ML-DSA-44 key never verifies an ML-DSA-65 token. Signing is FIPS 204 Algorithm 2
+    (``ML-DSA.Sign``, hedged: fresh randomness per signature, as ``cryptography`` does) with
+    the empty context string that RFC 9964 §5 requires; verifying uses the empty context too.
+    A signature must have exactly the parameter set's length (2420, 3309 or 4627 bytes, FIPS 204
+    Table 2) before any lattice arithmetic runs (security matrix B8).
+    """
+
+    def _akp(self, key: Key, operation: str) -> AKPKey:
+        if not isinstance(key, AKPKey):
+            raise InvalidKey(f"{self.name} needs an AKP key for {self.name}, got {key.kty}")
+        key.check_usable(self.name, operation)
+        return key
+
+    def signer(self, key: Key) -> Signer:
+        private = self._akp(key, "sign").crypto_private_key
+        if private is None:  # pragma: no cover - check_usable refuses public keys for "sign"
+            raise InvalidKey(f"{self.name} signing needs a private key")
+        # RFC 9964 §5: "The ctx parameter MUST be the empty string"; None is cryptography's
+        # empty context.
+        return private.sign
+
+    def verifier(self, key: Key) -> VerifyFunction:
+        akp = self._akp(key, "verify")
+        public = akp.crypto_public_key
+        length = akp.parameters.signature_length
 
         def verify(signing_input: bytes, signature: str) -> bool:
             raw = _decode_signature(signature, length)

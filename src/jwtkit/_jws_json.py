@@ -15,7 +15,8 @@ malformed entry makes the whole JWS malformed. It then tries the signatures in o
 succeeds with the first one that verifies with a trusted key and an allowed algorithm; an
 entry whose ``alg`` is not allowed, or for which no trusted key fits, is skipped
 (RFC 7515 §7.2.1 leaves this policy to the application). :func:`verify_json_all` demands
-instead that every signature verify.
+instead that every signature verify; :mod:`jwtkit._jws_policy` builds named policies (any, all,
+required algorithms) on the parsing and the per-entry verification here.
 """
 
 from __future__ import annotations

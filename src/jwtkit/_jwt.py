@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -33,6 +33,7 @@ from ._jwe_common import DecryptedJWE
 from ._jwe_decrypt import decrypt as jwe_decrypt
 from ._jwe_encrypt import encrypt as jwe_encrypt
 from ._jws_compact import (
+    VerifiedJWS,
     allowed_algorithms,
     build_header,
     encode_header,
@@ -40,6 +41,9 @@ from ._jws_compact import (
     split_compact,
     verify_segments,
 )
+from ._jws_json import DEFAULT_MAX_SIGNATURES, sign_json
+from ._jws_json import Signer as JWSSigner
+from ._jws_policy import SignaturePolicy, verify_with_policy
 from ._keysource import KeyArgument, KeySource, coerce_key
 from ._memo import UNSHARED, SharedMemo, held, key_part, value_part
 from ._messages import short
@@ -54,12 +58,15 @@ from .jwa import DEFAULT_REGISTRY, Registry
 from .jwk import Key, KeySet, OctKey
 
 __all__ = [
+    "DecodedJSONJWT",
     "DecodedJWT",
     "Verifier",
     "decode",
     "decode_complete",
+    "decode_json",
     "decode_unverified",
     "encode",
+    "encode_json",
     "normalize_typ",
 ]
 
@@ -102,6 +109,20 @@ class DecodedJWT:
         if name == "signature":
             return self.signature
         raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class DecodedJSONJWT:
+    """A JWT in JWS JSON serialization (a hybrid token), verified under a signature policy and
+    its claims validated: the claims, and every signature that verified, in document order."""
+
+    claims: Claims
+    signatures: tuple[VerifiedJWS, ...]
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """The algorithms of the signatures that verified, in document order."""
+        return tuple(signature.algorithm for signature in self.signatures)
 
 
 def normalize_typ(value: str) -> str:
@@ -321,6 +342,49 @@ def _encode_encrypted(
         headers=outer,
         registry=registry,
     )
+
+
+def encode_json(
+    payload: Mapping[str, Any],
+    signers: Sequence[JWSSigner],
+    *,
+    expires_in: float | timedelta | None = None,
+    not_before: float | timedelta | datetime | None = None,
+    typ: str | None = "JWT",
+    json_encoder: type[Any] | None = None,
+    now: Now = None,
+    registry: Registry = DEFAULT_REGISTRY,
+) -> dict[str, Any]:
+    """Sign ``payload`` as a JWT with several signatures: a JWS in the general JSON
+    serialization (RFC 7515 §7.2.1), one signature per :class:`~jwtkit.jws.Signer`.
+
+    A hybrid token: sign with a classical and a post-quantum key, and let each verifier apply
+    its :class:`~jwtkit.jws.SignaturePolicy` (:func:`decode_json`). The claims are prepared as
+    :func:`encode` prepares them (``expires_in``, ``not_before``, datetimes); ``typ`` goes into
+    each signature's protected header unless the signer sets its own.
+
+    .. warning:: RFC 7519 §1 defines JWTs in the compact serialization only, which carries one
+       signature; a JSON-serialized JWT is read by :func:`decode_json` (and other JWS JSON
+       libraries), not by ``decode`` or by libraries that expect a compact JWT.
+    """
+    if isinstance(signers, (JWSSigner, str, bytes)) or not isinstance(signers, Sequence):
+        raise UsageError("signers must be a sequence of jws.Signer, e.g. [Signer(key, 'ES256')]")
+    if typ is not None and not isinstance(typ, str):
+        raise UsageError("typ: expected a string or None")
+    prepared = []
+    for signer in signers:
+        if not isinstance(signer, JWSSigner):
+            raise UsageError(f"signers: expected jws.Signer, got {type(signer).__name__}")
+        protected = dict(signer.protected or {})
+        if protected.get("b64", True) is not True:
+            raise UsageError(
+                "a JWT payload is always base64url-encoded; 'b64': false is not allowed"
+            )
+        if typ is not None and "typ" not in protected and "typ" not in (signer.unprotected or {}):
+            protected["typ"] = typ
+        prepared.append(replace(signer, protected=protected))
+    claims = _claims_to_sign(payload, expires_in, not_before, now)
+    return sign_json(_claims_json(claims, json_encoder), prepared, registry=registry)
 
 
 def _claims_to_sign(
@@ -549,6 +613,44 @@ class Verifier:
             return replace(self._decode_complete(inner, now, keys), encryption_header=outer)
         return self._decode_complete(token, now, await self._provider_keys_async(token))
 
+    def decode_json(
+        self,
+        document: Mapping[str, Any] | str | bytes,
+        *,
+        policy: SignaturePolicy,
+        now: Now = None,
+        max_signatures: int = DEFAULT_MAX_SIGNATURES,
+    ) -> DecodedJSONJWT:
+        """Verify a JWT in JWS JSON serialization (a hybrid token from :func:`encode_json`)
+        under ``policy`` (:class:`~jwtkit.jws.SignaturePolicy`, RFC 7515 §5.2), then check
+        each verified signature's header (``typ`` protected, no ``b64: false``, no nested
+        ``cty``) and validate the claims with this verifier's expectations, as :meth:`decode`
+        does. Signatures are checked before claims (security matrix E4)."""
+        if self._decryption is not None:
+            raise UsageError("decode_json reads signed JWS JSON; this Verifier decrypts JWEs")
+        if self.asynchronous:
+            raise UsageError(
+                "decode_json needs keys at hand: pass a KeySet or a synchronous JWKS client"
+            )
+        verified = verify_with_policy(
+            document,
+            self._source,
+            self._allowed,
+            policy,
+            detached_payload=None,
+            crit=self._crit,
+            registry=self._registry,
+            max_token_size=self._max_size,
+            max_signatures=max_signatures,
+        )
+        for signature in verified:
+            self._check_jwt_header({**(signature.unprotected or {}), **signature.header})
+            # A typ only in the unprotected header could be added by anyone (RFC 8725 §3.11).
+            self._check_typ(signature.header)
+        claims = json_loads_object(verified[0].payload, "claims")
+        self._policy.check(claims, _now(now, self._clock))
+        return DecodedJSONJWT(claims, verified)
+
     def _unwrap(self, token: str | bytes, now: Now) -> tuple[str, Header] | DecodedJWT:
         """Decrypt an encrypted JWT: the inner signed JWT and the JWE header, or the whole
         result for an unsigned encrypted JWT (RFC 7519 §7.2 steps 8-9; RFC 8725 §3.11)."""
@@ -674,6 +776,11 @@ class Verifier:
     def _checked_header(self, segment: str) -> Header:
         header = json_loads_object(b64url_decode(segment, "header"), "header")
         check_header(header, self._crit)
+        self._check_jwt_header(header)
+        return header
+
+    def _check_jwt_header(self, header: Header) -> None:
+        """What a JWT's JOSE Header must not say (beyond the JWS rules), and its ``typ``."""
         if header.get("b64") is False:
             raise MalformedToken("header: 'b64': false is not allowed in a JWT (RFC 7797 §7)")
         cty = header.get("cty")
@@ -682,7 +789,6 @@ class Verifier:
                 "header: cty 'JWT' marks a nested JWT, which decode does not unwrap"
             )
         self._check_typ(header)
-        return header
 
     def _check_typ(self, header: Mapping[str, Any]) -> None:
         if self._typ is not None:
@@ -929,6 +1035,47 @@ def decode(
         content_encryptions,
         allow_unsigned,
     ).decode(token, now=now)
+
+
+def decode_json(
+    document: Mapping[str, Any] | str | bytes,
+    key: KeyArgument | None,
+    *,
+    policy: SignaturePolicy,
+    algorithms: Iterable[str] | None = None,
+    audience: str | Iterable[str] | None = None,
+    issuer: str | Iterable[str] | None = None,
+    subject: str | None = None,
+    leeway: float | timedelta = 0,
+    require: Iterable[str] = (),
+    max_age: float | timedelta | None = None,
+    typ: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    now: Now = None,
+    crit: Collection[str] = (),
+    registry: Registry = DEFAULT_REGISTRY,
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+) -> DecodedJSONJWT:
+    """Verify a JWT in JWS JSON serialization under ``policy`` and validate its claims.
+
+    The arguments are :func:`decode`'s, plus ``policy`` (:class:`~jwtkit.jws.SignaturePolicy`):
+    which signatures must verify. Returns the claims and every signature that verified.
+    """
+    return _verifier_for(
+        key,
+        algorithms,
+        audience,
+        issuer,
+        subject,
+        leeway,
+        require,
+        max_age,
+        typ,
+        options,
+        crit,
+        registry,
+        max_token_size,
+    ).decode_json(document, policy=policy, now=now)
 
 
 def decode_unverified(

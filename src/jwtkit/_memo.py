@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any, Final, Generic, TypeVar, cast
 
-from .jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
+from .jwk import AKPKey, ECKey, Key, KeySet, OctKey, OKPKey, RSAKey
 
 __all__ = ["UNSHARED", "SharedMemo", "held", "key_part", "value_part"]
 
@@ -49,7 +49,7 @@ class _Unshared:
 UNSHARED: Final = _Unshared()
 
 # Types whose objects stand for themselves, tested before the slower isinstance.
-_IDENTITY_TYPES = frozenset({OctKey, RSAKey, ECKey, OKPKey, KeySet})
+_IDENTITY_TYPES = frozenset({OctKey, RSAKey, ECKey, OKPKey, AKPKey, KeySet})
 _SEQUENCES = (list, tuple)
 
 

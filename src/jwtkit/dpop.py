@@ -99,9 +99,9 @@ MAX_JTI_LENGTH = 256
 
 # RFC 9110 §9.1: method = token; §5.6.2: token = 1*tchar.
 _METHOD = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# RFC 7517 §4, RFC 7518 §6.2.2, §6.3.2, §6.4, RFC 8037 §2: members that only a private or
-# secret key has.
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# RFC 7517 §4, RFC 7518 §6.2.2, §6.3.2, §6.4, RFC 8037 §2, RFC 9964 §3: members that only a
+# private or secret key has.
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"})
 # JWK members that describe a certificate chain: useless in a proof, left out of its header.
 _CERTIFICATE_MEMBERS = ("x5c", "x5t", "x5t#S256", "x5u")
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -13,6 +13,7 @@ The hierarchy::
     │   │   └── AmbiguousKey    "ambiguous_key"         the kid names several keys that fit
     │   └── UntrustedCertificate "untrusted_certificate" an ``x5c`` chain fails (``.reason``)
     ├── InvalidSignature        "invalid_signature"     does not verify (always opaque)
+    │   └── MissingSignature    "missing_signature"     a signature the policy requires is absent
     ├── DecryptionError         "decryption_failed"     a JWE does not decrypt (always opaque)
     ├── InvalidDPoPProof        "invalid_dpop_proof"    a DPoP proof fails (RFC 9449 §4.3)
     │   └── DPoPNonceRequired   "use_dpop_nonce"        the proof lacks the server's nonce
@@ -76,6 +77,7 @@ __all__ = [
     "MalformedToken",
     "MissingClaim",
     "MissingRequiredClaimError",
+    "MissingSignature",
     "NotYetValid",
     "PyJWTError",
     "TokenTooLarge",
@@ -175,6 +177,18 @@ class InvalidSignature(JWTError):
     code = "invalid_signature"
 
     def __init__(self, message: str = "signature verification failed") -> None:
+        super().__init__(message)
+
+
+class MissingSignature(InvalidSignature):
+    """A JWS JSON document lacks a valid signature its verifier's
+    :class:`~jwtkit.jws.SignaturePolicy` requires: a required algorithm has not signed (a
+    stripped signature; RFC 7515 §5.2 leaves the choice of required signatures to the
+    application). The message names the missing algorithms, never a key or the document."""
+
+    code = "missing_signature"
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
 
 

@@ -1,4 +1,4 @@
-"""Algorithms (RFC 7518, RFC 8037, RFC 8812, RFC 9864) as one immutable registry value.
+"""Algorithms (RFC 7518, RFC 8037, RFC 8812, RFC 9864, RFC 9964) as one immutable registry value.
 
 A :class:`Registry` holds three kinds of algorithm, each looked up by its exact name:
 
@@ -35,7 +35,16 @@ from ._jwa_keymgmt import (
     Direct,
     KeyManagementAlgorithm,
 )
-from ._jwa_signing import ECDSA, HMAC, RSAPKCS1, RSAPSS, EdDSA, SignatureAlgorithm, Unsecured
+from ._jwa_signing import (
+    ECDSA,
+    HMAC,
+    MLDSA,
+    RSAPKCS1,
+    RSAPSS,
+    EdDSA,
+    SignatureAlgorithm,
+    Unsecured,
+)
 from .errors import UsageError
 
 __all__ = [
@@ -97,6 +106,9 @@ SIGNATURE_ALGORITHMS: Mapping[str, SignatureAlgorithm] = MappingProxyType(
             EdDSA("EdDSA"),
             EdDSA("Ed25519", "Ed25519"),
             EdDSA("Ed448", "Ed448"),
+            MLDSA("ML-DSA-44"),
+            MLDSA("ML-DSA-65"),
+            MLDSA("ML-DSA-87"),
         )
     }
 )

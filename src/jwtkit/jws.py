@@ -14,11 +14,24 @@ Verification needs an allow-list of algorithms, uses only the keys you pass (nev
 by the token), processes ``crit`` (RFC 7515 §4.1.11) and supports RFC 7797 unencoded and
 detached payloads. The JSON serialization (RFC 7515 §7.2, general and flattened) has its own
 entry points, so that a JSON document is never taken for a compact token, nor the reverse.
+:func:`verify_json_policy` verifies a document with several signatures (a hybrid classical and
+post-quantum token) under a :class:`SignaturePolicy`: any, all, or required algorithms.
 """
 
 from __future__ import annotations
 
 from ._jws_compact import VerifiedJWS, sign, verify
 from ._jws_json import Signer, sign_json, verify_json, verify_json_all
+from ._jws_policy import SignaturePolicy, verify_json_policy
 
-__all__ = ["Signer", "VerifiedJWS", "sign", "sign_json", "verify", "verify_json", "verify_json_all"]
+__all__ = [
+    "SignaturePolicy",
+    "Signer",
+    "VerifiedJWS",
+    "sign",
+    "sign_json",
+    "verify",
+    "verify_json",
+    "verify_json_all",
+    "verify_json_policy",
+]

@@ -407,6 +407,16 @@ def test_private_jwk_is_refused(verifier: DPoPVerifier, key: jwtkit.Key) -> None
     assert key.to_jwk(private=True)["d"] not in str(excinfo.value)
 
 
+def test_akp_jwk_with_priv_is_refused(verifier: DPoPVerifier, key: jwtkit.Key) -> None:
+    """RFC 9964 §3: an AKP key's ``priv`` (the seed) is private: refused before it is read."""
+    seed = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    akp = {"kty": "AKP", "alg": "ML-DSA-44", "pub": "AAAA", "priv": seed}
+    proof = _forge(key, header={"jwk": akp})
+    with pytest.raises(InvalidDPoPProof, match="private key members") as excinfo:
+        verifier.verify(proof, method="GET", url=URL)
+    assert seed not in str(excinfo.value)
+
+
 def test_symmetric_jwk_is_refused(verifier: DPoPVerifier, key: jwtkit.Key) -> None:
     proof = _forge(key, header={"jwk": {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}})
     with pytest.raises(InvalidDPoPProof, match="private"):

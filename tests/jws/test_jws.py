@@ -682,6 +682,7 @@ def test_resolver_needs_algorithms(ec_key: Key) -> None:
 ALL_SIGNATURE_ALGORITHMS = {
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
     "ES256", "ES384", "ES512", "ES256K", "EdDSA", "Ed25519", "Ed448",
+    "ML-DSA-44", "ML-DSA-65", "ML-DSA-87",
 }  # fmt: skip
 
 

@@ -51,7 +51,16 @@ def test_long_form_lengths(rsa_private: rsa.RSAPrivateKey) -> None:
 
 @pytest.mark.parametrize("name", ["dsa-public.pem", "dh-public.pem", "ml-dsa-44-public.pem"])
 def test_containers_of_algorithms_jose_does_not_use_are_still_containers(name: str) -> None:
+    """ML-DSA keys are AKP keys where cryptography can sign with them; where it cannot (before
+    48.0.0), their DER must still be told apart from a secret."""
     assert key_container(_der((DATA / name).read_bytes())) == "SubjectPublicKeyInfo"
+
+
+@pytest.mark.parametrize("name", ["ml-dsa-44-public.pem", "ml-dsa-44-private.pem"])
+def test_ml_dsa_der_is_never_an_hmac_secret(name: str) -> None:
+    der = _der((DATA / name).read_bytes())
+    with pytest.raises(InvalidKey, match="symmetric secret"):
+        OctKey(der)
 
 
 def test_an_unknown_algorithm_is_a_container_and_never_an_hmac_secret() -> None:

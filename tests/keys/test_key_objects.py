@@ -16,7 +16,7 @@ from jwtkit.jwk import ECKey, Key, KeySet, OctKey, OKPKey, RSAKey, SkippedKey
 
 def test_public_module_exports() -> None:
     assert set(jwk_module.__all__) == {
-        "ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"
+        "AKPKey", "ECKey", "Key", "KeySet", "OKPKey", "OctKey", "RSAKey", "SkippedKey"
     }  # fmt: skip
     for name in jwk_module.__all__:
         assert getattr(jwk_module, name).__module__.startswith("jwtkit._keys")

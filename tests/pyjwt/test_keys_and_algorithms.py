@@ -87,3 +87,10 @@ def test_key_errors_do_not_show_the_secret() -> None:
     assert jwk["k"] not in str(caught.value)
     assert secret not in str(caught.value)
     assert secret not in repr(jwt.PyJWK(jwk))
+
+
+def test_ml_dsa_has_no_pyjwt_algorithm_class() -> None:
+    """PyJWT has no algorithm class for ML-DSA (RFC 9964); jwtkit does not invent one."""
+    assert not any(name.startswith("ML-DSA") for name in jwt.algorithms.get_default_algorithms())
+    with pytest.raises(NotImplementedError, match="ML-DSA-65"):
+        jwt.get_algorithm_by_name("ML-DSA-65")

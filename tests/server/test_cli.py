@@ -31,6 +31,7 @@ from conftest import FAST_ARGON2, PASSWORD, TEST_KEK, free_port
 
 import jwtkit
 from jwtkit import _console
+from jwtkit._keys import mldsa_support
 from jwtkit.server import cli as server_cli
 from jwtkit.server.app import create_app
 from jwtkit.server.client_assertions import CLIENT_ASSERTION_TYPE
@@ -888,7 +889,7 @@ def test_keys_rotate_refuses_an_algorithm_the_ring_does_not_keep(database: str) 
     assert refused.exit_code == 1
     assert refused.output == (
         "jwtkit: error: no signing keys of the algorithm 'EdDSA' are kept: the key ring keeps "
-        "ES256, RS256 (signing_algorithm and id_token_algorithms)\n"
+        "ES256, RS256 (the algorithm settings)\n"
     )
     assert keys_of(database) == before
     assert _console.main(["keys", "rotate", "--algorithm", "HS256", "--database", database]) == 2
@@ -901,6 +902,24 @@ def test_keys_rotate_refuses_an_algorithm_the_ring_does_not_keep(database: str) 
         ("ES256", "active"),
         ("RS256", "active"),
         ("EdDSA", "pending"),
+    ]
+
+
+@pytest.mark.skipif(
+    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+)
+def test_keys_rotate_an_ml_dsa_key_named_by_published_algorithms(database: str) -> None:
+    refused = run("keys", "rotate", "--algorithm", "ML-DSA-65", "--database", database)
+    assert refused.exit_code == 1
+    assert "no signing keys of the algorithm 'ML-DSA-65' are kept" in refused.output
+    os.environ[env_var("published_algorithms")] = "ML-DSA-65"
+    rotated = run("keys", "rotate", "--algorithm", "ML-DSA-65", "--database", database)
+    assert rotated.exit_code == 0, rotated.output
+    assert "(ML-DSA-65): published now" in rotated.output
+    assert [key[1:] for key in keys_of(database)] == [
+        ("ES256", "active"),
+        ("RS256", "active"),
+        ("ML-DSA-65", "pending"),
     ]
 
 

@@ -388,6 +388,18 @@ def test_id_token_algorithms_from_text(text: str, expected: tuple[str, ...]) -> 
     assert load_settings(cli={"id-token-algorithms": text}, env={}).id_token_algorithms == expected
 
 
+def test_published_algorithms_from_every_source(tmp_path: Path) -> None:
+    assert Settings().published_algorithms == ()
+    assert Settings().access_token_algorithms == ("ES256",)
+    env = {"JWTKIT_PUBLISHED_ALGORITHMS": "ML-DSA-65, EdDSA"}
+    assert load_settings(env=env).published_algorithms == ("ML-DSA-65", "EdDSA")
+    toml = _write(tmp_path, 'signing_algorithm = "ML-DSA-65"\npublished_algorithms = ["ES256"]\n')
+    settings = load_settings(env={}, config_file=toml)
+    assert settings.access_token_algorithms == ("ML-DSA-65", "ES256")
+    listed = Settings(published_algorithms=["ML-DSA-87"])  # type: ignore[arg-type]
+    assert listed.published_algorithms == ("ML-DSA-87",)
+
+
 def test_id_token_algorithms_in_toml_and_python(tmp_path: Path) -> None:
     array = _write(tmp_path, 'id_token_algorithms = ["RS256", "EdDSA"]\n')
     assert load_settings(env={}, config_file=array).id_token_algorithms == ("RS256", "EdDSA")
@@ -608,7 +620,29 @@ def test_key_encryption_key_accepts_padding() -> None:
         (
             {"signing_algorithm": "HS256"},
             "signing_algorithm (JWTKIT_SIGNING_ALGORITHM): must be one of ES256, RS256, PS256, "
-            "EdDSA, got 'HS256'",
+            "EdDSA, ML-DSA-44, ML-DSA-65, ML-DSA-87, got 'HS256'",
+        ),
+        (
+            {"id_token_algorithms": ("RS256", "ML-DSA-65")},
+            "id_token_algorithms (JWTKIT_ID_TOKEN_ALGORITHMS): each must be one of ES256, "
+            "RS256, PS256, EdDSA, got 'ML-DSA-65' (ML-DSA signs access tokens only: an ID "
+            "token's at_hash needs the hash function of its alg, OpenID Connect Core 1.0 "
+            "§3.1.3.6)",
+        ),
+        (
+            {"published_algorithms": ("ML-DSA-65", "HS256")},
+            "published_algorithms (JWTKIT_PUBLISHED_ALGORITHMS): each must be one of ES256, "
+            "RS256, PS256, EdDSA, ML-DSA-44, ML-DSA-65, ML-DSA-87, got 'HS256'",
+        ),
+        (
+            {"published_algorithms": ("ML-DSA-65", "ML-DSA-65")},
+            "published_algorithms (JWTKIT_PUBLISHED_ALGORITHMS): names an algorithm twice, got "
+            "'ML-DSA-65 ML-DSA-65'",
+        ),
+        (
+            {"published_algorithms": ("ES256",)},
+            "published_algorithms (JWTKIT_PUBLISHED_ALGORITHMS): must not name "
+            "signing_algorithm (ES256), whose key signs access tokens already",
         ),
         (
             {"id_token_algorithms": ("ES256",)},

@@ -28,8 +28,11 @@ import httpx
 import jwt
 import pytest
 from conftest import PASSWORD, free_port
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jwt as jwcrypto_jwt
 
 import jwtkit
+from jwtkit._keys import mldsa_support
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals")
 
@@ -397,6 +400,61 @@ def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
         "unknown_user",
         "warning",
     )
+
+
+@pytest.mark.skipif(
+    mldsa_support.MLDSA_MODULE is None, reason="this cryptography release cannot sign with ML-DSA"
+)
+def test_ml_dsa_access_tokens_over_real_http(tmp_path: Path) -> None:
+    """A service that moves to ML-DSA-65: the key is published first, then signs; a token of
+    the classical key issued before still works; resource servers verify the ML-DSA token
+    with the JWKS, with jwtkit and with jwcrypto."""
+    port = free_port()
+    publish = {**_environment(), "JWTKIT_PUBLISHED_ALGORITHMS": "ML-DSA-65"}
+    with (
+        _serve(tmp_path, port, env=publish) as server,
+        httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
+    ):
+        assert http.post("/users", json={"username": "alice", "password": PASSWORD}).is_success
+        classical = _login(http)["access_token"]
+        assert jwt.get_unverified_header(classical)["alg"] == "ES256"
+        published = {key["alg"]: key for key in http.get("/.well-known/jwks.json").json()["keys"]}
+        assert published["ML-DSA-65"]["kty"] == "AKP"
+
+    switched = {
+        **_environment(),
+        "JWTKIT_SIGNING_ALGORITHM": "ML-DSA-65",
+        "JWTKIT_PUBLISHED_ALGORITHMS": "ES256",
+    }
+    with (
+        _serve(tmp_path, port, env=switched) as server,
+        httpx.Client(base_url=server.url, timeout=10, trust_env=False) as http,
+    ):
+        metadata = http.get("/.well-known/openid-configuration").json()
+        algorithms = metadata["access_token_signing_alg_values_supported"]
+        assert algorithms == ["ML-DSA-65", "ES256"]
+        token = _login(http)["access_token"]
+        header = jwt.get_unverified_header(token)
+        assert (header["alg"], header["kid"]) == ("ML-DSA-65", published["ML-DSA-65"]["kid"])
+        jwks = http.get(metadata["jwks_uri"]).json()
+        keys = jwtkit.KeySet.from_jwks(jwks)
+        verifier = jwtkit.Verifier(
+            keys, algorithms=algorithms, issuer=server.url, audience="jwtkit", typ="at+jwt"
+        )
+        claims = verifier.decode(token)
+        assert verifier.decode(classical)["sub"] == claims["sub"]
+        if "AKP" in jwcrypto_jwk.JWKTypesRegistry:  # jwcrypto 1.6.0 on: RFC 9964 interop
+            checked: Any = jwcrypto_jwt.JWT(
+                jwt=token,
+                key=jwcrypto_jwk.JWKSet.from_json(json.dumps(jwks)),
+                algs=["ML-DSA-65"],
+                expected_type="JWS",
+            )
+            assert json.loads(checked.claims)["jti"] == claims["jti"]
+        for access_token in (token, classical):
+            me = http.get("/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+            assert me.status_code == 200, me.text
+        assert "Traceback" not in server.output()
 
 
 def _scraped(url: str, endpoint: str) -> float:

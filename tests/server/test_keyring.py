@@ -477,7 +477,7 @@ async def test_an_algorithm_the_ring_does_not_keep_is_refused(
     ring = await _load(store, clock)
     message = (
         f"no signing keys of the algorithm '{algorithm}' are kept: the key ring keeps ES256, "
-        "RS256 (signing_algorithm and id_token_algorithms)"
+        "RS256 (the algorithm settings)"
     )
     with pytest.raises(KeyRingError) as caught:
         ring.signing_key(algorithm)
@@ -535,8 +535,8 @@ async def test_keys_of_an_algorithm_no_longer_configured(
     with caplog.at_level(logging.WARNING, logger="jwtkit.server.keyring"):
         ring = await _load(store, clock, _settings(signing_algorithm="EdDSA"))
     assert (
-        f"the signing key {old} is active but its algorithm ES256 is neither signing_algorithm "
-        "nor one of id_token_algorithms"
+        f"the signing key {old} is active but its algorithm ES256 is not named by "
+        "signing_algorithm, id_token_algorithms or published_algorithms"
     ) in caplog.text
     # the new access tokens' algorithm gets its key at once; the old key signs nothing here
     assert ring.algorithms == ("EdDSA", "RS256")

@@ -1,7 +1,7 @@
-"""What RSA, EC and OKP keys share: a ``cryptography`` key pair behind a :class:`Key`.
+"""What RSA, EC, OKP and AKP keys share: a ``cryptography`` key pair behind a :class:`Key`.
 
 :class:`AsymmetricKey` keeps the public key's SubjectPublicKeyInfo DER (for equality, hashing
-and the ``x5c`` check) and implements PEM export and :meth:`public_key` once for all three.
+and the ``x5c`` check) and implements PEM export and :meth:`public_key` once for all four.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def encode_password(password: bytes | str | None) -> bytes | None:
 
 
 class AsymmetricKey(Key):
-    """Base of :class:`RSAKey`, :class:`ECKey` and :class:`OKPKey`."""
+    """Base of :class:`RSAKey`, :class:`ECKey`, :class:`OKPKey` and :class:`AKPKey`."""
 
     _spki: bytes
 

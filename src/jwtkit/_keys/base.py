@@ -100,7 +100,7 @@ def describe_requirement(requirement: AlgorithmRequirement) -> str:
     for kty, curves in by_kty.items():
         text = f"an {kty} key"
         if curves:
-            text += " on " + (
+            text += (" for " if kty == "AKP" else " on ") + (
                 curves[0] if len(curves) == 1 else ", ".join(curves[:-1]) + " or " + curves[-1]
             )
         if requirement.secret_length is not None:
@@ -225,7 +225,7 @@ class Key(abc.ABC):
     def supports(self, alg: str) -> bool:
         """``True`` when the key's type, curve (and, for AES key wrap, length) fit ``alg``.
 
-        Covers JWS (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2) and JWE
+        Covers JWS (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2, RFC 9864 §2, RFC 9964 §5) and JWE
         key-management (RFC 7518 §4.1, RFC 8037 §3.2) names. ``"none"`` and unknown names
         give ``False``. Metadata (``alg``, ``use``, ``key_ops``) is not consulted here; see
         :meth:`check_usable`.
@@ -396,9 +396,11 @@ class Key(abc.ABC):
         """A new random key for an algorithm (``"ES256"``, ``"HS256"``, ...) or a ``kty``.
 
         An algorithm name sets the key's ``alg``; a ``kty`` (``"oct"``, ``"RSA"``, ``"EC"``,
-        ``"OKP"``) leaves it unset. ``size`` is in bits (oct: default 256, RSA: default 2048,
-        never below); ``crv`` picks the curve for EC (default P-256) and OKP (default Ed25519).
-        On a subclass the argument may be left out: ``ECKey.generate()`` is a P-256 key.
+        ``"OKP"``) leaves it unset, except ``"AKP"``, whose keys always name their algorithm
+        (ML-DSA-65 unless ``"ML-DSA-44"`` or ``"ML-DSA-87"`` is asked for, RFC 9964 §3).
+        ``size`` is in bits (oct: default 256, RSA: default 2048, never below); ``crv`` picks the
+        curve for EC (default P-256) and OKP (default Ed25519). On a subclass the argument may be
+        left out: ``ECKey.generate()`` is a P-256 key.
         """
         from .factory import generate_key  # noqa: PLC0415 - factory imports the subclasses
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 from .._codec import json_loads_object
 from .._messages import short
 from ..errors import InvalidKey
+from .akp_key import AKPKey, mldsa_classes
 from .base import Key
 from .ec_key import EC_CURVES, ECKey
 from .formats import CRYPTO_ERRORS, deprecated_types_refused
@@ -25,11 +26,14 @@ from .rsa_key import MIN_RSA_BITS, RSAKey
 
 __all__ = ["generate_key", "key_from_crypto", "key_from_jwk"]
 
-_KEY_TYPES: Mapping[str, type[OctKey] | type[RSAKey] | type[ECKey] | type[OKPKey]] = {
+_KEY_TYPES: Mapping[
+    str, type[OctKey] | type[RSAKey] | type[ECKey] | type[OKPKey] | type[AKPKey]
+] = {
     "oct": OctKey,
     "RSA": RSAKey,
     "EC": ECKey,
     "OKP": OKPKey,
+    "AKP": AKPKey,
 }
 _OKP_CLASSES = (
     ed25519.Ed25519PrivateKey,
@@ -44,6 +48,8 @@ _OKP_CLASSES = (
 _DEFAULT_OCT_BITS = 256
 # The curve chosen when an algorithm (or kty) allows several and the caller names none.
 _DEFAULT_CURVES = {"EC": "P-256", "OKP": "Ed25519", "EdDSA": "Ed25519", "ECDH": "P-256"}
+# The ML-DSA parameter set of Key.generate("AKP"): NIST category 3 (FIPS 204 §4).
+_DEFAULT_AKP_ALG = "ML-DSA-65"
 
 
 def key_from_jwk(jwk: Mapping[str, Any] | str | bytes, *, allow_weak: bool = False) -> Key:
@@ -89,9 +95,11 @@ def key_from_crypto(
         return ECKey(obj, kid=kid, alg=alg, use=use, key_ops=key_ops)
     if isinstance(obj, _OKP_CLASSES):
         return OKPKey(obj, kid=kid, alg=alg, use=use, key_ops=key_ops)
+    if isinstance(obj, mldsa_classes()):
+        return AKPKey(obj, kid=kid, alg=alg, use=use, key_ops=key_ops)  # type: ignore[arg-type]
     raise InvalidKey(
         f"unsupported key object {type(obj).__name__}: JOSE uses RSA, EC (P-256, P-384, "
-        "P-521, secp256k1), Ed25519, Ed448, X25519 and X448 keys"
+        "P-521, secp256k1), Ed25519, Ed448, X25519, X448 and ML-DSA keys"
     )
 
 
@@ -136,8 +144,16 @@ def generate_key(
     else:
         raise InvalidKey(
             f"generate: unknown algorithm or key type {short(alg_or_kty)} (use e.g. 'ES256', "
-            "'RS256', 'HS256', 'EdDSA', 'RSA-OAEP-256', 'ECDH-ES', or 'oct'/'RSA'/'EC'/'OKP')"
+            "'RS256', 'HS256', 'EdDSA', 'ML-DSA-65', 'RSA-OAEP-256', 'ECDH-ES', or "
+            "'oct'/'RSA'/'EC'/'OKP'/'AKP')"
         )
+    if kty == "AKP":
+        if size is not None or crv is not None:
+            raise InvalidKey(
+                "generate: 'size' and 'crv' do not apply to AKP keys; the algorithm "
+                "(ML-DSA-44, ML-DSA-65 or ML-DSA-87) fixes the key"
+            )
+        return AKPKey._random(_DEFAULT_AKP_ALG if alg is None else alg, **common)
     if kty in ("EC", "OKP"):
         if size is not None:
             raise InvalidKey(f"generate: 'size' does not apply to {kty} keys; choose 'crv'")

@@ -33,6 +33,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from .._messages import short
 from ..errors import InvalidKey
 from .der_shape import key_container
+from .mldsa_support import mldsa_unavailable, unreadable_mldsa
 
 __all__ = [
     "CRYPTO_ERRORS",
@@ -114,7 +115,9 @@ def _private_key_error(
 ) -> InvalidKey:
     """Turn a loader's complaint about a private key into a helpful message. ``der``, when
     known, tells a PKCS#8 key of an unknown algorithm (older ``cryptography`` releases raise
-    ``ValueError`` for it) from bad data."""
+    ``ValueError`` for it) from bad data, and an ML-DSA key this ``cryptography`` cannot read."""
+    if unreadable_mldsa(der):
+        return mldsa_unavailable(what)
     if isinstance(exc, ValueError) and der is not None and key_container(der) is not None:
         exc = UnsupportedAlgorithm(f"{key_container(der)} of an unknown key algorithm")
     if isinstance(exc, TypeError):
@@ -158,6 +161,8 @@ def _load_pem_block(label: bytes, block: bytes, password: bytes | None) -> Loade
         try:
             return serialization.load_pem_public_key(block)
         except CRYPTO_ERRORS:
+            if unreadable_mldsa(_pem_der(block)):
+                raise mldsa_unavailable(what) from None
             raise InvalidKey(f"{what}: not a valid public key") from None
     try:
         certificate = x509.load_pem_x509_certificate(block)
@@ -211,6 +216,8 @@ def load_der(data: bytes, password: bytes | str | None = None) -> LoadedKey:
     try:
         return serialization.load_der_private_key(raw, secret)
     except CRYPTO_ERRORS as exc:
+        if unreadable_mldsa(raw):
+            raise mldsa_unavailable("DER") from None
         if isinstance(exc, ValueError) and secret is None and key_container(raw) is None:
             raise InvalidKey(
                 "DER: not a public key, certificate or private key that can be read"

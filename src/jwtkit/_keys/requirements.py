@@ -42,7 +42,8 @@ HMAC_MIN_SECRET_LENGTH: MappingProxyType[str, int] = MappingProxyType(
 class AlgorithmRequirement:
     """What a key must be to serve one algorithm.
 
-    ``kinds`` holds ``(kty, crv)`` pairs; ``crv`` is ``None`` where the key type has no curve.
+    ``kinds`` holds ``(kty, crv)`` pairs; ``crv`` is ``None`` where the key type has no curve,
+    and names the parameter set for an ``AKP`` key (RFC 9964 §3).
     ``secret_length`` is the exact length in bytes an ``oct`` key must have (AES key wrap),
     ``None`` for any length. ``family`` is ``"sig"`` for JWS algorithms and ``"enc"`` for JWE
     key-management algorithms: it decides which operations make sense.
@@ -98,6 +99,10 @@ ALGORITHM_REQUIREMENTS: MappingProxyType[str, AlgorithmRequirement] = MappingPro
         "EdDSA": _sig(("OKP", "Ed25519"), ("OKP", "Ed448")),
         "Ed25519": _sig(("OKP", "Ed25519")),
         "Ed448": _sig(("OKP", "Ed448")),
+        # RFC 9964 §5: ML-DSA, the parameter set named by the AKP key's own "alg"
+        "ML-DSA-44": _sig(("AKP", "ML-DSA-44")),
+        "ML-DSA-65": _sig(("AKP", "ML-DSA-65")),
+        "ML-DSA-87": _sig(("AKP", "ML-DSA-87")),
         # JWE key management, RFC 7518 §4.1
         "RSA1_5": _enc(_RSA),
         "RSA-OAEP": _enc(_RSA),

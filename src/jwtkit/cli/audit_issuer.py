@@ -69,8 +69,9 @@ OPENID_REQUIRED = (
 )
 #: Members RFC 8414 §2 requires (authorization_endpoint: unless no grant type uses it).
 OAUTH_REQUIRED = ("issuer", "authorization_endpoint", "token_endpoint", "response_types_supported")
-#: Members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
-PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+#: Members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2;
+#: RFC 9964 §3: an AKP key's ``priv``).
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv")
 #: The least and the most ``max-age`` that makes sense for a JWK Set, in seconds: below, every
 #: verification may refetch; above, a key the issuer removed (compromised) stays trusted.
 JWKS_MIN_MAX_AGE = 60.0

@@ -86,7 +86,7 @@ def write_private_file(path: str, text: str, force: bool) -> None:
 @click.option(
     "--alg",
     required=True,
-    help="The algorithm the key is for: ES256, EdDSA, RS256, PS256, HS256, ...",
+    help="The algorithm the key is for: ES256, EdDSA, RS256, PS256, HS256, ML-DSA-65, ...",
 )
 @click.option("--kid", help="Key ID (default: the RFC 7638 thumbprint).")
 @click.option("--size", type=int, help="Bits, for RSA (default 2048) and oct keys.")
@@ -129,6 +129,7 @@ def keygen_command(
       jwtkit keygen --alg EdDSA --format pem --out ed25519.pem
       jwtkit keygen --alg HS256 --format jwk --out hs256.jwk
       jwtkit keygen --alg RS256 --size 3072 --kid 2026-11 --format jwks
+      jwtkit keygen --alg ML-DSA-65 --out mldsa.jwk --public-out mldsa.pub.jwk
     """
     public_format = FORMATS[fmt]
     if public_out is not None and public_format is None:

@@ -150,6 +150,11 @@ _FAMILIES: dict[str, type[Algorithm]] = {
 }
 
 
+#: Names without a PyJWT algorithm class: ML-DSA (RFC 9964) is signed and verified by
+#: :func:`jwtkit.pyjwt.encode`/``decode`` with AKP keys, but PyJWT has no class to mirror.
+_WITHOUT_CLASS = frozenset({"ML-DSA-44", "ML-DSA-65", "ML-DSA-87"})
+
+
 def _algorithm(name: str) -> Algorithm:
     family = _FAMILIES.get(name[:2])
     if family is None:
@@ -159,12 +164,13 @@ def _algorithm(name: str) -> Algorithm:
 
 def get_default_algorithms() -> dict[str, Algorithm]:
     """An algorithm object for each signature algorithm jwtkit offers by default."""
-    return {name: _algorithm(name) for name in sorted(DEFAULT_REGISTRY.signature_names)}
+    names = DEFAULT_REGISTRY.signature_names - _WITHOUT_CLASS
+    return {name: _algorithm(name) for name in sorted(names)}
 
 
 def get_algorithm_by_name(alg_name: str) -> Algorithm:
     """The algorithm object of ``alg_name`` (``NotImplementedError`` for an unknown name, as
     in PyJWT)."""
-    if DEFAULT_REGISTRY.signature(alg_name) is None:
+    if DEFAULT_REGISTRY.signature(alg_name) is None or alg_name in _WITHOUT_CLASS:
         raise NotImplementedError(f"Algorithm {alg_name!r} is not supported")
     return _algorithm(alg_name)

@@ -256,13 +256,15 @@ class AccessTokens:
     def verifier(self) -> jwtkit.Verifier:
         """The verifier of the current verification keys (a new one drops the cache).
 
-        It allows ``signing_algorithm`` alone: the key ring also publishes the keys of the ID
-        tokens' algorithms, and none of them may ever verify an access token."""
+        It allows ``signing_algorithm`` and ``published_algorithms`` (the access-token
+        algorithms of a change, so that tokens of the previous one verify until they expire):
+        the key ring also publishes the keys of the ID tokens' algorithms, and none of them may
+        ever verify an access token."""
         keys = self.keyring.verification_keys()
         if self._verifier is None or keys is not self._verifier_keys:
             self._verifier = jwtkit.Verifier(
                 keys,
-                algorithms=[self.settings.signing_algorithm],
+                algorithms=self.settings.access_token_algorithms,
                 issuer=self.settings.issuer,
                 # The service's own audience or a resource it issues tokens for (RFC 8707):
                 # revocation and introspection handle both; its own endpoints check their

@@ -45,11 +45,11 @@ from .._oauth import is_client_id, is_scope_token
 from .._urls import redacted_url
 from ._extras import MissingExtra, require
 from .config import (
+    ACCESS_TOKEN_ALGORITHMS,
     CONFIG_ENV_VAR,
     ENVIRONMENTS,
     LOG_FORMATS,
     LOG_LEVELS,
-    SIGNING_ALGORITHMS,
     ConfigError,
     Settings,
     env_var,
@@ -1102,9 +1102,10 @@ def keys_list(database: str | None, config: str | None) -> None:
 )
 @click.option(
     "--algorithm",
-    type=click.Choice(SIGNING_ALGORITHMS),
-    help="Whose key to rotate: signing_algorithm (access tokens; the default) or one of "
-    "id_token_algorithms. The keys of the other algorithms are left alone.",
+    type=click.Choice(ACCESS_TOKEN_ALGORITHMS),
+    help="Whose key to rotate: signing_algorithm (access tokens; the default), one of "
+    "id_token_algorithms or one of published_algorithms. The keys of the other algorithms are "
+    "left alone.",
 )
 @_store_options
 @_handled

@@ -35,6 +35,7 @@ from .._urls import is_loopback_host, redacted_url
 from ._extras import require
 
 __all__ = [
+    "ACCESS_TOKEN_ALGORITHMS",
     "CLIENT_REGISTRATION_MODES",
     "CONFIG_ENV_VAR",
     "ENVIRONMENTS",
@@ -44,6 +45,7 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "MIN_REGISTRATION_TOKEN_LENGTH",
+    "ML_DSA_ALGORITHMS",
     "REDIS_SCHEMES",
     "SIGNING_ALGORITHMS",
     "ClientRegistrationMode",
@@ -59,9 +61,16 @@ ENV_PREFIX = "JWTKIT_"
 #: The environment variable that names the TOML file.
 CONFIG_ENV_VAR = "JWTKIT_CONFIG"
 ENVIRONMENTS = ("development", "production")
-#: Algorithms the service signs access tokens with (RFC 9068 §2.1 requires an asymmetric one
-#: in practice: resource servers verify with the published JWKS).
+#: The classical algorithms the service signs tokens with, access tokens and ID tokens alike
+#: (RFC 9068 §2.1 requires an asymmetric one in practice: resource servers verify with the
+#: published JWKS).
 SIGNING_ALGORITHMS = ("ES256", "RS256", "PS256", "EdDSA")
+#: The post-quantum algorithms (FIPS 204 ML-DSA, RFC 9964 §5) the service may sign access
+#: tokens with. Never ID tokens: OpenID Connect Core 1.0 §3.1.3.6 derives ``at_hash`` from the
+#: hash function of the ID token's ``alg``, and ML-DSA names none.
+ML_DSA_ALGORITHMS = ("ML-DSA-44", "ML-DSA-65", "ML-DSA-87")
+#: What ``signing_algorithm`` and ``published_algorithms`` accept.
+ACCESS_TOKEN_ALGORITHMS = SIGNING_ALGORITHMS + ML_DSA_ALGORITHMS
 #: The algorithm every OpenID Provider signs ID tokens with: OpenID Connect Discovery 1.0 §3
 #: says ``id_token_signing_alg_values_supported`` MUST include it.
 ID_TOKEN_REQUIRED_ALGORITHM = "RS256"
@@ -175,12 +184,18 @@ class Settings:
     #: Seconds during which the immediate predecessor of a refresh token is still accepted
     #: (and answered with the same successor). 0: none.
     refresh_grace_period: int = 0
-    #: The algorithm of access tokens (and of their key in the key ring).
+    #: The algorithm of access tokens (and of their key in the key ring): one of
+    #: :data:`ACCESS_TOKEN_ALGORITHMS`, ML-DSA included.
     signing_algorithm: str = "ES256"
     #: The algorithms ID tokens may be signed with (OpenID Connect); the key ring keeps an
     #: active key for each of them and for ``signing_algorithm``. Must include RS256
     #: (OpenID Connect Discovery 1.0 §3). A list or tuple given here becomes a tuple.
     id_token_algorithms: tuple[str, ...] = (ID_TOKEN_REQUIRED_ALGORITHM,)
+    #: Access-token algorithms whose keys the key ring keeps and publishes beside
+    #: ``signing_algorithm`` without signing with them: the next algorithm, published ahead of
+    #: the switch, or the previous one, whose tokens the service still accepts until they
+    #: expire. One of :data:`ACCESS_TOKEN_ALGORITHMS` each, never ``signing_algorithm``.
+    published_algorithms: tuple[str, ...] = ()
     #: base64url of 32 bytes; the private parts of signing keys are encrypted under it.
     key_encryption_key: str | None = field(default=None, repr=False)
     #: Development only: where the generated key-encryption key is kept (mode 0600); created
@@ -249,9 +264,10 @@ class Settings:
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, value.lower())
-        algorithms: object = self.id_token_algorithms
-        if isinstance(algorithms, list):  # Settings(id_token_algorithms=[...]): kept immutable
-            object.__setattr__(self, "id_token_algorithms", tuple(algorithms))
+        for name in ("id_token_algorithms", "published_algorithms"):
+            algorithms: object = getattr(self, name)
+            if isinstance(algorithms, list):  # Settings(id_token_algorithms=[...]): immutable
+                object.__setattr__(self, name, tuple(algorithms))
         problems = _type_problems(self)
         if not problems:
             problems = _value_problems(self)
@@ -288,6 +304,12 @@ class Settings:
         if self.password_grant is None:
             return self.environment == "development"
         return self.password_grant
+
+    @property
+    def access_token_algorithms(self) -> tuple[str, ...]:
+        """The algorithms of the access tokens the service accepts: ``signing_algorithm``
+        first, then ``published_algorithms``."""
+        return (self.signing_algorithm, *self.published_algorithms)
 
     @property
     def resource_indicators(self) -> tuple[str, ...]:
@@ -558,9 +580,14 @@ def _id_token_algorithms_problem(algorithms: tuple[str, ...]) -> str | None:
     label = _label("id_token_algorithms")
     unknown = [name for name in algorithms if name not in SIGNING_ALGORITHMS]
     if unknown:
+        pq = (
+            " (ML-DSA signs access tokens only: an ID token's at_hash needs the hash function "
+            "of its alg, OpenID Connect Core 1.0 §3.1.3.6)"
+        )
         return (
             f"{label}: each must be one of {', '.join(SIGNING_ALGORITHMS)}, got "
             f"{', '.join(short(name) for name in unknown)}"
+            f"{pq if any(name in ML_DSA_ALGORITHMS for name in unknown) else ''}"
         )
     if len(set(algorithms)) != len(algorithms):
         return f"{label}: names an algorithm twice, got {' '.join(algorithms)!r}"
@@ -570,6 +597,24 @@ def _id_token_algorithms_problem(algorithms: tuple[str, ...]) -> str | None:
             f"{label}: must include {ID_TOKEN_REQUIRED_ALGORITHM} (OpenID Connect Discovery 1.0 "
             f"§3: id_token_signing_alg_values_supported MUST include {ID_TOKEN_REQUIRED_ALGORITHM}"
             f"), got {got}"
+        )
+    return None
+
+
+def _published_algorithms_problem(s: Settings) -> str | None:
+    label = _label("published_algorithms")
+    unknown = [name for name in s.published_algorithms if name not in ACCESS_TOKEN_ALGORITHMS]
+    if unknown:
+        return (
+            f"{label}: each must be one of {', '.join(ACCESS_TOKEN_ALGORITHMS)}, got "
+            f"{', '.join(short(name) for name in unknown)}"
+        )
+    if len(set(s.published_algorithms)) != len(s.published_algorithms):
+        return f"{label}: names an algorithm twice, got {' '.join(s.published_algorithms)!r}"
+    if s.signing_algorithm in s.published_algorithms:
+        return (
+            f"{label}: must not name signing_algorithm ({s.signing_algorithm}), whose key "
+            "signs access tokens already"
         )
     return None
 
@@ -602,12 +647,13 @@ def _value_problems(s: Settings) -> list[str]:
             f"({s.refresh_absolute_ttl}), got {s.refresh_idle_ttl}"
         )
     add(_range_problem("refresh_grace_period", s.refresh_grace_period, 0, 300, " seconds"))
-    if s.signing_algorithm not in SIGNING_ALGORITHMS:
+    if s.signing_algorithm not in ACCESS_TOKEN_ALGORITHMS:
         add(
-            f"{_label('signing_algorithm')}: must be one of {', '.join(SIGNING_ALGORITHMS)}, "
-            f"got {s.signing_algorithm!r}"
+            f"{_label('signing_algorithm')}: must be one of "
+            f"{', '.join(ACCESS_TOKEN_ALGORITHMS)}, got {s.signing_algorithm!r}"
         )
     add(_id_token_algorithms_problem(s.id_token_algorithms))
+    add(_published_algorithms_problem(s))
     if s.key_encryption_key is not None:
         try:
             decode_key_encryption_key(s.key_encryption_key)

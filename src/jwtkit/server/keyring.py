@@ -8,10 +8,12 @@ key cannot be moved to another record). The blob is ``0x01 || nonce || ciphertex
 ``kid`` is the key's RFC 7638 thumbprint.
 
 The ring keeps keys of several algorithms (:attr:`KeyRing.algorithms`): ``signing_algorithm``,
-which signs access tokens, and each of ``id_token_algorithms`` (OpenID Connect Discovery 1.0 §3
+which signs access tokens, each of ``id_token_algorithms`` (OpenID Connect Discovery 1.0 §3
 requires RS256 for ID tokens; a client may register another, OpenID Connect Dynamic Client
-Registration 1.0 §2). Each algorithm has its own life cycle, and the keys of one algorithm never
-affect those of another.
+Registration 1.0 §2), and each of ``published_algorithms``, whose keys are published and sign
+nothing (an ML-DSA key published ahead of the switch of ``signing_algorithm``, or the previous
+algorithm's key while its access tokens live). Each algorithm has its own life cycle, and the
+keys of one algorithm never affect those of another.
 
 Life of a key (the rollover of RFC 7517 §5 / RFC 8414 §2 ``jwks_uri``, as OpenID Connect Core
 §10.1.1 describes it):
@@ -335,7 +337,13 @@ class KeyRing:
         self._read_only = read_only
         self._retention = settings.access_token_ttl + publish_margin
         self._algorithms = tuple(
-            dict.fromkeys((settings.signing_algorithm, *settings.id_token_algorithms))
+            dict.fromkeys(
+                (
+                    settings.signing_algorithm,
+                    *settings.id_token_algorithms,
+                    *settings.published_algorithms,
+                )
+            )
         )
         self._records: list[SigningKeyRecord] = []
         self._private: dict[str, Key] = {}
@@ -403,8 +411,9 @@ class KeyRing:
         for record in ring._view():
             if record.status == "active" and record.algorithm not in ring._algorithms:
                 logger.warning(
-                    "the signing key %s is active but its algorithm %s is neither "
-                    "signing_algorithm nor one of id_token_algorithms: it signs nothing and "
+                    "the signing key %s is active but its algorithm %s is not named by "
+                    "signing_algorithm, id_token_algorithms or published_algorithms: it signs "
+                    "nothing and "
                     "stays published; `jwtkit keys retire %s` retires it (published until the "
                     "tokens it signed have expired)",
                     record.kid,
@@ -418,7 +427,8 @@ class KeyRing:
     @property
     def algorithms(self) -> tuple[str, ...]:
         """The algorithms the ring keeps an active key for: ``signing_algorithm`` (access
-        tokens) first, then ``id_token_algorithms`` in their order, each once."""
+        tokens) first, then ``id_token_algorithms`` and ``published_algorithms`` in their
+        order, each once."""
         return self._algorithms
 
     def _kept(self, algorithm: str | None) -> str:
@@ -428,8 +438,7 @@ class KeyRing:
         if algorithm not in self._algorithms:
             raise KeyRingError(
                 f"no signing keys of the algorithm {short(algorithm)} are kept: the key ring "
-                f"keeps {', '.join(self._algorithms)} (signing_algorithm and "
-                "id_token_algorithms)"
+                f"keeps {', '.join(self._algorithms)} (the algorithm settings)"
             )
         return algorithm
 
@@ -469,7 +478,8 @@ class KeyRing:
         still within ``publish_until``. The same object is returned while the set is unchanged.
 
         A verifier of one kind of token allows only that kind's algorithms: the access tokens'
-        verifier allows ``signing_algorithm`` alone, so that no ID-token key verifies one.
+        verifier allows ``signing_algorithm`` and ``published_algorithms`` alone, so that no
+        ID-token key verifies one.
         """
         now = self._clock()
         records = [record for record in self._view() if _published(record, now)]

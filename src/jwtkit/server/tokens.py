@@ -974,6 +974,11 @@ class TokenService:
             "introspection_endpoint_auth_signing_alg_values_supported": signing_algorithms,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": list(self.settings.id_token_algorithms),
+            # Not registered by RFC 8414, which names no access-token algorithm (§2 allows
+            # more members): what resource servers should allow, the current one first.
+            "access_token_signing_alg_values_supported": list(
+                self.settings.access_token_algorithms
+            ),
             "claims_supported": [
                 "iss",
                 "sub",
