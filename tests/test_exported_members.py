@@ -123,6 +123,7 @@ MODULES = {
             "DPoPNonces",
             "DPoPProof",
             "DPoPVerifier",
+            "MAX_PQ_PROOF_SIZE",
             "MAX_PROOF_SIZE",
             "MemoryReplayCache",
             "ReplayCache",

@@ -75,6 +75,7 @@ from .jwk import Key, OctKey
 __all__ = [
     "DEFAULT_ALGORITHMS",
     "DPOP_TYP",
+    "MAX_PQ_PROOF_SIZE",
     "MAX_PROOF_SIZE",
     "DPoPNonces",
     "DPoPProof",
@@ -94,6 +95,10 @@ DEFAULT_ALGORITHMS: tuple[str, ...] = KEY_PAIR_ALGORITHMS
 #: The longest proof accepted, in characters. A proof with an RSA-4096 key and a long ``htu``
 #: stays under 4 KB; anything far longer is refused before it is decoded (security matrix D1).
 MAX_PROOF_SIZE = 8 * 1024
+#: The longest proof accepted when the verifier allows an ML-DSA algorithm (RFC 9964): its
+#: public key (up to 2,592 bytes) and signature (up to 4,627 bytes) alone take about 9.6 KB of
+#: base64url; an ML-DSA-87 proof with a 200-character ``htu`` is about 11.4 KB.
+MAX_PQ_PROOF_SIZE = 16 * 1024
 #: The longest ``jti`` accepted, so that the replay cache's memory stays bounded.
 MAX_JTI_LENGTH = 256
 
@@ -499,6 +504,8 @@ class DPoPVerifier:
             raise UsageError("replay_cache: expected an object with remember(jti, expires_at)")
         self.algorithms: tuple[str, ...] = names
         self._allowed = frozenset(names)
+        post_quantum = any(name.startswith("ML-DSA-") for name in names)
+        self._max_size = MAX_PQ_PROOF_SIZE if post_quantum else MAX_PROOF_SIZE
         self.max_age = float(max_age)
         self.leeway = float(leeway)
         self._clock = clock or time.time
@@ -542,7 +549,7 @@ class DPoPVerifier:
         expected_htu = _memo_htu(url)
         try:
             header_segment, payload_segment, signature_segment = split_compact(
-                proof, MAX_PROOF_SIZE
+                proof, self._max_size
             )
         except JWTError as exc:
             raise _refuse(exc.message) from exc

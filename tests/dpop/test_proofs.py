@@ -14,9 +14,11 @@ import pytest
 
 import jwtkit
 from jwtkit import jws
+from jwtkit._keys import mldsa_support
 from jwtkit.dpop import (
     DEFAULT_ALGORITHMS,
     DPOP_TYP,
+    MAX_PQ_PROOF_SIZE,
     MAX_PROOF_SIZE,
     DPoPProof,
     DPoPVerifier,
@@ -605,3 +607,23 @@ def test_errors_never_carry_the_whole_proof(verifier: DPoPVerifier, key: jwtkit.
         verifier.verify(proof, method="GET", url=URL)
     assert proof not in str(excinfo.value)
     assert proof.split(".")[2] not in repr(excinfo.value)
+
+
+@pytest.mark.skipif(
+    mldsa_support.MLDSA_MODULE is None,
+    reason=f"ML-DSA needs cryptography >= {mldsa_support.ML_DSA_MIN_CRYPTOGRAPHY}",
+)
+@pytest.mark.parametrize("algorithm", ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"])
+def test_post_quantum_proofs_fit_when_ml_dsa_is_allowed(algorithm: str, clock: FrozenClock) -> None:
+    """An ML-DSA proof outgrows the classical size bound (ML-DSA-65: about 8.4 KB with a long
+    ``htu`` and ``ath``); a verifier that allows it accepts the larger bound, the others keep
+    the small one."""
+    key = jwtkit.Key.generate(algorithm)
+    url = "https://api.example/" + "x" * 200
+    proof = create_proof(key, method="GET", url=url, access_token="t" * 1000, clock=clock)
+    allowing = DPoPVerifier(algorithms=[algorithm, "ES256"], clock=clock)
+    assert allowing.verify(proof, method="GET", url=url, access_token="t" * 1000).jkt
+    assert len(proof) <= MAX_PQ_PROOF_SIZE
+    if len(proof) > MAX_PROOF_SIZE:
+        with pytest.raises(InvalidDPoPProof, match=f"more than the maximum {MAX_PROOF_SIZE}"):
+            DPoPVerifier(clock=clock).verify(proof, method="GET", url=url)
