@@ -183,7 +183,8 @@ def test_every_control_is_labelled_and_every_button_is_a_button() -> None:
     for button in document.all("button"):
         assert button.attrs["type"] in {"submit", "button"}, button
         assert button.text.strip(), button
-    for live in ("decoded", "verdict", "audit-result"):
+    assert document.one("p", id="token-status").attrs["aria-live"] == "polite"
+    for live in ("verdict", "audit-result"):
         assert document.one("div", id=live).attrs["aria-live"] == "polite"
     assert "header" in [element.tag for element in document.elements]
     words = " ".join(document.one("footer").text.split())

@@ -18,6 +18,8 @@ photographed into ``tmp_path`` and, when ``JWTKIT_SCREENSHOTS`` names a folder, 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -32,6 +34,7 @@ import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import PASSWORD, free_port
+from fastapi import FastAPI
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -43,9 +46,11 @@ from playwright.sync_api import (
 )
 from test_docs_browser import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT, _require_chromium
 from test_e2e import Server, _serve
+from test_pages_browser import _running
 
 import jwtkit
 from jwtkit._codec import b64url_decode, b64url_encode, json_loads_object
+from jwtkit.server.http.home import add_home
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals")
 
@@ -248,6 +253,8 @@ def test_a_token_of_the_service_decoded_and_verified_with_its_jwks(
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", exp), exp
     assert page.inner_text("#decoded .when-iat").endswith("(1 min ago)")
 
+    status = page.text_content("#token-status")
+    assert status == f"A signed token (JWS): ES256, {len(claims)} claims.", status
     verdict = _verdict(page, "#verify-service")
     assert verdict.startswith("Signature valid: ES256"), verdict
     assert page.get_attribute("#verdict", "aria-live") == "polite"
@@ -304,8 +311,7 @@ def test_pasted_keys_jwk_jwks_pem_and_a_wrong_one(watched: Watched, service: Ser
     assert unknown == 'No key fits: none of the 2 keys has the token\'s key ID "rsa-1".', unknown
     ec = jwtkit.Key.generate("ES256", kid="ec")
     misfit = _verify_with_key(page, json.dumps(ec.public_key().to_jwk()))
-    assert misfit.startswith("The key does not fit:"), misfit
-    assert "is a EC key; RS256 needs a RSA key" in misfit or "needs" in misfit
+    assert misfit == 'The key does not fit: the key "ec" is an EC key; RS256 needs an RSA key.'
 
     # PS384, ES384, ES512, EdDSA and Ed25519 (RFC 9864), as PEM: each checked by WebCrypto.
     for alg in ("PS384", "ES384", "ES512", "EdDSA", "Ed25519"):
@@ -313,6 +319,9 @@ def test_pasted_keys_jwk_jwks_pem_and_a_wrong_one(watched: Watched, service: Ser
         _paste(page, jwtkit.encode(claims, key, alg, now=T0))
         verdict = _verify_with_key(page, key.public_key().to_pem().decode())
         assert verdict.startswith(f"Signature valid: {alg}"), (alg, verdict)
+    # An EdDSA token and a set of an EC key and the Ed25519 key: the OKP key checks it.
+    mixed = json.dumps({"keys": [ec.public_key().to_jwk(), key.public_key().to_jwk()]})
+    assert _verify_with_key(page, mixed).startswith("Signature valid: Ed25519")
     watched.assert_clean()
 
 
@@ -329,6 +338,16 @@ def test_a_shared_secret_and_a_wrong_one(watched: Watched, service: Service) -> 
     verdict = _verdict(page, "#verify-secret")
     assert verdict.startswith("Invalid signature: the shared secret does not confirm"), verdict
     assert page.locator("#verdict p").first.get_attribute("class") == "verdict-bad"
+    # The secret as a JWK ("kty": "oct").
+    oct_key = {"kty": "oct", "k": b64url_encode(SECRET.encode())}
+    assert _verify_with_key(page, json.dumps(oct_key)).startswith("Signature valid, but")
+    # An unencoded payload (RFC 7797): signed as it is.
+    header = _encoded({"alg": "HS256", "b64": False, "crit": ["b64"]})
+    mac = hmac.new(SECRET.encode(), f"{header}.hello!".encode(), hashlib.sha256).digest()
+    _paste(page, f"{header}.hello!.{b64url_encode(mac)}")
+    assert page.inner_text("#decoded pre.json >> nth=1") == "hello!"
+    page.fill("#secret", SECRET)
+    assert _verdict(page, "#verify-secret").startswith("Signature valid: HS256")
     # A secret cannot check a public-key algorithm, nor a public key an HMAC.
     _paste(page, service.access_token)
     verdict = _verdict(page, "#verify-secret")
@@ -348,6 +367,14 @@ def test_algorithms_this_browser_cannot_check_are_never_called_valid(
     verdict = _verdict(page, "#verify-key")
     assert verdict.startswith("ES256K (secp256k1) cannot be checked in this browser"), verdict
     assert page.locator("#verdict p").first.get_attribute("class") == "verdict-warn"
+    ed448 = jwtkit.Key.generate("OKP", crv="Ed448")
+    _paste(page, jwtkit.encode({"sub": "alice"}, ed448, "EdDSA", now=T0))
+    verdict = _verify_with_key(page, json.dumps(ed448.public_key().to_jwk()))
+    assert verdict.startswith("EdDSA with Ed448 cannot be checked in this browser"), verdict
+    ed448 = jwtkit.Key.generate("Ed448")
+    _paste(page, jwtkit.encode({"sub": "alice"}, ed448, "Ed448", now=T0))
+    verdict = _verify_with_key(page, json.dumps(ed448.public_key().to_jwk()))
+    assert verdict.startswith("Ed448 cannot be checked in this browser"), verdict
     forged = ".".join(
         [_encoded({"alg": "ML-DSA-65", "typ": "JWT"}), _encoded({"sub": "x"}), "AAAA"]
     )
@@ -523,3 +550,29 @@ def test_light_and_dark_pass_axe(
     assert _serious(page) == []
     _screenshot(page, tmp_path, "inspector-dark.png")
     watched.assert_clean()
+
+
+def test_local_mode_without_the_service(browser: Browser) -> None:
+    """The page served by an app that is not the token service (as ``jwtkit inspect``
+    serves it): no discovery, so no JWKS button and no flow tab; decoding and verifying with a
+    pasted key work the same."""
+    app = FastAPI()
+    add_home(app)
+    port = free_port()
+    context = browser.new_context(viewport=WINDOW)
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    try:
+        with _running(app, port) as url:
+            page.goto(f"{url}/", wait_until="networkidle", timeout=RENDER_TIMEOUT)
+            assert page.locator("#verify-service-form").is_hidden()
+            assert page.locator("#flow-tab").is_hidden()
+            key = jwtkit.Key.generate("ES256")
+            page.fill("#token", jwtkit.encode({"sub": "alice"}, key, "ES256"))
+            page.fill("#key", json.dumps(key.public_key().to_jwk()))
+            assert _verdict(page, "#verify-key").startswith("Signature valid: ES256")
+    finally:
+        context.close()
+    # Discovery answered 404: that is how the page knows it is not on the service.
+    assert failed == [f"{url}/.well-known/openid-configuration"]
