@@ -110,7 +110,9 @@ def audit_request(body: bytes, *, now: float) -> dict[str, Any]:
     """
     request = json_loads_object(body, "the request body")
     if set(request) != {"token"}:
-        raise UsageError('the request body must be {"token": "<compact JWS or JWE>"}')
+        raise UsageError(
+            "the request body must be a JSON object with one member, token (a compact JWS or JWE)"
+        )
     token = request["token"]
     if not isinstance(token, str):
         raise UsageError("token: must be a string (a compact JWS or JWE)")

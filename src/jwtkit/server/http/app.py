@@ -35,6 +35,7 @@ from .errors import add_exception_handlers
 from .middleware import BodyLimit, CatchAll, ServiceApp, request_observer, security_headers
 from .pages import Pages, add_static
 from .routes import OPENAPI_PATH, add_docs, add_routes
+from .token_audit import add_audit_route
 
 if TYPE_CHECKING:
     from ..broadcast import Broadcast
@@ -175,6 +176,7 @@ def create_app(
     add_exception_handlers(app)
     app.own_exception_handlers = dict(app.exception_handlers)
     add_routes(app)
+    add_audit_route(app)
     add_browser_routes(app)
     add_static(app)
     app.state.pages = Pages(settings.product_name)
