@@ -222,6 +222,13 @@ def test_a_failing_request_is_one_line_and_the_server_goes_on(
     assert request(server, "GET", "/").status == 200
 
 
+def test_help_has_examples() -> None:
+    result = run("inspect", "--help")
+    assert result.code == 0
+    assert "Examples:" in result.out
+    assert "jwtkit inspect --open" in result.out
+
+
 def test_make_server_refuses_other_hosts_and_taken_ports() -> None:
     with pytest.raises(inspect_module.UsageProblem, match="loopback address only"):
         make_server("0.0.0.0", 0)  # noqa: S104 - the refused case
