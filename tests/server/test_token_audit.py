@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import T0, Harness, RunApp
+from test_e2e import _serve
 
 from jwtkit.cli import _time
 from jwtkit.cli.audit import audit_command
-
-pytestmark = pytest.mark.anyio
 
 JSON = {"Content-Type": "application/json"}
 
@@ -46,6 +46,7 @@ def _cli_audit(token: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return answer
 
 
+@pytest.mark.anyio
 async def _audit(harness: Harness, body: Any, **options: Any) -> httpx.Response:
     return await harness.http.post("/audit", json=body, **options)
 
@@ -55,6 +56,7 @@ def _no_echo(response: httpx.Response, token: str) -> None:
         assert part not in response.text
 
 
+@pytest.mark.anyio
 async def test_the_findings_of_jwtkit_audit_json(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,6 +85,7 @@ async def test_the_findings_of_jwtkit_audit_json(
     _no_echo(response, BAD)
 
 
+@pytest.mark.anyio
 async def test_a_good_token_and_a_jwe(harness: Harness) -> None:
     good = (await _audit(harness, {"token": GOOD})).json()
     assert good == {
@@ -108,6 +111,7 @@ async def test_a_good_token_and_a_jwe(harness: Harness) -> None:
     ],
     ids=["not-json", "array", "repeated", "empty", "extra-member", "number", "null"],
 )
+@pytest.mark.anyio
 async def test_a_body_that_is_not_one_token_is_invalid_request(
     harness: Harness, content: bytes, reason: str
 ) -> None:
@@ -118,6 +122,7 @@ async def test_a_body_that_is_not_one_token_is_invalid_request(
     assert reason in response.json()["error_description"]
 
 
+@pytest.mark.anyio
 async def test_other_media_types_and_oversized_bodies(harness: Harness) -> None:
     form = await harness.http.post("/audit", data={"token": GOOD})
     assert form.status_code == 415
@@ -135,6 +140,7 @@ async def test_other_media_types_and_oversized_bodies(harness: Harness) -> None:
         "a.b.c.d",
     ],
 )
+@pytest.mark.anyio
 async def test_a_token_that_cannot_be_read_is_invalid_request_without_echo(
     harness: Harness, token: str
 ) -> None:
@@ -145,6 +151,7 @@ async def test_a_token_that_cannot_be_read_is_invalid_request_without_echo(
     _no_echo(response, token)
 
 
+@pytest.mark.anyio
 async def test_a_token_over_the_core_maximum_size_is_invalid_request(run_app: RunApp) -> None:
     async with run_app(max_body_bytes=1024 * 1024) as harness:
         token = "a" * (256 * 1024 + 1)
@@ -153,6 +160,7 @@ async def test_a_token_over_the_core_maximum_size_is_invalid_request(run_app: Ru
         assert "more than the maximum" in response.json()["error_description"]
 
 
+@pytest.mark.anyio
 async def test_on_in_production_and_in_the_openapi_document(run_app: RunApp) -> None:
     production = {
         "environment": "production",
@@ -169,3 +177,15 @@ async def test_on_in_production_and_in_the_openapi_document(run_app: RunApp) -> 
         assert schema["required"] == ["token"]
         assert schema["additionalProperties"] is False
         assert {"200", "400", "413", "415"} <= set(operation["responses"])
+
+
+def test_through_a_real_jwtkit_serve(tmp_path: Path) -> None:
+    with _serve(tmp_path, None) as server, httpx.Client(base_url=server.url) as http:
+        answer = http.post("/audit", json={"token": BAD})
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "no-store"
+        assert {"alg-hmac", "kid-suspicious"} <= {f["id"] for f in answer.json()["findings"]}
+        assert BAD not in answer.text
+        refused = http.post("/audit", content=b"[]", headers=JSON)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == "invalid_request"
