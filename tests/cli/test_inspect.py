@@ -277,7 +277,16 @@ def test_the_command_prints_the_url_opens_the_browser_and_stops_on_ctrl_c(
     assert first.startswith("jwtkit inspect: the token page is at http://127.0.0.1:")
     assert opened == [first.split(" at ")[1].split(" ")[0]]
     assert second == "jwtkit inspect: stopped"
-    assert run("inspect", "--port", "0").code == 0
+
+    def terminated(self: Any, poll_interval: float = 0.5) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(inspect_module._PageServer, "serve_forever", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = run("inspect", "--port", "0")
+    assert stopped.code == 0
+    assert stopped.out.splitlines()[1] == "jwtkit inspect: stopped"
+    assert signal.getsignal(signal.SIGTERM) is before
     assert len(opened) == 1
     refused = run("inspect", "--host", "192.0.2.1")
     assert refused.code == 2
@@ -300,20 +309,24 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
     return process, line
 
 
-def test_a_real_process_serves_the_page_and_stops_cleanly_on_sigint() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_real_process_serves_the_page_and_stops_cleanly(stop: signal.Signals) -> None:
     process, line = _start("--port", "0")
     try:
         assert line.startswith("jwtkit inspect: the token page is at http://127.0.0.1:"), line
         port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
         address = ("127.0.0.1", port)
-        assert request(address, "GET", "/").status == 200
+        index = request(address, "GET", "/")
+        assert index.status == 200
+        assert index.headers["server"] == "jwtkit"
+        assert_hardened(index)
         assert request(address, "GET", "/page/page.css").status == 200
         assert request(address, "GET", "/etc/passwd").status == 404
         good = audit(address, json.dumps({"token": BAD}).encode())
         assert good.status == 200
         assert {"alg-hmac", "kid-suspicious"} <= {f["id"] for f in good.json()["findings"]}
         assert audit(address, b"[]").status == 400
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=10)
     finally:
         if process.poll() is None:  # pragma: no cover - a hung server

@@ -13,13 +13,15 @@ Hardening, as on the service: every answer carries the page's ``Content-Security
 served (a token pasted here never crosses the network), and only a ``Host`` naming one of them
 is answered, so that a web page cannot reach the server through a DNS name rebound to
 127.0.0.1. A body is at most :data:`MAX_BODY` bytes with a ``Content-Length`` (no chunked
-bodies); a connection idle for :data:`IDLE_TIMEOUT` seconds is closed.
+bodies); a connection idle for :data:`IDLE_TIMEOUT` seconds is closed. Ctrl-C or SIGTERM
+stops the server (exit status 0).
 """
 
 from __future__ import annotations
 
 import errno
 import json
+import signal
 import socket
 import sys
 import webbrowser
@@ -78,8 +80,6 @@ _ERRORS = {
 class _Handler(BaseHTTPRequestHandler):
     """One request to the page's server (the module's docstring)."""
 
-    server_version = "jwtkit"
-    sys_version = ""
     #: A request line without a version is answered with a status line too (never HTTP/0.9).
     default_request_version = "HTTP/1.0"
     timeout = IDLE_TIMEOUT
@@ -138,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return None
         return self.rfile.read(int(length))
+
+    def version_string(self) -> str:
+        """The ``Server`` header: the product alone, no Python version."""
+        return "jwtkit"
 
     def _path(self) -> str:
         """The request target's path (origin form: the query dropped)."""
@@ -244,9 +248,16 @@ def inspect_command(host: str, port: int, open_browser: bool) -> None:
     click.echo(f"jwtkit inspect: the token page is at {url} (Ctrl-C stops)")
     if open_browser:
         webbrowser.open(url)
+    # SIGTERM (kill, a service manager) stops it as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("jwtkit inspect: stopped")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
