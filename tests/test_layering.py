@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "_extras": 0,
     "_oauth": 0,
     "_times": 0,
+    "_page": 0,
     "_keys": 1,
     "jwk": 1,
     "x509": 1,
@@ -242,8 +243,7 @@ SHARED_FOR_OUTER_PACKAGES: dict[str, str] = {
     "jwtkit._messages": "short(): untrusted values in messages, bounded and material-free",
     "jwtkit._urls": "the one URL policy (remote/, integrations/) and what a loopback host is",
     "jwtkit._times": "NumericDates and durations as people read them (the commands, the audit)",
-    "jwtkit._page": "the token page's files (data only), served by the service (server/) and "
-    "by 'jwtkit inspect' (cli/)",
+    "jwtkit._page": "the token page's files and the one glossary, for server/ and cli/",
     "jwtkit._token_audit": "the token audit's rules and findings, once for 'jwtkit audit' and "
     "'jwtkit inspect' (cli/) and POST /audit (server/)",
 }

@@ -35,17 +35,28 @@ function say(box, tone, text, ...more) {
   box.replaceChildren(first, ...more.map((line) => element("p", "", line)));
 }
 
+/** What a screen reader is told of the decoded token: a summary, or the problem. */
+function summary(decoded, target) {
+  if (decoded === null) return target.textContent;
+  if (decoded.kind === "JWE") return `An encrypted token (JWE): ${decoded.header.alg}, ${decoded.header.enc}.`;
+  const claims = decoded.claims ? `${Object.keys(decoded.claims).length} claims` : "a payload that is not JSON";
+  return `A signed token (JWS): ${decoded.header.alg}, ${claims}.`;
+}
+
 async function showToken() {
   const mine = (rendering += 1);
   verdictBox.replaceChildren();
   auditBox.replaceChildren();
   if (tokenField.value.trim() === "") {
     decodedBox.replaceChildren();
+    $("token-status").textContent = "";
     return;
   }
   const target = element("div");
-  await renderToken(target, tokenField.value);
-  if (mine === rendering) decodedBox.replaceChildren(...target.childNodes);
+  const decoded = await renderToken(target, tokenField.value);
+  if (mine !== rendering) return;
+  $("token-status").textContent = summary(decoded, target);
+  decodedBox.replaceChildren(...target.childNodes);
 }
 
 /** Shows the outcome of verifyToken, with what the token's times say. */
