@@ -18,6 +18,7 @@ import pytest
 
 from jwtkit import _page
 from jwtkit.cli import inspect as inspect_module
+from jwtkit.cli._errors import CommandFailed, UsageProblem
 from jwtkit.cli.inspect import MAX_BODY, PAGE_POLICY, make_server
 
 from .helpers import raw_token, run
@@ -230,12 +231,12 @@ def test_help_has_examples() -> None:
 
 
 def test_make_server_refuses_other_hosts_and_taken_ports() -> None:
-    with pytest.raises(inspect_module.UsageProblem, match="loopback address only"):
+    with pytest.raises(UsageProblem, match="loopback address only"):
         make_server("0.0.0.0", 0)  # noqa: S104 - the refused case
     first = make_server("localhost", 0)
     try:
         port = int(first.server_address[1])
-        with pytest.raises(inspect_module.CommandFailed, match="the port is in use"):
+        with pytest.raises(CommandFailed, match="the port is in use"):
             make_server("127.0.0.1", port)
     finally:
         first.server_close()
@@ -246,7 +247,7 @@ def test_ipv6_loopback() -> None:
         pytest.skip("no IPv6")
     try:
         running = make_server("[::1]", 0)
-    except inspect_module.CommandFailed:  # pragma: no cover - IPv6 disabled
+    except CommandFailed:  # pragma: no cover - IPv6 disabled
         pytest.skip("::1 cannot be bound here")
     running.server_close()
     assert running.address_family == socket.AF_INET6
@@ -257,7 +258,7 @@ def test_another_bind_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> No
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(inspect_module._PageServer, "server_bind", refuse)
-    with pytest.raises(inspect_module.CommandFailed, match=r"127\.0\.0\.1:80: Permission denied"):
+    with pytest.raises(CommandFailed, match=r"127\.0\.0\.1:80: Permission denied"):
         make_server("127.0.0.1", 80)
 
 
@@ -265,7 +266,7 @@ def test_the_command_prints_the_url_opens_the_browser_and_stops_on_ctrl_c(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(inspect_module.webbrowser, "open", opened.append)
+    monkeypatch.setattr("webbrowser.open", opened.append)
 
     def interrupted(self: Any, poll_interval: float = 0.5) -> None:
         raise KeyboardInterrupt

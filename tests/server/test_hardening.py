@@ -75,6 +75,8 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "POST /logout": await http.post("/logout", data={"client_id": "nobody"}),
         "GET /static/jwtkit.css": await http.get("/static/jwtkit.css"),
         "GET /favicon.ico": await http.get("/favicon.ico"),
+        "POST /audit": await http.post("/audit", json={"token": tokens["access_token"]}),
+        "POST /audit 400": await http.post("/audit", json={"token": 1}),
         "GET /healthz": await http.get("/healthz"),
         "GET /readyz": await http.get("/readyz"),
         "GET /metrics": await http.get("/metrics"),
