@@ -98,6 +98,13 @@ def test_the_page_and_its_files(server: tuple[str, int]) -> None:
         assert_hardened(answer)
 
 
+def test_the_favicon_is_no_content(server: tuple[str, int]) -> None:
+    answer = request(server, "GET", "/favicon.ico")
+    assert (answer.status, answer.body) == (204, b"")
+    assert "content-length" not in answer.headers
+    assert_hardened(answer)
+
+
 def test_the_policy_is_the_services() -> None:
     home = pytest.importorskip("jwtkit.server.http.home")
     assert home.HOME_POLICY == PAGE_POLICY
@@ -114,7 +121,6 @@ def test_the_policy_is_the_services() -> None:
         "/page/%2e%2e/__init__.py",
         "/static/jwtkit.css",
         "/index.html",
-        "/favicon.ico",
     ],
 )
 def test_anything_else_is_a_json_404(server: tuple[str, int], path: str) -> None:

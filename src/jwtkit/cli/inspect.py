@@ -60,6 +60,8 @@ _HEADERS = {
 _INDEX = "index.html"
 _PAGE_PREFIX = "/page/"
 _AUDIT = "/audit"
+#: Browsers ask for it on their own: 204 No Content, as on the service (the page has no icon).
+_FAVICON = "/favicon.ico"
 
 
 def _page_name(path: str) -> str | None:
@@ -91,6 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self._path()
         if path == _AUDIT:
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, "use POST to audit a token")
+            return
+        if path == _FAVICON:
+            self._send(HTTPStatus.NO_CONTENT, b"", None)
             return
         name = _page_name(path)
         if name is None or name not in PAGE_FILES:
@@ -157,10 +162,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(HTTPStatus.BAD_REQUEST, "this server answers only to a loopback Host")
         return False
 
-    def _send(self, status: HTTPStatus, content: bytes, media_type: str) -> None:
+    def _send(self, status: HTTPStatus, content: bytes, media_type: str | None) -> None:
+        """``content`` of ``media_type``, or no content at all (``None``: 204, RFC 9110
+        §15.3.5, without Content-Length)."""
         self.send_response(status)
-        self.send_header("Content-Type", media_type)
-        self.send_header("Content-Length", str(len(content)))
+        if media_type is not None:
+            self.send_header("Content-Type", media_type)
+            self.send_header("Content-Length", str(len(content)))
         for name, value in _HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
