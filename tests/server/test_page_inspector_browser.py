@@ -552,6 +552,17 @@ def test_light_and_dark_pass_axe(
     watched.assert_clean()
 
 
+def test_the_service_under_another_name_of_its_host(watched: Watched, service: Service) -> None:
+    """Opened as http://localhost:<port>/ while the issuer says 127.0.0.1, the page still
+    finds the service's keys: on its own origin, as its policy allows (connect-src 'self')."""
+    page = watched.page
+    page.goto(service.server.url.replace("127.0.0.1", "localhost") + "/", wait_until="load")
+    page.locator("#verify-service").wait_for(state="visible", timeout=RENDER_TIMEOUT)
+    _paste(page, service.access_token)
+    assert _verdict(page, "#verify-service").startswith("Signature valid: ES256")
+    watched.assert_clean()
+
+
 def test_local_mode_without_the_service(browser: Browser) -> None:
     """The page served by an app that is not the token service (as ``jwtkit inspect``
     serves it): no discovery, so no JWKS button and no flow tab; decoding and verifying with a
