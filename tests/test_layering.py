@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "_urls": 0,
     "_extras": 0,
     "_oauth": 0,
+    "_times": 0,
     "_page": 0,
     "_keys": 1,
     "jwk": 1,
@@ -54,6 +55,7 @@ LAYERS: dict[str, int] = {
     "sd_jwt": 4,
     "_id_token": 4,
     "oidc": 4,
+    "_token_audit": 4,
     "testing": 5,
     "__init__": 5,
 }
@@ -240,7 +242,10 @@ SHARED_FOR_OUTER_PACKAGES: dict[str, str] = {
     "jwtkit._command_errors": "CommandFailed/UsageProblem: how cli/ and server/cli.py fail",
     "jwtkit._messages": "short(): untrusted values in messages, bounded and material-free",
     "jwtkit._urls": "the one URL policy (remote/, integrations/) and what a loopback host is",
+    "jwtkit._times": "NumericDates and durations as people read them (the commands, the audit)",
     "jwtkit._page": "the token page's files and the one glossary, for server/ and cli/",
+    "jwtkit._token_audit": "the token audit's rules and findings, once for 'jwtkit audit' and "
+    "'jwtkit inspect' (cli/) and POST /audit (server/)",
 }
 #: Private core modules an outer package still uses: which packages, and why.
 PRIVATE_CORE_EXCEPTIONS: dict[str, tuple[frozenset[str], str]] = {

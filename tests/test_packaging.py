@@ -60,7 +60,7 @@ def test_the_sdist_holds_the_sources_and_the_tests_and_no_local_state(dist: Path
         "LICENSE",
         "src/jwtkit/py.typed",
         "src/jwtkit/__main__.py",
-        "src/jwtkit/cli/weak_secrets.txt",
+        "src/jwtkit/_token_audit/weak_secrets.txt",
         "tests/vectors/README.md",
     ):
         assert needed in names, needed
@@ -77,7 +77,11 @@ def test_the_wheel_holds_the_package_and_its_data(dist: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(f"jwtkit-{jwtkit.__version__}.dist-info/METADATA").decode()
-    assert {"jwtkit/py.typed", "jwtkit/__main__.py", "jwtkit/cli/weak_secrets.txt"} <= names
+    assert {
+        "jwtkit/py.typed",
+        "jwtkit/__main__.py",
+        "jwtkit/_token_audit/weak_secrets.txt",
+    } <= names
     # The provider's pages: every template and the stylesheet the service renders and serves.
     http = REPO / "src" / "jwtkit" / "server" / "http"
     page_files = [*sorted((http / "templates").glob("*.html")), http / "static" / "jwtkit.css"]

@@ -103,8 +103,8 @@ def test_the_composition_root_skips_a_command_layer_that_does_not_exist(
 
     monkeypatch.setattr(_console, "_COMMAND_MODULES", ("jwtkit.not_there", "jwtkit.cli"))
     assert sorted(_console.build().commands) == [
-        "audit", "decode", "decrypt", "encode", "encrypt", "jwks", "keygen", "sd", "thumbprint",
-        "verify",
+        "audit", "decode", "decrypt", "encode", "encrypt", "inspect", "jwks", "keygen", "sd",
+        "thumbprint", "verify",
     ]  # fmt: skip
 
 

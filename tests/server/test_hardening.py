@@ -75,6 +75,8 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "POST /logout": await http.post("/logout", data={"client_id": "nobody"}),
         "GET /static/jwtkit.css": await http.get("/static/jwtkit.css"),
         "GET /favicon.ico": await http.get("/favicon.ico"),
+        "POST /audit": await http.post("/audit", json={"token": tokens["access_token"]}),
+        "POST /audit 400": await http.post("/audit", json={"token": 1}),
         "GET /": await http.get("/"),
         "GET /page/{name}": await http.get("/page/page.css"),
         "GET /page/{name} 304": await http.get("/page/page.css", headers={"If-None-Match": "*"}),

@@ -12,6 +12,8 @@
 ``encrypt``      encrypt bytes to a key: a compact JWE (RFC 7516) (:mod:`.jwe`)
 ``decrypt``      decrypt a compact or JSON JWE; one error for every failure (:mod:`.jwe`)
 ``sd``           SD-JWTs (RFC 9901): ``issue``, ``present``, ``verify`` (:mod:`.sd`)
+``inspect``      the token page on this machine (loopback), with ``POST /audit``
+                 (:mod:`.inspect`)
 ===============  ==========================================================================
 
 :func:`register` adds them to the ``jwtkit`` click group built by :mod:`jwtkit._console`;
@@ -33,6 +35,7 @@ except ImportError as exc:  # the console script says this first; a direct impor
 from .audit import audit_command
 from .decode import decode_command
 from .encode import encode_command
+from .inspect import inspect_command
 from .jwe import decrypt_command, encrypt_command
 from .keys import jwks_command, keygen_command, thumbprint_command
 from .sd import sd_group
@@ -43,7 +46,7 @@ __all__ = ["register"]
 
 def register(group: click.Group) -> None:
     """Add ``decode``, ``verify``, ``encode``, ``keygen``, ``thumbprint``, ``jwks``,
-    ``audit``, ``encrypt``, ``decrypt`` and ``sd`` to the ``jwtkit`` group."""
+    ``audit``, ``encrypt``, ``decrypt``, ``sd`` and ``inspect`` to the ``jwtkit`` group."""
     for command in (
         decode_command,
         verify_command,
@@ -55,5 +58,6 @@ def register(group: click.Group) -> None:
         encrypt_command,
         decrypt_command,
         sd_group,
+        inspect_command,
     ):
         group.add_command(command)

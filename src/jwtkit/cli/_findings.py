@@ -1,35 +1,22 @@
-"""The findings of ``jwtkit audit``, whatever was audited (a token, an issuer): the
-:class:`Finding` model, the severities, and the one report (sorted, human or ``--json``,
-``--fail-on``)."""
+"""The one report of ``jwtkit audit``, whatever was audited (a token, an issuer): sorted,
+human or ``--json``, ``--fail-on``. The :class:`Finding` model and the severities are
+:mod:`jwtkit._token_audit`'s (shared with the service's ``POST /audit``), re-exported here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import click
 
+from .._token_audit import RANK, SEVERITIES, Finding, count_findings, sort_findings
 from ._errors import CommandFailed
 from ._output import Style, emit_json
 
 __all__ = ["RANK", "SEVERITIES", "Finding", "report"]
 
-#: Severities, most severe first. ``critical``: a secret is exposed now (rotate it).
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 _WIDTH = max(len(name) for name in SEVERITIES)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: a stable ``id``, a severity, where it is, what it is and how to fix it."""
-
-    id: str
-    severity: str
-    location: str
-    message: str
-    fix: str
 
 
 def _show(findings: list[Finding], head: str, badge: str | None) -> None:
@@ -59,8 +46,8 @@ def report(
     finding, or with ``as_json`` one object (``fields``, then ``findings``, ``counts``,
     ``fail_on``, ``failed``). Raise :class:`CommandFailed` (exit 1) when a finding is at or
     above ``fail_on``."""
-    findings = sorted(findings, key=lambda f: RANK[f.severity])
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    findings = sort_findings(findings)
+    counts = count_findings(findings)
     failed = fail_on is not None and any(RANK[f.severity] <= RANK[fail_on] for f in findings)
     if as_json:
         emit_json(

@@ -3,8 +3,8 @@
 Colour is used only when standard output is a terminal and ``NO_COLOR`` is unset or empty
 (https://no-color.org) and ``TERM`` is not ``dumb``; piped output is the same text without
 escape codes. Every value that comes from a token is shown through :func:`safe` (JSON-quoted,
-with non-printable characters escaped), so a token cannot send escape sequences to the
-terminal.
+with non-printable characters escaped; defined in :mod:`jwtkit._messages`, shared with the
+token audit), so a token cannot send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from .._messages import printable, safe
 from ._glossary import CLAIMS, HEADER, TIME_CLAIMS
 from ._time import human_duration, iso, numeric_date, relative
 
@@ -68,27 +69,6 @@ class Style:
         if not self.color:
             return text
         return click.style(text, **_ROLES[role])
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-
-
-def printable(text: str, keep: str = "") -> str:
-    """``text`` with its non-printable characters (except those in ``keep``) escaped."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c in keep else _escape(c) for c in text)
-
-
-def safe(value: Any) -> str:
-    """A token's value as compact JSON that is safe to print: non-printable characters (ANSI
-    escapes, bidi overrides, lone surrogates) are written as ``\\uXXXX``."""
-    return printable(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def emit_json(value: Any) -> None:

@@ -4,7 +4,9 @@
 * :func:`parse_time`: a duration from now, ``now``, ``@1700000000`` (a Unix time) or an
   ISO 8601 time (``2026-01-01T00:00:00Z``; without a zone it is UTC);
 * :func:`iso` and :func:`relative`: a NumericDate (RFC 7519 §2) shown as
-  ``2026-01-01T00:00:00Z`` and ``in 14 min`` / ``3 days ago``.
+  ``2026-01-01T00:00:00Z`` and ``in 14 min`` / ``3 days ago`` (:func:`relative`,
+  :func:`human_duration` and :func:`numeric_date` are :mod:`jwtkit._times`', shared with the
+  token audit).
 
 The current time comes from :func:`current_time`, the one clock of the commands (tests replace
 it; nothing here reads the clock by itself).
@@ -18,6 +20,8 @@ import time
 from datetime import datetime, timezone
 
 import click
+
+from .._times import human_duration, numeric_date, relative
 
 __all__ = [
     "current_time",
@@ -34,9 +38,6 @@ __all__ = [
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"([+-]?)((?:\d+(?:\.\d+)?[smhdw])+|\d+(?:\.\d+)?)")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-# NumericDates outside years 1..9999 cannot be shown as a date.
-_MIN_DATE = -62135596800
-_MAX_DATE = 253402300799
 
 
 def current_time() -> float:
@@ -114,40 +115,8 @@ def time_option(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
-def numeric_date(value: object) -> float | None:
-    """``value`` as a NumericDate (an int or float in years 1-9999, never a bool), or ``None``."""
-    if type(value) is not int and type(value) is not float:
-        return None
-    if not _MIN_DATE <= value <= _MAX_DATE:
-        return None
-    return float(value)
-
-
 def iso(timestamp: float) -> str:
     """ISO 8601 UTC: ``2026-01-01T00:00:00Z`` (fractions of a second are dropped)."""
     return datetime.fromtimestamp(math.floor(timestamp), timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
-
-
-def human_duration(seconds: float) -> str:
-    """A rough duration, rounded: ``45 s``, ``15 min``, ``5 h``, ``3 days``, ``2 years``."""
-    seconds = abs(seconds)
-    if seconds < 90:
-        return f"{round(seconds)} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"{round(seconds / 3600)} h"
-    if seconds < 730 * 86400:
-        return f"{round(seconds / 86400)} days"
-    return f"{round(seconds / (365.25 * 86400))} years"
-
-
-def relative(timestamp: float, now: float) -> str:
-    """``in 14 min``, ``3 days ago`` or ``now`` (within a second)."""
-    delta = timestamp - now
-    if abs(delta) < 1:
-        return "now"
-    text = human_duration(delta)
-    return f"in {text}" if delta > 0 else f"{text} ago"

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from .._codec import b64url_decode, check_compact, json_loads_object
+from .._token_audit import jwe_header
 from ..errors import JWTError
 from ..jwt import decode_unverified
 from . import _time
@@ -33,12 +33,6 @@ NESTED_NOTE = (
 )
 _JWE_SEGMENTS = ("encrypted key", "iv", "ciphertext", "tag")
 _UNVERIFIED = "the signature was not checked: anyone could have written this (use 'jwtkit verify')"
-
-
-def jwe_header(token: str) -> dict[str, Any]:
-    """The protected header of a JWE in compact form (RFC 7516 §7.1), unverified."""
-    parts = check_compact(token, 5)
-    return json_loads_object(b64url_decode(parts[0], "header"), "header")
 
 
 def jwe_sections(token: str, header: dict[str, Any], style: Style) -> list[str]:

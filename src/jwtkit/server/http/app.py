@@ -36,6 +36,7 @@ from .home import add_home
 from .middleware import BodyLimit, CatchAll, ServiceApp, request_observer, security_headers
 from .pages import Pages, add_static
 from .routes import OPENAPI_PATH, add_docs, add_routes
+from .token_audit import add_audit_route
 
 if TYPE_CHECKING:
     from ..broadcast import Broadcast
@@ -176,6 +177,7 @@ def create_app(
     add_exception_handlers(app)
     app.own_exception_handlers = dict(app.exception_handlers)
     add_routes(app)
+    add_audit_route(app)
     add_browser_routes(app)
     add_static(app)
     add_home(app)

@@ -37,6 +37,7 @@ __all__ = [
     "bearer_token_of",
     "client_auth",
     "client_ip",
+    "json_text",
     "parse_form",
     "parse_json_body",
     "parse_json_value",
@@ -135,7 +136,9 @@ async def parse_form(request: Request) -> dict[str, str]:
     return form
 
 
-async def _json_text(request: Request) -> str:
+async def json_text(request: Request) -> str:
+    """The text of an ``application/json`` body (415 for another media type), decoded by its
+    charset (UTF-8 by default)."""
     media, params = _media_type(request)
     if media != "application/json":
         raise OAuthError("invalid_request", "the request body must be application/json", 415)
@@ -143,7 +146,7 @@ async def _json_text(request: Request) -> str:
 
 
 async def parse_json_body(request: Request, model: type[BaseModel]) -> Any:
-    text = await _json_text(request)
+    text = await json_text(request)
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
@@ -165,7 +168,7 @@ async def parse_json_value(request: Request) -> Any:
     """The JSON value of an ``application/json`` body (RFC 8259), parsed strictly: malformed
     JSON, a member repeated in an object (which value counts is not defined, §4), ``NaN`` or
     ``Infinity``, or nesting too deep to parse are a 400 ``invalid_request``."""
-    text = await _json_text(request)
+    text = await json_text(request)
     try:
         return json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
     except (ValueError, RecursionError):
