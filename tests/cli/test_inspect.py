@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from jwtkit import _page
+from jwtkit._page import PAGE_POLICY
 from jwtkit.cli import inspect as inspect_module
 from jwtkit.cli._errors import CommandFailed, UsageProblem
-from jwtkit.cli.inspect import MAX_BODY, PAGE_POLICY, make_server
+from jwtkit.cli.inspect import MAX_BODY, make_server
 
 from .helpers import raw_token, run
 
@@ -103,11 +104,6 @@ def test_the_favicon_is_no_content(server: tuple[str, int]) -> None:
     assert (answer.status, answer.body) == (204, b"")
     assert "content-length" not in answer.headers
     assert_hardened(answer)
-
-
-def test_the_policy_is_the_services() -> None:
-    home = pytest.importorskip("jwtkit.server.http.home")
-    assert home.HOME_POLICY == PAGE_POLICY
 
 
 @pytest.mark.parametrize(

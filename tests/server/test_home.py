@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from test_pages import Document
 
 import jwtkit._page as page_package
-from jwtkit._page import PAGE_FILES, glossary, page_file
+from jwtkit._page import PAGE_FILES, PAGE_POLICY, glossary, page_file
 from jwtkit.cli import _glossary
-from jwtkit.server.http.home import HOME_POLICY, PAGE_PATH, add_home
+from jwtkit.server.http.home import PAGE_PATH, add_home
 
 PAGE_DIR = Path(__file__).resolve().parents[2] / "src" / "jwtkit" / "_page"
 #: The policy of ``/``, spelled out: scripts, styles, images and fetches of this origin only.
@@ -50,7 +50,7 @@ async def test_the_page_is_served_at_the_root_with_a_strict_policy() -> None:
     assert response.status_code == 200
     assert response.content == (PAGE_DIR / "index.html").read_bytes()
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert HOME_POLICY == POLICY
+    assert PAGE_POLICY == POLICY
     assert response.headers["content-security-policy"] == POLICY
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"

@@ -15,7 +15,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["PAGE_FILES", "glossary", "page_file"]
+__all__ = ["PAGE_FILES", "PAGE_HEADERS", "PAGE_POLICY", "glossary", "page_file"]
 
 #: The files of the page and their media types (``charset`` for every text type).
 PAGE_FILES = MappingProxyType(
@@ -26,6 +26,26 @@ PAGE_FILES = MappingProxyType(
         "inspector.js": "text/javascript; charset=utf-8",
         "flow.js": "text/javascript; charset=utf-8",
         "glossary.json": "application/json",
+    }
+)
+#: The page's ``Content-Security-Policy`` (CSP3): scripts, styles and images of this origin
+#: only (no inline script or style, no ``eval``), ``fetch`` to this origin only (discovery, the
+#: JWKS, ``/audit``), forms posted here, never framed, no ``<base>``.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+#: The headers of the page itself, wherever it is served (``jwtkit serve``'s ``GET /``,
+#: ``jwtkit inspect``): never stored (it is reached with ``?code=...&state=...`` after a
+#: sign-in), that query never sent on as a referrer, never framed, never sniffed.
+PAGE_HEADERS = MappingProxyType(
+    {
+        "Content-Security-Policy": PAGE_POLICY,
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
     }
 )
 

@@ -8,7 +8,7 @@ contract of the service's ``POST /audit``); anything else is a JSON 404 (405 for
 method on a known path).
 
 Hardening, as on the service: every answer carries the page's ``Content-Security-Policy``
-(:data:`PAGE_POLICY`), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+(:data:`jwtkit._page.PAGE_HEADERS`), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
 ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``. Only loopback addresses are
 served (a token pasted here never crosses the network), and only a ``Host`` naming one of them
 is answered, so that a web page cannot reach the server through a DNS name rebound to
@@ -32,31 +32,20 @@ from typing import Any
 import click
 
 from .. import _oauth
-from .._page import PAGE_FILES, page_file
+from .._page import PAGE_FILES, PAGE_HEADERS, page_file
 from .._token_audit import audit_request
 from .._urls import is_loopback_host, netloc
 from ..errors import JWTError
 from . import _time
 from ._errors import CommandFailed, UsageProblem
 
-__all__ = ["IDLE_TIMEOUT", "MAX_BODY", "PAGE_POLICY", "inspect_command", "make_server"]
+__all__ = ["IDLE_TIMEOUT", "MAX_BODY", "inspect_command", "make_server"]
 
-#: The page's ``Content-Security-Policy`` (CSP3): the service's for ``GET /``, word for word.
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 #: The largest request body: the service's default ``max_body_bytes``.
 MAX_BODY = 65536
 #: Seconds a connection may stay silent before it is closed.
 IDLE_TIMEOUT = 10.0
-_HEADERS = {
-    "Content-Security-Policy": PAGE_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_HEADERS = dict(PAGE_HEADERS)
 _INDEX = "index.html"
 _PAGE_PREFIX = "/page/"
 _AUDIT = "/audit"

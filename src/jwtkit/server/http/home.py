@@ -1,12 +1,9 @@
 """The token page at ``/``: :func:`add_home` serves ``jwtkit._page``'s files.
 
 * ``GET /``: ``index.html``, the page that decodes and verifies tokens in the browser (and, on
-  the service, walks through a sign-in). Its ``Content-Security-Policy``
-  (:data:`HOME_POLICY`) allows scripts, styles and images of this origin only (no inline
-  script or style, no ``eval``), ``fetch`` to this origin only (discovery, the JWKS,
-  ``/audit``), forms posted here, never framed, no ``<base>``. ``Cache-Control: no-store``
-  (the page is reached with ``?code=...&state=...`` after a sign-in) and
-  ``Referrer-Policy: no-referrer`` (that query is not sent on); ``X-Frame-Options: DENY``.
+  the service, walks through a sign-in), with :data:`jwtkit._page.PAGE_HEADERS`: the one
+  definition ``jwtkit inspect`` serves it with too (its strict ``Content-Security-Policy``,
+  ``no-store``, no referrer, never framed).
 * ``GET /page/{name}``: the stylesheet, the scripts and ``glossary.json``, each with its media
   type, cached as the provider's stylesheet is (:func:`.pages.asset_response`: ``?v=`` the
   content hash is ``immutable`` for a year, anything else ``no-cache`` with an ``ETag``). Any
@@ -24,18 +21,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..._page import PAGE_FILES, page_file
+from ..._page import PAGE_FILES, PAGE_HEADERS, page_file
 from .pages import Asset, asset_response
 
-__all__ = ["HOME_POLICY", "PAGE_PATH", "add_home"]
+__all__ = ["PAGE_PATH", "add_home"]
 
 #: Where the page's files are served (``/page/page.css``, ...).
 PAGE_PATH = "/page"
-#: The ``Content-Security-Policy`` of ``GET /`` (CSP3 §6).
-HOME_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 #: The page itself: served at ``/``, not below :data:`PAGE_PATH`.
 _INDEX = "index.html"
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
@@ -60,14 +52,7 @@ def add_home(app: FastAPI) -> None:
         return Response(
             index.content,
             media_type=index.media_type,
-            headers={
-                "Cache-Control": "no-store",
-                "Pragma": "no-cache",
-                "X-Frame-Options": "DENY",
-                "Referrer-Policy": "no-referrer",
-                "Content-Security-Policy": HOME_POLICY,
-                **_NOSNIFF,
-            },
+            headers=dict(PAGE_HEADERS),
         )
 
     @app.get(PAGE_PATH + "/{name}", include_in_schema=False)
