@@ -33,6 +33,7 @@ from ..storage.base import LimitCounter
 from ..tokens import TokenService
 from .browser import add_browser_routes
 from .errors import add_exception_handlers
+from .home import add_home
 from .middleware import BodyLimit, CatchAll, ServiceApp, request_observer, security_headers
 from .pages import Pages, add_static
 from .routes import OPENAPI_PATH, add_docs, add_routes
@@ -187,6 +188,7 @@ def create_app(
     add_routes(app)
     add_browser_routes(app)
     add_static(app)
+    add_home(app)
     app.state.pages = Pages(settings.product_name)
     if settings.docs_enabled:
         add_docs(app)

@@ -28,7 +28,8 @@ submission, so the route passes the client's redirect target, :func:`form_target
 The stylesheet's URL carries a hash of its content (``/static/jwtkit.css?v=<hash>``): the
 answer to that URL may be cached for a year and is ``immutable``; any other ``v`` (a page
 rendered by an older version) is answered with ``no-cache`` and an ``ETag``, revalidated
-with ``If-None-Match``.
+with ``If-None-Match``. :func:`asset_response` answers so for any :class:`Asset` (the token
+page's files are served the same way).
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ from fastapi.responses import HTMLResponse, Response
 
 __all__ = [
     "STYLESHEET_PATH",
+    "Asset",
     "Pages",
     "ScopeDescription",
     "add_static",
+    "asset_response",
     "content_security_policy",
     "describe_scope",
     "form_target",
@@ -168,25 +171,51 @@ def describe_scope(scope: str, product_name: str) -> ScopeDescription:
     return ScopeDescription(scope, summary, detail.format(product=product_name))
 
 
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    """A static file the service serves: its ``content``, ``media_type`` and ``digest`` (the
+    first 16 hex digits of its SHA-256: the ``v`` of a content-hashed URL and the ``ETag``)."""
+
+    content: bytes
+    media_type: str
+    digest: str = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", hashlib.sha256(self.content).hexdigest()[:16])
+
+
+def asset_response(request: Request, asset: Asset) -> Response:
+    """``asset`` as the answer to ``request``, cached as the stylesheet is.
+
+    Asked for under its content-hashed URL (``?v=`` its digest): ``Cache-Control: public,
+    max-age=31536000, immutable``. Without ``v``, or with another one: ``public, no-cache``
+    (revalidated on every use). Both carry the ``ETag``; an ``If-None-Match`` that matches it
+    (RFC 9110 §13.1.2) is answered 304 Not Modified without a body."""
+    etag = f'"{asset.digest}"'
+    current = request.query_params.get("v") == asset.digest
+    cache = f"public, max-age={_STYLESHEET_MAX_AGE}, immutable" if current else "public, no-cache"
+    headers = {"ETag": etag, "Cache-Control": cache}
+    if etag in _etags(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(asset.content, media_type=asset.media_type, headers=headers)
+
+
 @functools.cache
-def _stylesheet() -> tuple[bytes, str]:
-    """The stylesheet's bytes and their hash (the ``v`` of its URL, the ``ETag``)."""
+def _stylesheet() -> Asset:
+    """The stylesheet of the pages."""
     content = resources.files(_PACKAGE).joinpath("static").joinpath("jwtkit.css").read_bytes()
-    return content, hashlib.sha256(content).hexdigest()[:16]
+    return Asset(content, "text/css; charset=utf-8")
 
 
 def _stylesheet_url(root_path: str) -> str:
-    return f"{root_path.rstrip('/')}{STYLESHEET_PATH}?v={_stylesheet()[1]}"
+    return f"{root_path.rstrip('/')}{STYLESHEET_PATH}?v={_stylesheet().digest}"
 
 
 def add_static(app: FastAPI) -> None:
-    """``GET /static/jwtkit.css``: the pages' stylesheet, ``text/css``; and
-    ``GET /favicon.ico``, which browsers ask for on their own: 204 No Content, cached for a
-    day (the service has no icon, and a 404 would be logged as an error by every page).
-
-    Under the URL the pages link (``?v=`` the content hash): ``Cache-Control: public,
-    max-age=31536000, immutable``. Without it, or with another hash: ``no-cache``. Both carry
-    the ``ETag``; a matching ``If-None-Match`` is answered 304."""
+    """``GET /static/jwtkit.css``: the pages' stylesheet, ``text/css``, cached as
+    :func:`asset_response` says; and ``GET /favicon.ico``, which browsers ask for on their
+    own: 204 No Content, cached for a day (the service has no icon, and a 404 would be logged
+    as an error by every page)."""
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
@@ -194,24 +223,15 @@ def add_static(app: FastAPI) -> None:
 
     @app.get(STYLESHEET_PATH, include_in_schema=False)
     async def stylesheet(request: Request) -> Response:
-        content, digest = _stylesheet()
-        etag = f'"{digest}"'
-        current = request.query_params.get("v") == digest
-        cache = (
-            f"public, max-age={_STYLESHEET_MAX_AGE}, immutable" if current else "public, no-cache"
-        )
-        headers = {"ETag": etag, "Cache-Control": cache}
-        if etag in _etags(request.headers.get("if-none-match", "")):
-            return Response(status_code=304, headers=headers)
-        return Response(content, media_type="text/css; charset=utf-8", headers=headers)
+        return asset_response(request, _stylesheet())
 
 
-def _etags(if_none_match: str) -> set[str]:
+def _etags(if_none_match: str, current: str) -> set[str]:
     """The entity tags of an ``If-None-Match`` field (RFC 9110 §13.1.2), weak ones compared by
-    their opaque tag (the weak comparison the field uses); ``*`` matches any."""
+    their opaque tag (the weak comparison the field uses); ``*`` matches any, so ``current``."""
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     if "*" in tags:
-        tags.add(f'"{_stylesheet()[1]}"')
+        tags.add(current)
     return tags
 
 
