@@ -48,11 +48,13 @@ serve: $(UV)
 	$(BIN)/jwtkit serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # The login and consent pages as docs/server.md shows them (docs/images/login.png and
-# consent.png): the browser test of the provider photographs them in Debian's Chromium
-# (apt-get install chromium; never a downloaded browser), and fails without it.
+# consent.png), and each step of the page's walk-through as docs/page.md shows it
+# (docs/images/flow-*.png): the browser tests photograph them in Debian's Chromium
+# (apt-get install chromium; never a downloaded browser), and fail without it.
 screenshots: sync-test
 	JWTKIT_SCREENSHOTS=docs/images $(BIN)/pytest -q -p no:cacheprovider \
-		tests/server/test_provider_browser.py::test_sign_in_consent_tokens_userinfo_refresh_and_logout
+		tests/server/test_provider_browser.py::test_sign_in_consent_tokens_userinfo_refresh_and_logout \
+		tests/server/test_page_flow_browser.py
 
 bench: $(UV)
 	$(SYNC) --extra all --group test --group bench

@@ -83,7 +83,7 @@ async def test_demo_client_does_not_exist_in_production(run_app: RunApp) -> None
     async with run_app(**PRODUCTION) as harness:
         assert not harness.settings.demo_enabled
         assert await client_by_id(harness.store, harness.settings, DEMO_CLIENT_ID) is None
-        assert (await harness.http.get("/demo")).status_code == 404
+        assert (await harness.http.get("/demo")).json() == {"enabled": False}
         answer = await _demo_flow(harness, "https://id.example/").authorize()
         assert answer.status_code == 400
         assert "No application is registered" in answer.text
@@ -98,6 +98,7 @@ async def test_demo_setting_turns_it_on_in_production_without_the_demo_user(
         assert client.redirect_uris == ("https://id.example/",)
         described = (await harness.http.get("/demo")).json()
         assert described == {
+            "enabled": True,
             "client_id": DEMO_CLIENT_ID,
             "redirect_uri": "https://id.example/",
             "scope": "openid profile offline_access",
@@ -108,7 +109,7 @@ async def test_demo_setting_turns_it_on_in_production_without_the_demo_user(
 async def test_demo_off_in_development_leaves_no_demo_client(run_app: RunApp) -> None:
     async with run_app(demo=False) as harness:
         assert await client_by_id(harness.store, harness.settings, DEMO_CLIENT_ID) is None
-        assert (await harness.http.get("/demo")).status_code == 404
+        assert (await harness.http.get("/demo")).json() == {"enabled": False}
 
 
 async def test_a_stored_client_of_that_id_is_used_only_while_the_demo_is_off(

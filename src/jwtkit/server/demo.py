@@ -114,10 +114,14 @@ async def install_demo_user(
 
 
 def demo_description(settings: Settings, *, with_user: bool) -> dict[str, Any]:
-    """What the page needs to run the walk-through (``GET /demo``): the client id, redirect
-    URI, scopes and access-token lifetime, and with ``with_user`` (development only) the demo
-    user's name and password."""
+    """What the page needs to run the walk-through (``GET /demo``): whether the demo is
+    ``enabled``; when it is, the client id, redirect URI, scopes and access-token lifetime, and
+    with ``with_user`` (development only) the demo user's name and password. (Always an
+    answer, never a 404, so that the page asks without a failed request in the console.)"""
+    if not settings.demo_enabled:
+        return {"enabled": False}
     described: dict[str, Any] = {
+        "enabled": True,
         "client_id": DEMO_CLIENT_ID,
         "redirect_uri": demo_redirect_uri(settings),
         "scope": " ".join(DEMO_SCOPES),

@@ -457,15 +457,13 @@ def add_routes(app: FastAPI) -> None:
             {"status": "password changed", "revoked_refresh_tokens": revoked}, headers=NO_STORE
         )
 
-    if settings.demo_enabled:
-
-        @app.get(DEMO_PATH, tags=["discovery"])
-        async def demo(request: Request) -> JSONResponse:
-            """The demo client of the page's walk-through (the `demo` setting): its client id,
-            redirect URI, scopes and access-token lifetime, and in development the demo user
-            that `jwtkit serve` created. 404 when the demo is off."""
-            described = demo_description(settings, with_user=request.app.state.demo_user)
-            return JSONResponse(described, headers=NO_STORE)
+    @app.get(DEMO_PATH, tags=["discovery"])
+    async def demo(request: Request) -> JSONResponse:
+        """The demo client of the page's walk-through (the `demo` setting): `enabled`, and
+        when it is, its client id, redirect URI, scopes and access-token lifetime, and in
+        development the demo user that `jwtkit serve` created."""
+        described = demo_description(settings, with_user=request.app.state.demo_user)
+        return JSONResponse(described, headers=NO_STORE)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
