@@ -61,7 +61,7 @@ def test_make_screenshots_writes_the_images_docs_server_md_shows() -> None:
 
 def test_make_screenshots_writes_the_flow_images_docs_page_md_shows() -> None:
     (line,) = [line for line in _dry_run("screenshots").splitlines() if "pytest" in line]
-    assert " tests/server/test_page_flow_browser.py" in line
+    assert "tests/server/test_page_flow_browser.py" in line.split()
     page_md = (REPO / "docs" / "page.md").read_text(encoding="utf-8")
     shown = re.findall(r"\]\(images/(flow-[a-z0-9-]+\.png)\)", page_md)
     assert len(shown) >= 7  # a view of each step at least
