@@ -74,7 +74,12 @@ function shorten(value) {
 }
 
 function shortenParams(params, short) {
-  return [...params].map(([name, value]) => `${name}=${encodeURIComponent(short && SECRET_NAMES.has(name) ? shorten(value) : value)}`).join("&");
+  return [...params]
+    .map(([name, value]) => {
+      const encoded = encodeURIComponent(value);
+      return `${name}=${short && SECRET_NAMES.has(name) ? shorten(encoded) : encoded}`;
+    })
+    .join("&");
 }
 
 function shortenJson(value, short) {
@@ -186,6 +191,7 @@ function talking(peer, words) {
   talk.textContent = words;
 }
 
+/** Marks the steps before `number` done and `number` current (8: all done). */
 function showStep(number) {
   for (let i = 1; i <= 7; i += 1) {
     const item = $(`flow-step-${i}`);
@@ -551,7 +557,7 @@ function signedOut(query) {
   const request = { method: "GET", url: saved.logoutUrl, headers: [], body: null };
   forget();
   talking(null, "Signed out: nobody holds a valid token any more.");
-  show(7, "Signed out", [
+  show(8, "Signed out", [
     exchangeBlock({ request }, "The logout request (a navigation)"),
     check(stateOk, stateOk ? "Back from the logout with this page's state: the session at the service has ended." : "Back from the logout, but with another state."),
     paragraph("The walk-through is over and this tab's saved state is cleared."),
