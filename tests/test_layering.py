@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "_urls": 0,
     "_extras": 0,
     "_oauth": 0,
+    "_page": 0,
     "_keys": 1,
     "jwk": 1,
     "x509": 1,
@@ -239,6 +240,7 @@ SHARED_FOR_OUTER_PACKAGES: dict[str, str] = {
     "jwtkit._command_errors": "CommandFailed/UsageProblem: how cli/ and server/cli.py fail",
     "jwtkit._messages": "short(): untrusted values in messages, bounded and material-free",
     "jwtkit._urls": "the one URL policy (remote/, integrations/) and what a loopback host is",
+    "jwtkit._page": "the token page's files and the one glossary, for server/ and cli/",
 }
 #: Private core modules an outer package still uses: which packages, and why.
 PRIVATE_CORE_EXCEPTIONS: dict[str, tuple[frozenset[str], str]] = {

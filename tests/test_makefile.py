@@ -50,13 +50,19 @@ def test_make_serve_and_make_test_install_from_the_lock() -> None:
 def test_make_screenshots_writes_the_images_docs_server_md_shows() -> None:
     (line,) = [line for line in _dry_run("screenshots").splitlines() if "pytest" in line]
     assert line.startswith("JWTKIT_SCREENSHOTS=docs/images ")
-    (node,) = [word for word in line.split() if "::" in word]
-    path, test = node.split("::")
-    assert f"def {test}(" in (REPO / path).read_text(encoding="utf-8")
-    server_md = (REPO / "docs" / "server.md").read_text(encoding="utf-8")
-    for name in ("login.png", "consent.png"):
-        assert f"](images/{name})" in server_md
-        assert (REPO / "docs" / "images" / name).read_bytes().startswith(b"\x89PNG\r\n")
+    nodes = [word for word in line.split() if "::" in word]
+    assert len(nodes) == 3, nodes
+    for node in nodes:
+        path, test = node.split("::")
+        assert f"def {test}(" in (REPO / path).read_text(encoding="utf-8")
+    for doc, names in (
+        ("server.md", ("login.png", "consent.png")),
+        ("page.md", ("inspector.png", "inspector-dark.png")),
+    ):
+        text = (REPO / "docs" / doc).read_text(encoding="utf-8")
+        for name in names:
+            assert f"](images/{name})" in text
+            assert (REPO / "docs" / "images" / name).read_bytes().startswith(b"\x89PNG\r\n")
 
 
 def test_make_screenshots_writes_the_flow_images_docs_page_md_shows() -> None:

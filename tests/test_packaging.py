@@ -82,6 +82,11 @@ def test_the_wheel_holds_the_package_and_its_data(dist: Path) -> None:
     http = REPO / "src" / "jwtkit" / "server" / "http"
     page_files = [*sorted((http / "templates").glob("*.html")), http / "static" / "jwtkit.css"]
     assert http / "templates" / "login.html" in page_files
+    # The token page: every file it serves, and the glossary the CLI reads.
+    token_page = REPO / "src" / "jwtkit" / "_page"
+    page_files += sorted(p for p in token_page.iterdir() if p.is_file() and p.suffix != ".py")
+    assert token_page / "glossary.json" in page_files
+    assert token_page / "index.html" in page_files
     for path in page_files:
         assert f"jwtkit/{path.relative_to(REPO / 'src' / 'jwtkit').as_posix()}" in names, path
     assert not any(name.startswith("tests/") for name in names)
@@ -120,6 +125,9 @@ def test_the_wheel_installs_in_a_new_venv_and_works_outside_the_checkout(
         "import pathlib, jwtkit\n"
         "package = pathlib.Path(jwtkit.__file__).parent\n"
         "assert (package / 'py.typed').is_file()\n"
+        "from jwtkit._page import PAGE_FILES, glossary, page_file\n"
+        "assert all(page_file(name) for name in PAGE_FILES)\n"
+        "assert glossary()['claims']['exp']['word'] == 'expires'\n"
         "key = jwtkit.Key.generate('ES256')\n"
         "token = jwtkit.encode({'sub': '42'}, key, expires_in=60)\n"
         "claims = jwtkit.decode(token, key.public_key(), algorithms=['ES256'])\n"

@@ -3,7 +3,7 @@
 // pasted key or a shared secret, and on an explicit press of "Audit" sends it to this
 // server's POST /audit. Every problem is said on the page, never thrown to the console.
 
-import { JoseError, decodeToken, discover, element, keysFromText, renderToken, timeState, verifyToken } from "./jose.js";
+import { JoseError, decodeToken, discover, element, keysFromText, renderProblem, renderToken, timeState, verifyToken } from "./jose.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,17 +35,28 @@ function say(box, tone, text, ...more) {
   box.replaceChildren(first, ...more.map((line) => element("p", "", line)));
 }
 
+/** What a screen reader is told of the decoded token: a summary, or the problem. */
+function summary(decoded, target) {
+  if (decoded === null) return target.textContent;
+  if (decoded.kind === "JWE") return `An encrypted token (JWE): ${decoded.header.alg}, ${decoded.header.enc}.`;
+  const claims = decoded.claims ? `${Object.keys(decoded.claims).length} claims` : "a payload that is not JSON";
+  return `A signed token (JWS): ${decoded.header.alg}, ${claims}.`;
+}
+
 async function showToken() {
   const mine = (rendering += 1);
   verdictBox.replaceChildren();
   auditBox.replaceChildren();
   if (tokenField.value.trim() === "") {
     decodedBox.replaceChildren();
+    $("token-status").textContent = "";
     return;
   }
   const target = element("div");
-  await renderToken(target, tokenField.value);
-  if (mine === rendering) decodedBox.replaceChildren(...target.childNodes);
+  const decoded = await renderToken(target, tokenField.value);
+  if (mine !== rendering) return;
+  $("token-status").textContent = summary(decoded, target);
+  decodedBox.replaceChildren(...target.childNodes);
 }
 
 /** Shows the outcome of verifyToken, with what the token's times say. */
@@ -84,11 +95,20 @@ async function verifyWith(loadKeys) {
 async function serviceKeys() {
   const metadata = await discover();
   if (!metadata || typeof metadata.jwks_uri !== "string") throw new JoseError("This server publishes no JWKS (no jwks_uri in its discovery document).");
+  // The page talks to its own origin only (connect-src 'self'): opened under another name of
+  // this server (localhost for 127.0.0.1), the JWKS is asked for at the same path here.
+  let url;
+  try {
+    url = new URL(metadata.jwks_uri, window.location.href);
+  } catch {
+    throw new JoseError("The service's jwks_uri is not a URL.");
+  }
+  if (url.origin !== window.location.origin) url = new URL(url.pathname + url.search, window.location.origin);
   let response;
   try {
-    response = await fetch(metadata.jwks_uri, { headers: { Accept: "application/json" } });
+    response = await fetch(url, { headers: { Accept: "application/json" } });
   } catch {
-    throw new JoseError(`The service's JWKS (${metadata.jwks_uri}) could not be fetched from this page.`);
+    throw new JoseError(`The service's JWKS (${url}) could not be fetched from this page.`);
   }
   if (!response.ok) throw new JoseError(`The service's JWKS answered ${response.status}.`);
   return keysFromText(await response.text());
@@ -164,7 +184,7 @@ function submitted(form, action) {
 }
 
 tokenField.addEventListener("input", () => {
-  showToken();
+  showToken().catch((error) => renderProblem(decodedBox, error));
 });
 submitted($("verify-service-form"), () => verifyWith(serviceKeys));
 submitted($("verify-key-form"), () => verifyWith(pastedKeys));
@@ -180,4 +200,4 @@ discover().then((metadata) => {
   document.dispatchEvent(new CustomEvent("jwtkit:service", { detail: metadata }));
 });
 
-if (tokenField.value.trim() !== "") showToken();
+if (tokenField.value.trim() !== "") showToken().catch((error) => renderProblem(decodedBox, error));

@@ -135,9 +135,8 @@ export function splitToken(token) {
   }
   const names = PARTS[kind];
   parts.forEach((part, index) => {
-    if (!B64URL.test(part)) {
-      base64urlDecode(part, names[index]);
-    }
+    // A JWS payload may be unencoded ("b64": false, RFC 7797 §5): decodeToken checks it.
+    if (!(kind === "JWS" && index === 1)) base64urlDecode(part, names[index]);
   });
   return { kind, parts, names };
 }
@@ -351,6 +350,7 @@ export function unsupportedReason(alg) {
   if (/^ML-DSA/u.test(alg)) return `${alg} (post-quantum ML-DSA) cannot be checked in this browser: WebCrypto has no ML-DSA. Verify it with jwtkit verify.`;
   if (alg === "ES256K") return "ES256K (secp256k1) cannot be checked in this browser: WebCrypto has no secp256k1. Verify it with jwtkit verify.";
   if (alg === "EdDSA") return "EdDSA with Ed448 cannot be checked in this browser. Verify it with jwtkit verify.";
+  if (alg === "Ed448") return "Ed448 cannot be checked in this browser. Verify it with jwtkit verify.";
   return `The algorithm ${JSON.stringify(alg)} cannot be checked in this browser. Verify it with jwtkit verify.`;
 }
 
@@ -418,10 +418,10 @@ async function importKey(candidate, alg) {
 /** Why `candidate` cannot check a token of `alg`, or null when it may. */
 function misfit(candidate, alg, how) {
   if (candidate.source === "secret") return how.kty === "oct" ? null : `a shared secret cannot check ${alg}, which needs a public key`;
-  if (how.kty === "oct") return `${alg} is checked with a shared secret, not a public key`;
+  if (how.kty === "oct") return candidate.jwk && candidate.jwk.kty === "oct" ? null : `${alg} is checked with a shared secret, not a public key`;
   if (candidate.source === "spki") return null;
   const { jwk } = candidate;
-  if (jwk.kty !== how.kty) return `${candidate.label} is a ${jwk.kty} key; ${alg} needs a${how.kty === "EC" ? "n" : ""} ${how.kty} key`;
+  if (jwk.kty !== how.kty) return `${candidate.label} is an ${jwk.kty} key; ${alg} needs an ${how.kty} key`;
   if (how.crv && jwk.crv !== how.crv) return `${candidate.label} is on the curve ${jwk.crv}; ${alg} needs ${how.crv}`;
   if (typeof jwk.alg === "string" && jwk.alg !== alg) return `${candidate.label} is for ${jwk.alg}, not ${alg}`;
   if (jwk.use === "enc") return `${candidate.label} is for encryption ("use": "enc"), not signatures`;
@@ -435,9 +435,7 @@ function misfit(candidate, alg, how) {
 export async function verifyToken(decoded, candidates) {
   const { alg } = decoded.header;
   if (decoded.kind === "JWE") return outcome("unsupported", "This is an encrypted token (JWE): it has no signature to check here.");
-  const jwkCrv = candidates.find((c) => c.jwk && c.jwk.crv)?.jwk.crv;
-  const how = algorithmOf(alg, jwkCrv);
-  if (how === null) return outcome("unsupported", unsupportedReason(alg));
+  if (algorithmOf(alg) === null) return outcome("unsupported", unsupportedReason(alg));
   let usable = candidates;
   const { kid } = decoded.header;
   if (typeof kid === "string" && candidates.length > 1) {
@@ -445,7 +443,14 @@ export async function verifyToken(decoded, candidates) {
     if (usable.length === 0) return outcome("no-fit", `No key fits: none of the ${candidates.length} keys has the token's key ID "${kid}".`);
   }
   const reasons = [];
+  let uncheckable = false;
   for (const candidate of usable) {
+    const how = algorithmOf(alg, candidate.jwk && candidate.jwk.kty === "OKP" ? candidate.jwk.crv : "Ed25519");
+    if (how === null) {
+      uncheckable = true; // EdDSA with an Ed448 key
+      reasons.push(`${candidate.label} is an ${candidate.jwk.crv} key, which this browser cannot check`);
+      continue;
+    }
     const why = misfit(candidate, alg, how);
     if (why) {
       reasons.push(why);
@@ -473,6 +478,7 @@ export async function verifyToken(decoded, candidates) {
     }
     reasons.push(`${candidate.label} does not confirm the signature`);
   }
+  if (uncheckable) return outcome("unsupported", unsupportedReason(alg));
   if (reasons.length && reasons.every((r) => r.endsWith("does not confirm the signature"))) {
     return outcome("invalid", `Invalid signature: none of the ${reasons.length} keys confirms this token (${alg}).`);
   }

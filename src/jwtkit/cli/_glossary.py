@@ -19,10 +19,14 @@ __all__ = ["CLAIMS", "HEADER", "TIME_CLAIMS"]
 _GLOSSARY = glossary()
 
 #: Header parameters (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4, RFC 7797 §3).
-HEADER = MappingProxyType({name: entry["word"] for name, entry in _GLOSSARY["header"].items()})
+HEADER: MappingProxyType[str, str] = MappingProxyType(
+    {name: str(entry["word"]) for name, entry in _GLOSSARY["header"].items()}
+)
 
 #: Claims (RFC 7519 §4.1 and the IANA registry).
-CLAIMS = MappingProxyType({name: entry["word"] for name, entry in _GLOSSARY["claims"].items()})
+CLAIMS: MappingProxyType[str, str] = MappingProxyType(
+    {name: str(entry["word"]) for name, entry in _GLOSSARY["claims"].items()}
+)
 
 #: Claims whose value is a NumericDate (RFC 7519 §2), shown as times.
 TIME_CLAIMS: tuple[str, ...] = tuple(_GLOSSARY["time_claims"])
