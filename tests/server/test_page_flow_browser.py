@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from axe_playwright_python.sync_playwright import Axe
 from conftest import free_port
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 from test_docs_browser import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT
