@@ -344,3 +344,35 @@ def test_without_the_demo_the_page_has_no_flow(
         expect(page.locator("#flow")).to_be_hidden()
         expect(page.locator("#flow-tab")).to_be_hidden()
         assert window.problems() == []
+
+
+def test_start_over_during_the_countdown_drops_the_late_answer(
+    server: Server, browser: Browser
+) -> None:
+    """A step under way when "Start over" is pressed does not come back over the start."""
+    with _window(browser, viewport=WINDOW) as window:
+        page = window.page
+        page.goto(server.url + "/")
+        page.locator("#flow-next").click()
+        page.locator("#flow-next").click()
+        page.get_by_label("Username").fill(DEMO_USERNAME)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        _view(page, "2. Back with a code")
+        page.locator("#flow-next").click()
+        _view(page, "2. Tokens")
+        page.locator("#flow-next").click()
+        _view(page, "3. The API answers")
+        page.locator("#flow-next").click()
+        expect(page.locator("#flow-countdown")).to_contain_text("expires in")
+        page.locator("#flow-restart").click()
+        _view(page, "1. Prepare the request")
+        expect(page.locator("#flow-next")).to_be_focused()
+        # Past the expiry the countdown would have called /userinfo: it was stopped.
+        page.wait_for_function(
+            f"() => Date.now() / 1000 > {page.evaluate('Date.now() / 1000')} + {TOKEN_TTL + 1}",
+            timeout=(TOKEN_TTL + 10) * 1000,
+        )
+        _view(page, "1. Prepare the request")
+        assert page.evaluate("sessionStorage.getItem('jwtkit-flow')") is None
+        assert window.problems() == []

@@ -23,7 +23,15 @@ const restart = $("flow-restart");
 const talk = $("flow-talk");
 
 /** What the walk-through knows: the service (discovery and GET /demo) and the saved state. */
-const ctx = { metadata: null, demo: null, saved: null, action: null, timer: null, interacted: false };
+const ctx = { metadata: null, demo: null, saved: null, action: null, timer: null, interacted: false, run: 0 };
+
+/** Thrown when "Start over" was pressed while a request was under way: its answer is dropped. */
+class Superseded extends Error {}
+
+/** Throws Superseded when the walk-through was started over since `run`. */
+function still(run) {
+  if (run !== ctx.run) throw new Superseded();
+}
 
 // -- saved state -------------------------------------------------------------------------------
 
@@ -240,8 +248,10 @@ async function send(method, url, { headers = [], form = null } = {}) {
   const sent = [["Accept", "application/json"], ...headers];
   if (form) sent.push(["Content-Type", "application/x-www-form-urlencoded"]);
   const request = { method, url, headers: sent, body: form };
+  const run = ctx.run;
   const answer = await fetch(url, { method, headers: sent, body: form ? form.toString() : undefined, credentials: "same-origin", cache: "no-store" });
   const text = await answer.text();
+  still(run);
   const response = { status: answer.status, statusText: answer.statusText, headers: [...answer.headers.entries()], text };
   if ((answer.headers.get("content-type") ?? "").includes("json") && text) {
     try {
@@ -270,6 +280,7 @@ function endpoint(name, fallback) {
 // -- the steps -------------------------------------------------------------------------------------
 
 function startView() {
+  ctx.run += 1;
   clearError();
   stopTimer();
   forget();
@@ -383,6 +394,7 @@ async function idTokenChecks(idToken, nonce) {
 }
 
 async function exchangeCode() {
+  const run = ctx.run;
   const saved = ctx.saved;
   const form = new URLSearchParams({
     grant_type: "authorization_code",
@@ -400,6 +412,7 @@ async function exchangeCode() {
   }
   const tokens = exchange.response.json;
   const checks = await idTokenChecks(tokens.id_token, saved.nonce);
+  still(run);
   const trusted = checks.every((item) => item.ok);
   save({ phase: "tokens", code: null, access: tokens.access_token, refresh: tokens.refresh_token, idToken: tokens.id_token });
   const nodes = [
@@ -409,6 +422,7 @@ async function exchangeCode() {
     await tokenBlock("The ID token (for this page: who signed in)", tokens.id_token, "flow-id"),
     opaqueBlock("The refresh token", tokens.refresh_token, "flow-refresh", "Opaque: a random string that means something only to the service, which keeps its hash."),
   ];
+  still(run);
   show(2, "2. Tokens", nodes, "Next: call the API (/userinfo)", callUserinfo);
   if (!trusted) fail("The ID token fails a check (above): a client would not trust this sign-in.");
 }
@@ -454,7 +468,9 @@ function waitForExpiry() {
     }
     stopTimer();
     countdown.textContent = "The access token has expired.";
-    expired().catch((error) => fail(`The step failed: ${error.message}.`));
+    expired().catch((error) => {
+      if (!(error instanceof Superseded)) fail(`The step failed: ${error.message}.`);
+    });
     return true;
   };
   if (!tick()) ctx.timer = setInterval(tick, 250);
@@ -477,6 +493,7 @@ async function expired() {
 }
 
 async function refresh() {
+  const run = ctx.run;
   const old = ctx.saved.refresh;
   const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: old, client_id: ctx.demo.client_id });
   talking("as", "The browser talks to the authorization server (POST /token, refresh_token).");
@@ -488,13 +505,15 @@ async function refresh() {
   const tokens = exchange.response.json;
   const rotated = typeof tokens.refresh_token === "string" && tokens.refresh_token !== old;
   save({ access: tokens.access_token, refresh: tokens.refresh_token, oldRefresh: old });
+  const newAccess = await tokenBlock("The new access token", tokens.access_token, "flow-access");
+  still(run);
   const compare = element("dl", "flow-values");
   compare.append(element("dt", "", "old refresh token"), element("dd", "mono", shorten(old)), element("dt", "", "new refresh token"), element("dd", "mono", shorten(tokens.refresh_token)));
   show(5, "5. Refreshed", [
     exchangeBlock(exchange, "The refresh request"),
     check(rotated, rotated ? "The refresh token rotated: a new one came back, the old one is now used up (RFC 9700 §4.14.2)." : "The refresh token did not rotate."),
     compare,
-    await tokenBlock("The new access token", tokens.access_token, "flow-access"),
+    newAccess,
   ], "Next: replay the old refresh token", replay);
 }
 
@@ -574,7 +593,7 @@ next.addEventListener("click", async () => {
   try {
     await action();
   } catch (error) {
-    fail(`The step failed: ${error && error.message ? error.message : String(error)}.`);
+    if (!(error instanceof Superseded)) fail(`The step failed: ${error && error.message ? error.message : String(error)}.`);
   } finally {
     if (ctx.action !== null) next.disabled = false;
   }
