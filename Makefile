@@ -48,14 +48,16 @@ serve: $(UV)
 	$(BIN)/jwtkit serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # The login and consent pages as docs/server.md shows them (docs/images/login.png and
-# consent.png) and the token inspector as docs/page.md does (inspector.png, inspector-dark.png):
-# the browser tests photograph them in Debian's Chromium (apt-get install chromium; never a
-# downloaded browser), and fail without it.
+# consent.png), the token inspector as docs/page.md does (inspector.png, inspector-dark.png)
+# and each step of the page's walk-through (docs/images/flow-*.png): the browser tests
+# photograph them in Debian's Chromium (apt-get install chromium; never a downloaded browser),
+# and fail without it.
 screenshots: sync-test
 	JWTKIT_SCREENSHOTS=docs/images $(BIN)/pytest -q -p no:cacheprovider \
 		tests/server/test_provider_browser.py::test_sign_in_consent_tokens_userinfo_refresh_and_logout \
 		tests/server/test_page_inspector_browser.py::test_a_token_of_the_service_decoded_and_verified_with_its_jwks \
-		tests/server/test_page_inspector_browser.py::test_light_and_dark_pass_axe
+		tests/server/test_page_inspector_browser.py::test_light_and_dark_pass_axe \
+		tests/server/test_page_flow_browser.py
 
 bench: $(UV)
 	$(SYNC) --extra all --group test --group bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,3 +63,15 @@ def test_make_screenshots_writes_the_images_docs_server_md_shows() -> None:
         for name in names:
             assert f"](images/{name})" in text
             assert (REPO / "docs" / "images" / name).read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_make_screenshots_writes_the_flow_images_docs_page_md_shows() -> None:
+    (line,) = [line for line in _dry_run("screenshots").splitlines() if "pytest" in line]
+    assert "tests/server/test_page_flow_browser.py" in line.split()
+    page_md = (REPO / "docs" / "page.md").read_text(encoding="utf-8")
+    shown = re.findall(r"\]\(images/(flow-[a-z0-9-]+\.png)\)", page_md)
+    assert len(shown) >= 7  # a view of each step at least
+    test = (REPO / "tests" / "server" / "test_page_flow_browser.py").read_text(encoding="utf-8")
+    for name in shown:
+        assert f'"{name}"' in test  # taken by the test
+        assert (REPO / "docs" / "images" / name).read_bytes().startswith(b"\x89PNG\r\n")

@@ -55,6 +55,7 @@ async def _every_answer(harness: Harness) -> dict[str, httpx.Response]:
         "GET /.well-known/openid-configuration": await http.get(
             "/.well-known/openid-configuration"
         ),
+        "GET /demo": await http.get("/demo"),
         "GET /userinfo": await http.get("/userinfo", headers=bearer),
         "GET /userinfo 400": await http.get("/userinfo", headers={"Authorization": "Bearer a b"}),
         "GET /userinfo 401": await http.get("/userinfo"),

@@ -167,10 +167,13 @@ def test_the_page_loads_only_its_own_files_and_nothing_inline() -> None:
     assert not re.search(r"https?://", html)
 
 
-def test_the_page_has_the_flow_markers_with_an_empty_section() -> None:
+def test_the_page_has_the_flow_markers_around_the_flow_section() -> None:
     html = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
     between = html.split("<!-- flow:begin -->\n", 1)[1].split("<!-- flow:end -->", 1)[0]
-    assert between == '<section id="flow" aria-labelledby="flow-title" hidden></section>\n'
+    assert between.startswith('<section id="flow" aria-labelledby="flow-title" hidden>\n')
+    assert between.endswith("</section>\n")
+    assert between.count("<section") == between.count("</section>") == 1
+    assert '<h1 id="flow-title">' in between
     assert html.count("<!-- flow:begin -->") == html.count("<!-- flow:end -->") == 1
 
 

@@ -213,7 +213,7 @@ class AccessTokens:
         # Whole seconds, rounded down: iat is never after the moment of issue, so that no
         # verifier with a whole-second clock and no leeway sees it in the future.
         issued_at = math.floor(now)
-        expires_at = issued_at + self.settings.access_token_ttl
+        expires_at = issued_at + self.settings.access_token_ttl_for(client_id)
         if family is not None:
             expires_at = min(expires_at, math.floor(family[1]))
         claims: dict[str, Any] = {

@@ -49,6 +49,8 @@ from urllib.parse import urlencode
 from jwtkit._oauth import is_client_id
 
 from .clients import is_first_party, redirect_uri_matches
+from .config import DEMO_CLIENT_ID
+from .demo import client_by_id
 from .models import AuthorizationCode, Consent
 from .oauth_errors import OAuthError
 from .scopes import narrowed
@@ -302,7 +304,7 @@ class Authorizer:
         client_id = params.get("client_id")
         if client_id is None or not is_client_id(client_id):
             raise PageError("Invalid request", "The request does not name a valid client_id.")
-        client = await self.store.client_by_id(client_id)
+        client = await client_by_id(self.store, self.settings, client_id)
         if client is None:
             raise PageError("Unknown application", "No application is registered with this id.")
         if "authorization_code" not in client.grant_types or not client.redirect_uris:
@@ -318,7 +320,11 @@ class Authorizer:
                     "The request must name its redirect_uri: the application registered several.",
                 )
             return client, client.redirect_uris[0]
-        if not any(redirect_uri_matches(uri, presented) for uri in client.redirect_uris):
+        # The demo client is the page at <issuer>/, not a native app: its port is exact.
+        native = client.id != DEMO_CLIENT_ID
+        if not any(
+            redirect_uri_matches(uri, presented, native=native) for uri in client.redirect_uris
+        ):
             raise PageError(
                 "Invalid redirect URI",
                 "The redirect_uri is not one the application registered, character for "

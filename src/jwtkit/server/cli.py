@@ -488,7 +488,8 @@ def serve(
             **stack,
         }
         if settings.workers == 1:
-            server = uvicorn.Server(uvicorn.Config(create_app(settings), **common))
+            app = create_app(settings, demo_user=True)
+            server = uvicorn.Server(uvicorn.Config(app, **common))
             _log_http_fallback(fallbacks)  # after uvicorn's Config has set up the log
             server.run(sockets=[sock])
             if not server.started:

@@ -219,16 +219,18 @@ def check_client_name(name: str) -> None:
         )
 
 
-def redirect_uri_matches(registered: str, presented: str) -> bool:
+def redirect_uri_matches(registered: str, presented: str, *, native: bool = True) -> bool:
     """Whether ``presented`` (a request's ``redirect_uri``) is the ``registered`` one.
 
     Exact string comparison (RFC 9700 §4.1.3, OAuth 2.1 §2.3.1): no normalisation, so an extra
     path segment, query or fragment, another scheme, host, userinfo or case does not match.
     The one exception (RFC 8252 §7.3): when ``registered`` is an ``http`` URI on a loopback
-    host, ``presented`` may differ in its port only (added, removed or changed; 1-65535)."""
+    host, ``presented`` may differ in its port only (added, removed or changed; 1-65535).
+    That exception is for native apps; ``native=False`` (a client known to be a web page, such
+    as the service's own demo client) compares exactly, port included."""
     if presented == registered:
         return True
-    if "#" in presented:
+    if "#" in presented or not native:
         return False
     wanted = _LOOPBACK.fullmatch(registered)
     given = _LOOPBACK.fullmatch(presented)

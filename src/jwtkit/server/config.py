@@ -38,6 +38,7 @@ __all__ = [
     "ACCESS_TOKEN_ALGORITHMS",
     "CLIENT_REGISTRATION_MODES",
     "CONFIG_ENV_VAR",
+    "DEMO_CLIENT_ID",
     "ENVIRONMENTS",
     "ENV_PREFIX",
     "FIELD_NAMES",
@@ -58,6 +59,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "JWTKIT_"
+#: The client id of the service's own demo client (the ``demo`` setting; :mod:`.demo`).
+DEMO_CLIENT_ID = "jwtkit-demo"
 #: The environment variable that names the TOML file.
 CONFIG_ENV_VAR = "JWTKIT_CONFIG"
 ENVIRONMENTS = ("development", "production")
@@ -220,6 +223,15 @@ class Settings:
     client_registration_token: str | None = field(default=None, repr=False)
     #: The public client that the password grant uses when no client authenticates.
     first_party_client_id: str = "first-party"
+    #: The guided walk-through of the page at ``/`` ("The flow", docs/page.md): the service
+    #: registers its own public client :data:`DEMO_CLIENT_ID` (code + PKCE, redirect URI
+    #: ``<issuer>/``). ``None``: on in development, off in production. See
+    #: :attr:`demo_enabled`.
+    demo: bool | None = None
+    #: The lifetime (seconds) of the demo client's access tokens, short so that the
+    #: walk-through shows one expire; at most ``access_token_ttl``
+    #: (:meth:`access_token_ttl_for`).
+    demo_access_token_ttl: int = 30
     default_scope: str = "openid profile"
     #: The name shown on the login, consent and logout pages.
     product_name: str = "jwtkit"
@@ -304,6 +316,22 @@ class Settings:
         if self.password_grant is None:
             return self.environment == "development"
         return self.password_grant
+
+    @property
+    def demo_enabled(self) -> bool:
+        """Whether the service registers the demo client :data:`DEMO_CLIENT_ID`: ``demo``,
+        else development only."""
+        if self.demo is None:
+            return self.environment == "development"
+        return self.demo
+
+    def access_token_ttl_for(self, client_id: str) -> int:
+        """The lifetime (seconds) of an access token issued to ``client_id``:
+        ``access_token_ttl``, or for the demo client (while the demo is on) the shorter of it
+        and ``demo_access_token_ttl``."""
+        if client_id == DEMO_CLIENT_ID and self.demo_enabled:
+            return min(self.demo_access_token_ttl, self.access_token_ttl)
+        return self.access_token_ttl
 
     @property
     def access_token_algorithms(self) -> tuple[str, ...]:
@@ -639,6 +667,7 @@ def _value_problems(s: Settings) -> list[str]:
             add(f"{_label('redis')}: {redis}")
     add(_range_problem("port", s.port, 0, 65535))
     add(_range_problem("access_token_ttl", s.access_token_ttl, 1, 86400, " seconds"))
+    add(_range_problem("demo_access_token_ttl", s.demo_access_token_ttl, 1, 86400, " seconds"))
     add(_range_problem("refresh_idle_ttl", s.refresh_idle_ttl, 1, None, " seconds"))
     add(_range_problem("refresh_absolute_ttl", s.refresh_absolute_ttl, 1, None, " seconds"))
     if s.refresh_idle_ttl > s.refresh_absolute_ttl:

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from jwtkit._oauth import is_client_id
 
 from .authorization import MAX_STATE_LENGTH, PageError
+from .demo import client_by_id
 from .id_tokens import read_id_token_hint
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ async def read_logout_request(
                 "Invalid logout request", "The id_token_hint was issued to another client."
             )
         client_id = str(hint["aud"])
-    client = await store.client_by_id(client_id) if client_id is not None else None
+    client = await client_by_id(store, settings, client_id) if client_id is not None else None
     state = params.get("state")
     if state is not None and len(state) > MAX_STATE_LENGTH:
         raise PageError("Invalid logout request", "The state parameter is too long.")

@@ -53,6 +53,7 @@ from .credentials import (
     parse_basic_authorization,
     verify_client_secret,
 )
+from .demo import client_by_id
 from .dpop_proofs import DPOP_ALGORITHMS, DPoPProofs, Presented, bound_jkt, dpop_challenge
 from .id_tokens import issue_id_token
 from .models import AuthorizationCode, Client, LoginSession, RefreshToken, User
@@ -634,7 +635,7 @@ class TokenService:
             return await self._asserted_caller(auth.client_assertion, auth, ip)
         if auth.client_secret is not None:
             client_id = auth.client_id or ""
-            client = await self.store.client_by_id(client_id) if client_id else None
+            client = await client_by_id(self.store, self.settings, client_id) if client_id else None
             stored_hash = client.secret_hash if client is not None else None
             matched = await self._client_secret_matches(client, auth.client_secret)
             if client is None or stored_hash is None or not matched:
@@ -652,7 +653,7 @@ class TokenService:
                 " or private_key_jwt)"
             )
         client_id = auth.client_id or first_party
-        client = await self.store.client_by_id(client_id)
+        client = await client_by_id(self.store, self.settings, client_id)
         if client is None and client_id != first_party:
             raise invalid_client("unknown client")
         if client is not None and not client.public:

@@ -22,6 +22,7 @@ import jwtkit
 from ..audit import AuditLog
 from ..config import Settings, load_settings
 from ..credentials import derive_dpop_nonce_key, derive_successor_key
+from ..demo import install_demo_user
 from ..health import Readiness
 from ..keyring import KeyRing, resolve_key_encryption_key
 from ..metrics import Metrics
@@ -75,12 +76,16 @@ def create_app(
     *,
     store: Store | None = None,
     clock: Callable[[], float] | None = None,
+    demo_user: bool = False,
 ) -> FastAPI:
     """The token service as an ASGI app.
 
     Without ``store`` the lifespan opens ``open_store(settings.database)`` and closes it on
     shutdown; a given ``store`` must already be open and stays the caller's to close.
     ``clock`` (Unix seconds) drives every expiry; tests pass a FrozenClock.
+
+    With ``demo_user`` (``jwtkit serve``) the lifespan creates the demo user of the page's
+    walk-through in development (the ``demo`` setting, :mod:`..demo`).
 
     With ``settings.redis``, the login and registration limits are counted in Redis (in the
     store while Redis is unavailable), key changes and revocations are published there, and a
@@ -111,6 +116,10 @@ def create_app(
             # Not Redis: without it the service keeps answering (limits fall back to the
             # database), so an instance without Redis is still ready.
             app.state.readiness = Readiness({"database": active.ping})
+            hasher = PasswordHasher.from_settings(settings)
+            app.state.demo_user = demo_user and await install_demo_user(
+                active, settings, hasher, now()
+            )
             successor_key = None
             if settings.refresh_grace_period > 0:
                 successor_key = derive_successor_key(resolve_key_encryption_key(settings))
@@ -127,7 +136,7 @@ def create_app(
                 active,
                 settings,
                 keyring,
-                PasswordHasher.from_settings(settings),
+                hasher,
                 limiter,
                 AuditLog(clock=now, on_event=None if metrics is None else metrics.audit_event),
                 now,
@@ -164,6 +173,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.unhandled_errors = 0
+    app.state.demo_user = False
     app.state.metrics = metrics
     app.security_headers = security_headers(settings)
     app.observe = request_observer(metrics, access_log=settings.log_format == "json")
@@ -190,4 +200,4 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app for settings from ``JWTKIT_*`` variables (and ``JWTKIT_CONFIG``): the factory
     that ``jwtkit serve --workers N`` hands to uvicorn (``factory=True``)."""
-    return create_app(load_settings())
+    return create_app(load_settings(), demo_user=True)

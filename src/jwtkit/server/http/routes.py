@@ -23,6 +23,7 @@ from ..client_assertions import CLIENT_ASSERTION_TYPE
 from ..clients import MAX_CLIENT_NAME_LENGTH
 from ..config import Settings
 from ..credentials import secrets_equal
+from ..demo import demo_description
 from ..health import RETRY_AFTER, Readiness
 from ..metrics import Metrics
 from ..oauth_errors import OAuthError, invalid_token
@@ -45,6 +46,7 @@ from .requests import (
 )
 
 __all__ = [
+    "DEMO_PATH",
     "METRICS_PATH",
     "OPENAPI_PATH",
     "USERINFO_PATH",
@@ -455,6 +457,14 @@ def add_routes(app: FastAPI) -> None:
             {"status": "password changed", "revoked_refresh_tokens": revoked}, headers=NO_STORE
         )
 
+    @app.get(DEMO_PATH, tags=["discovery"])
+    async def demo(request: Request) -> JSONResponse:
+        """The demo client of the page's walk-through (the `demo` setting): `enabled`, and
+        when it is, its client id, redirect URI, scopes and access-token lifetime, and in
+        development the demo user that `jwtkit serve` created."""
+        described = demo_description(settings, with_user=request.app.state.demo_user)
+        return JSONResponse(described, headers=NO_STORE)
+
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers (nothing else is asked; readiness: `/readyz`)."""
@@ -496,6 +506,8 @@ def add_routes(app: FastAPI) -> None:
 
 
 OPENAPI_PATH = "/openapi.json"
+#: What the page's walk-through needs to know of the demo client (docs/page.md, "The flow").
+DEMO_PATH = "/demo"
 
 
 _DOCS_PATH = "/docs"
