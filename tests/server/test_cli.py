@@ -1923,3 +1923,20 @@ def test_serve_refuses_development_by_default_on_a_public_address(
         assert err.count("\n") == 1
     assert not uvicorn_run.calls
     assert list(tmp_path.iterdir()) == []  # no database, no key file
+
+
+def test_banner_points_to_the_token_page_and_the_demo_user_only_in_development() -> None:
+    development = server_cli._banner(Settings(issuer="http://127.0.0.1:8000"), "")
+    assert "  token page:     http://127.0.0.1:8000/  (decode and verify" in development
+    assert "walk a sign-in through as demo / jwtkit-demo-password" in development
+    production = Settings(
+        issuer="https://id.example.com",
+        environment="production",
+        key_encryption_key=TEST_KEK,
+        argon2_memory_cost=19456,
+    )
+    shown = server_cli._banner(production, "")
+    assert "  token page:     https://id.example.com/  (decode and verify" in shown
+    assert "jwtkit-demo-password" not in shown
+    demo_on = server_cli._banner(dataclasses.replace(production, demo=True), "")
+    assert "jwtkit-demo-password" not in demo_on

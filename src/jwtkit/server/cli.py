@@ -55,6 +55,7 @@ from .config import (
     env_var,
     load_settings,
 )
+from .demo import DEMO_PASSWORD, DEMO_USERNAME
 
 if TYPE_CHECKING:
     from .models import Client
@@ -243,6 +244,10 @@ def _banner(settings: Settings, state_options: str) -> str:
         lines.append(f"  shared through: {redacted_url(settings.redis)} (limits, key changes)")
     if settings.docs_enabled:
         lines.append(f"  API docs:       {base}/docs")
+    page = f"  token page:     {base}/  (decode and verify a token in the browser"
+    if settings.demo_enabled and settings.environment == "development":
+        page += f"; walk a sign-in through as {DEMO_USERNAME} / {DEMO_PASSWORD}"
+    lines.append(page + ")")
     lines.append(f"  create a user:  {add_user}")
     if settings.registration_enabled:
         lines.append(
