@@ -1940,3 +1940,10 @@ def test_banner_points_to_the_token_page_and_the_demo_user_only_in_development()
     assert "jwtkit-demo-password" not in shown
     demo_on = server_cli._banner(dataclasses.replace(production, demo=True), "")
     assert "jwtkit-demo-password" not in demo_on
+
+
+def test_clients_add_refuses_the_demo_clients_id(database: str) -> None:
+    refused = run("clients", "add", "jwtkit-demo", "--database", database)
+    assert refused.exit_code == 2
+    assert "'jwtkit-demo' is the token page's own demo client" in refused.output
+    assert "Traceback" not in refused.output

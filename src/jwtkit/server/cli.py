@@ -47,6 +47,7 @@ from ._extras import MissingExtra, require
 from .config import (
     ACCESS_TOKEN_ALGORITHMS,
     CONFIG_ENV_VAR,
+    DEMO_CLIENT_ID,
     ENVIRONMENTS,
     LOG_FORMATS,
     LOG_LEVELS,
@@ -852,6 +853,12 @@ def clients_add(
 
     if not is_client_id(client_id):
         raise UsageProblem("CLIENT_ID must be 1 to 128 printable ASCII characters, no spaces")
+    if client_id == DEMO_CLIENT_ID:
+        # The service answers for it itself while the demo setting is on: a stored client of
+        # that id would be shadowed on some paths and not on others.
+        raise UsageProblem(
+            f"CLIENT_ID {DEMO_CLIENT_ID!r} is the token page's own demo client: choose another"
+        )
     scope_tokens = tuple(dict.fromkeys(t for scope in scopes for t in scope.split()))
     if not all(is_scope_token(token) for token in scope_tokens):
         raise UsageProblem("--scope: scope tokens are printable ASCII without spaces, '\"', '\\'")
