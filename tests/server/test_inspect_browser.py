@@ -7,6 +7,7 @@ page knows it is not on the service)."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Route, expect, sync_playwright
 from test_docs_browser import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT, _require_chromium
 from test_page_inspector_browser import WINDOW, _paste, _verdict
 
@@ -74,10 +75,8 @@ def test_the_page_of_jwtkit_inspect_decodes_verifies_and_audits(inspect_url: str
             page.fill("#key", json.dumps(key.public_key().to_jwk()))
             assert _verdict(page, "#verify-key").startswith("Signature valid: ES256")
             page.click("#audit-button")
-            page.wait_for_function(
-                "() => { const p = document.querySelector('#audit-result p');"
-                " return p && !p.textContent.startsWith('Sending'); }",
-                timeout=RENDER_TIMEOUT,
+            expect(page.locator("#audit-result p").first).not_to_have_text(
+                re.compile(r"^Sending"), timeout=RENDER_TIMEOUT
             )
             assert page.locator("#audit-result p").first.inner_text().startswith("Audit: ")
             shown = page.locator("#audit-result li").all_inner_texts()

@@ -44,7 +44,15 @@ from conftest import PASSWORD, free_port
 from joserfc import jwt
 from joserfc.errors import InvalidClaimError
 from joserfc.jwk import KeySet
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
 from test_docs_browser import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT, _require_chromium
 from test_e2e import PYTHON_C, Server, _environment, _serve
 
@@ -496,7 +504,8 @@ def test_the_login_form_works_with_the_keyboard_only(provider: Provider, browser
             active: str = page.evaluate("document.activeElement.id || document.activeElement.value")
             return active
 
-        assert focused() == "username"  # autofocus
+        expect(page.locator("#username")).to_be_focused()  # autofocus, once the page has loaded
+        assert focused() == "username"
         keyboard.type("carol")
         keyboard.press("Tab")
         assert focused() == "password"
