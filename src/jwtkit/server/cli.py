@@ -48,6 +48,8 @@ from .config import (
     ACCESS_TOKEN_ALGORITHMS,
     CONFIG_ENV_VAR,
     DEMO_CLIENT_ID,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
     ENVIRONMENTS,
     LOG_FORMATS,
     LOG_LEVELS,
@@ -56,7 +58,6 @@ from .config import (
     env_var,
     load_settings,
 )
-from .demo import DEMO_PASSWORD, DEMO_USERNAME
 
 if TYPE_CHECKING:
     from .models import Client

@@ -39,6 +39,8 @@ __all__ = [
     "CLIENT_REGISTRATION_MODES",
     "CONFIG_ENV_VAR",
     "DEMO_CLIENT_ID",
+    "DEMO_PASSWORD",
+    "DEMO_USERNAME",
     "ENVIRONMENTS",
     "ENV_PREFIX",
     "FIELD_NAMES",
@@ -61,6 +63,10 @@ __all__ = [
 ENV_PREFIX = "JWTKIT_"
 #: The client id of the service's own demo client (the ``demo`` setting; :mod:`.demo`).
 DEMO_CLIENT_ID = "jwtkit-demo"
+#: The user ``jwtkit serve`` creates in development for the walk-through (:mod:`.demo`).
+DEMO_USERNAME = "demo"
+#: Its password, documented (docs/page.md) and shown on the page: development only.
+DEMO_PASSWORD = "jwtkit-demo-password"
 #: The environment variable that names the TOML file.
 CONFIG_ENV_VAR = "JWTKIT_CONFIG"
 ENVIRONMENTS = ("development", "production")

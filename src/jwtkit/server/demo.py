@@ -27,7 +27,7 @@ import uuid
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from .config import DEMO_CLIENT_ID
+from .config import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from .models import Client, User
 from .storage.base import Conflict
 
@@ -56,10 +56,6 @@ DEMO_CLIENT_NAME = "jwtkit demo (the page at /)"
 DEMO_GRANTS = ("authorization_code", "refresh_token")
 #: The scopes of the demo client.
 DEMO_SCOPES = ("openid", "profile", "offline_access")
-#: The user ``jwtkit serve`` creates in development for the walk-through.
-DEMO_USERNAME = "demo"
-#: Its password, documented (docs/page.md) and shown on the page: development only.
-DEMO_PASSWORD = "jwtkit-demo-password"
 
 
 def demo_redirect_uri(settings: Settings) -> str:
