@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ._messages import short
+from ._times import MAX_NUMERIC_DATE, MIN_NUMERIC_DATE
 from .errors import (
     ClaimError,
     ExpiredToken,
@@ -37,9 +38,6 @@ from .errors import (
 
 __all__ = ["ClaimsPolicy", "format_time", "seconds", "to_timestamp"]
 
-# NumericDates outside years 1..9999 cannot be shown or compared meaningfully.
-_MAX_NUMERIC_DATE = 253402300799
-_MIN_NUMERIC_DATE = -62135596800
 _OPTION_NAMES = frozenset(
     {"verify_signature", "verify_exp", "verify_nbf", "verify_iat", "verify_aud", "require"}
 )
@@ -92,7 +90,7 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
         raise ClaimError(
             name, f"must be a NumericDate (seconds since the epoch), got {type(value).__name__}"
         )
-    if not _MIN_NUMERIC_DATE <= value <= _MAX_NUMERIC_DATE:
+    if not MIN_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
         raise ClaimError(name, "NumericDate out of range")
     return value
 
@@ -197,7 +195,7 @@ class ClaimsPolicy:
         exp = get("exp")
         if exp is not None or "exp" in claims:
             if (type(exp) is not int and type(exp) is not float) or not (
-                _MIN_NUMERIC_DATE <= exp <= _MAX_NUMERIC_DATE
+                MIN_NUMERIC_DATE <= exp <= MAX_NUMERIC_DATE
             ):
                 _numeric_date(claims, "exp")
             if self.verify_exp and now >= exp + leeway:
@@ -218,7 +216,7 @@ class ClaimsPolicy:
         iat = get("iat")
         if iat is not None or "iat" in claims:
             if (type(iat) is not int and type(iat) is not float) or not (
-                _MIN_NUMERIC_DATE <= iat <= _MAX_NUMERIC_DATE
+                MIN_NUMERIC_DATE <= iat <= MAX_NUMERIC_DATE
             ):
                 _numeric_date(claims, "iat")
             if self.verify_iat and iat > now + leeway:

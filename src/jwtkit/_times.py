@@ -5,18 +5,19 @@
 
 from __future__ import annotations
 
-__all__ = ["human_duration", "numeric_date", "relative"]
+__all__ = ["MAX_NUMERIC_DATE", "MIN_NUMERIC_DATE", "human_duration", "numeric_date", "relative"]
 
-# NumericDates outside years 1..9999 cannot be shown as a date.
-_MIN_DATE = -62135596800
-_MAX_DATE = 253402300799
+#: The NumericDates of years 1..9999: outside them a date can be neither shown nor compared
+#: meaningfully (the claims checks of ``_claims`` use the same bounds).
+MIN_NUMERIC_DATE = -62135596800
+MAX_NUMERIC_DATE = 253402300799
 
 
 def numeric_date(value: object) -> float | None:
     """``value`` as a NumericDate (an int or float in years 1-9999, never a bool), or ``None``."""
     if type(value) is not int and type(value) is not float:
         return None
-    if not _MIN_DATE <= value <= _MAX_DATE:
+    if not MIN_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE:
         return None
     return float(value)
 
