@@ -75,7 +75,6 @@ import pstats
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -83,16 +82,29 @@ import time
 import uuid
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from time import perf_counter
 from typing import Any
-from urllib.parse import urlencode
 
-HOST = "127.0.0.1"
+# The load generator's wire helpers and the machine description are service.py's.
+from service import (
+    HOST,
+    ProtocolError,
+    _cpu_model,
+    _filesystem,
+    _ms,
+    _terminate_on_sigterm,
+    fetch,
+    free_port,
+    http_post_form,
+    log,
+    read_response,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The tests' server start-up code (servers.py, redis_server.py), imported from there.
 TEST_SERVERS = ROOT / "tests" / "server"
@@ -211,64 +223,8 @@ WHAT_IF_SETUPS = (
 SETUP = {setup.key: setup for setup in (*SETUPS, *WHAT_IF_SETUPS)}
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------------------------
 # HTTP/1.1 on raw asyncio streams
-
-
-def http_post_form(path: str, form: Mapping[str, str]) -> bytes:
-    body = urlencode(form).encode("ascii")
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
-
-
-class ProtocolError(Exception):
-    """The server's answer is not an HTTP/1.1 response this client understands."""
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """(status, body, server closes) of one response with a Content-Length."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    try:
-        status = int(head[9:12])
-    except ValueError:
-        raise ProtocolError("bad status line") from None
-    length, close = -1, False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"connection" and value.strip().lower() == b"close":
-            close = True
-    if length < 0:
-        raise ProtocolError("no Content-Length")
-    body = await reader.readexactly(length) if length else b""
-    return status, body, close
-
-
-async def fetch(port: int, raw: bytes, timeout: float = REQUEST_TIMEOUT) -> tuple[int, bytes]:
-    """One request on a new connection (set-up and readiness)."""
-
-    async def run() -> tuple[int, bytes]:
-        reader, writer = await asyncio.open_connection(HOST, port)
-        try:
-            writer.write(raw)
-            status, body, _ = await read_response(reader)
-            return status, body
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    return await asyncio.wait_for(run(), timeout)
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,13 +443,6 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 # --------------------------------------------------------------------------------------------
 # servers
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _test_servers() -> Any:
@@ -1059,24 +1008,6 @@ def redis_version() -> str:
 # the report
 
 
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def _filesystem(path: Path) -> str:
-    best, kind = "", "unknown"
-    with contextlib.suppress(OSError), open("/proc/mounts", encoding="utf-8") as mounts:
-        for line in mounts:
-            parts = line.split()
-            if len(parts) > 2 and str(path).startswith(parts[1]) and len(parts[1]) > len(best):
-                best, kind = parts[1], parts[2]
-    return kind
-
-
 def machine_info(workdir: Path) -> dict[str, Any]:
     versions = {}
     for dist in (
@@ -1104,10 +1035,6 @@ def machine_info(workdir: Path) -> dict[str, Any]:
         "versions": versions,
         "filesystem": _filesystem(workdir),
     }
-
-
-def _ms(seconds: float) -> str:
-    return "-" if math.isnan(seconds) else f"{seconds * 1e3:,.2f}"
 
 
 def _rate(segment: Segment) -> float:
@@ -1266,18 +1193,6 @@ def render(report: Report) -> str:
 
 # --------------------------------------------------------------------------------------------
 # main
-
-
-@contextlib.contextmanager
-def _terminate_on_sigterm() -> Iterator[None]:
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_for_quiet(limit: float, patience: float = 1800.0) -> None:
